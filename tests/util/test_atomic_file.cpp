@@ -1,0 +1,74 @@
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "util/atomic_file.hpp"
+#include "util/diagnostic.hpp"
+#include "util/value_path.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+fs::path make_temp_dir() {
+  std::string tmpl = (fs::temp_directory_path() / "kjq-util-XXXXXX").string();
+  return fs::path(::mkdtemp(tmpl.data()));
+}
+}  // namespace
+
+TEST(AtomicFile, WritesContentAndLeavesNoTemporaryFiles) {
+  auto dir = make_temp_dir();
+  kjq::write_file_atomic(dir / "a.json", "{\n}\n");
+  EXPECT_EQ(kjq::read_file(dir / "a.json", 1024), "{\n}\n");
+  kjq::write_file_atomic(dir / "a.json", "second");
+  EXPECT_EQ(kjq::read_file(dir / "a.json", 1024), "second");
+  int entries = 0;
+  for ([[maybe_unused]] auto& e : fs::directory_iterator(dir)) ++entries;
+  EXPECT_EQ(entries, 1);
+  fs::remove_all(dir);
+}
+
+TEST(AtomicFile, FailureLeavesTargetUntouched) {
+  auto dir = make_temp_dir();
+  kjq::write_file_atomic(dir / "a.json", "original");
+  fs::create_directory(dir / "sub");
+  // Renaming a file over a non-empty directory fails: the old content must survive.
+  std::ofstream(dir / "sub" / "x") << "x";
+  EXPECT_THROW(kjq::write_file_atomic(dir / "sub", "new"), kjq::RuntimeError);
+  EXPECT_EQ(kjq::read_file(dir / "a.json", 1024), "original");
+  EXPECT_TRUE(fs::is_directory(dir / "sub"));
+  int entries = 0;
+  for ([[maybe_unused]] auto& e : fs::directory_iterator(dir)) ++entries;
+  EXPECT_EQ(entries, 2);  // no temporary left behind
+  fs::remove_all(dir);
+}
+
+TEST(AtomicFile, ReadRefusesOversizedAndMissingFiles) {
+  auto dir = make_temp_dir();
+  kjq::write_file_atomic(dir / "big", std::string(100, 'x'));
+  EXPECT_THROW(kjq::read_file(dir / "big", 99), kjq::RuntimeError);
+  try {
+    kjq::read_file(dir / "missing", 10);
+    FAIL();
+  } catch (const kjq::RuntimeError& e) {
+    EXPECT_NE(std::string(e.what()).find("missing"), std::string::npos);
+  }
+  fs::remove_all(dir);
+}
+
+TEST(Diagnostic, FormatsFileLineColumnAndPath) {
+  kjq::Diagnostic d{"values.yaml", 12, 5, "workers.alpha.type", "expected \"celery\" or \"kubernetes\""};
+  EXPECT_EQ(d.format(), "values.yaml:12:5: workers.alpha.type: expected \"celery\" or \"kubernetes\"");
+  kjq::Diagnostic nofile{"", 0, 0, "a", "bad"};
+  EXPECT_EQ(nofile.format(), "a: bad");
+}
+
+TEST(ValuePath, PlainKeysDotAndOthersBracket) {
+  EXPECT_EQ(kjq::path_key("", "workers"), "workers");
+  EXPECT_EQ(kjq::path_key("workers", "alpha"), "workers.alpha");
+  EXPECT_EQ(kjq::path_index("workers.alpha.extraEnvVars", 0), "workers.alpha.extraEnvVars[0]");
+  EXPECT_EQ(kjq::path_key("annotations", "nautobot-job.io/worker-name"),
+            "annotations[\"nautobot-job.io/worker-name\"]");
+}
