@@ -1,0 +1,279 @@
+#include "output/go_json.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <stdexcept>
+#include <string_view>
+
+namespace kjq::output {
+
+namespace {
+
+using json = nlohmann::json;
+
+// The shortest round-trip decimal digits of a finite, non-zero |x| and the position of the
+// decimal point: x = 0.DIGITS * 10^point (strconv's "decimal" form).
+struct ShortestDigits {
+  std::string digits;
+  int point = 0;
+};
+
+ShortestDigits shortest_digits(double x) {
+  char buf[64];
+  // scientific + shortest gives "d[.ddd]e±XX" with the fewest digits that round-trip, the same
+  // digits Go's strconv chooses for precision -1.
+  auto res = std::to_chars(buf, buf + sizeof buf, std::fabs(x), std::chars_format::scientific);
+  std::string_view s(buf, static_cast<std::size_t>(res.ptr - buf));
+  auto e = s.find('e');
+  ShortestDigits out;
+  for (char c : s.substr(0, e))
+    if (c != '.') out.digits += c;
+  int exp = 0;
+  std::string_view es = s.substr(e + 1);
+  if (es.front() == '+') es.remove_prefix(1);
+  std::from_chars(es.data(), es.data() + es.size(), exp);
+  out.point = exp + 1;
+  return out;
+}
+
+// strconv.FormatFloat(x, 'f', -1, 64).
+std::string format_f(double x) {
+  if (x == 0) return std::signbit(x) ? "-0" : "0";
+  auto d = shortest_digits(x);
+  std::string out = std::signbit(x) ? "-" : "";
+  const int n = static_cast<int>(d.digits.size());
+  if (d.point <= 0) {
+    out += "0.";
+    out.append(static_cast<std::size_t>(-d.point), '0');
+    out += d.digits;
+  } else if (d.point >= n) {
+    out += d.digits;
+    out.append(static_cast<std::size_t>(d.point - n), '0');
+  } else {
+    out += d.digits.substr(0, static_cast<std::size_t>(d.point));
+    out += '.';
+    out += d.digits.substr(static_cast<std::size_t>(d.point));
+  }
+  return out;
+}
+
+// strconv.FormatFloat(x, 'e', -1, 64): at least two exponent digits ("1e-07", "1e+21").
+std::string format_e(double x) {
+  auto d = shortest_digits(x);
+  std::string out = std::signbit(x) ? "-" : "";
+  out += d.digits[0];
+  if (d.digits.size() > 1) out += "." + d.digits.substr(1);
+  int exp = d.point - 1;
+  out += exp < 0 ? "e-" : "e+";
+  exp = std::abs(exp);
+  if (exp < 10) out += '0';
+  out += std::to_string(exp);
+  return out;
+}
+
+void require_finite(double x) {
+  // Go's encoding/json fails with UnsupportedValueError; YAML typing never produces these.
+  if (!std::isfinite(x)) throw std::invalid_argument("JSON cannot represent NaN or infinity");
+}
+
+// encoding/json floatEncoder for float64.
+std::string go_json_float(double x) {
+  require_finite(x);
+  const double a = std::fabs(x);
+  if (a != 0 && (a < 1e-6 || a >= 1e21)) {
+    std::string s = format_e(x);
+    // Go cleans a negative two-digit exponent with a leading zero: e-07 → e-7.
+    const auto n = s.size();
+    if (n >= 4 && s[n - 4] == 'e' && s[n - 3] == '-' && s[n - 2] == '0') s.erase(n - 2, 1);
+    return s;
+  }
+  return format_f(x);
+}
+
+// strconv.FormatFloat(x, 'g', -1, 64), which fmt's %v uses: exponent form when the decimal
+// exponent is < -4 or >= 6 (shortest precision decides as if it were 6), so 1e+06, 999999.
+std::string go_g_float(double x) {
+  if (std::isnan(x)) return "NaN";
+  if (std::isinf(x)) return x > 0 ? "+Inf" : "-Inf";
+  if (x == 0) return std::signbit(x) ? "-0" : "0";
+  const int exp = shortest_digits(x).point - 1;
+  return (exp < -4 || exp >= 6) ? format_e(x) : format_f(x);
+}
+
+void append_go_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          if (c < 0x20 || c == '<' || c == '>' || c == '&') {
+            out += "\\u00";
+            out += kHex[c >> 4];
+            out += kHex[c & 0xF];
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      ++i;
+      continue;
+    }
+    // Decode one UTF-8 sequence the way Go's utf8.DecodeRuneInString does: any error consumes
+    // exactly one byte (so each bad byte becomes its own U+FFFD).
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;  // no surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    }
+    bool ok = len != 0 && i + len <= s.size();
+    for (std::size_t k = 1; ok && k < len; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      ok = k == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xBF);
+    }
+    if (!ok) {
+      out += "\\ufffd";
+      ++i;
+      continue;
+    }
+    // U+2028 / U+2029 (E2 80 A8 / E2 80 A9) break JavaScript string literals: Go escapes them.
+    if (c == 0xE2 && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+        (static_cast<unsigned char>(s[i + 2]) & 0xFE) == 0xA8) {
+      out += static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029";
+    } else {
+      out.append(s.substr(i, len));
+    }
+    i += len;
+  }
+  out += '"';
+}
+
+void append_scalar(std::string& out, const json& v) {
+  switch (v.type()) {
+    case json::value_t::null: out += "null"; break;
+    case json::value_t::boolean: out += v.get<bool>() ? "true" : "false"; break;
+    case json::value_t::number_integer: out += std::to_string(v.get<std::int64_t>()); break;
+    case json::value_t::number_unsigned: out += std::to_string(v.get<std::uint64_t>()); break;
+    case json::value_t::number_float: out += go_json_float(v.get<double>()); break;
+    case json::value_t::string: append_go_string(out, v.get_ref<const std::string&>()); break;
+    default: throw std::invalid_argument("cannot encode a binary or discarded JSON value");
+  }
+}
+
+// indent < 0: compact (json.Marshal); otherwise json.MarshalIndent with two spaces per level.
+void append_value(std::string& out, const json& v, int indent) {
+  const bool pretty = indent >= 0;
+  auto newline = [&](int level) {
+    if (!pretty) return;
+    out += '\n';
+    out.append(static_cast<std::size_t>(level) * 2, ' ');
+  };
+  if (v.is_object()) {
+    if (v.empty()) {
+      out += "{}";
+      return;
+    }
+    out += '{';
+    bool first = true;
+    for (const auto& [key, member] : v.items()) {  // std::map: keys already byte-wise sorted
+      if (!first) out += ',';
+      first = false;
+      newline(indent + 1);
+      append_go_string(out, key);
+      out += pretty ? ": " : ":";
+      append_value(out, member, pretty ? indent + 1 : -1);
+    }
+    newline(indent);
+    out += '}';
+  } else if (v.is_array()) {
+    if (v.empty()) {
+      out += "[]";
+      return;
+    }
+    out += '[';
+    bool first = true;
+    for (const auto& element : v) {
+      if (!first) out += ',';
+      first = false;
+      newline(indent + 1);
+      append_value(out, element, pretty ? indent + 1 : -1);
+    }
+    newline(indent);
+    out += ']';
+  } else {
+    append_scalar(out, v);
+  }
+}
+
+void append_go_format(std::string& out, const json& v, bool top) {
+  switch (v.type()) {
+    // A template prints a missing/nil value as "<no value>", which Helm blanks out; inside a
+    // map or list fmt prints nil as "<nil>".
+    case json::value_t::null: out += top ? "" : "<nil>"; break;
+    case json::value_t::string: out += v.get_ref<const std::string&>(); break;
+    case json::value_t::number_float: out += go_g_float(v.get<double>()); break;
+    case json::value_t::object: {
+      out += "map[";
+      bool first = true;
+      for (const auto& [key, member] : v.items()) {
+        if (!first) out += ' ';
+        first = false;
+        out += key;
+        out += ':';
+        append_go_format(out, member, false);
+      }
+      out += ']';
+      break;
+    }
+    case json::value_t::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& element : v) {
+        if (!first) out += ' ';
+        first = false;
+        append_go_format(out, element, false);
+      }
+      out += ']';
+      break;
+    }
+    default: append_scalar(out, v);
+  }
+}
+
+}  // namespace
+
+std::string to_go_pretty_json(const nlohmann::json& value) {
+  std::string out;
+  append_value(out, value, 0);
+  return out;
+}
+
+std::string to_go_json(const nlohmann::json& value) {
+  std::string out;
+  append_value(out, value, -1);
+  return out;
+}
+
+std::string go_format_value(const nlohmann::json& value) {
+  std::string out;
+  append_go_format(out, value, true);
+  return out;
+}
+
+}  // namespace kjq::output
