@@ -1,0 +1,51 @@
+#include "chart/rbac.hpp"
+
+#include "chart/object_metadata.hpp"
+#include "chart/value_access.hpp"
+#include "values/merge.hpp"
+
+namespace kjq::chart {
+
+using nlohmann::json;
+
+namespace {
+const json& sa_annotations(const ChartContext& context) {
+  return value_at(context.values, {"serviceAccount", "annotations"});
+}
+}  // namespace
+
+json render_service_account(const ChartContext& context) {
+  const json& automount = value_at(context.values, {"serviceAccount", "automountServiceAccountToken"});
+  return {{"apiVersion", "v1"},
+          {"kind", "ServiceAccount"},
+          {"metadata", object_metadata(context, context.service_account, sa_annotations(context))},
+          {"automountServiceAccountToken", automount}};
+}
+
+std::string job_creator_role_name(const ChartContext& context) {
+  const json& name = value_at(context.values, {"serviceAccount", "roles", "jobCreator", "name"});
+  return values::is_truthy(name) ? value_text(name) : context.fullname + "-job-creator";
+}
+
+json render_job_creator_role(const ChartContext& context) {
+  json rule = {{"apiGroups", json::array({"batch"})},
+               {"resources", json::array({"jobs"})},
+               {"verbs", json::array({"create", "get", "list", "watch"})}};
+  return {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+          {"kind", "Role"},
+          {"metadata", object_metadata(context, job_creator_role_name(context), sa_annotations(context))},
+          {"rules", json::array({std::move(rule)})}};
+}
+
+json render_job_creator_role_binding(const ChartContext& context) {
+  const auto role = job_creator_role_name(context);
+  return {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+          {"kind", "RoleBinding"},
+          {"metadata", object_metadata(context, role, sa_annotations(context))},
+          {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", role}}},
+          {"subjects", json::array({{{"kind", "ServiceAccount"},
+                                     {"name", context.service_account},
+                                     {"namespace", context.release.namespace_}}})}};
+}
+
+}  // namespace kjq::chart

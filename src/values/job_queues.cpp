@@ -1,0 +1,63 @@
+#include "values/job_queues.hpp"
+
+#include "values/merge.hpp"
+
+namespace kjq::values {
+
+std::string worker_type(const nlohmann::json& worker) {
+  if (!worker.is_object()) return "celery";
+  auto it = worker.find("type");
+  if (it == worker.end() || !is_truthy(*it)) return "celery";
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+namespace {
+std::vector<std::string> enabled_workers_of_type(const nlohmann::json& values,
+                                                 std::string_view type) {
+  std::vector<std::string> names;
+  auto workers = values.find("workers");
+  if (workers == values.end() || !workers->is_object()) return names;
+  for (const auto& [name, worker] : workers->items()) {  // std::map: already sorted
+    if (!worker.is_object()) continue;
+    auto enabled = worker.find("enabled");
+    if (enabled == worker.end() || !is_truthy(*enabled)) continue;
+    if (worker_type(worker) == type) names.push_back(name);
+  }
+  return names;
+}
+}  // namespace
+
+std::vector<std::string> kubernetes_queue_names(const nlohmann::json& values) {
+  return enabled_workers_of_type(values, "kubernetes");
+}
+
+std::vector<std::string> celery_worker_names(const nlohmann::json& values) {
+  return enabled_workers_of_type(values, "celery");
+}
+
+nlohmann::json queue_settings(const nlohmann::json& values, std::string_view queue) {
+  nlohmann::json settings = nlohmann::json::object();
+  if (auto defaults = values.find("kubernetesJobs"); defaults != values.end()) {
+    merge_overwrite(settings, *defaults);
+  }
+  if (auto workers = values.find("workers"); workers != values.end() && workers->is_object()) {
+    if (auto worker = workers->find(std::string(queue)); worker != workers->end()) {
+      merge_overwrite(settings, *worker);
+    }
+  }
+  return settings;
+}
+
+const std::vector<std::string>& kubernetes_worker_keys() {
+  static const std::vector<std::string> keys = {
+      // reference chart schema (kubernetesWorker)
+      "enabled", "type", "ttlSecondsAfterFinished", "backoffLimit", "imagePullPolicy",
+      "annotations", "podAnnotations", "labels", "podLabels", "initContainers", "sidecars",
+      "extraEnvVars", "extraEnvVarsCM", "extraEnvVarsSecret", "extraVolumes",
+      "extraVolumeMounts", "resources", "serviceAccountName", "overrides",
+      // kjq extensions
+      "activeDeadlineSeconds", "jobOverrides"};
+  return keys;
+}
+
+}  // namespace kjq::values
