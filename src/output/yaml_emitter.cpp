@@ -1,0 +1,284 @@
+#include "output/yaml_emitter.hpp"
+
+#include <array>
+#include <cmath>
+#include <regex>
+#include <string_view>
+
+#include "output/go_json.hpp"
+
+namespace kjq::output {
+
+namespace {
+
+using json = nlohmann::json;
+
+// YAML implicit keys must stay below 1024 characters; longer keys use the explicit "? " form.
+constexpr std::size_t kMaxImplicitKey = 1000;
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Plain scalars that go-yaml v2 (YAML 1.1) or a YAML 1.2 reader would type as something other
+// than a string. The checks err on the side of quoting.
+bool resolves_to_non_string(const std::string& s) {
+  static const std::array<std::string_view, 40> kReserved = {
+      "y",     "Y",     "yes",   "Yes",   "YES",   "n",     "N",     "no",    "No",    "NO",
+      "true",  "True",  "TRUE",  "false", "False", "FALSE", "on",    "On",    "ON",    "off",
+      "Off",   "OFF",   "~",     "null",  "Null",  "NULL",  ".inf",  ".Inf",  ".INF",  "+.inf",
+      "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan",  ".NaN",  ".NAN",  "<<",    "="};
+  for (auto r : kReserved)
+    if (s == r) return true;
+
+  // go-yaml drops '_' before trying ints (any base ParseInt accepts) and YAML-1.1 floats.
+  std::string plain;
+  for (char c : s)
+    if (c != '_') plain += c;
+  static const std::regex kInt("[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|[0-9]+)");
+  static const std::regex kFloat(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
+  if (std::regex_match(plain, kInt) || std::regex_match(plain, kFloat)) return true;
+
+  // Timestamps (2026-11-26, 2026-11-26T10:00:00Z, ...) and YAML 1.1 sexagesimal numbers (1:30).
+  static const std::regex kTimestamp("[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ].*)?");
+  if (std::regex_match(s, kTimestamp)) return true;
+  std::size_t start = (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  if (start < s.size() && is_digit(s[start]) && s.find(':') != std::string::npos) return true;
+  // A leading "." followed by a digit may be a float (".5", ".5e3").
+  if (start < s.size() && s[start] == '.' && start + 1 < s.size() && is_digit(s[start + 1]))
+    return true;
+  return false;
+}
+
+// Length of a valid UTF-8 sequence at s[i] (no overlongs, no surrogates), or 0.
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return 1;
+  std::size_t len = 0;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return 0;
+  }
+  return len;
+}
+
+std::uint32_t decode_utf8(std::string_view s, std::size_t i, std::size_t len) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (len == 1) return c;
+  std::uint32_t cp = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+  for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  return cp;
+}
+
+// Characters YAML allows raw in a scalar (its c-printable set), minus the line breaks
+// U+0085/U+2028/U+2029 and the BOM, which readers treat specially.
+bool is_yaml_printable(std::uint32_t cp) {
+  if (cp == '\t' || cp == '\n') return false;  // callers handle these explicitly
+  if (cp < 0x20 || cp == 0x7F) return false;
+  if (cp >= 0x80 && cp <= 0x9F) return false;
+  if (cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF) return false;
+  if (cp == 0xFFFE || cp == 0xFFFF) return false;
+  return true;
+}
+
+// Whether every character is valid UTF-8 and YAML-printable (newlines allowed if asked).
+bool all_printable(std::string_view s, bool allow_newline) {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t len = utf8_length(s, i);
+    if (len == 0) return false;
+    const auto cp = decode_utf8(s, i, len);
+    if (!(is_yaml_printable(cp) || (allow_newline && cp == '\n'))) return false;
+    i += len;
+  }
+  return true;
+}
+
+bool can_be_plain(const std::string& s) {
+  if (s.empty() || s.front() == ' ' || s.back() == ' ') return false;
+  static constexpr std::string_view kIndicators = "-?:,[]{}#&*!|>'\"%@`";
+  if (kIndicators.find(s.front()) != std::string_view::npos) return false;
+  if (s.find(": ") != std::string::npos || s.find(" #") != std::string::npos) return false;
+  if (s.back() == ':') return false;
+  // "---" / "..." only matter at column 0, but a value may be a whole document.
+  if (s.rfind("---", 0) == 0 || s.rfind("...", 0) == 0) return false;
+  if (!all_printable(s, false)) return false;
+  return !resolves_to_non_string(s);
+}
+
+// A literal block keeps the text readable; it must round-trip exactly with clip chomping.
+bool can_be_literal(const std::string& s) {
+  if (s.size() < 2 || s.back() != '\n' || s[s.size() - 2] == '\n') return false;
+  if (s.front() == ' ' || s.front() == '\n') return false;  // would need an indentation indicator
+  return all_printable(s, true);
+}
+
+// JSON-style escapes are valid in YAML double-quoted scalars; invalid UTF-8 becomes U+FFFD as
+// in Go's JSON.
+std::string double_quoted(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t len = utf8_length(s, i);
+    if (len == 0) {
+      out += "\\ufffd";
+      ++i;
+      continue;
+    }
+    const auto cp = decode_utf8(s, i, len);
+    if (cp == '"') {
+      out += "\\\"";
+    } else if (cp == '\\') {
+      out += "\\\\";
+    } else if (cp == '\n') {
+      out += "\\n";
+    } else if (cp == '\t') {
+      out += "\\t";
+    } else if (cp == '\r') {
+      out += "\\r";
+    } else if (!is_yaml_printable(cp)) {
+      out += "\\u";
+      for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(cp >> shift) & 0xF];
+    } else {
+      out.append(s.substr(i, len));
+    }
+    i += len;
+  }
+  out += '"';
+  return out;
+}
+
+std::string scalar_text(const std::string& s) { return can_be_plain(s) ? s : double_quoted(s); }
+
+std::string number_text(const json& v) {
+  if (v.is_number_float()) {
+    const double x = v.get<double>();
+    // "-0" would read back as the integer 0.
+    if (x == 0 && std::signbit(x)) return "-0.0";
+  }
+  // Go's JSON number forms (60, 1.5, 1e-7, 1e+21) are all YAML 1.1 ints or floats.
+  return to_go_json(v);
+}
+
+class Emitter {
+ public:
+  std::string out;
+
+  // The rest of a line that already holds "key:" or "-" (no trailing space yet), followed by
+  // the value's own lines at `indent` (the column of nested content).
+  void inline_value(const json& v, std::size_t indent, bool in_sequence) {
+    if (v.is_object() && !v.empty()) {
+      if (in_sequence) {
+        out += ' ';
+        map_entries(v, indent, true);
+      } else {
+        out += '\n';
+        map_entries(v, indent, false);
+      }
+    } else if (v.is_array() && !v.empty()) {
+      if (in_sequence) {
+        out += ' ';
+        sequence_items(v, indent, true);
+      } else {
+        // go-yaml style: a sequence under a key sits at the key's own column.
+        out += '\n';
+        sequence_items(v, indent - 2, false);
+      }
+    } else {
+      out += ' ';
+      scalar_line(v, indent);
+    }
+  }
+
+  void map_entries(const json& v, std::size_t indent, bool first_inline) {
+    bool first = true;
+    for (const auto& [key, member] : v.items()) {
+      if (!(first && first_inline)) out.append(indent, ' ');
+      first = false;
+      const std::string key_text = scalar_text(key);
+      if (key_text.size() > kMaxImplicitKey) {
+        out += "? " + key_text + "\n";
+        out.append(indent, ' ');
+      } else {
+        out += key_text;
+      }
+      out += ':';
+      inline_value(member, indent + 2, false);
+    }
+  }
+
+  void sequence_items(const json& v, std::size_t indent, bool first_inline) {
+    bool first = true;
+    for (const auto& element : v) {
+      if (!(first && first_inline)) out.append(indent, ' ');
+      first = false;
+      out += '-';
+      inline_value(element, indent + 2, true);
+    }
+  }
+
+  // A scalar (or empty collection) and its line end; block content goes at `indent`.
+  void scalar_line(const json& v, std::size_t indent) {
+    switch (v.type()) {
+      case json::value_t::object: out += "{}\n"; return;
+      case json::value_t::array: out += "[]\n"; return;
+      case json::value_t::null: out += "null\n"; return;
+      case json::value_t::boolean: out += v.get<bool>() ? "true\n" : "false\n"; return;
+      case json::value_t::string: {
+        const auto& s = v.get_ref<const std::string&>();
+        if (!can_be_literal(s)) {
+          out += scalar_text(s) + "\n";
+          return;
+        }
+        out += "|\n";
+        std::size_t begin = 0;
+        while (begin < s.size()) {
+          const auto end = s.find('\n', begin);
+          if (end > begin) out.append(indent, ' ').append(s, begin, end - begin);
+          out += '\n';
+          begin = end + 1;
+        }
+        return;
+      }
+      default: out += number_text(v) + "\n";
+    }
+  }
+
+  void document(const json& v) {
+    if (v.is_object() && !v.empty()) {
+      map_entries(v, 0, false);
+    } else if (v.is_array() && !v.empty()) {
+      sequence_items(v, 0, false);
+    } else {
+      scalar_line(v, 2);
+    }
+  }
+};
+
+}  // namespace
+
+std::string to_yaml(const nlohmann::json& value) {
+  Emitter e;
+  e.document(value);
+  return e.out;
+}
+
+std::string to_yaml_stream(const std::vector<nlohmann::json>& documents) {
+  std::string out;
+  for (const auto& doc : documents) out += "---\n" + to_yaml(doc);
+  return out;
+}
+
+}  // namespace kjq::output
