@@ -1,2 +1,25 @@
-#include <iostream>
-int main() { std::cout << "kjq\n"; return 0; }
+// kjq: render Nautobot job-queue manifests and run jobs on Kubernetes.
+#include <map>
+#include <string>
+
+#include "commands.hpp"
+#include "exit_codes.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"kjq runs Nautobot jobs as on-demand Kubernetes Jobs.", "kjq"};
+  app.set_version_flag("--version", std::string("kjq 0.1.0"));
+  app.require_subcommand(1);
+  std::map<std::string, kjq::cli::Command> commands{
+      {"render", kjq::cli::add_render_command(app)},
+      {"values", kjq::cli::add_values_command(app)},
+  };
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kjq::cli::kExitOk : kjq::cli::kExitUsage;
+  }
+  for (auto* sub : app.get_subcommands()) {
+    return kjq::cli::run_reporting_errors(commands.at(sub->get_name()));
+  }
+  return kjq::cli::kExitUsage;
+}

@@ -1,0 +1,17 @@
+#pragma once
+// Each subcommand registers its flags on the app and returns the function that runs it.
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace kjq::cli {
+
+using Command = std::function<int()>;
+
+Command add_render_command(CLI::App& app);
+Command add_values_command(CLI::App& app);
+
+// Runs `body`, turning kjq's exceptions into messages on stderr and exit codes.
+int run_reporting_errors(const std::function<int()>& body);
+
+}  // namespace kjq::cli

@@ -1,0 +1,82 @@
+// kjq render: the chart's Kubernetes objects, and optionally the <queue>/manifest.json tree.
+#include <iostream>
+#include <memory>
+
+#include "chart/release.hpp"
+#include "chart/render.hpp"
+#include "commands.hpp"
+#include "exit_codes.hpp"
+#include "output/go_json.hpp"
+#include "output/job_queues_dir.hpp"
+#include "output/yaml_emitter.hpp"
+#include "util/diagnostic.hpp"
+#include "values_flags.hpp"
+
+namespace kjq::cli {
+
+namespace {
+struct RenderFlags {
+  values::ValuesOptions values;
+  chart::Release release;
+  std::string output = "yaml";
+  std::string job_queues_dir;
+};
+
+int run_render(const RenderFlags& flags) {
+  for (const auto& problem : {chart::release_name_problem(flags.release.name),
+                              chart::namespace_problem(flags.release.namespace_)}) {
+    if (!problem.empty()) throw InputError(Diagnostic{"", 0, 0, "", problem});
+  }
+  auto doc = values::load_values(flags.values);
+  auto rendered = chart::render_chart(doc, flags.release);
+  if (!flags.job_queues_dir.empty()) {
+    auto result = output::write_job_queues_dir(flags.job_queues_dir, rendered.queue_manifests);
+    for (const auto& queue : result.removed) {
+      std::cerr << "kjq: removed queue \"" << queue << "\" (no longer enabled) from "
+                << flags.job_queues_dir << '\n';
+    }
+  }
+  if (flags.output == "yaml") {
+    std::cout << output::to_yaml_stream(rendered.objects);
+  } else if (flags.output == "json") {
+    nlohmann::json list = {{"apiVersion", "v1"},
+                           {"kind", "List"},
+                           {"metadata", {{"resourceVersion", ""}}},
+                           {"items", rendered.objects}};
+    std::cout << output::to_go_pretty_json(list) << '\n';
+  }
+  std::cout.flush();
+  return std::cout ? kExitOk : kExitFailure;
+}
+}  // namespace
+
+Command add_render_command(CLI::App& app) {
+  auto flags = std::make_shared<RenderFlags>();
+  auto* cmd = app.add_subcommand(
+      "render",
+      "Render the job-queue manifests ConfigMap, ServiceAccount, RBAC and extraObjects "
+      "(like `helm template`), and optionally write <dir>/<queue>/manifest.json");
+  add_values_flags(*cmd, flags->values);
+  cmd->add_option("--release-name", flags->release.name, "Helm release name")
+      ->capture_default_str();
+  cmd->add_option("-n,--namespace", flags->release.namespace_, "release namespace")
+      ->capture_default_str();
+  cmd->add_option("--chart-version", flags->release.chart_version,
+                  "chart version for the helm.sh/chart label")
+      ->capture_default_str();
+  cmd->add_option("--app-version", flags->release.app_version,
+                  "app version for the app.kubernetes.io/version label and the default image tag")
+      ->capture_default_str();
+  cmd->add_option("--managed-by", flags->release.managed_by,
+                  "app.kubernetes.io/managed-by label (Helm reproduces the chart exactly)")
+      ->capture_default_str();
+  cmd->add_option("-o,--output", flags->output, "output format: yaml, json (a v1 List) or none")
+      ->check(CLI::IsMember({"yaml", "json", "none"}))
+      ->capture_default_str();
+  cmd->add_option("--job-queues-dir", flags->job_queues_dir,
+                  "also write DIR/<queue>/manifest.json for every enabled Kubernetes queue")
+      ->type_name("DIR");
+  return [flags] { return run_render(*flags); };
+}
+
+}  // namespace kjq::cli
