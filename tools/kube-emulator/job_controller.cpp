@@ -1,0 +1,361 @@
+#include "job_controller.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace kjq::emulator {
+
+using nlohmann::json;
+
+namespace {
+const ResourceType& must_find(const ResourceRegistry& r, const char* g, const char* res) {
+  const ResourceType* t = r.find(g, "v1", res);
+  if (!t) throw std::logic_error(std::string("resource not registered: ") + res);
+  return *t;
+}
+long long spec_int(const json& spec, const char* key, long long fallback) {
+  auto it = spec.find(key);
+  if (it == spec.end() || !it->is_number_integer()) return fallback;
+  return it->get<long long>();
+}
+bool owned_by(const json& pod, const std::string& uid) {
+  for (const auto& ref : pod["metadata"].value("ownerReferences", json::array()))
+    if (ref.value("uid", "") == uid) return true;
+  return false;
+}
+}  // namespace
+
+JobController::JobController(ObjectStore& store, const ResourceRegistry& registry, SimClock clock,
+                             SimulationDefaults defaults, bool record_events)
+    : store_(store),
+      jobs_(must_find(registry, "batch", "jobs")),
+      pods_(must_find(registry, "", "pods")),
+      events_(must_find(registry, "", "events")),
+      clock_(clock),
+      defaults_(defaults),
+      record_events_(record_events) {}
+
+JobController::~JobController() { stop(); }
+
+void JobController::start() {
+  std::lock_guard lock(mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void JobController::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void JobController::schedule(SimJob& sj, SteadyTime when) {
+  if (when == SteadyTime::max()) return;  // keep the job, no timer
+  if (sj.wake && *sj.wake <= when) return;
+  sj.wake = when;
+  timers_.emplace(when, sj.uid);
+  cv_.notify_all();
+}
+
+void JobController::job_created(const json& job) {
+  const json& meta = job["metadata"];
+  std::lock_guard lock(mu_);
+  SimJob sj;
+  sj.ns = meta.value("namespace", "");
+  sj.name = meta.value("name", "");
+  sj.uid = meta.value("uid", "");
+  sj.start = clock_.now();
+  auto [it, inserted] = jobs_by_uid_.emplace(sj.uid, std::move(sj));
+  if (inserted) schedule(it->second, clock_.now());
+}
+
+void JobController::poke(const std::string& job_uid) {
+  std::lock_guard lock(mu_);
+  auto it = jobs_by_uid_.find(job_uid);
+  if (it != jobs_by_uid_.end()) schedule(it->second, clock_.now());
+}
+
+void JobController::sync_all() {
+  std::lock_guard lock(mu_);
+  for (auto it = jobs_by_uid_.begin(); it != jobs_by_uid_.end();) {
+    it->second.wake.reset();
+    auto next = sync_job(it->second);
+    if (!next) {
+      it = jobs_by_uid_.erase(it);
+    } else {
+      schedule(it->second, *next);
+      ++it;
+    }
+  }
+}
+
+void JobController::run() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    if (timers_.empty()) cv_.wait(lock);
+    else cv_.wait_until(lock, timers_.begin()->first);
+    if (stopping_) break;
+    auto now = clock_.now();
+    std::vector<std::pair<SteadyTime, std::string>> due;
+    while (!timers_.empty() && timers_.begin()->first <= now) {
+      due.emplace_back(timers_.begin()->first, timers_.begin()->second);
+      timers_.erase(timers_.begin());
+    }
+    for (const auto& [when, uid] : due) {
+      auto it = jobs_by_uid_.find(uid);
+      if (it == jobs_by_uid_.end() || !it->second.wake || *it->second.wake != when) continue;
+      it->second.wake.reset();
+      auto next = sync_job(it->second);
+      if (!next) jobs_by_uid_.erase(it);
+      else schedule(it->second, *next);
+    }
+  }
+}
+
+void JobController::record_event(const json& object, const EventSpec& spec) {
+  if (!record_events_) return;
+  try {
+    store_.create(events_, make_event(object, spec, node_));
+  } catch (const std::exception&) {
+    // A name collision of two random suffixes: drop the event.
+  }
+}
+
+void JobController::create_pod(SimJob& sj, const json& job) {
+  json pod;
+  std::string name;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    name = sj.name + "-" + random_suffix();
+    pod = make_job_pod(job, name, node_);
+    PodPlan plan = plan_from_template(job["spec"]["template"], defaults_, sj.name);
+    if (plan.outcome == Outcome::Unschedulable) pod["spec"].erase("nodeName");
+    SimPod sp{name, plan, clock_.now(), 0, false, {rfc3339_now(), "", ""}};
+    pod["status"] = pod_status(pod, plan, 0, sp.times);
+    try {
+      ObjectPtr stored = store_.create(pods_, pod);
+      record_event(job, {"Normal", "SuccessfulCreate", "Created pod: " + name, "job-controller", ""});
+      for (const auto& e : pod_stage_events(*stored, plan, 0, node_)) record_event(*stored, e);
+      sj.pods.push_back(std::move(sp));
+      return;
+    } catch (const std::exception&) {
+      continue;  // name collision: try another suffix
+    }
+  }
+}
+
+void JobController::advance_pod(SimJob& sj, SimPod& pod, SteadyTime now) {
+  (void)sj;
+  int target = pod.stage;
+  for (int s = pod.stage + 1; s <= final_stage(pod.plan.outcome); ++s) {
+    double off = stage_offset_seconds(pod.plan, s);
+    if (off < 0 || now < pod.created + clock_.scaled(off)) break;
+    target = s;
+  }
+  if (target == pod.stage) {
+    if (!store_.get(pods_, sj.ns, pod.name)) pod.gone = true;
+    return;
+  }
+  for (int s = pod.stage + 1; s <= target; ++s) {
+    if (stage_is_running(pod.plan.outcome, s) || (s == 2 && stage_is_terminated(pod.plan.outcome, s) && pod.times.started.empty()))
+      pod.times.started = rfc3339_now();
+    if (stage_is_terminated(pod.plan.outcome, s)) pod.times.finished = rfc3339_now();
+  }
+  ObjectPtr updated = store_.update(pods_, sj.ns, pod.name, [&](json& obj) {
+    obj["status"] = pod_status(obj, pod.plan, target, pod.times);
+    return true;
+  });
+  if (!updated) {
+    pod.gone = true;
+    return;
+  }
+  for (int s = pod.stage + 1; s <= target; ++s)
+    for (const auto& e : pod_stage_events(*updated, pod.plan, s, node_)) record_event(*updated, e);
+  pod.stage = target;
+}
+
+void JobController::finish(SimJob& sj, bool complete, const std::string& reason, const std::string& message) {
+  const std::string now = rfc3339_now();
+  auto cond = [&](const char* type) {
+    return json{{"type", type}, {"status", "True"}, {"lastProbeTime", now}, {"lastTransitionTime", now},
+                {"reason", reason}, {"message", message}};
+  };
+  if (complete) {
+    sj.conditions.push_back(cond("SuccessCriteriaMet"));
+    sj.conditions.push_back(cond("Complete"));
+    sj.completion_time = now;
+  } else {
+    sj.conditions.push_back(cond("FailureTarget"));
+    sj.conditions.push_back(cond("Failed"));
+  }
+  sj.finished = true;
+  sj.finished_at = clock_.now();
+}
+
+void JobController::write_status(SimJob& sj) {
+  int active = 0, ready = 0;
+  for (const auto& p : sj.pods) {
+    if (p.gone || stage_is_terminated(p.plan.outcome, p.stage)) continue;
+    active++;
+    if (stage_is_running(p.plan.outcome, p.stage)) ready++;
+  }
+  json status = json::object();
+  if (!sj.conditions.empty()) status["conditions"] = sj.conditions;
+  if (!sj.start_wall.empty()) status["startTime"] = sj.start_wall;
+  if (!sj.completion_time.empty()) status["completionTime"] = sj.completion_time;
+  if (active) status["active"] = active;
+  if (sj.succeeded) status["succeeded"] = sj.succeeded;
+  if (sj.failed) status["failed"] = sj.failed;
+  status["terminating"] = 0;
+  status["uncountedTerminatedPods"] = json::object();
+  status["ready"] = ready;
+  ObjectPtr job = store_.update(jobs_, sj.ns, sj.name, [&](json& obj) {
+    if (obj["status"] == status) return false;
+    obj["status"] = status;
+    return true;
+  }, sj.uid);
+  if (job && sj.finished && !sj.terminal_event_recorded) {
+    const json& last = sj.conditions.back();
+    if (last.value("type", "") == "Complete")
+      record_event(*job, {"Normal", "Completed", "Job completed", "job-controller", ""});
+    else
+      record_event(*job, {"Warning", last.value("reason", ""), last.value("message", ""), "job-controller", ""});
+    sj.terminal_event_recorded = true;
+  }
+}
+
+void JobController::delete_job_and_pods(SimJob& sj) {
+  ObjectPtr job = store_.get(jobs_, sj.ns, sj.name);
+  if (!job || (*job)["metadata"].value("uid", "") != sj.uid) return;
+  store_.remove(jobs_, sj.ns, sj.name, sj.uid);
+  delete_dependents(*job, "Background");
+}
+
+void JobController::delete_dependents(const json& job, const std::string& propagation) {
+  const std::string ns = job["metadata"].value("namespace", "");
+  const std::string uid = job["metadata"].value("uid", "");
+  auto owned = store_.list(pods_, ns, [&](const json& pod) { return owned_by(pod, uid); });
+  for (const auto& pod : owned.items) {
+    const std::string name = (*pod)["metadata"].value("name", "");
+    if (propagation == "Orphan") {
+      store_.update(pods_, ns, name, [&](json& obj) {
+        auto& refs = obj["metadata"]["ownerReferences"];
+        json kept = json::array();
+        for (const auto& r : refs)
+          if (r.value("uid", "") != uid) kept.push_back(r);
+        if (kept.empty()) obj["metadata"].erase("ownerReferences");
+        else refs = kept;
+        return true;
+      });
+    } else {
+      store_.remove(pods_, ns, name);
+    }
+  }
+}
+
+std::optional<SteadyTime> JobController::sync_job(SimJob& sj) {
+  ObjectPtr job = store_.get(jobs_, sj.ns, sj.name);
+  if (!job || (*job)["metadata"].value("uid", "") != sj.uid) return std::nullopt;
+  const auto now = clock_.now();
+  const json& spec = (*job)["spec"];
+  std::optional<SteadyTime> next;
+  auto consider = [&](SteadyTime t) {
+    if (!next || t < *next) next = t;
+  };
+  const long long ttl = spec_int(spec, "ttlSecondsAfterFinished", -1);
+  if (sj.finished) {
+    if (ttl < 0) return std::nullopt;
+    SteadyTime due = sj.finished_at + clock_.scaled(static_cast<double>(ttl));
+    if (now >= due) {
+      delete_job_and_pods(sj);
+      return std::nullopt;
+    }
+    return due;
+  }
+  if (spec.value("suspend", false)) return std::nullopt;
+  if (sj.start_wall.empty()) {
+    sj.start_wall = rfc3339_now();
+    sj.start = now;
+  }
+
+  // Move every live pod forward.
+  for (auto& p : sj.pods) {
+    if (p.gone || stage_is_terminated(p.plan.outcome, p.stage)) continue;
+    advance_pod(sj, p, now);
+    if (p.gone || stage_is_terminated(p.plan.outcome, p.stage)) {
+      if (p.gone || p.plan.exit_code != 0) {
+        sj.failed++;
+        sj.last_failure = now;
+      } else {
+        sj.succeeded++;
+      }
+      continue;
+    }
+    double off = stage_offset_seconds(p.plan, p.stage + 1);
+    if (off >= 0) consider(p.created + clock_.scaled(off));
+  }
+  int active = 0;
+  for (const auto& p : sj.pods)
+    if (!p.gone && !stage_is_terminated(p.plan.outcome, p.stage)) active++;
+
+  const long long deadline = spec_int(spec, "activeDeadlineSeconds", -1);
+  const long long backoff_limit = spec_int(spec, "backoffLimit", 6);
+  const long long completions = spec_int(spec, "completions", 1);
+  const long long parallelism = spec_int(spec, "parallelism", 1);
+  auto kill_active = [&]() {
+    for (auto& p : sj.pods) {
+      if (p.gone || stage_is_terminated(p.plan.outcome, p.stage)) continue;
+      p.gone = true;
+      sj.failed++;
+      if (store_.remove(pods_, sj.ns, p.name))
+        record_event(*job, {"Normal", "SuccessfulDelete", "Deleted pod: " + p.name, "job-controller", ""});
+    }
+  };
+  if (deadline > 0 && now >= sj.start + clock_.scaled(static_cast<double>(deadline))) {
+    kill_active();
+    finish(sj, false, "DeadlineExceeded", "Job was active longer than specified deadline");
+  } else if (sj.failed > backoff_limit) {
+    kill_active();
+    finish(sj, false, "BackoffLimitExceeded", "Job has reached the specified backoff limit");
+  } else if (sj.succeeded >= completions) {
+    finish(sj, true, "CompletionsReached", "Reached expected number of succeeded pods");
+  } else {
+    if (deadline > 0) consider(sj.start + clock_.scaled(static_cast<double>(deadline)));
+    long long want = std::min(parallelism, completions - sj.succeeded) - active;
+    if (want > 0) {
+      SteadyTime allowed = now;
+      if (sj.failed > 0) {
+        double delay = defaults_.backoff_seconds * std::pow(2.0, std::min(sj.failed - 1, 10));
+        allowed = sj.last_failure + clock_.scaled(std::min(delay, 360.0));
+      }
+      if (now >= allowed) {
+        for (long long i = 0; i < want; ++i) create_pod(sj, *job);
+        for (const auto& p : sj.pods)
+          if (p.stage == 0 && !p.gone) {
+            double off = stage_offset_seconds(p.plan, 1);
+            if (off >= 0) consider(p.created + clock_.scaled(off));
+          }
+      } else {
+        consider(allowed);
+      }
+    }
+  }
+  write_status(sj);
+  if (sj.finished) {
+    if (ttl < 0) return std::nullopt;
+    consider(sj.finished_at + clock_.scaled(static_cast<double>(ttl)));
+  }
+  return next ? next : SteadyTime::max();
+}
+
+std::optional<std::string> JobController::pod_log(const std::string& ns, const std::string& pod_name) const {
+  ObjectPtr pod = store_.get(pods_, ns, pod_name);
+  if (!pod) return std::nullopt;
+  std::string job_name = (*pod)["metadata"].value("labels", json::object()).value("job-name", "");
+  return plan_from_template(*pod, defaults_, job_name).log;
+}
+
+}  // namespace kjq::emulator

@@ -1,0 +1,99 @@
+#pragma once
+// The simulated job controller, scheduler and kubelet: creates Pods for Jobs, moves them through
+// their stages, keeps Job status (active/succeeded/failed, conditions) up to date, honours
+// backoffLimit, activeDeadlineSeconds and ttlSecondsAfterFinished, and records Events.
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "object_store.hpp"
+#include "pod_simulation.hpp"
+#include "sim_clock.hpp"
+
+namespace kjq::emulator {
+
+class JobController {
+ public:
+  JobController(ObjectStore& store, const ResourceRegistry& registry, SimClock clock, SimulationDefaults defaults,
+                bool record_events = true);
+  ~JobController();
+  JobController(const JobController&) = delete;
+  JobController& operator=(const JobController&) = delete;
+
+  void start();
+  void stop();
+  // A Job was stored: start simulating it.
+  void job_created(const nlohmann::json& job);
+  // Run one synchronisation pass for every known job (tests without the background thread).
+  void sync_all();
+
+  // The container output of a pod; nullopt when the pod is not one of ours.
+  std::optional<std::string> pod_log(const std::string& ns, const std::string& pod_name) const;
+  const std::string& node_name() const { return node_; }
+
+  // Something about this job changed outside the controller (e.g. one of its pods was deleted).
+  void poke(const std::string& job_uid);
+  // Delete the Job's pods (cascading deletion) or orphan them.
+  void delete_dependents(const nlohmann::json& job, const std::string& propagation);
+
+ private:
+  struct SimPod {
+    std::string name;
+    PodPlan plan;
+    SteadyTime created;
+    int stage = 0;
+    bool gone = false;  // deleted before it terminated (counted as failed)
+    PodTimes times;
+  };
+  struct SimJob {
+    std::string ns, name, uid;
+    std::vector<SimPod> pods;
+    SteadyTime start;
+    std::string start_wall;
+    SteadyTime last_failure{};
+    int failed = 0;
+    int succeeded = 0;
+    bool finished = false;
+    SteadyTime finished_at{};
+    nlohmann::json conditions = nlohmann::json::array();
+    std::string completion_time;
+    std::optional<SteadyTime> wake;
+    bool terminal_event_recorded = false;
+  };
+
+  void run();
+  void schedule(SimJob& sj, SteadyTime when);  // requires mu_
+  void write_status(SimJob& sj);
+  // Returns the next time this job needs attention (nullopt: forget it; SteadyTime::max(): keep
+  // it but no timer, e.g. a hanging pod).
+  std::optional<SteadyTime> sync_job(SimJob& job);
+  void create_pod(SimJob& sj, const nlohmann::json& job);
+  void advance_pod(SimJob& sj, SimPod& pod, SteadyTime now);
+  void finish(SimJob& sj, bool complete, const std::string& reason, const std::string& message);
+  void record_event(const nlohmann::json& object, const EventSpec& spec);
+  void delete_job_and_pods(SimJob& sj);
+
+  ObjectStore& store_;
+  const ResourceType& jobs_;
+  const ResourceType& pods_;
+  const ResourceType& events_;
+  SimClock clock_;
+  SimulationDefaults defaults_;
+  bool record_events_;
+  std::string node_ = "kube-emulator-node";
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::unordered_map<std::string, SimJob> jobs_by_uid_;
+  std::multimap<SteadyTime, std::string> timers_;  // wake time -> job uid
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace kjq::emulator

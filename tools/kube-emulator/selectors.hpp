@@ -1,0 +1,47 @@
+#pragma once
+// Label selectors (equality- and set-based) and field selectors (`a.b=v`, `a.b!=v`) as the
+// API server understands them in `?labelSelector=` and `?fieldSelector=`.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace kjq::emulator {
+
+class LabelSelector {
+ public:
+  // Throws ApiError(400) on a malformed selector. "" selects everything.
+  static LabelSelector parse(const std::string& text);
+  // From a metav1.LabelSelector object (matchLabels / matchExpressions).
+  static LabelSelector from_object(const nlohmann::json& selector);
+  bool matches(const nlohmann::json& labels) const;  // labels: object or null
+  bool empty() const { return requirements_.empty(); }
+
+ private:
+  enum class Op { Equals, NotEquals, In, NotIn, Exists, DoesNotExist };
+  struct Requirement {
+    std::string key;
+    Op op;
+    std::vector<std::string> values;
+  };
+  std::vector<Requirement> requirements_;
+};
+
+class FieldSelector {
+ public:
+  static FieldSelector parse(const std::string& text);
+  bool matches(const nlohmann::json& object) const;
+  bool empty() const { return requirements_.empty(); }
+
+ private:
+  struct Requirement {
+    std::string path;  // metadata.name, status.phase, involvedObject.uid, ...
+    bool negate;
+    std::string value;
+  };
+  std::vector<Requirement> requirements_;
+};
+
+// The string value at a dotted path ("" when absent; numbers and booleans in their JSON form).
+std::string field_value(const nlohmann::json& object, const std::string& dotted_path);
+
+}  // namespace kjq::emulator
