@@ -8,6 +8,7 @@
 
 #include "api_status.hpp"
 #include "job_admission.hpp"
+#include "protobuf_decode.hpp"
 #include "selectors.hpp"
 #include "sim_clock.hpp"
 
@@ -242,6 +243,8 @@ void ApiServer::serve_resource(const RequestInfo& info, const UserInfo& user, co
 
   if (t->resource == "selfsubjectaccessreviews") {
     // Every authenticated user may ask about itself (system:basic-user).
+    if (req.get_header_value("Content-Type").find("protobuf") != std::string::npos)
+      return do_self_subject_access_review(user, decode_protobuf_self_subject_access_review(req.body), res);
     return do_self_subject_access_review(user, parse_body(req), res);
   }
   RequestAttributes attrs{user, info.verb, true, info.ns, info.group, info.resource, info.subresource, info.name, info.path};
