@@ -2,7 +2,7 @@
 
 #include <array>
 #include <cmath>
-#include <regex>
+#include <cctype>
 #include <string_view>
 
 #include "output/go_json.hpp"
@@ -17,6 +17,67 @@ using json = nlohmann::json;
 constexpr std::size_t kMaxImplicitKey = 1000;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Number of characters at s[i...] satisfying pred.
+template <typename Pred>
+std::size_t span(std::string_view s, std::size_t i, Pred pred) {
+  std::size_t n = 0;
+  while (i + n < s.size() && pred(s[i + n])) ++n;
+  return n;
+}
+
+std::size_t sign_length(std::string_view s) {
+  return !s.empty() && (s[0] == '-' || s[0] == '+') ? 1 : 0;
+}
+
+// What Go's strconv.ParseInt(s, 0, 64) accepts in form (size aside): 0x1F, 0o17, 0b101, 017, 42.
+bool looks_like_int(std::string_view s) {
+  std::size_t i = sign_length(s);
+  if (s.size() > i + 2 && s[i] == '0') {
+    const char base = static_cast<char>(s[i + 1] | 0x20);
+    auto rest = s.substr(i + 2);
+    auto all = [&](auto pred) { return span(rest, 0, pred) == rest.size(); };
+    if (base == 'x') return all([](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+    if (base == 'o') return all([](char c) { return c >= '0' && c <= '7'; });
+    if (base == 'b') return all([](char c) { return c == '0' || c == '1'; });
+  }
+  const std::size_t digits = span(s, i, is_digit);
+  return digits > 0 && i + digits == s.size();
+}
+
+// go-yaml v2's float pattern: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+bool looks_like_float(std::string_view s) {
+  std::size_t i = sign_length(s);
+  const std::size_t int_digits = span(s, i, is_digit);
+  i += int_digits;
+  if (i < s.size() && s[i] == '.') {
+    const std::size_t frac_digits = span(s, i + 1, is_digit);
+    if (int_digits == 0 && frac_digits == 0) return false;
+    i += 1 + frac_digits;
+  } else if (int_digits == 0) {
+    return false;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+    const std::size_t exp_digits = span(s, i, is_digit);
+    if (exp_digits == 0) return false;
+    i += exp_digits;
+  }
+  return i == s.size();
+}
+
+// YAML timestamps: 2026-11-26, 2026-1-2, optionally followed by [Tt ]time...
+bool looks_like_timestamp(std::string_view s) {
+  if (s.size() < 8 || span(s, 0, is_digit) != 4 || s[4] != '-') return false;
+  const std::size_t month = span(s, 5, is_digit);
+  if (month < 1 || month > 2 || s.size() <= 5 + month || s[5 + month] != '-') return false;
+  const std::size_t day_at = 6 + month;
+  const std::size_t day = span(s, day_at, is_digit);
+  if (day < 1 || day > 2) return false;
+  const std::size_t end = day_at + day;
+  return end == s.size() || s[end] == 'T' || s[end] == 't' || s[end] == ' ';
+}
 
 // Plain scalars that go-yaml v2 (YAML 1.1) or a YAML 1.2 reader would type as something other
 // than a string. The checks err on the side of quoting.
@@ -33,18 +94,13 @@ bool resolves_to_non_string(const std::string& s) {
   std::string plain;
   for (char c : s)
     if (c != '_') plain += c;
-  static const std::regex kInt("[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|[0-9]+)");
-  static const std::regex kFloat(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
-  if (std::regex_match(plain, kInt) || std::regex_match(plain, kFloat)) return true;
+  if (looks_like_int(plain) || looks_like_float(plain) || looks_like_timestamp(s)) return true;
 
-  // Timestamps (2026-11-26, 2026-11-26T10:00:00Z, ...) and YAML 1.1 sexagesimal numbers (1:30).
-  static const std::regex kTimestamp("[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ].*)?");
-  if (std::regex_match(s, kTimestamp)) return true;
-  std::size_t start = (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  // YAML 1.1 sexagesimal numbers (1:30) and times: anything digit-led with a ':'.
+  const std::size_t start = sign_length(s);
   if (start < s.size() && is_digit(s[start]) && s.find(':') != std::string::npos) return true;
   // A leading "." followed by a digit may be a float (".5", ".5e3").
-  if (start < s.size() && s[start] == '.' && start + 1 < s.size() && is_digit(s[start + 1]))
-    return true;
+  if (start + 1 < s.size() && s[start] == '.' && is_digit(s[start + 1])) return true;
   return false;
 }
 
