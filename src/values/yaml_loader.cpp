@@ -263,6 +263,40 @@ std::string format_float_key(double value) {
   return out;
 }
 
+// Whether `s` is well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF).
+bool is_valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    std::size_t len = 0;
+    unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (b0 < 0x80) {
+      ++i;
+      continue;
+    }
+    if (b0 >= 0xC2 && b0 <= 0xDF) {
+      len = 2;
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+      len = 3;
+      if (b0 == 0xE0) lo = 0xA0;
+      if (b0 == 0xED) hi = 0x9F;
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+      len = 4;
+      if (b0 == 0xF0) lo = 0x90;
+      if (b0 == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (i + len > s.size()) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The parsed document as a graph: aliases stay references, so nothing is expanded while parsing.
 
@@ -280,8 +314,14 @@ struct RawNode {
   std::size_t expanded_height = 0;  // nested maps/lists, this node included
 };
 
+int one_based(int zero_based) { return zero_based >= 0 ? zero_based + 1 : 0; }
+
+Mark to_mark(const YAML::Mark& m) { return Mark{one_based(m.line), one_based(m.column)}; }
+
 class GraphBuilder : public YAML::EventHandler {
  public:
+  explicit GraphBuilder(const std::string& source) : source_(source) {}
+
   std::vector<RawNode> nodes;
   std::optional<std::size_t> root;
 
@@ -310,6 +350,11 @@ class GraphBuilder : public YAML::EventHandler {
 
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                 const std::string& value) override {
+    // yaml-cpp passes invalid bytes through; go-yaml (and so Helm) refuses them.
+    if (!is_valid_utf8(value)) {
+      const Mark m = to_mark(mark);
+      throw InputError(Diagnostic{source_, m.line, m.column, "", "invalid UTF-8 in a scalar"});
+    }
     RawNode n;
     n.kind = RawNode::Kind::Scalar;
     n.mark = mark;
@@ -332,6 +377,7 @@ class GraphBuilder : public YAML::EventHandler {
   void OnMapEnd() override { close(); }
 
  private:
+  const std::string& source_;
   std::vector<std::size_t> open_;
   std::unordered_map<YAML::anchor_t, std::size_t> anchors_;
 
@@ -374,10 +420,6 @@ class GraphBuilder : public YAML::EventHandler {
 // ---------------------------------------------------------------------------------------------
 // Graph → JSON, with Helm's typing and kjq's guards.
 
-int one_based(int zero_based) { return zero_based >= 0 ? zero_based + 1 : 0; }
-
-Mark to_mark(const YAML::Mark& m) { return Mark{one_based(m.line), one_based(m.column)}; }
-
 std::string json_quoted(std::string_view s) { return json(std::string(s)).dump(); }
 
 // Removes the marks of `path` and of everything below it.
@@ -395,6 +437,69 @@ class Converter {
   Converter(const std::vector<RawNode>& nodes, const std::string& source, const YamlLimits& limits,
             SourceMarks& marks)
       : nodes_(nodes), source_(source), limits_(limits), marks_(&marks) {}
+
+  json convert_document(std::size_t root) {
+    const RawNode& node = nodes_[root];
+    if (node.expanded_nodes > limits_.max_nodes || node.expanded_height > limits_.max_depth) {
+      // Converting up to the limit could mean millions of values first; find the error directly.
+      std::size_t visited = 0;
+      locate_limit_error(root, "", 0, visited);
+    }
+    return convert(root, "", 0);
+  }
+
+ private:
+  const std::vector<RawNode>& nodes_;
+  const std::string& source_;
+  const YamlLimits& limits_;
+  SourceMarks* marks_;
+  std::size_t visited_ = 0;
+
+  // Walks like convert() does, but steps over every subtree known to fit within the limits, so
+  // it reaches the node where convert() would stop in time proportional to the document's size.
+  void locate_limit_error(std::size_t index, const std::string& path, std::size_t depth, std::size_t& visited) const {
+    const RawNode& node = nodes_[index];
+    if (node.kind == RawNode::Kind::Alias) {
+      check_alias(node, path, depth, visited);
+      visited += node.expanded_nodes;
+      return;
+    }
+    const bool collection = node.kind == RawNode::Kind::Sequence || node.kind == RawNode::Kind::Map;
+    if (collection && depth + 1 > limits_.max_depth) fail_depth(node.mark, path, false);
+    if (++visited > limits_.max_nodes) fail_budget(node.mark, path);
+    if (!collection) return;
+    const auto fits = [&](std::size_t child, std::size_t child_depth) {
+      return child_depth + nodes_[child].expanded_height <= limits_.max_depth &&
+             visited + nodes_[child].expanded_nodes <= limits_.max_nodes;
+    };
+    if (node.kind == RawNode::Kind::Sequence) {
+      for (std::size_t i = 0; i < node.children.size(); ++i) {
+        const std::size_t child = node.children[i];
+        if (fits(child, depth + 1))
+          visited += nodes_[child].expanded_nodes;
+        else
+          locate_limit_error(child, path_index(path, i), depth + 1, visited);
+      }
+      return;
+    }
+    for (std::size_t i = 0; i + 1 < node.children.size(); i += 2) {
+      const RawNode& key_node = nodes_[node.children[i]];
+      const std::size_t value = node.children[i + 1];
+      if (is_merge_key(key_node)) {
+        if (fits(value, depth))
+          visited += nodes_[value].expanded_nodes;
+        else
+          locate_limit_error(value, path, depth, visited);
+        continue;
+      }
+      if (++visited > limits_.max_nodes) fail_budget(key_node.mark, path);
+      const std::string key_path = path_key(path, key_string(key_node, path));
+      if (fits(value, depth + 1))
+        visited += nodes_[value].expanded_nodes;
+      else
+        locate_limit_error(value, key_path, depth + 1, visited);
+    }
+  }
 
   json convert(std::size_t index, const std::string& path, std::size_t depth) {
     const RawNode& node = nodes_[index];
@@ -414,13 +519,6 @@ class Converter {
     }
     return nullptr;
   }
-
- private:
-  const std::vector<RawNode>& nodes_;
-  const std::string& source_;
-  const YamlLimits& limits_;
-  SourceMarks* marks_;
-  std::size_t visited_ = 0;
 
   [[noreturn]] void fail(const YAML::Mark& mark, const std::string& path, std::string message) const {
     const Mark m = to_mark(mark);
@@ -448,10 +546,14 @@ class Converter {
 
   // An alias is checked against both limits before it is walked, so an alias bomb or a cycle is
   // refused at once instead of after a billion steps (or a stack overflow).
-  json convert_alias(const RawNode& alias, const std::string& path, std::size_t depth) {
+  void check_alias(const RawNode& alias, const std::string& path, std::size_t depth, std::size_t visited) const {
     if (alias.expanded_height == kUnbounded) fail_depth(alias.mark, path, true);
     if (depth + alias.expanded_height > limits_.max_depth) fail_depth(alias.mark, path, false);
-    if (add_saturating(visited_, alias.expanded_nodes) > limits_.max_nodes) fail_budget(alias.mark, path);
+    if (add_saturating(visited, alias.expanded_nodes) > limits_.max_nodes) fail_budget(alias.mark, path);
+  }
+
+  json convert_alias(const RawNode& alias, const std::string& path, std::size_t depth) {
+    check_alias(alias, path, depth, visited_);
     return convert(alias.target, path, depth);
   }
 
@@ -509,19 +611,13 @@ class Converter {
     const RawNode& value = nodes_[value_index];
     const RawNode& target = resolved(value);
     if (target.kind == RawNode::Kind::Sequence) {
-      if (value.kind == RawNode::Kind::Alias) convert_alias_checks_only(value, path, depth);
+      if (value.kind == RawNode::Kind::Alias) check_alias(value, path, depth, visited_);
       // Earlier maps in the list take precedence, so they are applied last.
       for (auto it = target.children.rbegin(); it != target.children.rend(); ++it)
         merge_one(out, *it, path, depth);
     } else {
       merge_one(out, value_index, path, depth);
     }
-  }
-
-  void convert_alias_checks_only(const RawNode& alias, const std::string& path, std::size_t depth) {
-    if (alias.expanded_height == kUnbounded) fail_depth(alias.mark, path, true);
-    if (depth + alias.expanded_height > limits_.max_depth) fail_depth(alias.mark, path, false);
-    if (add_saturating(visited_, alias.expanded_nodes) > limits_.max_nodes) fail_budget(alias.mark, path);
   }
 
   void merge_one(json& out, std::size_t index, const std::string& path, std::size_t depth) {
@@ -649,12 +745,12 @@ void for_each_document(std::string_view text, const std::string& source, const Y
   try {
     YAML::Parser parser(in);
     for (;;) {
-      GraphBuilder graph;
+      GraphBuilder graph(source);
       if (!parser.HandleNextDocument(graph)) return;
       YamlDocument doc;
       if (graph.root) {
         Converter converter(graph.nodes, source, limits, doc.marks);
-        doc.value = converter.convert(*graph.root, "", 0);
+        doc.value = converter.convert_document(*graph.root);
       }
       if (!sink(std::move(doc))) return;
     }
