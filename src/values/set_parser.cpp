@@ -15,9 +15,9 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::int64_t kMaxIndex = 65536;      // Helm's strvals.MaxIndex
-constexpr int kMaxNestedNameLevel = 30;         // Helm's strvals.MaxNestedNameLevel
-constexpr std::size_t kMaxPathLevels = 128;     // kjq's own bound on `a[0][0]...` nesting
+constexpr std::int64_t kMaxIndex = 65536;    // Helm's strvals.MaxIndex
+constexpr int kMaxNestedNameLevel = 30;      // Helm's strvals.MaxNestedNameLevel
+constexpr std::size_t kMaxPathLevels = 128;  // kjq's own bound on `a[0][0]...` nesting
 
 // Go reads the expression rune by rune: each byte that does not start a valid UTF-8 sequence
 // becomes U+FFFD. Doing the same keeps every string we produce valid UTF-8.
@@ -77,7 +77,8 @@ std::optional<std::int64_t> parse_decimal_int64(std::string_view s) {
   }
   if (s.empty()) return std::nullopt;
   std::uint64_t n = 0;
-  const std::uint64_t limit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) + (negative ? 1 : 0);
+  const std::uint64_t limit =
+      static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) + (negative ? 1 : 0);
   for (char c : s) {
     if (c < '0' || c > '9') return std::nullopt;
     const auto d = static_cast<std::uint64_t>(c - '0');
@@ -111,7 +112,8 @@ class SetExpression {
 
   [[noreturn]] void fail(const std::string& path, const std::string& message) const {
     const char* flag = typing_ == SetTyping::Typed ? "--set" : "--set-string";
-    throw InputError(Diagnostic{flag, 0, 0, path, message + " (in " + json(std::string(original_)).dump() + ")"});
+    throw InputError(Diagnostic{flag, 0, 0, path,
+                                message + " (in " + json(std::string(original_)).dump() + ")"});
   }
 
   static std::string json_quoted(const std::string& s) { return json(s).dump(); }
@@ -146,17 +148,20 @@ class SetExpression {
       Run key = read_until("=[,.");
       const std::string key_path = path_key(path, key.text);
       if (!key.stop) fail(key_path, "key " + json_quoted(key.text) + " has no value");
-      if (*key.stop == ',') fail(key_path, "key " + json_quoted(key.text) + " has no value (cannot end with ,)");
+      if (*key.stop == ',')
+        fail(key_path, "key " + json_quoted(key.text) + " has no value (cannot end with ,)");
       if (key.text.empty()) fail(path, "empty key name");
-      if (++levels > kMaxPathLevels) fail(key_path, "nesting deeper than " + std::to_string(kMaxPathLevels) + " levels");
+      if (++levels > kMaxPathLevels)
+        fail(key_path, "nesting deeper than " + std::to_string(kMaxPathLevels) + " levels");
       if (*key.stop == '=') {
         (*map)[key.text] = value();
         return;
       }
       if (*key.stop == '.') {
         if (++dots > kMaxNestedNameLevel)
-          fail(key_path, "value name nested level is greater than maximum supported nested level of " +
-                             std::to_string(kMaxNestedNameLevel));
+          fail(key_path,
+               "value name nested level is greater than maximum supported nested level of " +
+                   std::to_string(kMaxNestedNameLevel));
         map = &descend_into_map(*map, key.text, key_path);
         path = key_path;
         continue;
@@ -167,9 +172,11 @@ class SetExpression {
       for (;;) {
         const std::size_t index = list_index(path);
         path = path_index(path, index);
-        if (++levels > kMaxPathLevels) fail(path, "nesting deeper than " + std::to_string(kMaxPathLevels) + " levels");
+        if (++levels > kMaxPathLevels)
+          fail(path, "nesting deeper than " + std::to_string(kMaxPathLevels) + " levels");
         Run rest = read_until("[.=");
-        if (!rest.text.empty()) fail(path, "unexpected data at end of array index: " + json_quoted(rest.text));
+        if (!rest.text.empty())
+          fail(path, "unexpected data at end of array index: " + json_quoted(rest.text));
         if (!rest.stop) fail(path, "key " + json_quoted(path) + " has no value");
         if (list->size() <= index) list->get_ref<json::array_t&>().resize(index + 1);
         json& slot = (*list)[index];
@@ -185,7 +192,8 @@ class SetExpression {
         }
         // A nested list: an existing non-list element is an error in Helm, null is not.
         if (slot.is_null()) slot = json::array();
-        if (!slot.is_array()) fail(path, "cannot index " + path + ": it is a " + slot.type_name() + ", not a list");
+        if (!slot.is_array())
+          fail(path, "cannot index " + path + ": it is a " + slot.type_name() + ", not a list");
         list = &slot;
       }
     }
@@ -196,7 +204,8 @@ class SetExpression {
     auto it = map.find(key);
     if (it == map.end()) return map[key] = json::object();
     if (!it->is_object())
-      fail(key_path, "cannot set keys under " + key_path + ": it is a " + it->type_name() + ", not a map");
+      fail(key_path,
+           "cannot set keys under " + key_path + ": it is a " + it->type_name() + ", not a map");
     return *it;
   }
 
@@ -212,14 +221,16 @@ class SetExpression {
   std::size_t list_index(const std::string& path) {
     Run run = read_until("]");
     if (!run.stop) fail(path, "unterminated [ in key (missing ])");
-    const bool digits_only = !run.text.empty() && run.text.find_first_not_of("+-0123456789") == std::string::npos &&
+    const bool digits_only = !run.text.empty() &&
+                             run.text.find_first_not_of("+-0123456789") == std::string::npos &&
                              run.text.find_first_of("+-", 1) == std::string::npos;
     if (!digits_only) fail(path, "invalid list index " + json_quoted(run.text));
     const auto index = parse_decimal_int64(run.text);
     if (!index) fail(path, "list index " + run.text + " is out of range");
     if (*index < 0) fail(path, "negative list index " + std::to_string(*index) + " is not allowed");
     if (*index > kMaxIndex)
-      fail(path, "list index " + std::to_string(*index) + " is greater than the maximum of " + std::to_string(kMaxIndex));
+      fail(path, "list index " + std::to_string(*index) + " is greater than the maximum of " +
+                     std::to_string(kMaxIndex));
     return static_cast<std::size_t>(*index);
   }
 
@@ -232,7 +243,7 @@ class SetExpression {
     for (;;) {
       Run item = read_until(",}");
       if (!item.stop) fail("", "list must terminate with '}'");
-      list.push_back(typed(std::move(item.text)));
+      list.push_back(typed(item.text));
       if (*item.stop == '}') {
         if (pos_ < text_.size() && text_[pos_] == ',') ++pos_;
         return list;
@@ -241,7 +252,7 @@ class SetExpression {
   }
 
   // Helm's typedVal.
-  json typed(std::string text) const {
+  json typed(const std::string& text) const {
     if (typing_ == SetTyping::String) return text;
     if (equals_ignoring_ascii_case(text, "true")) return true;
     if (equals_ignoring_ascii_case(text, "false")) return false;
@@ -259,7 +270,8 @@ class SetExpression {
 
 void apply_set_expression(json& target, std::string_view expression, SetTyping typing) {
   if (target.is_null()) target = json::object();
-  if (!target.is_object()) throw std::invalid_argument("apply_set_expression: target must be an object");
+  if (!target.is_object())
+    throw std::invalid_argument("apply_set_expression: target must be an object");
   // Work on a copy so that a failing expression leaves the target as it was.
   json work = target;
   SetExpression(expression, typing).apply_to(work);

@@ -6,15 +6,14 @@
 #include <yaml-cpp/mark.h>
 #include <yaml-cpp/parser.h>
 
+#include <locale.h>
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <clocale>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
-#include <locale.h>
 #include <optional>
 #include <sstream>
 #include <system_error>
@@ -60,10 +59,26 @@ struct Scalar {
 };
 
 Scalar make_null() { return {Scalar::Type::Null}; }
-Scalar make_bool(bool b) { Scalar s{Scalar::Type::Bool}; s.boolean = b; return s; }
-Scalar make_int(std::int64_t i) { Scalar s{Scalar::Type::Int}; s.integer = i; return s; }
-Scalar make_uint(std::uint64_t u) { Scalar s{Scalar::Type::Uint}; s.unsigned_integer = u; return s; }
-Scalar make_float(double d) { Scalar s{Scalar::Type::Float}; s.number = d; return s; }
+Scalar make_bool(bool b) {
+  Scalar s{Scalar::Type::Bool};
+  s.boolean = b;
+  return s;
+}
+Scalar make_int(std::int64_t i) {
+  Scalar s{Scalar::Type::Int};
+  s.integer = i;
+  return s;
+}
+Scalar make_uint(std::uint64_t u) {
+  Scalar s{Scalar::Type::Uint};
+  s.unsigned_integer = u;
+  return s;
+}
+Scalar make_float(double d) {
+  Scalar s{Scalar::Type::Float};
+  s.number = d;
+  return s;
+}
 Scalar make_string() { return {Scalar::Type::String}; }
 
 // The YAML 1.1 words go-yaml v2 recognises, spelled exactly (no other capitalisations).
@@ -77,7 +92,8 @@ std::optional<Scalar> lookup_word(std::string_view s) {
     for (auto w : {"~", "null", "Null", "NULL"}) m.emplace(w, make_null());
     const double inf = std::numeric_limits<double>::infinity();
     for (auto w : {".nan", ".NaN", ".NAN"}) m.emplace(w, make_float(std::nan("")));
-    for (auto w : {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"}) m.emplace(w, make_float(inf));
+    for (auto w : {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"})
+      m.emplace(w, make_float(inf));
     for (auto w : {"-.inf", "-.Inf", "-.INF"}) m.emplace(w, make_float(-inf));
     return m;
   }();
@@ -112,7 +128,8 @@ std::optional<std::uint64_t> go_parse_uint_base0(std::string_view s) {
   for (char c : s) {
     const int d = digit_value(c);
     if (d >= base) return std::nullopt;
-    if (n > (kMax - static_cast<std::uint64_t>(d)) / static_cast<std::uint64_t>(base)) return std::nullopt;
+    if (n > (kMax - static_cast<std::uint64_t>(d)) / static_cast<std::uint64_t>(base))
+      return std::nullopt;
     n = n * static_cast<std::uint64_t>(base) + static_cast<std::uint64_t>(d);
   }
   return n;
@@ -133,7 +150,8 @@ std::optional<std::int64_t> go_parse_int_base0(std::string_view s) {
     return static_cast<std::int64_t>(*u);
   }
   if (*u > kLimit + 1) return std::nullopt;
-  return *u == kLimit + 1 ? std::numeric_limits<std::int64_t>::min() : -static_cast<std::int64_t>(*u);
+  return *u == kLimit + 1 ? std::numeric_limits<std::int64_t>::min()
+                          : -static_cast<std::int64_t>(*u);
 }
 
 // go-yaml's yamlStyleFloat: ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$
@@ -241,7 +259,8 @@ std::string format_float_key(double value) {
   if (std::isnan(f)) return ".nan";
   if (std::isinf(f)) return f > 0 ? ".inf" : "-.inf";
   std::array<char, 64> buf{};
-  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), f, std::chars_format::scientific);
+  auto [end, ec] =
+      std::to_chars(buf.data(), buf.data() + buf.size(), f, std::chars_format::scientific);
   const std::string sci(buf.data(), end);  // shortest digits: [-]d[.ddd]e±XX
   const std::size_t e_at = sci.find('e');
   const int exponent = std::stoi(sci.substr(e_at + 1));
@@ -428,7 +447,8 @@ void erase_marks_under(SourceMarks& marks, const std::string& path) {
   for (const char sep : {'.', '['}) {
     const std::string prefix = path + sep;
     auto it = marks.lower_bound(prefix);
-    while (it != marks.end() && it->first.compare(0, prefix.size(), prefix) == 0) it = marks.erase(it);
+    while (it != marks.end() && it->first.compare(0, prefix.size(), prefix) == 0)
+      it = marks.erase(it);
   }
 }
 
@@ -457,7 +477,8 @@ class Converter {
 
   // Walks like convert() does, but steps over every subtree known to fit within the limits, so
   // it reaches the node where convert() would stop in time proportional to the document's size.
-  void locate_limit_error(std::size_t index, const std::string& path, std::size_t depth, std::size_t& visited) const {
+  void locate_limit_error(std::size_t index, const std::string& path, std::size_t depth,
+                          std::size_t& visited) const {
     const RawNode& node = nodes_[index];
     if (node.kind == RawNode::Kind::Alias) {
       check_alias(node, path, depth, visited);
@@ -520,7 +541,8 @@ class Converter {
     return nullptr;
   }
 
-  [[noreturn]] void fail(const YAML::Mark& mark, const std::string& path, std::string message) const {
+  [[noreturn]] void fail(const YAML::Mark& mark, const std::string& path,
+                         std::string message) const {
     const Mark m = to_mark(mark);
     throw InputError(Diagnostic{source_, m.line, m.column, path, std::move(message)});
   }
@@ -546,10 +568,12 @@ class Converter {
 
   // An alias is checked against both limits before it is walked, so an alias bomb or a cycle is
   // refused at once instead of after a billion steps (or a stack overflow).
-  void check_alias(const RawNode& alias, const std::string& path, std::size_t depth, std::size_t visited) const {
+  void check_alias(const RawNode& alias, const std::string& path, std::size_t depth,
+                   std::size_t visited) const {
     if (alias.expanded_height == kUnbounded) fail_depth(alias.mark, path, true);
     if (depth + alias.expanded_height > limits_.max_depth) fail_depth(alias.mark, path, false);
-    if (add_saturating(visited, alias.expanded_nodes) > limits_.max_nodes) fail_budget(alias.mark, path);
+    if (add_saturating(visited, alias.expanded_nodes) > limits_.max_nodes)
+      fail_budget(alias.mark, path);
   }
 
   json convert_alias(const RawNode& alias, const std::string& path, std::size_t depth) {
@@ -590,8 +614,8 @@ class Converter {
       if (auto [it, inserted] = written.emplace(key, key_node.mark); !inserted) {
         const Mark first = to_mark(it->second);
         fail(key_node.mark, key_path,
-             "duplicate key " + json_quoted(key) + " (first defined at line " + std::to_string(first.line) +
-                 ", column " + std::to_string(first.column) + ")");
+             "duplicate key " + json_quoted(key) + " (first defined at line " +
+                 std::to_string(first.line) + ", column " + std::to_string(first.column) + ")");
       }
       erase_marks_under(*marks_, key_path);  // a merged value it replaces
       (*marks_)[key_path] = to_mark(key_node.mark);
@@ -651,7 +675,8 @@ class Converter {
         return std::to_string(s.integer);
       case Scalar::Type::Uint:
         fail(key_node.mark, path,
-             "map key " + key.value + " is too large (Helm only supports integer keys up to 2^63-1)");
+             "map key " + key.value +
+                 " is too large (Helm only supports integer keys up to 2^63-1)");
       case Scalar::Type::Float:
         return format_float_key(s.number);
       case Scalar::Type::String:
@@ -674,7 +699,8 @@ class Converter {
       case Scalar::Type::Float:
         if (!std::isfinite(s.number))
           fail(node.mark, path,
-               "value " + node.value + " cannot be represented in JSON (infinity and NaN are refused, as Helm does)");
+               "value " + node.value +
+                   " cannot be represented in JSON (infinity and NaN are refused, as Helm does)");
         return s.number;
       case Scalar::Type::String:
         break;
@@ -712,18 +738,22 @@ class Converter {
       return make_string();
     }
     Scalar s = resolve_plain(node.value);
-    if (wanted == Scalar::Type::Float && s.type == Scalar::Type::Int) return make_float(static_cast<double>(s.integer));
+    if (wanted == Scalar::Type::Float && s.type == Scalar::Type::Int)
+      return make_float(static_cast<double>(s.integer));
     if (wanted == Scalar::Type::Float && s.type == Scalar::Type::Uint)
       return make_float(static_cast<double>(s.unsigned_integer));
     if (wanted == Scalar::Type::Int && s.type == Scalar::Type::Uint) return s;
-    if (s.type != wanted) fail(node.mark, path, "cannot decode " + json_quoted(node.value) + " as " + std::string(short_tag));
+    if (s.type != wanted)
+      fail(node.mark, path,
+           "cannot decode " + json_quoted(node.value) + " as " + std::string(short_tag));
     return s;
   }
 };
 
 // ---------------------------------------------------------------------------------------------
 
-[[noreturn]] void fail_parse(const std::string& source, const YAML::Mark& mark, std::string message) {
+[[noreturn]] void fail_parse(const std::string& source, const YAML::Mark& mark,
+                             std::string message) {
   const Mark m = mark.is_null() ? Mark{} : to_mark(mark);
   throw InputError(Diagnostic{source, m.line, m.column, "", std::move(message)});
 }
@@ -731,8 +761,9 @@ class Converter {
 void check_size(std::string_view text, const std::string& source, const YamlLimits& limits) {
   if (text.size() > limits.max_bytes)
     throw InputError(Diagnostic{source, 0, 0, "",
-                                "input is " + std::to_string(text.size()) + " bytes, the limit is " +
-                                    std::to_string(limits.max_bytes) + " bytes"});
+                                "input is " + std::to_string(text.size()) +
+                                    " bytes, the limit is " + std::to_string(limits.max_bytes) +
+                                    " bytes"});
 }
 
 // Parses documents one by one and hands each converted document to `sink` until it returns
@@ -768,7 +799,8 @@ void for_each_document(std::string_view text, const std::string& source, const Y
 
 }  // namespace
 
-YamlDocument parse_yaml(std::string_view text, const std::string& source_name, const YamlLimits& limits) {
+YamlDocument parse_yaml(std::string_view text, const std::string& source_name,
+                        const YamlLimits& limits) {
   // Like `helm -f`, only the first document counts.
   YamlDocument result;
   for_each_document(text, source_name, limits, [&](YamlDocument doc) {
@@ -802,8 +834,9 @@ YamlDocument load_values_file(const std::filesystem::path& path, const YamlLimit
   if (doc.value.is_null()) {
     doc.value = json::object();
   } else if (!doc.value.is_object()) {
-    throw InputError(Diagnostic{source, 1, 1, "",
-                                std::string("expected a map at the top level, got ") + doc.value.type_name()});
+    throw InputError(
+        Diagnostic{source, 1, 1, "",
+                   std::string("expected a map at the top level, got ") + doc.value.type_name()});
   }
   return doc;
 }

@@ -62,14 +62,16 @@ TEST(SetPaths, ListIndexes) {
   EXPECT_EQ(set("a[0]=x"), json::parse(R"({"a":["x"]})"));
   EXPECT_EQ(set("a[2]=x"), json::parse(R"({"a":[null,null,"x"]})"));
   EXPECT_EQ(set("a[0]=x,a[1]=y"), json::parse(R"({"a":["x","y"]})"));
-  EXPECT_EQ(set("a[1]=z", json::parse(R"({"a":["x","y","w"]})")), json::parse(R"({"a":["x","z","w"]})"));
+  EXPECT_EQ(set("a[1]=z", json::parse(R"({"a":["x","y","w"]})")),
+            json::parse(R"({"a":["x","z","w"]})"));
   EXPECT_EQ(set("a[+1]=x,a[007]=y").at("a").size(), 8u);
 }
 
 TEST(SetPaths, MapsInsideLists) {
   EXPECT_EQ(set("a[0].b=c"), json::parse(R"({"a":[{"b":"c"}]})"));
   EXPECT_EQ(set("a[0].b=c,a[0].d=e"), json::parse(R"({"a":[{"b":"c","d":"e"}]})"));
-  EXPECT_EQ(set("env[1].name=B,env[1].value=2"), json::parse(R"({"env":[null,{"name":"B","value":2}]})"));
+  EXPECT_EQ(set("env[1].name=B,env[1].value=2"),
+            json::parse(R"({"env":[null,{"name":"B","value":2}]})"));
   // Helm replaces a non-map element with a map rather than failing.
   EXPECT_EQ(set("a[0]=x,a[0].b=c"), json::parse(R"({"a":[{"b":"c"}]})"));
   EXPECT_EQ(set("a[0].b[1].c=d"), json::parse(R"({"a":[{"b":[null,{"c":"d"}]}]})"));
@@ -157,8 +159,8 @@ TEST(SetTypingTest, Integers) {
 }
 
 TEST(SetTypingTest, EverythingElseIsAString) {
-  for (const char* s : {"0123", "00", "007", "1.5", "1e3", "0x1F", "1_000", "9223372036854775808", "12a", "+", "-",
-                        " 1", "1 ", "inf", ".5", "3.0"}) {
+  for (const char* s : {"0123", "00", "007", "1.5", "1e3", "0x1F", "1_000", "9223372036854775808",
+                        "12a", "+", "-", " 1", "1 ", "inf", ".5", "3.0"}) {
     const json v = typed(s);
     EXPECT_TRUE(v.is_string()) << s << " -> " << v.dump();
     EXPECT_EQ(v.get<std::string>(), s);
@@ -172,7 +174,8 @@ TEST(SetTypingTest, EmptyValueIsAnEmptyString) {
 }
 
 TEST(SetTypingTest, SetStringKeepsEverythingAString) {
-  EXPECT_EQ(set_string("a=1,b=true,c=null,d=0,e="), json::parse(R"({"a":"1","b":"true","c":"null","d":"0","e":""})"));
+  EXPECT_EQ(set_string("a=1,b=true,c=null,d=0,e="),
+            json::parse(R"({"a":"1","b":"true","c":"null","d":"0","e":""})"));
   EXPECT_EQ(set_string("a={1,false}"), json::parse(R"({"a":["1","false"]})"));
   EXPECT_EQ(set_string("a[0].b=2"), json::parse(R"({"a":[{"b":"2"}]})"));
 }
@@ -232,8 +235,10 @@ TEST(SetErrors, UnterminatedList) {
 
 TEST(SetErrors, TypeConflictsWithExistingValues) {
   EXPECT_THAT(error_of("a=1,a.b=2").message, HasSubstr("not a map"));
-  EXPECT_THAT(error_of("a.b=1", SetTyping::Typed, json::parse(R"({"a":null})")).message, HasSubstr("null, not a map"));
-  EXPECT_THAT(error_of("a[0]=1", SetTyping::Typed, json::parse(R"({"a":{}})")).message, HasSubstr("not a list"));
+  EXPECT_THAT(error_of("a.b=1", SetTyping::Typed, json::parse(R"({"a":null})")).message,
+              HasSubstr("null, not a map"));
+  EXPECT_THAT(error_of("a[0]=1", SetTyping::Typed, json::parse(R"({"a":{}})")).message,
+              HasSubstr("not a list"));
   EXPECT_THAT(error_of("a[0]=1,a[0][0]=2").message, HasSubstr("not a list"));
   EXPECT_EQ(error_of("a={x},a.b=1").path, "a");
 }

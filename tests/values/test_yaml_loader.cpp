@@ -23,7 +23,9 @@ using ::testing::HasSubstr;
 namespace {
 
 // The value of `v: <scalar>`.
-json value_of(const std::string& scalar) { return parse_yaml("v: " + scalar + "\n", "t.yaml").value.at("v"); }
+json value_of(const std::string& scalar) {
+  return parse_yaml("v: " + scalar + "\n", "t.yaml").value.at("v");
+}
 
 // The single key of `<key>: x`.
 std::string key_of(const std::string& key) {
@@ -127,8 +129,9 @@ TEST(YamlTyping, LargeIntegersLosePrecisionLikeFloat64) {
 }
 
 TEST(YamlTyping, NumberLikeTextStaysString) {
-  for (const char* s : {"1e400", "0x", "0xZ", "1.2.3", "1:20", "12e", "+", "_1", "1e3_0x", ".5_0",
-                        "0b102", "1,000", "inf", "+inf", "nan", "Infinity", "0x1p-2", "e3", ".", "1e", "-+1", "-_"}) {
+  for (const char* s : {"1e400",  "0x",   "0xZ",   "1.2.3", "1:20", "12e",  "+",   "_1",
+                        "1e3_0x", ".5_0", "0b102", "1,000", "inf",  "+inf", "nan", "Infinity",
+                        "0x1p-2", "e3",   ".",     "1e",    "-+1",  "-_"}) {
     const json v = value_of(s);
     ASSERT_TRUE(v.is_string()) << s << " -> " << v.dump();
     EXPECT_EQ(v.get<std::string>(), s);
@@ -136,7 +139,8 @@ TEST(YamlTyping, NumberLikeTextStaysString) {
 }
 
 TEST(YamlTyping, InfinityAndNanAreErrors) {
-  for (const char* s : {".inf", ".Inf", ".INF", "+.inf", "-.inf", "-.INF", ".nan", ".NaN", ".NAN"}) {
+  for (const char* s :
+       {".inf", ".Inf", ".INF", "+.inf", "-.inf", "-.INF", ".nan", ".NaN", ".NAN"}) {
     const auto d = error_of(std::string("a:\n  b: ") + s + "\n");
     EXPECT_EQ(d.path, "a.b") << s;
     EXPECT_EQ(d.line, 2) << s;
@@ -218,7 +222,7 @@ TEST(YamlTyping, Utf8AndEscapes) {
   const auto d = error_of("a:\n  b: x\xFFy\n");
   EXPECT_THAT(d.message, HasSubstr("invalid UTF-8"));
   EXPECT_EQ(d.line, 2);
-  EXPECT_THAT(error_of("\xC0\xAF: 1\n").message, HasSubstr("invalid UTF-8"));  // overlong
+  EXPECT_THAT(error_of("\xC0\xAF: 1\n").message, HasSubstr("invalid UTF-8"));    // overlong
   EXPECT_THAT(error_of("a: \"\\ud800\"\n").message, HasSubstr("invalid YAML"));  // lone surrogate
 }
 
@@ -322,7 +326,8 @@ TEST(YamlMerge, MergeKeysCopyTheAnchoredMap) {
 }
 
 TEST(YamlMerge, ListOfMapsEarlierWins) {
-  const auto v = parse_yaml("a: &a {x: 1}\nb: &b {x: 2, z: 2}\nc:\n  <<: [*a, *b]\n", "t.yaml").value;
+  const auto v =
+      parse_yaml("a: &a {x: 1}\nb: &b {x: 2, z: 2}\nc:\n  <<: [*a, *b]\n", "t.yaml").value;
   EXPECT_EQ(v.at("c"), json::parse(R"({"x":1.0,"z":2.0})"));
 }
 
@@ -349,7 +354,8 @@ TEST(YamlAliases, AliasesAreExpanded) {
 }
 
 TEST(YamlAliases, BillionLaughsHitsTheNodeBudgetFast) {
-  std::string text = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n";
+  std::string text =
+      "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n";
   for (char c = 'b'; c <= 'i'; ++c) {
     const char prev = static_cast<char>(c - 1);
     text += std::string(1, c) + ": &" + c + " [";
@@ -368,7 +374,8 @@ TEST(YamlAliases, BillionLaughsHitsTheNodeBudgetFast) {
 TEST(YamlAliases, SmallBudgetIsHonoured) {
   YamlLimits limits;
   limits.max_nodes = 10;
-  EXPECT_THAT(error_of("a: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]\n", limits).message, HasSubstr("more than 10"));
+  EXPECT_THAT(error_of("a: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]\n", limits).message,
+              HasSubstr("more than 10"));
   EXPECT_NO_THROW(parse_yaml("a: [1, 2, 3]\n", "t.yaml", limits));
 }
 
@@ -384,7 +391,8 @@ TEST(YamlAliases, SelfReferenceHitsTheDepthLimit) {
 TEST(YamlAliases, AliasChainsCountTheirExpandedDepth) {
   std::string text = "a0: &a0 [x]\n";
   for (int i = 1; i < 200; ++i)
-    text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [*a" + std::to_string(i - 1) + "]\n";
+    text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [*a" + std::to_string(i - 1) +
+            "]\n";
   const auto d = error_of(text);
   EXPECT_THAT(d.message, HasSubstr("nesting deeper than 128 levels"));
   EXPECT_EQ(d.path, "a127[0]");
@@ -490,7 +498,8 @@ TEST(YamlDocuments, OnlyTheFirstDocumentCountsLikeHelm) {
 }
 
 TEST(YamlDocuments, StreamReturnsEveryNonEmptyDocument) {
-  const auto docs = parse_yaml_stream("a: 1\n---\n---\n# nothing\n---\nb: [x]\n...\n---\n- 3\n", "s.yaml");
+  const auto docs =
+      parse_yaml_stream("a: 1\n---\n---\n# nothing\n---\nb: [x]\n...\n---\n- 3\n", "s.yaml");
   ASSERT_EQ(docs.size(), 3u);
   EXPECT_EQ(docs[0].value, json::parse(R"({"a":1.0})"));
   EXPECT_EQ(docs[1].value, json::parse(R"({"b":["x"]})"));
