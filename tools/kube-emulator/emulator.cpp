@@ -120,7 +120,10 @@ void Emulator::start() {
     } else if (!admin_server_->bind_to_port(admin_host_, admin_port_)) {
       throw kjq::RuntimeError("cannot listen on " + options_.admin_listen);
     }
-    admin_thread_ = std::thread([this] { admin_server_->listen_after_bind(); });
+    admin_thread_ = std::thread([this] {
+      admin_server_->listen_after_bind();
+      admin_done_ = true;
+    });
   }
   faults_.on_refuse([this] {
     std::lock_guard lock(server_mu_);
@@ -129,8 +132,11 @@ void Emulator::start() {
     if (server_) server_->stop();
   });
   controller_.start();
-  server_thread_ = std::thread([this] { serve_loop(); });
-  for (int i = 0; i < 500 && !server_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  server_thread_ = std::thread([this] {
+    serve_loop();
+    serve_loop_done_ = true;
+  });
+  for (int i = 0; i < 2500 && !server_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   if (options_.refuse_connections_seconds > 0) faults_.refuse_connections(options_.refuse_connections_seconds);
 }
 
@@ -168,11 +174,18 @@ void Emulator::serve_loop() {
 void Emulator::stop() {
   if (stopping_.exchange(true)) return;
   api_server_->close_streams();
-  {
-    std::lock_guard lock(server_mu_);
-    if (server_) server_->stop();
+  // httplib's stop() is a no-op until listen() has begun, so repeat it until the loops are out.
+  while (server_thread_.joinable() && !serve_loop_done_) {
+    {
+      std::lock_guard lock(server_mu_);
+      if (server_) server_->stop();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  if (admin_server_) admin_server_->stop();
+  while (admin_thread_.joinable() && !admin_done_) {
+    admin_server_->stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   if (server_thread_.joinable()) server_thread_.join();
   if (admin_thread_.joinable()) admin_thread_.join();
   controller_.stop();

@@ -83,6 +83,8 @@ class Emulator {
   std::thread admin_thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> refused_{false};
+  std::atomic<bool> serve_loop_done_{false};
+  std::atomic<bool> admin_done_{false};
 };
 
 // "127.0.0.1:8080" -> {"127.0.0.1", 8080}; throws kjq::InputError.

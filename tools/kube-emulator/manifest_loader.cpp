@@ -66,7 +66,7 @@ std::vector<json> load_manifest_stream(const std::string& text, const std::strin
     json j = to_json(d);
     if (!j.is_object()) continue;
     std::string kind = j.value("kind", "");
-    if (kind.size() > 4 && kind.compare(kind.size() - 4, 4, "List") == 0 && j.contains("items")) {
+    if (kind.size() >= 4 && kind.compare(kind.size() - 4, 4, "List") == 0 && j.contains("items")) {
       for (auto& item : j["items"])
         if (item.is_object()) out.push_back(item);
     } else {

@@ -1,0 +1,348 @@
+// In-process emulator over real loopback sockets: job simulation, list paging, watch resume,
+// selector transitions, 410, SelfSubjectAccessReview, patch, fault injection.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "emulator.hpp"
+
+using namespace kjq::emulator;
+using nlohmann::json;
+
+namespace {
+
+EmulatorOptions fast_options() {
+  EmulatorOptions o;
+  o.listen = "127.0.0.1:0";
+  o.admin_listen = "127.0.0.1:0";
+  o.time_scale = 0.02;  // run-seconds 1 -> 20 ms
+  o.simulation.backoff_seconds = 1;
+  o.api.bookmark_interval_seconds = 0.1;
+  o.threads = 16;
+  return o;
+}
+
+json job_body(const std::string& name, json annotations = json::object(), json spec_extra = json::object()) {
+  json j = {{"apiVersion", "batch/v1"}, {"kind", "Job"}, {"metadata", {{"name", name}, {"labels", {{"app", "kjq"}}}}},
+            {"spec", {{"template", {{"metadata", {{"annotations", annotations}}},
+                                    {"spec", {{"restartPolicy", "Never"},
+                                              {"containers", {{{"name", "main"}, {"image", "busybox"}}}}}}}}}}};
+  j["spec"].update(spec_extra);
+  return j;
+}
+
+template <typename F>
+bool eventually(F f, int max_ms = 5000) {
+  for (int i = 0; i < max_ms / 10; ++i) {
+    if (f()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return f();
+}
+
+class EmulatorHttp : public ::testing::Test {
+ protected:
+  void SetUp() override { start(fast_options()); }
+  void start(EmulatorOptions o) {
+    emu = std::make_unique<Emulator>(o);
+    emu->start();
+    cli = std::make_unique<httplib::Client>(emu->base_url());
+    cli->set_read_timeout(10);
+  }
+  json get(const std::string& path, int want = 200) {
+    auto r = cli->Get(path);
+    EXPECT_TRUE(r) << path;
+    if (!r) return nullptr;
+    EXPECT_EQ(r->status, want) << path << ": " << r->body;
+    return json::parse(r->body);
+  }
+  json post(const std::string& path, const json& body, int want = 201) {
+    auto r = cli->Post(path, body.dump(), "application/json");
+    EXPECT_TRUE(r);
+    if (!r) return nullptr;
+    EXPECT_EQ(r->status, want) << r->body;
+    return json::parse(r->body);
+  }
+  // Reads a watch stream until `stop` says so or the server ends it.
+  std::vector<json> watch(const std::string& path, const std::function<bool(const std::vector<json>&)>& stop) {
+    std::vector<json> events;
+    std::string buf;
+    httplib::Client c(emu->base_url());
+    c.set_read_timeout(10);
+    c.Get(path, [&](const char* data, size_t n) {
+      buf.append(data, n);
+      size_t nl;
+      while ((nl = buf.find('\n')) != std::string::npos) {
+        events.push_back(json::parse(buf.substr(0, nl)));
+        buf.erase(0, nl + 1);
+        if (stop(events)) return false;
+      }
+      return true;
+    });
+    return events;
+  }
+  const std::string jobs = "/apis/batch/v1/namespaces/default/jobs";
+  std::unique_ptr<Emulator> emu;
+  std::unique_ptr<httplib::Client> cli;
+};
+
+json condition(const json& job, const std::string& type) {
+  for (const auto& c : job["status"].value("conditions", json::array()))
+    if (c["type"] == type) return c;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_F(EmulatorHttp, emulator_JobRunsToCompletionWithPodsAndEvents) {
+  post(jobs, job_body("ok", {{"kube-emulator/run-seconds", "1"}}));
+  ASSERT_TRUE(eventually([&] { return !condition(get(jobs + "/ok"), "Complete").is_null(); }));
+  json j = get(jobs + "/ok");
+  EXPECT_EQ(j["status"]["succeeded"], 1);
+  EXPECT_FALSE(j["status"].contains("active"));
+  EXPECT_TRUE(j["status"].contains("completionTime"));
+  EXPECT_EQ(condition(j, "Complete")["reason"], "CompletionsReached");
+  json pods = get("/api/v1/namespaces/default/pods?labelSelector=job-name%3Dok");
+  ASSERT_EQ(pods["items"].size(), 1u);
+  const json& pod = pods["items"][0];
+  EXPECT_EQ(pod["status"]["phase"], "Succeeded");
+  EXPECT_EQ(pod["metadata"]["ownerReferences"][0]["uid"], j["metadata"]["uid"]);
+  EXPECT_EQ(pod["status"]["containerStatuses"][0]["state"]["terminated"]["reason"], "Completed");
+  std::string pod_name = pod["metadata"]["name"];
+  auto log = cli->Get("/api/v1/namespaces/default/pods/" + pod_name + "/log");
+  ASSERT_TRUE(log);
+  EXPECT_EQ(log->status, 200);
+  EXPECT_NE(log->body.find("kube-emulator: job ok started"), std::string::npos);
+  json events = get("/api/v1/namespaces/default/events?fieldSelector=involvedObject.kind%3DJob");
+  std::vector<std::string> reasons;
+  for (const auto& e : events["items"]) reasons.push_back(e["reason"]);
+  EXPECT_NE(std::find(reasons.begin(), reasons.end(), "SuccessfulCreate"), reasons.end());
+  EXPECT_NE(std::find(reasons.begin(), reasons.end(), "Completed"), reasons.end());
+}
+
+TEST_F(EmulatorHttp, emulator_BackoffLimitAndRetries) {
+  post(jobs, job_body("flaky", {{"kube-emulator/outcome", "fail"}}, {{"backoffLimit", 2}}));
+  ASSERT_TRUE(eventually([&] { return !condition(get(jobs + "/flaky"), "Failed").is_null(); }));
+  json j = get(jobs + "/flaky");
+  EXPECT_EQ(j["status"]["failed"], 3);
+  EXPECT_EQ(condition(j, "Failed")["reason"], "BackoffLimitExceeded");
+  EXPECT_EQ(condition(j, "FailureTarget")["reason"], "BackoffLimitExceeded");
+  EXPECT_EQ(get("/api/v1/namespaces/default/pods?labelSelector=job-name%3Dflaky")["items"].size(), 3u);
+}
+
+TEST_F(EmulatorHttp, emulator_StatusErrors) {
+  json nf = get(jobs + "/missing", 404);
+  EXPECT_EQ(nf, json::parse(R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
+    "message":"jobs.batch \"missing\" not found","reason":"NotFound",
+    "details":{"name":"missing","group":"batch","kind":"jobs"},"code":404})"));
+  json pnf = get("/api/v1/namespaces/default/pods/nope", 404);
+  EXPECT_EQ(pnf["message"], "pods \"nope\" not found");
+  EXPECT_EQ(get("/apis/nothing/v1/namespaces/default/things", 404)["message"],
+            "the server could not find the requested resource");
+  auto r = cli->Post(jobs, "{not json", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  auto gone = cli->Get(jobs + "?continue=eyJydiI6MSwic3RhcnQiOiIifQ");  // {"rv":1,"start":""}
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->status, 200);  // history not yet compacted
+}
+
+TEST_F(EmulatorHttp, emulator_ListLimitContinueAndSelectors) {
+  for (const char* n : {"a", "b", "c"})
+    post(jobs, job_body(n, {{"kube-emulator/outcome", "hang"}}));
+  json page = get(jobs + "?limit=2");
+  ASSERT_EQ(page["items"].size(), 2u);
+  EXPECT_EQ(page["metadata"]["remainingItemCount"], 1);
+  std::string token = page["metadata"]["continue"];
+  json rest = get(jobs + "?limit=2&continue=" + token);
+  ASSERT_EQ(rest["items"].size(), 1u);
+  EXPECT_EQ(rest["items"][0]["metadata"]["name"], "c");
+  EXPECT_FALSE(rest["metadata"].contains("continue"));
+  EXPECT_EQ(rest["metadata"]["resourceVersion"], page["metadata"]["resourceVersion"]);
+  json one = get(jobs + "?fieldSelector=metadata.name%3Db");
+  ASSERT_EQ(one["items"].size(), 1u);
+  EXPECT_EQ(one["items"][0]["metadata"]["name"], "b");
+  EXPECT_EQ(get(jobs + "?labelSelector=app%3Dother")["items"].size(), 0u);
+  EXPECT_EQ(get("/apis/batch/v1/jobs")["items"].size(), 3u);  // all namespaces
+  EXPECT_EQ(get(jobs + "?labelSelector=%3D%3D", 400)["reason"], "BadRequest");
+}
+
+TEST_F(EmulatorHttp, emulator_WatchResumesFromResourceVersion) {
+  json created = post(jobs, job_body("w1", {{"kube-emulator/outcome", "hang"}}));
+  std::string rv = created["metadata"]["resourceVersion"];
+  post(jobs, job_body("w2", {{"kube-emulator/outcome", "hang"}}));
+  auto events = watch(jobs + "?watch=1&resourceVersion=" + rv, [](const std::vector<json>& ev) {
+    for (const auto& e : ev)
+      if (e["type"] == "ADDED" && e["object"]["metadata"]["name"] == "w2") return true;
+    return false;
+  });
+  ASSERT_FALSE(events.empty());
+  for (const auto& e : events)  // w1 was created at rv: only its later changes (status) follow
+    if (e["object"]["metadata"]["name"] == "w1") {
+      EXPECT_EQ(e["type"], "MODIFIED") << e.dump();
+    }
+  // Without a resourceVersion the current state comes first as ADDED.
+  auto initial = watch(jobs + "?watch=true", [](const std::vector<json>& ev) { return ev.size() >= 2; });
+  ASSERT_GE(initial.size(), 2u);
+  EXPECT_EQ(initial[0]["type"], "ADDED");
+  EXPECT_EQ(initial[1]["type"], "ADDED");
+}
+
+TEST_F(EmulatorHttp, emulator_WatchSelectorTransitionsAndBookmarks) {
+  post(jobs, job_body("sel", {{"kube-emulator/outcome", "hang"}}));
+  std::string rv = std::to_string(emu->store().current_rv());
+  std::thread relabel([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    cli->Patch(jobs + "/sel", R"({"metadata":{"labels":{"app":"gone"}}})", "application/merge-patch+json");
+  });
+  auto events = watch(jobs + "?watch=true&allowWatchBookmarks=true&labelSelector=app%3Dkjq&resourceVersion=" + rv,
+                      [](const std::vector<json>& ev) {
+                        bool deleted = false, bookmark = false;
+                        for (const auto& e : ev) {
+                          deleted = deleted || e["type"] == "DELETED";
+                          bookmark = bookmark || e["type"] == "BOOKMARK";
+                        }
+                        return deleted && bookmark;
+                      });
+  relabel.join();
+  bool deleted = false, bookmark = false;
+  for (const auto& e : events) {
+    if (e["type"] == "DELETED") deleted = e["object"]["metadata"]["labels"]["app"] == "gone";
+    if (e["type"] == "BOOKMARK") {
+      bookmark = true;
+      EXPECT_EQ(e["object"]["kind"], "Job");
+      EXPECT_FALSE(e["object"]["metadata"]["resourceVersion"].get<std::string>().empty());
+    }
+  }
+  EXPECT_TRUE(deleted);  // leaving the selector is a DELETED for this watcher
+  EXPECT_TRUE(bookmark);
+}
+
+TEST_F(EmulatorHttp, emulator_WatchTooOldResourceVersionIs410) {
+  EmulatorOptions o = fast_options();
+  o.watch_history = 5;
+  emu.reset();
+  start(o);
+  for (int i = 0; i < 10; ++i) post(jobs, job_body("old" + std::to_string(i), {{"kube-emulator/outcome", "hang"}}));
+  auto events = watch(jobs + "?watch=true&resourceVersion=1", [](const std::vector<json>&) { return false; });
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["type"], "ERROR");
+  EXPECT_EQ(events[0]["object"]["code"], 410);
+  EXPECT_EQ(events[0]["object"]["reason"], "Expired");
+  EXPECT_EQ(events[0]["object"]["message"].get<std::string>().rfind("too old resource version: 1 (", 0), 0u);
+}
+
+TEST_F(EmulatorHttp, emulator_SelfSubjectAccessReviewAndRbacObjectsThroughTheApi) {
+  std::string dir = ::testing::TempDir();
+  std::string tokens = dir + "/emu-tokens.csv";
+  {
+    std::ofstream f(tokens);
+    f << "admin,admin,1,system:masters\nsa,system:serviceaccount:default:kjq,2\n";
+  }
+  EmulatorOptions o = fast_options();
+  o.token_file = tokens;
+  emu.reset();
+  start(o);
+  httplib::Headers sa = {{"Authorization", "Bearer sa"}};
+  httplib::Headers admin = {{"Authorization", "Bearer admin"}};
+  json review = {{"apiVersion", "authorization.k8s.io/v1"}, {"kind", "SelfSubjectAccessReview"},
+                 {"spec", {{"resourceAttributes", {{"namespace", "default"}, {"verb", "create"}, {"group", "batch"}, {"resource", "jobs"}}}}}};
+  const std::string ssar = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+  auto r = cli->Post(ssar, sa, review.dump(), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 201);
+  EXPECT_EQ(json::parse(r->body)["status"]["allowed"], false);
+  auto denied = cli->Post(jobs, sa, job_body("x").dump(), "application/json");
+  EXPECT_EQ(denied->status, 403);
+  EXPECT_EQ(cli->Get(jobs)->status, 401);  // anonymous
+
+  json role = {{"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", "Role"}, {"metadata", {{"name", "runner"}}},
+               {"rules", {{{"apiGroups", {"batch"}}, {"resources", {"jobs"}}, {"verbs", {"create"}}}}}};
+  json binding = {{"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", "RoleBinding"}, {"metadata", {{"name", "runner"}}},
+                  {"subjects", {{{"kind", "ServiceAccount"}, {"name", "kjq"}, {"namespace", "default"}}}},
+                  {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", "runner"}}}};
+  EXPECT_EQ(cli->Post("/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles", sa, role.dump(), "application/json")->status, 403);
+  EXPECT_EQ(cli->Post("/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles", admin, role.dump(), "application/json")->status, 201);
+  EXPECT_EQ(cli->Post("/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings", admin, binding.dump(), "application/json")->status, 201);
+  r = cli->Post(ssar, sa, review.dump(), "application/json");
+  json allowed = json::parse(r->body);
+  EXPECT_EQ(allowed["status"]["allowed"], true);
+  EXPECT_EQ(allowed["status"]["reason"],
+            "RBAC: allowed by RoleBinding \"runner/default\" of Role \"runner\" to ServiceAccount \"kjq/default\"");
+  EXPECT_EQ(cli->Post(jobs, sa, job_body("x").dump(), "application/json")->status, 201);
+}
+
+TEST_F(EmulatorHttp, emulator_DeletePropagation) {
+  post(jobs, job_body("orphaned", {{"kube-emulator/outcome", "hang"}}));
+  post(jobs, job_body("cascaded", {{"kube-emulator/outcome", "hang"}}));
+  ASSERT_TRUE(eventually([&] {
+    return get("/api/v1/namespaces/default/pods")["items"].size() == 2;
+  }));
+  // No propagationPolicy: batch/v1 Jobs orphan their pods.
+  auto r = cli->Delete(jobs + "/orphaned");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(json::parse(r->body)["status"], "Success");
+  r = cli->Delete(jobs + "/cascaded", R"({"propagationPolicy":"Foreground","gracePeriodSeconds":0})", "application/json");
+  EXPECT_EQ(json::parse(r->body)["metadata"]["finalizers"][0], "foregroundDeletion");
+  json pods = get("/api/v1/namespaces/default/pods");
+  ASSERT_EQ(pods["items"].size(), 1u);
+  EXPECT_EQ(pods["items"][0]["metadata"]["labels"]["job-name"], "orphaned");
+  EXPECT_FALSE(pods["items"][0]["metadata"].contains("ownerReferences"));
+  EXPECT_EQ(cli->Delete(jobs + "/cascaded")->status, 404);
+}
+
+TEST_F(EmulatorHttp, emulator_FaultInjectionFromTheAdminEndpoint) {
+  httplib::Client admin(emu->admin_url());
+  auto r = admin.Put("/faults", R"({"error503Fraction":1,"retryAfterSeconds":7})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  auto failed = cli->Get(jobs);
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->status, 503);
+  EXPECT_EQ(failed->get_header_value("Retry-After"), "7");
+  EXPECT_EQ(json::parse(failed->body)["reason"], "ServiceUnavailable");
+  admin.Put("/faults", R"({"error503Fraction":0,"error429Fraction":1})", "application/json");
+  EXPECT_EQ(cli->Get(jobs)->status, 429);
+  EXPECT_EQ(admin.Delete("/faults")->status, 200);
+  EXPECT_EQ(cli->Get(jobs)->status, 200);
+  EXPECT_EQ(admin.Put("/faults", R"({"bogus":1})", "application/json")->status, 400);
+
+  // Watch dropped after N events.
+  for (const char* n : {"d1", "d2", "d3"}) post(jobs, job_body(n, {{"kube-emulator/outcome", "hang"}}));
+  admin.Put("/faults", R"({"watchDropAfterEvents":2})", "application/json");
+  auto events = watch(jobs + "?watch=true", [](const std::vector<json>&) { return false; });
+  EXPECT_EQ(events.size(), 2u);
+  admin.Delete("/faults");
+
+  // Refused connections for a period, then served again on the same port.
+  r = admin.Put("/faults", R"({"refuseConnectionsSeconds":0.5})", "application/json");
+  ASSERT_TRUE(r);
+  httplib::Client fresh(emu->base_url());
+  fresh.set_connection_timeout(1);
+  auto refused = fresh.Get("/version");
+  EXPECT_FALSE(refused);
+  EXPECT_TRUE(eventually([&] {
+    httplib::Client again(emu->base_url());
+    auto ok = again.Get("/version");
+    return ok && ok->status == 200;
+  }, 5000));
+  EXPECT_EQ(json::parse(admin.Get("/stats")->body)["objects"]["jobs"], 3);
+}
+
+TEST_F(EmulatorHttp, emulator_DiscoveryAndOpenApi) {
+  EXPECT_EQ(get("/version")["minor"], "32");
+  EXPECT_EQ(get("/api")["versions"][0], "v1");
+  json groups = get("/apis")["groups"];
+  std::vector<std::string> names;
+  for (const auto& g : groups) names.push_back(g["name"]);
+  EXPECT_EQ(names, (std::vector<std::string>{"batch", "rbac.authorization.k8s.io", "authorization.k8s.io"}));
+  json batch = get("/apis/batch/v1");
+  EXPECT_EQ(batch["resources"][0]["name"], "jobs");
+  EXPECT_EQ(get("/openapi/v3")["paths"]["apis/batch/v1"]["serverRelativeURL"], "/openapi/v3/apis/batch/v1?hash=kube-emulator");
+  json doc = get("/openapi/v3/apis/batch/v1");
+  EXPECT_TRUE(doc["paths"].contains("/apis/batch/v1/namespaces/{namespace}/jobs/{name}"));
+}
