@@ -346,3 +346,21 @@ TEST_F(EmulatorHttp, emulator_DiscoveryAndOpenApi) {
   json doc = get("/openapi/v3/apis/batch/v1");
   EXPECT_TRUE(doc["paths"].contains("/apis/batch/v1/namespaces/{namespace}/jobs/{name}"));
 }
+
+TEST_F(EmulatorHttp, emulator_FollowLogsUntilTheContainerEnds) {
+  post(jobs, job_body("follow", {{"kube-emulator/run-seconds", "25"}, {"kube-emulator/log", "line1\nline2"}}));
+  const std::string pods = "/api/v1/namespaces/default/pods?labelSelector=job-name%3Dfollow";
+  std::string pod;
+  ASSERT_TRUE(eventually([&] {
+    json items = get(pods)["items"];
+    if (items.empty() || items[0]["status"]["phase"] != "Running") return false;
+    pod = items[0]["metadata"]["name"];
+    return true;
+  }));
+  auto r = cli->Get("/api/v1/namespaces/default/pods/" + pod + "/log?follow=true");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "line1\nline2\n");
+  // The stream ended because the container ended.
+  EXPECT_EQ(get(pods)["items"][0]["status"]["phase"], "Succeeded");
+}

@@ -595,11 +595,13 @@ void ApiServer::delete_object(const ResourceType& t, const std::string& ns, cons
       }, uid);
       controller_.delete_dependents(*current, propagation);
       store_.remove(t, ns, name, uid);
+      controller_.poke(uid);
       if (write_response && marked) write_json(res, 200, *marked);
       return;
     }
     store_.remove(t, ns, name, uid);
     controller_.delete_dependents(*current, propagation);
+    controller_.poke(uid);  // lets the controller forget the job
     if (write_response) write_json(res, 200, make_success_status({{"name", name}, {"group", "batch"}, {"kind", "jobs"}, {"uid", uid}}));
     return;
   }
@@ -688,7 +690,7 @@ void ApiServer::do_pod_log(const RequestInfo& info, const httplib::Request& req,
   if (!known) throw bad_request("container " + container + " is not valid for pod " + info.name);
   if (bool_param(req, "previous"))
     throw bad_request("previous terminated container \"" + container + "\" in pod \"" + info.name + "\" not found");
-  auto container_state = [&](const json& p) -> json {
+  auto container_state = [container](const json& p) -> json {
     for (const auto& cs : p["status"].value("containerStatuses", json::array()))
       if (cs.value("name", "") == container) return cs.value("state", json::object());
     return json::object();

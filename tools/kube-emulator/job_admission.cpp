@@ -1,6 +1,5 @@
 #include "job_admission.hpp"
 
-#include <regex>
 
 namespace kjq::emulator {
 
@@ -60,9 +59,20 @@ std::string image_pull_policy(const std::string& image) {
 }  // namespace
 
 std::string validate_dns_subdomain(const std::string& name) {
-  static const std::regex re("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+  // [a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  bool ok = !name.empty();
+  std::size_t label_start = 0;
+  for (std::size_t i = 0; ok && i <= name.size(); ++i) {
+    if (i == name.size() || name[i] == '.') {
+      ok = i > label_start && alnum(name[label_start]) && alnum(name[i - 1]);
+      label_start = i + 1;
+    } else if (!alnum(name[i]) && name[i] != '-') {
+      ok = false;
+    }
+  }
   if (name.size() > 253) return "must be no more than 253 characters";
-  if (!std::regex_match(name, re))
+  if (!ok)
     return "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
            "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
            "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";

@@ -38,9 +38,11 @@ JobController::JobController(ObjectStore& store, const ResourceRegistry& registr
 JobController::~JobController() { stop(); }
 
 void JobController::start() {
-  std::lock_guard lock(mu_);
   if (thread_.joinable()) return;
-  stopping_ = false;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = false;
+  }
   thread_ = std::thread([this] { run(); });
 }
 
@@ -58,48 +60,55 @@ void JobController::schedule(SimJob& sj, SteadyTime when) {
   if (sj.wake && *sj.wake <= when) return;
   sj.wake = when;
   timers_.emplace(when, sj.uid);
-  cv_.notify_all();
 }
 
 void JobController::job_created(const json& job) {
   const json& meta = job["metadata"];
-  std::lock_guard lock(mu_);
   SimJob sj;
   sj.ns = meta.value("namespace", "");
   sj.name = meta.value("name", "");
   sj.uid = meta.value("uid", "");
   sj.start = clock_.now();
-  auto [it, inserted] = jobs_by_uid_.emplace(sj.uid, std::move(sj));
-  if (inserted) schedule(it->second, clock_.now());
+  {
+    std::lock_guard lock(mu_);
+    created_.push_back(std::move(sj));
+  }
+  cv_.notify_one();
 }
 
 void JobController::poke(const std::string& job_uid) {
-  std::lock_guard lock(mu_);
-  auto it = jobs_by_uid_.find(job_uid);
-  if (it != jobs_by_uid_.end()) schedule(it->second, clock_.now());
-}
-
-void JobController::sync_all() {
-  std::lock_guard lock(mu_);
-  for (auto it = jobs_by_uid_.begin(); it != jobs_by_uid_.end();) {
-    it->second.wake.reset();
-    auto next = sync_job(it->second);
-    if (!next) {
-      it = jobs_by_uid_.erase(it);
-    } else {
-      schedule(it->second, *next);
-      ++it;
-    }
+  {
+    std::lock_guard lock(mu_);
+    pokes_.push_back(job_uid);
   }
+  cv_.notify_one();
 }
 
 void JobController::run() {
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
-    if (timers_.empty()) cv_.wait(lock);
-    else cv_.wait_until(lock, timers_.begin()->first);
-    if (stopping_) break;
-    auto now = clock_.now();
+  std::vector<SimJob> created;
+  std::vector<std::string> pokes;
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      auto ready = [&] { return stopping_ || !created_.empty() || !pokes_.empty(); };
+      if (timers_.empty()) cv_.wait(lock, ready);
+      else cv_.wait_until(lock, timers_.begin()->first, ready);
+      if (stopping_) break;
+      created.swap(created_);
+      pokes.swap(pokes_);
+    }
+    const auto now = clock_.now();
+    for (auto& sj : created) {
+      std::string uid = sj.uid;
+      auto [it, inserted] = jobs_by_uid_.emplace(uid, std::move(sj));
+      if (inserted) schedule(it->second, now);
+    }
+    created.clear();
+    for (const auto& uid : pokes) {
+      auto it = jobs_by_uid_.find(uid);
+      if (it != jobs_by_uid_.end()) schedule(it->second, now);
+    }
+    pokes.clear();
     std::vector<std::pair<SteadyTime, std::string>> due;
     while (!timers_.empty() && timers_.begin()->first <= now) {
       due.emplace_back(timers_.begin()->first, timers_.begin()->second);

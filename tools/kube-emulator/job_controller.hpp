@@ -30,9 +30,6 @@ class JobController {
   void stop();
   // A Job was stored: start simulating it.
   void job_created(const nlohmann::json& job);
-  // Run one synchronisation pass for every known job (tests without the background thread).
-  void sync_all();
-
   // The container output of a pod; nullopt when the pod is not one of ours.
   std::optional<std::string> pod_log(const std::string& ns, const std::string& pod_name) const;
   const std::string& node_name() const { return node_; }
@@ -68,7 +65,7 @@ class JobController {
   };
 
   void run();
-  void schedule(SimJob& sj, SteadyTime when);  // requires mu_
+  void schedule(SimJob& sj, SteadyTime when);  // controller thread only
   void write_status(SimJob& sj);
   // Returns the next time this job needs attention (nullopt: forget it; SteadyTime::max(): keep
   // it but no timer, e.g. a hanging pod).
@@ -88,8 +85,12 @@ class JobController {
   bool record_events_;
   std::string node_ = "kube-emulator-node";
 
-  mutable std::mutex mu_;
+  // Hand-off from API threads to the controller thread (guarded by mu_).
+  std::mutex mu_;
   std::condition_variable cv_;
+  std::vector<SimJob> created_;
+  std::vector<std::string> pokes_;
+  // Owned by the controller thread.
   std::unordered_map<std::string, SimJob> jobs_by_uid_;
   std::multimap<SteadyTime, std::string> timers_;  // wake time -> job uid
   bool stopping_ = false;

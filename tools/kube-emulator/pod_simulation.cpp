@@ -206,7 +206,11 @@ json pod_status(const json& pod, const PodPlan& plan, int stage, const PodTimes&
     const std::string cimage = c.value("image", "");
     json cs = {{"name", c.value("name", "")}, {"image", cimage}, {"imageID", ""}, {"ready", running},
                {"restartCount", 0}, {"started", running}, {"lastState", json::object()}};
-    std::string container_id = "containerd://" + random_uid().substr(0, 8) + random_uid().substr(0, 8);
+    char cid[40];
+    std::snprintf(cid, sizeof cid, "%016zx%016zx",
+                  std::hash<std::string>{}(pod["metadata"].value("uid", "") + c.value("name", "")),
+                  std::hash<std::string>{}(c.value("name", "") + pod["metadata"].value("name", "")));
+    std::string container_id = std::string("containerd://") + cid;
     if (plan.outcome == Outcome::ImagePullError) {
       if (stage == 0) cs["state"] = {{"waiting", {{"reason", "ContainerCreating"}}}};
       else if (stage == 1)
