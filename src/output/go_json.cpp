@@ -1,5 +1,6 @@
 #include "output/go_json.hpp"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
@@ -100,11 +101,30 @@ std::string go_g_float(double x) {
   return (exp < -4 || exp >= 6) ? format_e(x) : format_f(x);
 }
 
+// Bytes that need more than a plain copy: controls, '"', '\\', HTML-sensitive '<' '>' '&', and
+// the start of every non-ASCII sequence (validated below).
+constexpr std::array<bool, 256> kNeedsAttention = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    table[static_cast<std::size_t>(c)] =
+        c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&';
+  }
+  return table;
+}();
+
 void append_go_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   std::size_t i = 0;
   while (i < s.size()) {
+    // Copy the longest run of plain bytes in one append: most strings are entirely plain.
+    std::size_t run = i;
+    while (run < s.size() && !kNeedsAttention[static_cast<unsigned char>(s[run])]) ++run;
+    if (run > i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      if (i == s.size()) break;
+    }
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
@@ -260,6 +280,7 @@ void append_go_format(std::string& out, const json& v, bool top) {
 
 std::string to_go_pretty_json(const nlohmann::json& value) {
   std::string out;
+  out.reserve(4096);
   append_value(out, value, 0);
   return out;
 }

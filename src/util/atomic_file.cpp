@@ -29,7 +29,9 @@ std::string random_suffix() {
 void write_file_atomic(const std::filesystem::path& target, std::string_view content,
                        std::filesystem::perms mode) {
   const auto dir = target.parent_path().empty() ? std::filesystem::path(".") : target.parent_path();
-  const auto tmp = dir / ("." + target.filename().string() + ".tmp-" + random_suffix());
+  std::string tmp_name = ".";
+  tmp_name.append(target.filename().string()).append(".tmp-").append(random_suffix());
+  const auto tmp = dir / tmp_name;
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
                   static_cast<mode_t>(mode));
   if (fd < 0) throw RuntimeError("cannot create " + tmp.string() + ": " + errno_text());
