@@ -12,6 +12,13 @@ int main(int argc, char** argv) {
   std::map<std::string, kjq::cli::Command> commands{
       {"render", kjq::cli::add_render_command(app)},
       {"values", kjq::cli::add_values_command(app)},
+      {"dispatch", kjq::cli::add_dispatch_command(app)},
+      {"status", kjq::cli::add_status_command(app)},
+      {"list", kjq::cli::add_list_command(app)},
+      {"watch", kjq::cli::add_watch_command(app)},
+      {"logs", kjq::cli::add_logs_command(app)},
+      {"cancel", kjq::cli::add_cancel_command(app)},
+      {"doctor", kjq::cli::add_doctor_command(app)},
   };
   try {
     app.parse(argc, argv);

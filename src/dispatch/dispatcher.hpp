@@ -1,0 +1,34 @@
+#pragma once
+// Creating and cancelling one Job.
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "kube/api.hpp"
+#include "queue/job_preparation.hpp"
+#include "util/diagnostic.hpp"
+
+namespace kjq::dispatch {
+
+struct DispatchResult {
+  nlohmann::json job;  // as the API server returned it
+  std::string name;
+  std::string namespace_name;
+  bool already_existed = false;  // 409 and the existing Job is ours (same queue and job result)
+};
+
+// A Job of that name exists and does not belong to this run.
+class JobConflictError : public RuntimeError {
+ public:
+  using RuntimeError::RuntimeError;
+};
+
+// POST the Job. Retries are safe because the name is fixed: a 409 (after a retry, or a repeated
+// dispatch) is success when the existing Job carries the same queue and job-result labels.
+DispatchResult dispatch_job(kube::KubeApi& api, const std::string& ns, const queue::PreparedJob& prepared);
+
+// DELETE with propagationPolicy Background and the given grace period for the pods.
+void cancel_job(kube::KubeApi& api, const std::string& ns, const std::string& name, int grace_period_seconds);
+
+}  // namespace kjq::dispatch

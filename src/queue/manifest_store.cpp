@@ -1,0 +1,130 @@
+#include "queue/manifest_store.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "util/diagnostic.hpp"
+
+namespace kjq::queue {
+
+namespace fs = std::filesystem;
+using ojson = nlohmann::ordered_json;
+
+namespace {
+
+InputError error(const std::string& file, const std::string& message) {
+  return InputError(Diagnostic{file, 0, 0, "", message});
+}
+
+bool truthy(const ojson& j) {
+  if (j.is_null()) return false;
+  if (j.is_object() || j.is_array() || j.is_string()) return !j.empty();
+  if (j.is_boolean()) return j.get<bool>();
+  if (j.is_number()) return j.get<double>() != 0;
+  return true;
+}
+
+}  // namespace
+
+ManifestStore::ManifestStore(fs::path base, std::optional<std::string> fallback_json)
+    : base_(std::move(base)), fallback_(std::move(fallback_json)) {}
+
+ManifestStore ManifestStore::from_env() {
+  const char* base = std::getenv("NAUTOBOT_JOB_QUEUE_PATH");
+  const char* fallback = std::getenv("NAUTOBOT_KUBERNETES_JOB_MANIFEST");
+  return ManifestStore(base && *base ? base : kDefaultQueueBase,
+                       fallback ? std::optional<std::string>(fallback) : std::nullopt);
+}
+
+fs::path ManifestStore::resolve_queue_path(const std::string& queue) const {
+  const std::string where = "queue \"" + queue + "\"";
+  if (queue.empty()) throw error("", "no queue name given");
+  if (queue.find('\0') != std::string::npos) throw error("", "queue name contains a NUL byte");
+  if (queue.front() == '/') throw error("", where + " is an absolute path; refusing (it would leave " + base_.string() + ")");
+  fs::path rel(queue);
+  for (const auto& part : rel)
+    if (part == "..") throw error("", where + " contains \"..\"; refusing (it would leave " + base_.string() + ")");
+  // No symbolic links below the base: each component must be a real directory (or absent).
+  fs::path walk = base_;
+  std::error_code ec;
+  for (const auto& part : rel) {
+    if (part.empty() || part == ".") continue;
+    walk /= part;
+    if (fs::is_symlink(fs::symlink_status(walk, ec)))
+      throw error("", where + ": " + walk.string() + " is a symbolic link; refusing");
+  }
+  fs::path file = base_ / rel / "manifest.json";
+  if (fs::is_symlink(fs::symlink_status(file, ec)))
+    throw error("", where + ": " + file.string() + " is a symbolic link; refusing");
+  // Nautobot's containment check on the resolved paths.
+  fs::path real_base = fs::weakly_canonical(base_, ec);
+  if (ec) real_base = fs::absolute(base_);
+  fs::path real_file = fs::weakly_canonical(file, ec);
+  if (ec) throw error(file.string(), "cannot resolve the manifest path: " + ec.message());
+  const std::string b = real_base.string(), f = real_file.string();
+  if (!(f == b || f.rfind(b + "/", 0) == 0))
+    throw error("", where + " resolves to " + f + ", outside " + b + "; refusing");
+  return file;
+}
+
+LoadedManifest ManifestStore::load(const std::string& queue) const {
+  fs::path file = resolve_queue_path(queue);
+  std::error_code ec;
+  auto st = fs::status(file, ec);
+  if (fs::exists(st)) {
+    if (!fs::is_regular_file(st)) throw error(file.string(), "the manifest is not a regular file");
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw error(file.string(), "cannot read the manifest");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    ojson m;
+    try {
+      m = ojson::parse(ss.str());
+    } catch (const ojson::parse_error& e) {
+      throw error(file.string(), std::string("invalid JSON: ") + e.what());
+    }
+    validate_job_manifest(m, file.string());
+    return {std::move(m), file.string()};
+  }
+  if (fallback_) {
+    ojson m;
+    try {
+      m = ojson::parse(*fallback_);
+    } catch (const ojson::parse_error& e) {
+      throw error("NAUTOBOT_KUBERNETES_JOB_MANIFEST", std::string("invalid JSON: ") + e.what());
+    }
+    if (truthy(m)) {
+      validate_job_manifest(m, "NAUTOBOT_KUBERNETES_JOB_MANIFEST");
+      return {std::move(m), "NAUTOBOT_KUBERNETES_JOB_MANIFEST"};
+    }
+  }
+  throw error(file.string(), "unable to retrieve a Kubernetes job manifest for queue \"" + queue +
+                                 "\": the file does not exist and NAUTOBOT_KUBERNETES_JOB_MANIFEST is not set");
+}
+
+std::vector<std::string> ManifestStore::queues() const {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (fs::directory_iterator it(base_, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_directory() && fs::exists(it->path() / "manifest.json")) out.push_back(it->path().filename().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void validate_job_manifest(const ojson& m, const std::string& source) {
+  if (!m.is_object()) throw error(source, "the manifest is not a JSON object");
+  if (m.value("kind", "") != "Job")
+    throw error(source, "the manifest is not a Job (kind is \"" + (m.contains("kind") && m["kind"].is_string() ? m["kind"].get<std::string>() : std::string()) + "\")");
+  const ojson* c = nullptr;
+  if (m.contains("spec") && m["spec"].is_object() && m["spec"].contains("template") &&
+      m["spec"]["template"].is_object() && m["spec"]["template"].contains("spec") &&
+      m["spec"]["template"]["spec"].is_object() && m["spec"]["template"]["spec"].contains("containers"))
+    c = &m["spec"]["template"]["spec"]["containers"];
+  if (!c || !c->is_array() || c->empty() || !(*c)[0].is_object())
+    throw error(source, "the Job has no containers (spec.template.spec.containers is missing or empty)");
+  if (m.contains("metadata") && !m["metadata"].is_object()) throw error(source, "metadata is not an object");
+}
+
+}  // namespace kjq::queue

@@ -1,0 +1,60 @@
+// kjq watch JOB | --queue Q: a live view, updated in place on a terminal (plain lines otherwise);
+// with JOB it exits when the job ends (0 succeeded, 4 failed).
+#include <unistd.h>
+
+#include <iostream>
+
+#include "commands.hpp"
+#include "dispatch/follower.hpp"
+#include "dispatch/job_report.hpp"
+#include "exit_codes.hpp"
+#include "kube_flags.hpp"
+#include "util/diagnostic.hpp"
+
+namespace kjq::cli {
+namespace {
+struct Flags {
+  KubeFlags kube;
+  std::string job, queue;
+  int start_deadline = 300;
+};
+
+int run(const Flags& f) {
+  if (!f.job.empty() && !f.queue.empty())
+    throw InputError(Diagnostic{"", 0, 0, "--queue", "give either a JOB or --queue, not both"});
+  auto s = open_session(f.kube);
+  const bool tty = isatty(STDOUT_FILENO) == 1;
+  if (!f.job.empty()) {
+    dispatch::FollowOptions fo;
+    fo.lifecycle.start_deadline = std::chrono::seconds(f.start_deadline);
+    auto end = dispatch::follow_job(*s.api, s.ns, f.job, [&](const dispatch::Lifecycle& l) {
+      if (tty) std::cout << "\r\033[K" << f.job << "  " << dispatch::lifecycle_summary(l) << std::flush;
+      else std::cout << f.job << "  " << dispatch::lifecycle_summary(l) << std::endl;
+    }, nullptr, fo);
+    if (tty) std::cout << '\n';
+    return end.phase == dispatch::Phase::Succeeded ? kExitOk : kExitJobFailed;
+  }
+  dispatch::watch_jobs(*s.api, s.ns, f.queue, [&](const std::vector<dispatch::JobRow>& rows, const std::string& changed) {
+    if (tty) {
+      std::cout << "\033[H\033[J" << dispatch::format_job_table(rows) << std::flush;
+      return true;
+    }
+    for (const auto& r : rows)
+      if (changed.empty() || r.name == changed) std::cout << r.name << "  " << r.status << "/" << r.reason << std::endl;
+    return true;
+  });
+  return kExitOk;
+}
+}  // namespace
+
+Command add_watch_command(CLI::App& app) {
+  auto f = std::make_shared<Flags>();
+  auto* cmd = app.add_subcommand("watch", "Watch one job until it ends, or every job of a queue (Ctrl-C to stop)");
+  cmd->add_option("job", f->job, "Job name");
+  cmd->add_option("--queue", f->queue, "watch all jobs of this queue");
+  cmd->add_option("--start-deadline", f->start_deadline, "seconds a pod may stay unschedulable")->capture_default_str();
+  add_kube_flags(*cmd, f->kube, "unused", {""});
+  return [f] { return run(*f); };
+}
+
+}  // namespace kjq::cli
