@@ -27,14 +27,25 @@ std::string job_creator_role_name(const ChartContext& context) {
   return values::is_truthy(name) ? value_text(name) : context.fullname + "-job-creator";
 }
 
+json follow_and_cancel_rules() {
+  return json::array(
+      {{{"apiGroups", json::array({"batch"})}, {"resources", json::array({"jobs"})}, {"verbs", json::array({"delete"})}},
+       {{"apiGroups", json::array({""})}, {"resources", json::array({"pods"})}, {"verbs", json::array({"list", "watch"})}},
+       {{"apiGroups", json::array({""})}, {"resources", json::array({"pods/log"})}, {"verbs", json::array({"get"})}},
+       {{"apiGroups", json::array({""})}, {"resources", json::array({"events"})}, {"verbs", json::array({"list"})}}});
+}
+
 json render_job_creator_role(const ChartContext& context) {
-  json rule = {{"apiGroups", json::array({"batch"})},
-               {"resources", json::array({"jobs"})},
-               {"verbs", json::array({"create", "get", "list", "watch"})}};
+  json rules = json::array({{{"apiGroups", json::array({"batch"})},
+                             {"resources", json::array({"jobs"})},
+                             {"verbs", json::array({"create", "get", "list", "watch"})}}});
+  if (values::is_truthy(value_at(context.values, {"serviceAccount", "roles", "jobCreator", "followAndCancel"}))) {
+    for (auto& rule : follow_and_cancel_rules()) rules.push_back(std::move(rule));
+  }
   return {{"apiVersion", "rbac.authorization.k8s.io/v1"},
           {"kind", "Role"},
           {"metadata", object_metadata(context, job_creator_role_name(context), sa_annotations(context))},
-          {"rules", json::array({std::move(rule)})}};
+          {"rules", std::move(rules)}};
 }
 
 json render_job_creator_role_binding(const ChartContext& context) {

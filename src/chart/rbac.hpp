@@ -11,8 +11,14 @@ nlohmann::json render_service_account(const ChartContext& context);
 // roles.jobCreator.name or <fullname>-job-creator.
 std::string job_creator_role_name(const ChartContext& context);
 
-// One rule: batch/jobs create, get, list, watch (the reference's set).
+// The reference's rule (batch/jobs create, get, list, watch), then, when
+// serviceAccount.roles.jobCreator.followAndCancel is truthy (kjq extension, default true),
+// follow_and_cancel_rules().
 nlohmann::json render_job_creator_role(const ChartContext& context);
+
+// What following and cancelling jobs needs beyond the reference's rule: delete batch/jobs;
+// list/watch pods; get pods/log; list events (four rules, in that order).
+nlohmann::json follow_and_cancel_rules();
 nlohmann::json render_job_creator_role_binding(const ChartContext& context);
 
 }  // namespace kjq::chart

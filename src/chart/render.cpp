@@ -1,5 +1,6 @@
 #include "chart/render.hpp"
 
+#include "chart/celery_deployment.hpp"
 #include "chart/chart_context.hpp"
 #include "chart/extra_objects.hpp"
 #include "chart/job_manifest.hpp"
@@ -38,6 +39,19 @@ RenderedChart render_chart(const values::ValuesDocument& doc, const Release& rel
     rendered.objects.push_back(render_manifests_configmap(context, rendered.queue_manifests));
   }
   for (auto& object : render_extra_objects(context, doc)) rendered.objects.push_back(std::move(object));
+
+  rendered.wiring = manifests_wiring(context, rendered.queue_manifests);
+  for (auto& object : render_celery_deployments(context, doc, rendered.wiring)) {
+    rendered.objects.push_back(std::move(object));
+  }
+  if (rendered.wiring.enabled() &&
+      value_at(doc.user, {"serviceAccount", "automountServiceAccountToken"}) == nlohmann::json(false)) {
+    rendered.warnings.push_back(
+        "serviceAccount.automountServiceAccountToken is false, but Nautobot needs the service account "
+        "token to create Kubernetes jobs: kjq sets automountServiceAccountToken: true on the pods "
+        "that create jobs (Celery Beat, and the --nautobot-wiring patch for the web pods); the "
+        "ServiceAccount keeps false, so other pods get no token");
+  }
   return rendered;
 }
 

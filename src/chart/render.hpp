@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chart/manifests_wiring.hpp"
 #include "chart/release.hpp"
 #include "values/values_document.hpp"
 
@@ -13,10 +14,15 @@ namespace kjq::chart {
 
 struct RenderedChart {
   // In a stable order: ServiceAccount, Role, RoleBinding, the manifests ConfigMap,
-  // extraObjects (then, once rendered, the Celery Deployments).
+  // extraObjects, then the Celery worker and Beat Deployments (sorted by worker name).
   std::vector<nlohmann::json> objects;
   // Enabled Kubernetes queue → the exact bytes of its manifest.json / ConfigMap value.
   std::map<std::string, std::string> queue_manifests;
+  // How the pods that create jobs mount the manifests (applied to Beat; `kjq render
+  // --nautobot-wiring` prints it as a patch for the Nautobot web Deployments).
+  ManifestsWiring wiring;
+  // Things the user should know that do not stop the render (printed on stderr by the CLI).
+  std::vector<std::string> warnings;
 };
 
 // Validates the values (values::validate_values), renders, and checks each job manifest.

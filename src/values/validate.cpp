@@ -7,6 +7,7 @@
 #include "util/value_path.hpp"
 #include "values/job_queues.hpp"
 #include "values/merge.hpp"
+#include "values/validate_celery.hpp"
 
 namespace kjq::values {
 
@@ -67,6 +68,7 @@ class Validator {
       }
     }
     check_workers(v);
+    validate_celery_values(doc_, diagnostics_);
     return std::move(diagnostics_);
   }
 
@@ -340,6 +342,7 @@ class Validator {
     if (const json* roles = find(*sa, "roles"); roles && roles->is_object()) {
       if (const json* creator = find(*roles, "jobCreator"); creator && creator->is_object()) {
         check_bool(*creator, "serviceAccount.roles.jobCreator", "create", false);
+        check_bool(*creator, "serviceAccount.roles.jobCreator", "followAndCancel", false);
         check_string(*creator, "serviceAccount.roles.jobCreator", "name");
       }
     }

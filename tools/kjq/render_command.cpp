@@ -20,6 +20,8 @@ struct RenderFlags {
   chart::Release release;
   std::string output = "yaml";
   std::string job_queues_dir;
+  bool nautobot_wiring = false;
+  std::string wiring_container = "nautobot";
 };
 
 int run_render(const RenderFlags& flags) {
@@ -29,6 +31,7 @@ int run_render(const RenderFlags& flags) {
   }
   auto doc = values::load_values(flags.values);
   auto rendered = chart::render_chart(doc, flags.release);
+  for (const auto& warning : rendered.warnings) std::cerr << "kjq: warning: " << warning << '\n';
   if (!flags.job_queues_dir.empty()) {
     auto result = output::write_job_queues_dir(flags.job_queues_dir, rendered.queue_manifests);
     for (const auto& queue : result.removed) {
@@ -36,7 +39,19 @@ int run_render(const RenderFlags& flags) {
                 << flags.job_queues_dir << '\n';
     }
   }
-  if (flags.output == "yaml") {
+  if (flags.nautobot_wiring) {
+    // Only the strategic-merge patch for the Nautobot web Deployments (docs/values.md).
+    if (!rendered.wiring.enabled()) {
+      std::cerr << "kjq: warning: no Kubernetes queue is enabled: the wiring patch removes the "
+                   "manifests volume, mount, environment and annotation\n";
+    }
+    auto patch = chart::nautobot_wiring_patch(rendered.wiring, flags.wiring_container);
+    if (flags.output == "yaml") {
+      std::cout << output::to_yaml_stream({patch});
+    } else if (flags.output == "json") {
+      std::cout << output::to_go_pretty_json(patch) << '\n';
+    }
+  } else if (flags.output == "yaml") {
     std::cout << output::to_yaml_stream(rendered.objects);
   } else if (flags.output == "json") {
     nlohmann::json list = {{"apiVersion", "v1"},
@@ -76,6 +91,12 @@ Command add_render_command(CLI::App& app) {
   cmd->add_option("--job-queues-dir", flags->job_queues_dir,
                   "also write DIR/<queue>/manifest.json for every enabled Kubernetes queue")
       ->type_name("DIR");
+  cmd->add_flag("--nautobot-wiring", flags->nautobot_wiring,
+                "print, instead of the objects, the strategic-merge patch that wires the manifests "
+                "into a Nautobot web Deployment (volume, mount, env, checksum annotation, token)");
+  cmd->add_option("--wiring-container", flags->wiring_container,
+                  "container that gets the mount and env in the --nautobot-wiring patch")
+      ->capture_default_str();
   return [flags] { return run_render(*flags); };
 }
 

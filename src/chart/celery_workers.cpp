@@ -1,0 +1,55 @@
+#include "chart/celery_workers.hpp"
+
+#include "values/job_queues.hpp"
+#include "values/merge.hpp"
+
+namespace kjq::chart {
+
+using nlohmann::json;
+using values::merge_overwrite;
+
+namespace {
+const json& map_at(const json& values, const char* key) {
+  static const json kEmpty = json::object();
+  auto it = values.find(key);
+  return it != values.end() && it->is_object() ? *it : kEmpty;
+}
+}  // namespace
+
+std::map<std::string, json> celery_worker_set(const json& values) {
+  const json& celery = map_at(values, "celery");
+  const json& workers = map_at(values, "workers");
+  std::map<std::string, json> set;
+
+  // The deprecated keys sit between `celery` and workers.default/beat. (The reference merges
+  // workers.<name> over a fresh copy of `celery` and that over the deprecated entry, which lets
+  // celery's own scalars and lists beat celeryWorker/celeryBeat; kjq applies the precedence the
+  // chart documents. See docs/differences.md.)
+  for (const auto& [name, deprecated] : {std::pair{"default", "celeryWorker"}, std::pair{"beat", "celeryBeat"}}) {
+    json entry = celery;
+    merge_overwrite(entry, map_at(values, deprecated));
+    set[name] = std::move(entry);
+  }
+  for (const auto& [name, worker] : workers.items()) {
+    json& entry = set.try_emplace(name, celery).first->second;
+    if (worker.is_object()) merge_overwrite(entry, worker);
+    entry["component"] = "nautobot-celery";
+  }
+  json& beat = set[kBeatWorker];
+  beat["replicaCount"] = 1;
+  merge_overwrite(beat, json{{"autoscaling", {{"enabled", false}}}, {"pdb", {{"create", false}}}});
+  return set;
+}
+
+std::vector<CeleryWorker> celery_deployment_workers(const json& values) {
+  std::vector<CeleryWorker> selected;
+  for (auto& [name, settings] : celery_worker_set(values)) {
+    auto enabled = settings.find("enabled");
+    if (enabled == settings.end() || !values::is_truthy(*enabled)) continue;
+    if (values::worker_type(settings) != "celery") continue;
+    selected.push_back({name, std::move(settings)});
+  }
+  return selected;
+}
+
+}  // namespace kjq::chart

@@ -1,0 +1,181 @@
+#include "values/validate_celery.hpp"
+
+#include <cmath>
+
+#include "util/value_path.hpp"
+#include "values/job_queues.hpp"
+
+namespace kjq::values {
+
+namespace {
+
+using nlohmann::json;
+
+std::string describe(const json& v) {
+  switch (v.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::boolean: return v.get<bool>() ? "the boolean true" : "the boolean false";
+    case json::value_t::string: return "the string " + v.dump();
+    case json::value_t::object: return "a map";
+    case json::value_t::array: return "a list";
+    default: return v.is_number() ? "the number " + v.dump() : "an unsupported value";
+  }
+}
+
+bool is_whole(const json& v) {
+  if (v.is_number_integer() || v.is_number_unsigned()) return true;
+  return v.is_number_float() && std::isfinite(v.get<double>()) && std::floor(v.get<double>()) == v.get<double>();
+}
+
+class CeleryChecker {
+ public:
+  CeleryChecker(const ValuesDocument& doc, std::vector<Diagnostic>& out) : doc_(doc), out_(out) {}
+
+  void check(const json& settings, const std::string& path) {
+    if (settings.is_null()) return;
+    if (!settings.is_object()) {
+      error(path, "expected a map of Celery worker settings, got " + describe(settings));
+      return;
+    }
+    settings_ = &settings;
+    path_ = path;
+    for (auto key : {"replicaCount", "revisionHistoryLimit", "terminationGracePeriodSeconds", "concurrency",
+                     "worker_prefetch_multiplier"}) {
+      whole_number(key, 0, 2147483647);
+    }
+    whole_number("metricsPort", 1, 65535);
+    if (const json* v = find("task_acks_late"); v && !v->is_null() && !v->is_boolean()) {
+      error(key_path("task_acks_late"), "expected true or false, got " + describe(*v));
+    }
+    for (auto key : {"taskQueues", "priorityClassName"}) {
+      if (const json* v = find(key); v && !v->is_null() && !v->is_string()) {
+        error(key_path(key), "expected a string, got " + describe(*v));
+      }
+    }
+    for (auto key : {"podAffinityPreset", "podAntiAffinityPreset"}) preset(find(key), key_path(key));
+    if (const json* node = find("nodeAffinityPreset"); node && node->is_object()) {
+      auto it = node->find("type");
+      preset(it == node->end() ? nullptr : &*it, path_key(key_path("nodeAffinityPreset"), "type"));
+    }
+    for (auto key : {"command", "args", "extraEnvVarsCM", "extraEnvVarsSecret"}) list_of_strings(key);
+    for (auto key : {"extraEnvVars", "initContainers", "sidecars", "extraVolumes"}) list_of_named(key, false);
+    list_of_named("extraVolumeMounts", true);
+    for (auto key : {"tolerations", "hostAliases"}) {
+      if (const json* v = find(key); v && !v->is_null() && !v->is_array()) {
+        error(key_path(key), "expected a list, got " + describe(*v));
+      }
+    }
+    for (auto key : {"nodeSelector", "affinity", "podSecurityContext", "containerSecurityContext", "livenessProbe",
+                     "readinessProbe", "lifecycleHooks", "updateStrategy", "autoscaling", "resources"}) {
+      if (const json* v = find(key); v && !v->is_null() && !v->is_object()) {
+        error(key_path(key), "expected a map, got " + describe(*v));
+      }
+    }
+    for (auto key : {"annotations", "podAnnotations", "podLabels"}) string_map(key);
+  }
+
+ private:
+  void error(const std::string& path, std::string message) { out_.push_back(doc_.at(path, std::move(message))); }
+  std::string key_path(std::string_view key) const { return path_key(path_, key); }
+
+  const json* find(std::string_view key) const {
+    auto it = settings_->find(key);
+    return it == settings_->end() ? nullptr : &*it;
+  }
+
+  void whole_number(const char* key, double minimum, double maximum) {
+    const json* v = find(key);
+    if (!v || v->is_null()) return;
+    if (!is_whole(*v) || v->get<double>() < minimum || v->get<double>() > maximum) {
+      error(key_path(key), "expected a whole number from " + std::to_string(static_cast<long>(minimum)) + " to " +
+                               std::to_string(static_cast<long>(maximum)) + ", got " + describe(*v));
+    }
+  }
+
+  void preset(const json* v, const std::string& path) {
+    if (!v || v->is_null()) return;
+    if (!v->is_string() || (*v != "" && *v != "soft" && *v != "hard")) {
+      error(path, "expected \"\", \"soft\" or \"hard\", got " + describe(*v));
+    }
+  }
+
+  void list_of_strings(const char* key) {
+    const json* v = find(key);
+    if (!v || v->is_null()) return;
+    if (!v->is_array()) {
+      error(key_path(key), "expected a list of strings, got " + describe(*v));
+      return;
+    }
+    for (std::size_t i = 0; i < v->size(); ++i) {
+      if (!(*v)[i].is_string()) {
+        error(path_index(key_path(key), i), "expected a string (quote it), got " + describe((*v)[i]));
+      }
+    }
+  }
+
+  void list_of_named(const char* key, bool needs_mount_path) {
+    const json* v = find(key);
+    if (!v || v->is_null()) return;
+    if (!v->is_array()) {
+      error(key_path(key), "expected a list, got " + describe(*v));
+      return;
+    }
+    for (std::size_t i = 0; i < v->size(); ++i) {
+      const json& item = (*v)[i];
+      auto item_path = path_index(key_path(key), i);
+      if (!item.is_object()) {
+        error(item_path, "expected a map, got " + describe(item));
+        continue;
+      }
+      for (const char* field : {"name", needs_mount_path ? "mountPath" : nullptr}) {
+        if (!field) continue;
+        auto it = item.find(field);
+        if (it == item.end()) {
+          error(item_path, std::string("missing required key \"") + field + "\"");
+        } else if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
+          error(path_key(item_path, field), "expected a non-empty string, got " + describe(*it));
+        }
+      }
+    }
+  }
+
+  void string_map(const char* key) {
+    const json* v = find(key);
+    if (!v || v->is_null()) return;
+    if (!v->is_object()) {
+      error(key_path(key), "expected a map of strings, got " + describe(*v));
+      return;
+    }
+    for (const auto& [k, item] : v->items()) {
+      if (!item.is_string()) {
+        error(path_key(key_path(key), k),
+              "expected a string (label and annotation values are strings; quote it), got " + describe(item));
+      }
+    }
+  }
+
+  const ValuesDocument& doc_;
+  std::vector<Diagnostic>& out_;
+  const json* settings_ = nullptr;
+  std::string path_;
+};
+
+}  // namespace
+
+void validate_celery_values(const ValuesDocument& doc, std::vector<Diagnostic>& diagnostics) {
+  CeleryChecker checker(doc, diagnostics);
+  const json& values = doc.merged;
+  for (auto key : {"celery", "celeryWorker", "celeryBeat"}) {
+    if (auto it = values.find(key); it != values.end()) checker.check(*it, key);
+  }
+  auto workers = values.find("workers");
+  if (workers == values.end() || !workers->is_object()) return;
+  for (const auto& [name, worker] : workers->items()) {
+    if (!worker.is_object()) continue;  // reported by validate_values
+    auto type = worker.find("type");
+    if (type != worker.end() && !type->is_null() && !type->is_string()) continue;  // reported there too
+    if (worker_type(worker) == "celery") checker.check(worker, path_key("workers", name));
+  }
+}
+
+}  // namespace kjq::values
