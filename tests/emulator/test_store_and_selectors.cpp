@@ -27,14 +27,14 @@ TEST(emulator_store, ResourceVersionsAreMonotonicAcrossResources) {
   auto a = store.create(jobs, job("a"));
   auto p = store.create(pods, job("p"));
   auto b = store.update(jobs, "default", "a", [](json& o) { o["spec"] = 1; return true; });
-  EXPECT_EQ((*a)["metadata"]["resourceVersion"], "1");
-  EXPECT_EQ((*p)["metadata"]["resourceVersion"], "2");
-  EXPECT_EQ((*b)["metadata"]["resourceVersion"], "3");
-  EXPECT_FALSE((*a)["metadata"]["uid"].get<std::string>().empty());
-  EXPECT_FALSE((*a)["metadata"]["creationTimestamp"].get<std::string>().empty());
+  EXPECT_EQ(a->resource_version(), "1");
+  EXPECT_EQ(p->resource_version(), "2");
+  EXPECT_EQ(b->resource_version(), "3");
+  EXPECT_FALSE(a->uid().empty());
+  EXPECT_FALSE(a->parse()["metadata"]["creationTimestamp"].get<std::string>().empty());
   EXPECT_EQ(store.current_rv(), 3u);
   auto removed = store.remove(jobs, "default", "a");
-  EXPECT_EQ((*removed)["metadata"]["resourceVersion"], "4");
+  EXPECT_EQ(removed->resource_version(), "4");
   EXPECT_EQ(store.get(jobs, "default", "a"), nullptr);
 }
 
@@ -57,7 +57,7 @@ TEST(emulator_store, ReplaceChecksResourceVersion) {
   ResourceRegistry reg;
   ObjectStore store;
   const auto& jobs = *reg.find("batch", "v1", "jobs");
-  json stale = *store.create(jobs, job("a"));
+  json stale = store.create(jobs, job("a"))->parse();
   store.update(jobs, "default", "a", [](json& o) { o["x"] = 1; return true; });
   try {
     store.replace(jobs, stale);
@@ -89,11 +89,11 @@ TEST(emulator_store, ListPagesInKeyOrder) {
   for (const char* n : {"c", "a", "b"}) store.create(jobs, job(n));
   auto page = store.list(jobs, "default", nullptr, "", 2);
   ASSERT_EQ(page.items.size(), 2u);
-  EXPECT_EQ((*page.items[0])["metadata"]["name"], "a");
+  EXPECT_EQ(page.items[0]->name(), "a");
   EXPECT_EQ(page.remaining, 1u);
   auto rest = store.list(jobs, "default", nullptr, page.last_key, 2);
   ASSERT_EQ(rest.items.size(), 1u);
-  EXPECT_EQ((*rest.items[0])["metadata"]["name"], "c");
+  EXPECT_EQ(rest.items[0]->name(), "c");
   EXPECT_TRUE(store.list(jobs, "other").items.empty());
 }
 

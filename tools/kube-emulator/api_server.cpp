@@ -97,11 +97,11 @@ json parse_body(const httplib::Request& req) {
   }
 }
 
-void append_event_line(std::string& out, const char* type, const json& object) {
+void append_event_line(std::string& out, const char* type, const std::string& object_text) {
   out += "{\"type\":\"";
   out += type;
   out += "\",\"object\":";
-  out += object.dump();
+  out += object_text;
   out += "}\n";
 }
 
@@ -110,13 +110,14 @@ void disable_compression(const httplib::Request& req) {
   const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
 }
 
-std::function<bool(const json&)> make_filter(const LabelSelector& ls, const FieldSelector& fs) {
+std::function<bool(const StoredObject&)> make_filter(const LabelSelector& ls, const FieldSelector& fs) {
   if (ls.empty() && fs.empty()) return nullptr;
-  return [ls, fs](const json& o) {
-    static const json null_labels;
-    const json& meta = o["metadata"];
-    auto it = meta.find("labels");
-    return ls.matches(it == meta.end() ? null_labels : *it) && fs.matches(o);
+  const bool meta_only = fs.only_name_and_namespace();
+  return [ls, fs, meta_only](const StoredObject& o) {
+    if (!ls.matches(o.labels())) return false;
+    if (fs.empty()) return true;
+    if (meta_only) return fs.matches(json{{"metadata", {{"name", o.name()}, {"namespace", o.ns()}}}});
+    return fs.matches(o.parse());
   };
 }
 
@@ -257,7 +258,7 @@ void ApiServer::serve_resource(const RequestInfo& info, const UserInfo& user, co
     ObjectPtr obj = store_.get(*t, info.ns, info.name);
     if (!obj) throw not_found(t->resource, t->group, info.name);
     res.status = 200;
-    res.set_content(obj->dump(), "application/json");
+    res.set_content(obj->text(), "application/json");
     return;
   }
   if (info.verb == "create") return do_create(*t, info, user, req, res);
@@ -308,7 +309,7 @@ void ApiServer::do_list(const ResourceType& t, const RequestInfo& info, const ht
   for (const auto& item : result.items) {
     if (!first) body += ',';
     first = false;
-    body += item->dump();
+    body += item->text();
   }
   body += "]}";
   res.status = 200;
@@ -347,7 +348,7 @@ void ApiServer::do_watch(const ResourceType& t, const RequestInfo& info, const h
     auto snapshot = store_.list(t, info.ns, filter);
     for (const auto& item : snapshot.items) {
       std::string line;
-      append_event_line(line, "ADDED", *item);
+      append_event_line(line, "ADDED", item->text());
       st->pending.push_back(std::move(line));
     }
     st->last_rv = snapshot.rv;
@@ -358,7 +359,8 @@ void ApiServer::do_watch(const ResourceType& t, const RequestInfo& info, const h
       std::string line;
       append_event_line(line, "ERROR",
                         expired("too old resource version: " + rv_param + " (" + std::to_string(h.oldest_rv + 1) + ")")
-                            .status());
+                            .status()
+                            .dump());
       st->pending.push_back(std::move(line));
       st->close_after_pending = true;
     }
@@ -401,14 +403,15 @@ void ApiServer::do_watch(const ResourceType& t, const RequestInfo& info, const h
           append_event_line(line, "ERROR",
                             expired("too old resource version: " + std::to_string(st->last_rv) + " (" +
                                     std::to_string(h.oldest_rv + 1) + ")")
-                                .status());
+                                .status()
+                                .dump());
           st->pending.push_back(std::move(line));
           st->close_after_pending = true;
           return true;
         }
         for (const auto& e : h.events) {
-          const json& obj = *e.object;
-          if (!ns.empty() && meta_str(obj, "namespace") != ns) continue;
+          const StoredObject& obj = *e.object;
+          if (!ns.empty() && obj.ns() != ns) continue;
           bool now_match = !filter || filter(obj);
           bool was_match = e.previous && (!filter || filter(*e.previous));
           const char* type_name = nullptr;
@@ -419,7 +422,7 @@ void ApiServer::do_watch(const ResourceType& t, const RequestInfo& info, const h
           else if (was_match) type_name = "DELETED";
           if (!type_name) continue;
           std::string line;
-          append_event_line(line, type_name, obj);
+          append_event_line(line, type_name, obj.text());
           st->pending.push_back(std::move(line));
         }
         st->last_rv = std::max(st->last_rv, h.rv);
@@ -428,7 +431,7 @@ void ApiServer::do_watch(const ResourceType& t, const RequestInfo& info, const h
           json bm = {{"kind", type->kind}, {"apiVersion", type->api_version()},
                      {"metadata", {{"resourceVersion", std::to_string(st->last_rv)}}}};
           std::string line;
-          append_event_line(line, "BOOKMARK", bm);
+          append_event_line(line, "BOOKMARK", bm.dump());
           if (!sink.write(line.data(), line.size())) return false;
           st->next_bookmark = now + bookmark_every;
         }
@@ -481,9 +484,9 @@ void ApiServer::do_create(const ResourceType& t, const RequestInfo& info, const 
     return write_json(res, 201, body);
   }
   ObjectPtr stored = store_.create(t, std::move(body));
-  if (t.resource == "jobs") controller_.job_created(*stored);
+  if (t.resource == "jobs") controller_.job_created(stored->parse());
   res.status = 201;
-  res.set_content(stored->dump(), "application/json");
+  res.set_content(stored->text(), "application/json");
 }
 
 void ApiServer::do_update(const ResourceType& t, const RequestInfo& info, const httplib::Request& req,
@@ -497,18 +500,19 @@ void ApiServer::do_update(const ResourceType& t, const RequestInfo& info, const 
   if (t.namespaced) body["metadata"]["namespace"] = info.ns;
   if (!body.contains("kind")) body["kind"] = t.kind;
   if (!body.contains("apiVersion")) body["apiVersion"] = t.api_version();
-  ObjectPtr current = store_.get(t, info.ns, info.name);
-  if (!current) throw not_found(t.resource, t.group, info.name);
+  ObjectPtr current_ptr = store_.get(t, info.ns, info.name);
+  if (!current_ptr) throw not_found(t.resource, t.group, info.name);
   if (t.resource == "jobs") {
+    const json current = current_ptr->parse();
     check_job_types(body);
     auto causes = validate_job(body);
     if (!causes.empty()) throw invalid("Job", "batch", name, causes);
-    long long gen = (*current)["metadata"].value("generation", 1);
-    body["metadata"]["generation"] = (body.value("spec", json()) != (*current)["spec"]) ? gen + 1 : gen;
+    long long gen = current["metadata"].value("generation", 1);
+    body["metadata"]["generation"] = (body.value("spec", json()) != current["spec"]) ? gen + 1 : gen;
   }
   ObjectPtr stored = store_.replace(t, std::move(body));
   res.status = 200;
-  res.set_content(stored->dump(), "application/json");
+  res.set_content(stored->text(), "application/json");
 }
 
 void ApiServer::do_patch(const ResourceType& t, const RequestInfo& info, const httplib::Request& req,
@@ -548,13 +552,15 @@ void ApiServer::do_patch(const ResourceType& t, const RequestInfo& info, const h
   });
   if (!stored) throw not_found(t.resource, t.group, info.name);
   res.status = 200;
-  res.set_content(stored->dump(), "application/json");
+  res.set_content(stored->text(), "application/json");
 }
 
 void ApiServer::delete_object(const ResourceType& t, const std::string& ns, const std::string& name,
                               const json& options, httplib::Response& res, bool write_response) {
-  ObjectPtr current = store_.get(t, ns, name);
-  if (!current) throw not_found(t.resource, t.group, name);
+  ObjectPtr current_ptr = store_.get(t, ns, name);
+  if (!current_ptr) throw not_found(t.resource, t.group, name);
+  const json current_obj = current_ptr->parse();
+  const json* current = &current_obj;
   if (options.contains("preconditions") && options["preconditions"].is_object()) {
     const json& pre = options["preconditions"];
     std::string uid = meta_str(*current, "uid");
@@ -596,7 +602,10 @@ void ApiServer::delete_object(const ResourceType& t, const std::string& ns, cons
       controller_.delete_dependents(*current, propagation);
       store_.remove(t, ns, name, uid);
       controller_.poke(uid);
-      if (write_response && marked) write_json(res, 200, *marked);
+      if (write_response && marked) {
+        res.status = 200;
+        res.set_content(marked->text(), "application/json");
+      }
       return;
     }
     store_.remove(t, ns, name, uid);
@@ -647,7 +656,9 @@ void ApiServer::do_delete(const ResourceType& t, const RequestInfo& info, const 
   if (req.get_param_value("dryRun") == "All" || (opts.contains("dryRun") && !opts["dryRun"].empty())) {
     ObjectPtr obj = store_.get(t, info.ns, info.name);
     if (!obj) throw not_found(t.resource, t.group, info.name);
-    return write_json(res, 200, *obj);
+    res.status = 200;
+    res.set_content(obj->text(), "application/json");
+    return;
   }
   delete_object(t, info.ns, info.name, opts, res, true);
 }
@@ -661,8 +672,8 @@ void ApiServer::do_delete_collection(const ResourceType& t, const RequestInfo& i
   json items = json::array();
   for (const auto& v : victims.items) {
     try {
-      delete_object(t, meta_str(*v, "namespace"), meta_str(*v, "name"), opts, res, false);
-      items.push_back(*v);
+      delete_object(t, v->ns(), v->name(), opts, res, false);
+      items.push_back(v->parse());
     } catch (const ApiError& e) {
       if (e.code() != 404) throw;
     }
@@ -673,8 +684,10 @@ void ApiServer::do_delete_collection(const ResourceType& t, const RequestInfo& i
 
 void ApiServer::do_pod_log(const RequestInfo& info, const httplib::Request& req, httplib::Response& res) {
   const ResourceType* pods = registry_.find("", "v1", "pods");
-  ObjectPtr pod = store_.get(*pods, info.ns, info.name);
-  if (!pod) throw not_found("pods", "", info.name);
+  ObjectPtr pod_ptr = store_.get(*pods, info.ns, info.name);
+  if (!pod_ptr) throw not_found("pods", "", info.name);
+  const json pod_obj = pod_ptr->parse();
+  const json* pod = &pod_obj;
   const json& containers = (*pod)["spec"]["containers"];
   std::string container = req.get_param_value("container");
   if (container.empty()) {
@@ -738,7 +751,7 @@ void ApiServer::do_pod_log(const RequestInfo& info, const httplib::Request& req,
       if (text.empty()) return true;
     }
     ObjectPtr p = store_.get(*pods, ns, name);
-    if (!p || container_state(*p).contains("terminated") || closing_ ||
+    if (!p || container_state(p->parse()).contains("terminated") || closing_ ||
         std::chrono::steady_clock::now() >= deadline) {
       sink.done();
       return true;

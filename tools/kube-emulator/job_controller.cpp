@@ -146,8 +146,9 @@ void JobController::create_pod(SimJob& sj, const json& job) {
     pod["status"] = pod_status(pod, plan, 0, sp.times);
     try {
       ObjectPtr stored = store_.create(pods_, pod);
+      const json created = stored->parse();
       record_event(job, {"Normal", "SuccessfulCreate", "Created pod: " + name, "job-controller", ""});
-      for (const auto& e : pod_stage_events(*stored, plan, 0, node_)) record_event(*stored, e);
+      for (const auto& e : pod_stage_events(created, plan, 0, node_)) record_event(created, e);
       sj.pods.push_back(std::move(sp));
       return;
     } catch (const std::exception&) {
@@ -181,8 +182,9 @@ void JobController::advance_pod(SimJob& sj, SimPod& pod, SteadyTime now) {
     pod.gone = true;
     return;
   }
+  const json now_pod = updated->parse();
   for (int s = pod.stage + 1; s <= target; ++s)
-    for (const auto& e : pod_stage_events(*updated, pod.plan, s, node_)) record_event(*updated, e);
+    for (const auto& e : pod_stage_events(now_pod, pod.plan, s, node_)) record_event(now_pod, e);
   pod.stage = target;
 }
 
@@ -221,34 +223,38 @@ void JobController::write_status(SimJob& sj) {
   status["terminating"] = 0;
   status["uncountedTerminatedPods"] = json::object();
   status["ready"] = ready;
-  ObjectPtr job = store_.update(jobs_, sj.ns, sj.name, [&](json& obj) {
+  ObjectPtr job_ptr = store_.update(jobs_, sj.ns, sj.name, [&](json& obj) {
     if (obj["status"] == status) return false;
     obj["status"] = status;
     return true;
   }, sj.uid);
-  if (job && sj.finished && !sj.terminal_event_recorded) {
+  if (job_ptr && sj.finished && !sj.terminal_event_recorded) {
+    const json job = job_ptr->parse();
     const json& last = sj.conditions.back();
     if (last.value("type", "") == "Complete")
-      record_event(*job, {"Normal", "Completed", "Job completed", "job-controller", ""});
+      record_event(job, {"Normal", "Completed", "Job completed", "job-controller", ""});
     else
-      record_event(*job, {"Warning", last.value("reason", ""), last.value("message", ""), "job-controller", ""});
+      record_event(job, {"Warning", last.value("reason", ""), last.value("message", ""), "job-controller", ""});
     sj.terminal_event_recorded = true;
   }
 }
 
 void JobController::delete_job_and_pods(SimJob& sj) {
   ObjectPtr job = store_.get(jobs_, sj.ns, sj.name);
-  if (!job || (*job)["metadata"].value("uid", "") != sj.uid) return;
+  if (!job || job->uid() != sj.uid) return;
   store_.remove(jobs_, sj.ns, sj.name, sj.uid);
-  delete_dependents(*job, "Background");
+  delete_dependents(job->parse(), "Background");
 }
 
 void JobController::delete_dependents(const json& job, const std::string& propagation) {
   const std::string ns = job["metadata"].value("namespace", "");
   const std::string uid = job["metadata"].value("uid", "");
-  auto owned = store_.list(pods_, ns, [&](const json& pod) { return owned_by(pod, uid); });
+  // A cheap text search first; the owner reference decides.
+  auto owned = store_.list(pods_, ns, [&](const StoredObject& pod) {
+    return pod.text().find(uid) != std::string::npos && owned_by(pod.parse(), uid);
+  });
   for (const auto& pod : owned.items) {
-    const std::string name = (*pod)["metadata"].value("name", "");
+    const std::string& name = pod->name();
     if (propagation == "Orphan") {
       store_.update(pods_, ns, name, [&](json& obj) {
         auto& refs = obj["metadata"]["ownerReferences"];
@@ -266,8 +272,10 @@ void JobController::delete_dependents(const json& job, const std::string& propag
 }
 
 std::optional<SteadyTime> JobController::sync_job(SimJob& sj) {
-  ObjectPtr job = store_.get(jobs_, sj.ns, sj.name);
-  if (!job || (*job)["metadata"].value("uid", "") != sj.uid) return std::nullopt;
+  ObjectPtr job_ptr = store_.get(jobs_, sj.ns, sj.name);
+  if (!job_ptr || job_ptr->uid() != sj.uid) return std::nullopt;
+  const json job_obj = job_ptr->parse();
+  const json* job = &job_obj;
   const auto now = clock_.now();
   const json& spec = (*job)["spec"];
   std::optional<SteadyTime> next;
@@ -363,8 +371,8 @@ std::optional<SteadyTime> JobController::sync_job(SimJob& sj) {
 std::optional<std::string> JobController::pod_log(const std::string& ns, const std::string& pod_name) const {
   ObjectPtr pod = store_.get(pods_, ns, pod_name);
   if (!pod) return std::nullopt;
-  std::string job_name = (*pod)["metadata"].value("labels", json::object()).value("job-name", "");
-  return plan_from_template(*pod, defaults_, job_name).log;
+  std::string job_name = pod->labels().is_object() ? pod->labels().value("job-name", "") : "";
+  return plan_from_template(pod->parse(), defaults_, job_name).log;
 }
 
 }  // namespace kjq::emulator

@@ -3,7 +3,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include "util/diagnostic.hpp"
@@ -20,8 +19,9 @@ json scalar_to_json(const YAML::Node& node) {
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;
   if (s == "null" || s == "~" || s == "Null" || s == "NULL") return nullptr;
-  static const std::regex integer("[-+]?[0-9]+");
-  if (std::regex_match(s, integer)) {
+  // [-+]?[0-9]+ (std::regex trips GCC 12's -Wmaybe-uninitialized at -O2)
+  std::size_t digits = (!s.empty() && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
+  if (s.size() > digits && s.find_first_not_of("0123456789", digits) == std::string::npos) {
     try {
       return std::stoll(s);
     } catch (...) {

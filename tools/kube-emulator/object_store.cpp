@@ -28,6 +28,19 @@ const std::string& meta_string(const json& obj, const char* field) {
 
 std::string object_key(const std::string& ns, const std::string& name) { return ns + "/" + name; }
 
+StoredObject::StoredObject(const json& object)
+    : text_(object.dump()),
+      ns_(meta_string(object, "namespace")),
+      name_(meta_string(object, "name")),
+      uid_(meta_string(object, "uid")),
+      resource_version_(meta_string(object, "resourceVersion")) {
+  auto m = object.find("metadata");
+  if (m != object.end() && m->is_object()) {
+    auto l = m->find("labels");
+    if (l != m->end() && l->is_object() && !l->empty()) labels_ = *l;
+  }
+}
+
 std::string random_uid() {
   std::uniform_int_distribution<uint64_t> d;
   uint64_t a = d(rng()), b = d(rng());
@@ -79,7 +92,7 @@ ObjectPtr ObjectStore::create(const ResourceType& type, json object) {
     meta["resourceVersion"] = std::to_string(++rv_);
     if (!meta.contains("creationTimestamp") || meta["creationTimestamp"].is_null())
       meta["creationTimestamp"] = rfc3339_now();
-    result = std::make_shared<const json>(std::move(object));
+    result = std::make_shared<const StoredObject>(object);
     b.objects.emplace(key, result);
     record(b, {rv_, "ADDED", result, nullptr});
   }
@@ -104,12 +117,12 @@ ObjectPtr ObjectStore::update(const ResourceType& type, const std::string& ns, c
     Bucket& b = bucket(type);
     auto it = b.objects.find(object_key(type.namespaced ? ns : "", name));
     if (it == b.objects.end()) return nullptr;
-    if (!uid.empty() && meta_string(*it->second, "uid") != uid) return nullptr;
-    json copy = *it->second;
+    if (!uid.empty() && it->second->uid() != uid) return nullptr;
+    json copy = it->second->parse();
     if (!mutate(copy)) return it->second;
     copy["metadata"]["resourceVersion"] = std::to_string(++rv_);
     ObjectPtr previous = it->second;
-    result = std::make_shared<const json>(std::move(copy));
+    result = std::make_shared<const StoredObject>(copy);
     it->second = result;
     record(b, {rv_, "MODIFIED", result, previous});
     changed = true;
@@ -128,16 +141,16 @@ ObjectPtr ObjectStore::replace(const ResourceType& type, json object) {
     auto it = b.objects.find(object_key(ns, name));
     if (it == b.objects.end()) throw not_found(type.resource, type.group, name);
     const std::string& want = meta_string(object, "resourceVersion");
-    if (!want.empty() && want != meta_string(*it->second, "resourceVersion"))
+    if (!want.empty() && want != it->second->resource_version())
       throw conflict(type.resource, type.group, name,
                      "the object has been modified; please apply your changes to the latest version and try again");
     auto& meta = object["metadata"];
-    const json& old_meta = (*it->second)["metadata"];
-    meta["uid"] = old_meta.value("uid", "");
-    meta["creationTimestamp"] = old_meta.value("creationTimestamp", "");
+    const json old = it->second->parse();
+    meta["uid"] = old["metadata"].value("uid", "");
+    meta["creationTimestamp"] = old["metadata"].value("creationTimestamp", "");
     meta["resourceVersion"] = std::to_string(++rv_);
     ObjectPtr previous = it->second;
-    result = std::make_shared<const json>(std::move(object));
+    result = std::make_shared<const StoredObject>(object);
     it->second = result;
     record(b, {rv_, "MODIFIED", result, previous});
   }
@@ -153,11 +166,11 @@ ObjectPtr ObjectStore::remove(const ResourceType& type, const std::string& ns, c
     Bucket& b = bucket(type);
     auto it = b.objects.find(object_key(type.namespaced ? ns : "", name));
     if (it == b.objects.end()) return nullptr;
-    if (!uid.empty() && meta_string(*it->second, "uid") != uid) return nullptr;
-    json last = *it->second;
+    if (!uid.empty() && it->second->uid() != uid) return nullptr;
+    json last = it->second->parse();
     last["metadata"]["resourceVersion"] = std::to_string(++rv_);
     ObjectPtr previous = it->second;
-    result = std::make_shared<const json>(std::move(last));
+    result = std::make_shared<const StoredObject>(last);
     b.objects.erase(it);
     record(b, {rv_, "DELETED", result, previous});
   }
@@ -166,7 +179,7 @@ ObjectPtr ObjectStore::remove(const ResourceType& type, const std::string& ns, c
 }
 
 ObjectStore::ListResult ObjectStore::list(const ResourceType& type, const std::string& ns,
-                                          const std::function<bool(const json&)>& filter,
+                                          const std::function<bool(const StoredObject&)>& filter,
                                           const std::string& after_key, std::size_t limit) const {
   ListResult r;
   std::lock_guard lock(mu_);

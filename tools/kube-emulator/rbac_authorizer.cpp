@@ -93,30 +93,32 @@ AuthorizationDecision RbacAuthorizer::authorize(const RequestAttributes& a) cons
     if (kind == "ClusterRole") role = store_.get(*crole_t, "", name);
     else if (kind == "Role" && !binding_ns.empty()) role = store_.get(*role_t, binding_ns, name);
     if (!role) return {false, ""};
-    for (const auto& rule : role->value("rules", json::array()))
+    for (const auto& rule : role->parse().value("rules", json::array()))
       if (rule_allows(rule, a)) return {true, kind + " \"" + name + "\""};
     return {false, ""};
   };
 
-  for (const auto& crb : store_.list(*crb_t, "").items) {
-    for (const auto& s : crb->value("subjects", json::array())) {
+  for (const auto& crb_ptr : store_.list(*crb_t, "").items) {
+    const json crb = crb_ptr->parse();
+    for (const auto& s : crb.value("subjects", json::array())) {
       std::string who = subject_match(s, a.user, "");
       if (who.empty()) continue;
-      auto [ok, role] = role_allows(crb->value("roleRef", json::object()), "");
+      auto [ok, role] = role_allows(crb.value("roleRef", json::object()), "");
       if (ok)
-        return {true, "RBAC: allowed by ClusterRoleBinding \"" + (*crb)["metadata"].value("name", "") +
+        return {true, "RBAC: allowed by ClusterRoleBinding \"" + crb_ptr->name() +
                           "\" of " + role + " to " + who};
       break;
     }
   }
   if (!a.ns.empty()) {
-    for (const auto& rb : store_.list(*rb_t, a.ns).items) {
-      for (const auto& s : rb->value("subjects", json::array())) {
+    for (const auto& rb_ptr : store_.list(*rb_t, a.ns).items) {
+      const json rb = rb_ptr->parse();
+      for (const auto& s : rb.value("subjects", json::array())) {
         std::string who = subject_match(s, a.user, a.ns);
         if (who.empty()) continue;
-        auto [ok, role] = role_allows(rb->value("roleRef", json::object()), a.ns);
+        auto [ok, role] = role_allows(rb.value("roleRef", json::object()), a.ns);
         if (ok)
-          return {true, "RBAC: allowed by RoleBinding \"" + (*rb)["metadata"].value("name", "") + "/" + a.ns +
+          return {true, "RBAC: allowed by RoleBinding \"" + rb_ptr->name() + "/" + a.ns +
                             "\" of " + role + " to " + who};
         break;
       }

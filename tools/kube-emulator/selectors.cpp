@@ -177,6 +177,12 @@ bool FieldSelector::matches(const json& object) const {
   return true;
 }
 
+bool FieldSelector::only_name_and_namespace() const {
+  for (const auto& r : requirements_)
+    if (r.path != "metadata.name" && r.path != "metadata.namespace") return false;
+  return true;
+}
+
 std::string field_value(const json& object, const std::string& dotted_path) {
   const json* cur = &object;
   size_t start = 0;

@@ -31,6 +31,8 @@ class FieldSelector {
   static FieldSelector parse(const std::string& text);
   bool matches(const nlohmann::json& object) const;
   bool empty() const { return requirements_.empty(); }
+  // True when every requirement is on metadata.name or metadata.namespace.
+  bool only_name_and_namespace() const;
 
  private:
   struct Requirement {
