@@ -69,7 +69,8 @@ Command add_render_command(CLI::App& app) {
   auto flags = std::make_shared<RenderFlags>();
   auto* cmd = app.add_subcommand(
       "render",
-      "Render the job-queue manifests ConfigMap, ServiceAccount, RBAC and extraObjects "
+      "Render the job-queue manifests ConfigMap, ServiceAccount, RBAC, extraObjects and the Celery "
+      "worker and Beat Deployments "
       "(like `helm template`), and optionally write <dir>/<queue>/manifest.json");
   add_values_flags(*cmd, flags->values);
   cmd->add_option("--release-name", flags->release.name, "Helm release name")
