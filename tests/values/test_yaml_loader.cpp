@@ -455,6 +455,13 @@ TEST(YamlDepth, BelowYamlCppLimitOurLimitReportsThePath) {
   EXPECT_EQ(d.path.rfind("x[0][0]", 0), 0u);
 }
 
+TEST(YamlDepth, AboveYamlCppLimitItsGuardIsReported) {
+  YamlLimits limits;
+  limits.max_depth = 100000;
+  const auto d = error_of(std::string(100000, '['), limits);
+  EXPECT_THAT(d.message, HasSubstr("nesting deeper than 497 levels"));
+}
+
 TEST(YamlLimitsTest, ByteLimit) {
   YamlLimits limits;
   limits.max_bytes = 10;
@@ -547,6 +554,13 @@ TEST(YamlMarks, EveryKeyAndItemHasAOneBasedMark) {
   EXPECT_EQ(m.at("workers.alpha.extraEnvVars[1].name").column, 10);
   EXPECT_EQ(m.at("annotations[\"nautobot-job.io/worker-name\"]").line, 8);
   EXPECT_EQ(m.size(), 10u);
+}
+
+TEST(YamlMarks, CrLfAndByteOrderMark) {
+  const auto doc = parse_yaml("\xEF\xBB\xBF" "a: 1\r\nb:\r\n  - x\r\n", "t.yaml");
+  EXPECT_EQ(doc.value, json::parse(R"({"a":1.0,"b":["x"]})"));
+  EXPECT_EQ(doc.marks.at("b[0]").line, 3);
+  EXPECT_EQ(doc.marks.at("b[0]").column, 5);
 }
 
 TEST(YamlMarks, AliasedContentIsMarkedUnderEveryPath) {
