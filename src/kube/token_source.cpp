@@ -46,7 +46,7 @@ std::string TokenSource::token() {
   if (valid_ && now - read_at_ < refresh_) return cached_;
   std::ifstream in(path_);
   if (!in) {
-    if (valid_) return cached_;  // keep the last good token through a transient rename
+    if (!cached_.empty()) return cached_;  // keep the last good token through a transient rename
     throw RuntimeError("cannot read the service-account token file " + path_ +
                        " (is a token mounted? the reference chart sets automountServiceAccountToken: false)");
   }
@@ -58,7 +58,7 @@ std::string TokenSource::token() {
   while (e > b && std::isspace(static_cast<unsigned char>(t[e - 1]))) --e;
   t = t.substr(b, e - b);
   if (t.empty()) {
-    if (valid_) return cached_;
+    if (!cached_.empty()) return cached_;  // a file caught mid-write
     throw RuntimeError("the token file " + path_ + " is empty");
   }
   cached_ = t;

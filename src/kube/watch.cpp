@@ -86,6 +86,7 @@ void ListWatch::run(const WatchHandlers& h, const std::atomic<bool>* cancel) {
       continue;
     }
     ++stats_.resumes;
+    spdlog::debug("watch {}: stream ended at resourceVersion {}; resuming", resource_.plural, rv_);
     if (failures > 0)
       std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5000, 100 << std::min(failures, 6))));
   }

@@ -1,0 +1,288 @@
+// kjq dispatch / status / list / logs / cancel / doctor against kube-emulator over HTTPS, with a
+// CA and a service-account token, as Nautobot would run it.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "e2e/runtime_fixture.hpp"
+#include "kube/errors.hpp"
+
+namespace kjq::test {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const std::string kId = "0b6c5b4e-5f0e-4c8e-9d55-2a3c1e7f9a01";
+
+std::string id(int n) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "0b6c5b4e-5f0e-4c8e-9d55-%012d", n);
+  return buf;
+}
+
+TEST(DispatchE2E, CreatesTheJobExactlyAsNautobotAndWaitsForSuccess) {
+  RuntimeEnv env;
+  env.write_queue("default", RuntimeEnv::test_manifest("succeed", 0.3));
+  auto r = env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId, "--data", R"({"device": "r1", "n": [1, 2]})", "--wait"},
+                   {{"NAUTOBOT_CONFIG", "/opt/nautobot/nautobot_config.py"}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "nautobot-job-" + kId + "\n");
+  EXPECT_THAT(r.err, HasSubstr("Succeeded/Completed"));
+  json job = env.admin().get_job("default", "nautobot-job-" + kId);
+  const json& c = job["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(c["command"], json::array({"nautobot-server", "runjob_with_job_result", kId,
+                                       "--config=/opt/nautobot/nautobot_config.py", "--data",
+                                       R"({"device": "r1", "n": [1, 2]})"}));
+  EXPECT_EQ(job["metadata"]["labels"]["kjq.nautobot.com/queue"], "default");
+  EXPECT_EQ(job["metadata"]["labels"]["kjq.nautobot.com/job-result-id"], kId);
+  EXPECT_EQ(job["metadata"]["labels"]["app.kubernetes.io/component"], "nautobot-job");  // kept
+
+  auto list = env.kjq({"list", "--queue", "default"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_THAT(list.out, HasSubstr("NAME"));
+  EXPECT_THAT(list.out, HasSubstr("nautobot-job-" + kId));
+  EXPECT_THAT(list.out, HasSubstr("Succeeded"));
+  auto status = env.kjq({"status", "nautobot-job-" + kId, "-o", "json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  json s = json::parse(status.out);
+  EXPECT_EQ(s["lifecycle"]["phase"], "Succeeded");
+  EXPECT_EQ(s["queue"], "default");
+  EXPECT_FALSE(s["pods"].empty());
+  EXPECT_FALSE(s["events"].empty());
+  auto text = env.kjq({"status", "nautobot-job-" + kId});
+  EXPECT_THAT(text.out, HasSubstr("Reason:      Completed"));
+  auto logs = env.kjq({"logs", "nautobot-job-" + kId, "--tail", "5"});
+  ASSERT_EQ(logs.exit_code, 0) << logs.err;
+  EXPECT_THAT(logs.out, HasSubstr("runjob_with_job_result " + kId));
+  auto follow = env.kjq({"logs", "-f", "nautobot-job-" + kId});
+  EXPECT_EQ(follow.exit_code, 0) << follow.err;
+  EXPECT_THAT(follow.out, HasSubstr("finished"));
+}
+
+TEST(DispatchE2E, WaitReportsEachFailureReason) {
+  RuntimeEnv env;
+  env.write_queue("fail", RuntimeEnv::test_manifest("fail", 0.2, {{"kube-emulator/exit-code", "3"}}));
+  env.write_queue("oom", RuntimeEnv::test_manifest("oom", 0.2));
+  env.write_queue("pull", RuntimeEnv::test_manifest("image-pull-error"));
+  env.write_queue("unsched", RuntimeEnv::test_manifest("unschedulable"));
+  json deadline = RuntimeEnv::test_manifest("hang");
+  deadline["spec"]["activeDeadlineSeconds"] = 1;
+  env.write_queue("deadline", deadline);
+  struct Case {
+    std::string queue, reason;
+  };
+  std::vector<Case> cases = {{"fail", "\"Error\""}, {"oom", "\"OOMKilled\""}, {"pull", "ImagePull"},
+                             {"unsched", "\"Unschedulable\""}, {"deadline", "\"DeadlineExceeded\""}};
+  std::vector<std::unique_ptr<Background>> runs;
+  for (std::size_t i = 0; i < cases.size(); ++i)
+    runs.push_back(env.kjq_background({"dispatch", "--queue", cases[i].queue, "--job-result-id", id(static_cast<int>(i)),
+                                       "--wait", "--start-deadline", "1", "-o", "json"}));
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    auto r = runs[i]->wait(40);
+    SCOPED_TRACE(cases[i].queue);
+    EXPECT_EQ(r.exit_code, 4) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("\"phase\": \"Failed\""));
+    EXPECT_THAT(r.out, HasSubstr(cases[i].reason));
+  }
+  auto fail = env.kjq({"status", "nautobot-job-" + id(0), "-o", "json"});
+  json f = json::parse(fail.out);
+  EXPECT_EQ(f["lifecycle"]["exitCode"], 3);
+  EXPECT_EQ(f["lifecycle"]["jobReason"], "BackoffLimitExceeded");
+}
+
+TEST(DispatchE2E, RbacDeniedIsAClearError) {
+  RuntimeEnv env;
+  env.write_queue("default", RuntimeEnv::test_manifest());
+  std::ofstream(env.dir() / "reader.token") << RuntimeEnv::kReaderToken << "\n";
+  auto r = env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId},
+                   {{"NAUTOBOT_KUBERNETES_TOKEN_PATH", (env.dir() / "reader.token").string()}});
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("Forbidden"));
+  EXPECT_THAT(r.err, HasSubstr("cannot create resource \"jobs\""));
+  EXPECT_THAT(r.err, HasSubstr("kjq doctor"));
+  EXPECT_THAT(r.err, Not(HasSubstr(RuntimeEnv::kReaderToken)));
+  std::ofstream(env.dir() / "bad.token") << "not-a-token\n";
+  auto u = env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId},
+                   {{"NAUTOBOT_KUBERNETES_TOKEN_PATH", (env.dir() / "bad.token").string()}});
+  EXPECT_EQ(u.exit_code, 5) << u.err;
+  EXPECT_THAT(u.err, HasSubstr("Unauthorized"));
+  EXPECT_THAT(u.err, Not(HasSubstr("not-a-token")));
+}
+
+TEST(DispatchE2E, TraversalAttemptsSendNothing) {
+  RuntimeEnv env({{"-v"}});
+  env.write_queue("default", RuntimeEnv::test_manifest());
+  fs::create_directories(env.dir() / "outside");
+  std::ofstream(env.dir() / "outside" / "manifest.json") << RuntimeEnv::test_manifest().dump();
+  fs::create_directory_symlink(env.dir() / "outside", env.queues() / "linked");
+  fs::create_directories(env.queues() / "filelink");
+  fs::create_symlink(env.dir() / "outside" / "manifest.json", env.queues() / "filelink" / "manifest.json");
+  for (std::string q : {"../outside", "/etc", "default/../../outside", "linked", "filelink", ".."}) {
+    SCOPED_TRACE(q);
+    auto r = env.kjq({"dispatch", "--queue", q, "--job-result-id", kId});
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("refusing"));
+    auto d = env.kjq({"dispatch", "--queue", q, "--job-result-id", kId, "--dry-run"});
+    EXPECT_EQ(d.exit_code, 3);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_THAT(env.emulator_stderr(), Not(HasSubstr("/jobs")));  // -v logs every request
+}
+
+TEST(DispatchE2E, FallbackManifestFromTheEnvironment) {
+  RuntimeEnv env;
+  json m = RuntimeEnv::test_manifest();
+  m["metadata"]["labels"]["origin"] = "fallback";
+  auto r = env.kjq({"dispatch", "--queue", "missing", "--job-result-id", kId},
+                   {{"NAUTOBOT_KUBERNETES_JOB_MANIFEST", m.dump()}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(env.admin().get_job("default", "nautobot-job-" + kId)["metadata"]["labels"]["origin"], "fallback");
+  auto none = env.kjq({"dispatch", "--queue", "missing", "--job-result-id", id(2)});
+  EXPECT_EQ(none.exit_code, 3);
+  EXPECT_THAT(none.err, HasSubstr("unable to retrieve a Kubernetes job manifest"));
+  auto empty = env.kjq({"dispatch", "--queue", "missing", "--job-result-id", id(2)},
+                       {{"NAUTOBOT_KUBERNETES_JOB_MANIFEST", "{}"}});
+  EXPECT_EQ(empty.exit_code, 3);
+  env.write_queue("notajob", {{"kind", "ConfigMap"}});
+  auto bad = env.kjq({"dispatch", "--queue", "notajob", "--job-result-id", id(2)});
+  EXPECT_EQ(bad.exit_code, 3);
+  EXPECT_THAT(bad.err, HasSubstr("not a Job"));
+}
+
+TEST(DispatchE2E, RepeatedDispatchIs409AndIdempotentForTheSameRun) {
+  RuntimeEnv env;
+  env.write_queue("default", RuntimeEnv::test_manifest("hang"));
+  env.write_queue("other", RuntimeEnv::test_manifest("hang"));
+  auto first = env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  auto again = env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId, "-o", "json"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.err, HasSubstr("already existed"));
+  EXPECT_EQ(json::parse(again.out)["metadata"]["name"], "nautobot-job-" + kId);
+  auto foreign = env.kjq({"dispatch", "--queue", "other", "--job-result-id", kId});
+  EXPECT_EQ(foreign.exit_code, 7) << foreign.err;
+  EXPECT_THAT(foreign.err, HasSubstr("already exists"));
+  EXPECT_EQ(env.admin().list_jobs("default", {}).items.size(), 1u);
+}
+
+TEST(DispatchE2E, RetriesThroughInjected503And429) {
+  RuntimeEnv env;
+  env.write_queue("default", RuntimeEnv::test_manifest("succeed", 0.2));
+  for (const char* fault : {"error503Fraction", "error429Fraction"}) {
+    SCOPED_TRACE(fault);
+    env.set_faults({{fault, 1.0}, {"retryAfterSeconds", 1}});
+    const std::string job_id = std::string(fault) == "error503Fraction" ? id(503) : id(429);
+    auto p = env.kjq_background({"dispatch", "--queue", "default", "--job-result-id", job_id, "--wait"});
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    env.clear_faults();
+    auto r = p->wait(30);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.err, HasSubstr(std::string("HTTP ") + (job_id == id(503) ? "503" : "429") + "; retry 1/5 in 1000ms"));
+  }
+  EXPECT_EQ(env.admin().list_jobs("default", {}).items.size(), 2u);
+}
+
+TEST(DispatchE2E, CancelDeletesTheJobAndItsPods) {
+  RuntimeEnv env;
+  env.write_queue("default", RuntimeEnv::test_manifest("hang"));
+  ASSERT_EQ(env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId}).exit_code, 0);
+  const std::string name = "nautobot-job-" + kId;
+  auto c = env.kjq({"cancel", name, "--grace-period", "0"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_EQ(c.out, "job " + name + " cancelled\n");
+  EXPECT_THROW(env.admin().get_job("default", name), kube::ApiError);
+  auto s = env.kjq({"status", name});
+  EXPECT_EQ(s.exit_code, 6);
+  auto again = env.kjq({"cancel", name});
+  EXPECT_EQ(again.exit_code, 6);
+}
+
+TEST(DispatchE2E, ChartManifestsDispatchUnchanged) {
+  RuntimeEnv env({{"--default-run-seconds", "0.1"}});
+  int n = 0;
+  for (const auto& c : fs::directory_iterator(fixtures_dir() / "chart-cases")) {
+    if (!fs::exists(c.path() / "expected-text")) continue;
+    for (const auto& f : fs::directory_iterator(c.path() / "expected-text")) {
+      SCOPED_TRACE(f.path().string());
+      json manifest = read_json(f.path());
+      const std::string queue = f.path().stem().string();
+      env.write_queue(queue, manifest);
+      const std::string job_id = id(1000 + n++);
+      auto dry = env.kjq({"dispatch", "--queue", queue, "--job-result-id", job_id, "--dry-run"});
+      ASSERT_EQ(dry.exit_code, 0) << dry.err;
+      json prepared = json::parse(dry.out);
+      json expected = manifest;
+      expected["metadata"]["name"] = "nautobot-job-" + job_id;
+      expected["metadata"]["labels"]["kjq.nautobot.com/queue"] = queue;
+      expected["metadata"]["labels"]["kjq.nautobot.com/job-result-id"] = job_id;
+      expected["metadata"]["annotations"]["kjq.nautobot.com/queue"] = queue;
+      expected["spec"]["template"]["spec"]["containers"][0]["command"] =
+          json::array({"nautobot-server", "runjob_with_job_result", job_id, "--config=/opt/nautobot/nautobot_config.py",
+                       "--data", "{}"});
+      EXPECT_EQ(prepared, expected);
+      std::vector<std::string> args = {"dispatch", "--queue", queue, "--job-result-id", job_id};
+      if (n == 1) args.push_back("--wait");  // one of them all the way to success
+      auto r = env.kjq(args);
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+      json created = env.admin().get_job("default", "nautobot-job-" + job_id)["spec"]["template"]["spec"]["containers"][0];
+      created.erase("terminationMessagePath");  // defaults the API server adds
+      created.erase("terminationMessagePolicy");
+      EXPECT_EQ(created, expected["spec"]["template"]["spec"]["containers"][0]);
+    }
+  }
+  EXPECT_GE(n, 5);
+}
+
+TEST(DispatchE2E, DoctorPassesWithTheRightRoleAndExplainsFailures) {
+  RuntimeEnv env;
+  env.write_queue("default", RuntimeEnv::test_manifest());
+  auto ok = env.kjq({"doctor"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_THAT(ok.out, HasSubstr("[ ok ] permission create batch/jobs"));
+  EXPECT_THAT(ok.out, HasSubstr("[ ok ] queue default"));
+  std::ofstream(env.dir() / "reader.token") << RuntimeEnv::kReaderToken << "\n";
+  env.write_queue("broken", {{"kind", "Job"}});
+  auto bad = env.kjq({"doctor"}, {{"NAUTOBOT_KUBERNETES_TOKEN_PATH", (env.dir() / "reader.token").string()}});
+  EXPECT_EQ(bad.exit_code, 8);
+  EXPECT_THAT(bad.out, HasSubstr("[FAIL] permission create batch/jobs"));
+  EXPECT_THAT(bad.out, HasSubstr("fix: grant it"));
+  EXPECT_THAT(bad.out, HasSubstr("[FAIL] queue broken"));
+  auto notoken = env.kjq({"doctor"}, {{"NAUTOBOT_KUBERNETES_TOKEN_PATH", (env.dir() / "absent").string()}});
+  EXPECT_EQ(notoken.exit_code, 8);
+  EXPECT_THAT(notoken.out, HasSubstr("automountServiceAccountToken"));
+  auto wrongca = env.kjq({"doctor"}, {{"NAUTOBOT_KUBERNETES_SSL_CA_CERT_PATH", "/etc/ssl/certs/ca-certificates.crt"}});
+  EXPECT_EQ(wrongca.exit_code, 8);
+  EXPECT_THAT(wrongca.out, HasSubstr("TLS"));
+}
+
+TEST(DispatchE2E, KubeconfigWithContextAndNamespaceFlag) {
+  RuntimeEnv env;
+  env.write_queue("default", RuntimeEnv::test_manifest("hang"));
+  std::ofstream(env.dir() / "kubeconfig") << "apiVersion: v1\nkind: Config\ncurrent-context: wrong\n"
+                                          << "clusters:\n- name: emu\n  cluster:\n    server: " << env.url()
+                                          << "\n    certificate-authority: ca.crt\n"
+                                          << "users:\n- name: kjq\n  user:\n    tokenFile: kjq.token\n"
+                                          << "contexts:\n- name: emu\n  context: {cluster: emu, user: kjq, namespace: default}\n"
+                                          << "- name: wrong\n  context: {cluster: emu, user: kjq, namespace: elsewhere}\n";
+  std::map<std::string, std::string> no_nautobot = {{"NAUTOBOT_KUBERNETES_DEFAULT_SERVICE_ADDRESS", ""},
+                                                    {"NAUTOBOT_KUBERNETES_SSL_CA_CERT_PATH", ""},
+                                                    {"NAUTOBOT_KUBERNETES_TOKEN_PATH", ""},
+                                                    {"NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE", ""}};
+  auto r = env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId, "--kubeconfig",
+                    (env.dir() / "kubeconfig").string(), "--context", "emu"}, no_nautobot);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto wrong = env.kjq({"list", "--kubeconfig", (env.dir() / "kubeconfig").string()}, no_nautobot);
+  EXPECT_EQ(wrong.exit_code, 5) << wrong.err;  // context namespace "elsewhere": not allowed there
+  auto flag = env.kjq({"list", "--kubeconfig", (env.dir() / "kubeconfig").string(), "-n", "default"}, no_nautobot);
+  EXPECT_EQ(flag.exit_code, 0) << flag.err;
+  EXPECT_THAT(flag.out, HasSubstr("nautobot-job-" + kId));
+}
+
+}  // namespace
+}  // namespace kjq::test

@@ -1,0 +1,127 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "queue/job_preparation.hpp"
+#include "queue/manifest_store.hpp"
+#include "support/test_support.hpp"
+#include "util/diagnostic.hpp"
+
+namespace kjq::queue {
+namespace {
+
+namespace fs = std::filesystem;
+using ojson = nlohmann::ordered_json;
+using test::TempDir;
+
+const char* kJob = R"({"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"nautobot-job","labels":{"a":"b"}},
+  "spec":{"template":{"spec":{"containers":[{"name":"nautobot-job","image":"x","command":["old"]},{"name":"side"}]}}}})";
+
+std::string message(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.diagnostics().at(0).format();
+  }
+  return "";
+}
+
+TEST(ManifestStoreTest, ReadsAtCallTimeNeverCached) {
+  TempDir d;
+  d.write("q/default/manifest.json", kJob);
+  ManifestStore s(d.path() / "q");
+  EXPECT_EQ(s.load("default").manifest["metadata"]["labels"]["a"], "b");
+  d.write("q/default/manifest.json", std::string(kJob).replace(std::string(kJob).find("\"b\""), 3, "\"c\""));
+  EXPECT_EQ(s.load("default").manifest["metadata"]["labels"]["a"], "c");
+  EXPECT_EQ(s.queues(), std::vector<std::string>{"default"});
+}
+
+TEST(ManifestStoreTest, RefusesNamesThatLeaveTheBase) {
+  TempDir d;
+  d.write("q/default/manifest.json", kJob);
+  d.write("outside/manifest.json", kJob);
+  fs::create_directory_symlink(d.path() / "outside", d.path() / "q" / "link");
+  fs::create_directories(d.path() / "q" / "f");
+  fs::create_symlink(d.path() / "outside" / "manifest.json", d.path() / "q" / "f" / "manifest.json");
+  ManifestStore s(d.path() / "q");
+  for (std::string q : {"../outside", "/etc", "default/../../outside", "..", "link", "f", "link/x"}) {
+    SCOPED_TRACE(q);
+    EXPECT_NE(message([&] { s.load(q); }).find("refusing"), std::string::npos);
+  }
+  EXPECT_NE(message([&] { s.load(""); }).find("no queue name"), std::string::npos);
+  // Names with '/' that stay inside are fine (Nautobot allows them).
+  d.write("q/team/a/manifest.json", kJob);
+  EXPECT_NO_THROW(s.load("team/a"));
+}
+
+TEST(ManifestStoreTest, TheBaseItselfMayBeALink) {
+  TempDir d;
+  d.write("real/default/manifest.json", kJob);
+  fs::create_directory_symlink(d.path() / "real", d.path() / "base");
+  EXPECT_NO_THROW(ManifestStore(d.path() / "base").load("default"));
+}
+
+TEST(ManifestStoreTest, FallbackAndClearErrors) {
+  TempDir d;
+  fs::create_directories(d.path() / "q");
+  EXPECT_NE(message([&] { ManifestStore(d.path() / "q").load("x"); }).find("unable to retrieve"), std::string::npos);
+  EXPECT_EQ(ManifestStore(d.path() / "q", std::string(kJob)).load("x").source, "NAUTOBOT_KUBERNETES_JOB_MANIFEST");
+  EXPECT_NE(message([&] { ManifestStore(d.path() / "q", std::string("{}")).load("x"); }).find("unable to retrieve"),
+            std::string::npos);
+  EXPECT_NE(message([&] { ManifestStore(d.path() / "q", std::string("{nope")).load("x"); }).find("invalid JSON"),
+            std::string::npos);
+  d.write("q/bad/manifest.json", "[1");
+  EXPECT_NE(message([&] { ManifestStore(d.path() / "q").load("bad"); }).find("invalid JSON"), std::string::npos);
+  d.write("q/cm/manifest.json", R"({"kind":"ConfigMap"})");
+  EXPECT_NE(message([&] { ManifestStore(d.path() / "q").load("cm"); }).find("not a Job"), std::string::npos);
+  d.write("q/empty/manifest.json", R"({"kind":"Job","spec":{"template":{"spec":{"containers":[]}}}})");
+  EXPECT_NE(message([&] { ManifestStore(d.path() / "q").load("empty"); }).find("no containers"), std::string::npos);
+  fs::create_directories(d.path() / "q" / "dir" / "manifest.json");
+  EXPECT_NE(message([&] { ManifestStore(d.path() / "q").load("dir"); }).find("not a regular file"), std::string::npos);
+}
+
+TEST(JobPreparationTest, ExactlyAsNautobot) {
+  RunRequest r{"default", "4f8c2d1e-9b7a-4c3d-8e2f-1a2b3c4d5e6f", R"({"b": 2, "a": "é\n", "l": [1, 2.5, null, true]})",
+               "/opt/nautobot/nautobot_config.py", "nautobot-job"};
+  PreparedJob p = prepare_job(ojson::parse(kJob), r);
+  EXPECT_EQ(p.name, "nautobot-job-4f8c2d1e-9b7a-4c3d-8e2f-1a2b3c4d5e6f");
+  EXPECT_EQ(p.name.size(), 49u);
+  EXPECT_EQ(p.job["metadata"]["name"], p.name);
+  EXPECT_EQ(p.job["spec"]["template"]["spec"]["containers"][0]["command"],
+            ojson::array({"nautobot-server", "runjob_with_job_result", r.job_result_id,
+                          "--config=/opt/nautobot/nautobot_config.py", "--data",
+                          "{\"b\": 2, \"a\": \"é\\n\", \"l\": [1, 2.5, null, true]}"}));
+  EXPECT_FALSE(p.job["spec"]["template"]["spec"]["containers"][1].contains("command"));
+  EXPECT_EQ(p.job["metadata"]["labels"]["a"], "b");
+  EXPECT_EQ(p.job["metadata"]["labels"][kQueueLabel], "default");
+  EXPECT_EQ(p.job["metadata"]["labels"][kJobResultLabel], r.job_result_id);
+  EXPECT_FALSE(p.job["metadata"].contains("namespace"));
+}
+
+TEST(JobPreparationTest, NameAndDataValidation) {
+  RunRequest r{"default", std::string(60, 'a'), "{}", kDefaultConfigPath, "nautobot-job"};
+  EXPECT_THROW(prepare_job(ojson::parse(kJob), r), InputError);  // 73 characters
+  r.job_result_id = "Upper_Case";
+  EXPECT_THROW(prepare_job(ojson::parse(kJob), r), InputError);
+  r.job_result_id = "abc";
+  r.data_json = "[1]";
+  EXPECT_THROW(prepare_job(ojson::parse(kJob), r), InputError);
+  r.data_json = "{";
+  EXPECT_THROW(prepare_job(ojson::parse(kJob), r), InputError);
+  ojson nometa = ojson::parse(kJob);
+  nometa.erase("metadata");
+  r.data_json = "{}";
+  EXPECT_EQ(prepare_job(nometa, r).job["metadata"]["name"], "nautobot-job-abc");
+}
+
+TEST(JobPreparationTest, PythonJsonDumpsAndLabels) {
+  EXPECT_EQ(python_json_dumps(ojson::parse(R"({"x":{"y":[]},"z":"\u0001\"\\"})")), "{\"x\": {\"y\": []}, \"z\": \"\\u0001\\\"\\\\\"}");
+  EXPECT_TRUE(is_dns1123_label("nautobot-job-1"));
+  EXPECT_FALSE(is_dns1123_label("-a"));
+  EXPECT_EQ(queue_label_value("default"), "default");
+  EXPECT_EQ(queue_label_value("My/Job/Queue").substr(0, 2), "q-");
+  EXPECT_EQ(queue_label_value("My/Job/Queue"), queue_label_value("My/Job/Queue"));
+}
+
+}  // namespace
+}  // namespace kjq::queue
