@@ -74,6 +74,18 @@ void check_queue_path(const fs::path& dir, const std::string& queue) {
 
 // Queue names kjq wrote on an earlier run. Lines that are not valid queue names are ignored:
 // they can only come from outside kjq, and acting on them could touch foreign paths.
+// True when the regular file at `path` holds exactly `bytes`.
+bool same_content(const fs::path& path, const std::string& bytes) {
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  if (ec || size != bytes.size()) return false;
+  try {
+    return read_file(path, bytes.size()) == bytes;
+  } catch (const RuntimeError&) {
+    return false;
+  }
+}
+
 std::set<std::string> read_ledger(const fs::path& ledger) {
   std::set<std::string> names;
   switch (lstat_kind(ledger)) {
@@ -119,15 +131,19 @@ JobQueuesDirResult write_job_queues_dir(const std::filesystem::path& dir,
   for (const auto& queue : stale) check_queue_path(dir, queue);
 
   JobQueuesDirResult result;
+  AtomicWriteBatch batch;
   for (const auto& [queue, bytes] : manifests) {
     const fs::path qdir = dir / queue;
     if (::mkdir(qdir.c_str(), 0755) != 0 && errno != EEXIST)
       throw RuntimeError("cannot create " + qdir.string() + ": " + errno_text());
     if (lstat_kind(qdir) != Kind::directory)  // lost a race with someone planting a link
       throw RuntimeError("refusing to use " + qdir.string() + ": it is not a directory");
-    write_file_atomic(qdir / kManifest, bytes);
     result.written.push_back(queue);
+    // An unchanged manifest is left alone: no write, no new inode for readers to notice.
+    if (lstat_kind(qdir / kManifest) == Kind::regular && same_content(qdir / kManifest, bytes)) continue;
+    batch.stage(qdir / kManifest, bytes);
   }
+  batch.commit();
 
   for (const auto& queue : stale) {
     const fs::path qdir = dir / queue;

@@ -26,8 +26,12 @@ std::string random_suffix() {
 }
 }  // namespace
 
-void write_file_atomic(const std::filesystem::path& target, std::string_view content,
-                       std::filesystem::perms mode) {
+namespace {
+
+// Writes `content` to a fresh temporary beside `target` and returns its path; fsyncs it when
+// `sync` is set. On failure the temporary is removed and RuntimeError thrown.
+std::filesystem::path write_temporary(const std::filesystem::path& target, std::string_view content,
+                                      std::filesystem::perms mode, bool sync) {
   const auto dir = target.parent_path().empty() ? std::filesystem::path(".") : target.parent_path();
   std::string tmp_name = ".";
   tmp_name.append(target.filename().string()).append(".tmp-").append(random_suffix());
@@ -51,16 +55,59 @@ void write_file_atomic(const std::filesystem::path& target, std::string_view con
     done += static_cast<std::size_t>(n);
   }
   if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) fail("cannot chmod");
-  if (::fsync(fd) != 0) fail("cannot sync");
+  if (sync && ::fsync(fd) != 0) fail("cannot sync");
   if (::close(fd) != 0) {
     ::unlink(tmp.c_str());
     throw RuntimeError("cannot close " + tmp.string() + ": " + errno_text());
   }
+  return tmp;
+}
+
+void rename_into_place(const std::filesystem::path& tmp, const std::filesystem::path& target) {
   if (::rename(tmp.c_str(), target.c_str()) != 0) {
     std::string msg = "cannot rename " + tmp.string() + " to " + target.string() + ": " + errno_text();
     ::unlink(tmp.c_str());
     throw RuntimeError(msg);
   }
+}
+
+}  // namespace
+
+void write_file_atomic(const std::filesystem::path& target, std::string_view content,
+                       std::filesystem::perms mode) {
+  rename_into_place(write_temporary(target, content, mode, /*sync=*/true), target);
+}
+
+AtomicWriteBatch::~AtomicWriteBatch() {
+  for (const auto& s : staged_) ::unlink(s.temporary.c_str());
+}
+
+void AtomicWriteBatch::stage(const std::filesystem::path& target, std::string_view content,
+                             std::filesystem::perms mode) {
+  staged_.reserve(staged_.size() + 1);
+  staged_.push_back({write_temporary(target, content, mode, /*sync=*/false), target});
+}
+
+void AtomicWriteBatch::commit() {
+  if (staged_.empty()) return;
+  // One syncfs() flushes every staged temporary of this filesystem.
+  int fd = ::open(staged_.front().temporary.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || ::syncfs(fd) != 0) {
+    std::string msg = "cannot sync " + staged_.front().temporary.string() + ": " + errno_text();
+    if (fd >= 0) ::close(fd);
+    throw RuntimeError(msg);
+  }
+  ::close(fd);
+  for (std::size_t i = 0; i < staged_.size(); ++i) {
+    try {
+      rename_into_place(staged_[i].temporary, staged_[i].target);
+    } catch (...) {
+      // Renamed ones are in place and the failed one is gone: keep only those never renamed.
+      staged_.erase(staged_.begin(), staged_.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+      throw;
+    }
+  }
+  staged_.clear();
 }
 
 std::string read_file(const std::filesystem::path& path, std::size_t max_bytes) {
