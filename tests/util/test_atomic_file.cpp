@@ -81,3 +81,40 @@ TEST(Sha256, MatchesKnownDigests) {
   EXPECT_EQ(kjq::sha256_hex(std::string(1000000, 'a')),
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
+
+TEST(AtomicWriteBatch, NothingVisibleUntilCommitThenEverything) {
+  auto dir = make_temp_dir();
+  kjq::write_file_atomic(dir / "a", "old a");
+  {
+    kjq::AtomicWriteBatch batch;
+    batch.stage(dir / "a", "new a");
+    batch.stage(dir / "b", "new b");
+    EXPECT_EQ(batch.size(), 2u);
+    EXPECT_EQ(kjq::read_file(dir / "a", 100), "old a");
+    EXPECT_FALSE(fs::exists(dir / "b"));
+    batch.commit();
+    EXPECT_EQ(batch.size(), 0u);
+  }
+  EXPECT_EQ(kjq::read_file(dir / "a", 100), "new a");
+  EXPECT_EQ(kjq::read_file(dir / "b", 100), "new b");
+  int entries = 0;
+  for ([[maybe_unused]] auto& e : fs::directory_iterator(dir)) ++entries;
+  EXPECT_EQ(entries, 2);
+  fs::remove_all(dir);
+}
+
+TEST(AtomicWriteBatch, AbandonedBatchLeavesTargetsAndNoTemporaries) {
+  auto dir = make_temp_dir();
+  kjq::write_file_atomic(dir / "a", "old a");
+  {
+    kjq::AtomicWriteBatch batch;
+    batch.stage(dir / "a", "new a");
+    // A failing stage (missing directory) throws and the batch is abandoned.
+    EXPECT_THROW(batch.stage(dir / "missing" / "b", "x"), kjq::RuntimeError);
+  }
+  EXPECT_EQ(kjq::read_file(dir / "a", 100), "old a");
+  int entries = 0;
+  for ([[maybe_unused]] auto& e : fs::directory_iterator(dir)) ++entries;
+  EXPECT_EQ(entries, 1);
+  fs::remove_all(dir);
+}
