@@ -31,6 +31,12 @@ std::map<std::string, json> celery_worker_set(const json& values) {
     set[name] = std::move(entry);
   }
   for (const auto& [name, worker] : workers.items()) {
+    // A worker whose own type is another type (a job queue) never becomes a Deployment, and
+    // copying the celery defaults into thousands of queues would dominate a large render.
+    if (worker.is_object() && name != kBeatWorker && name != "default") {
+      auto type = worker.find("type");
+      if (type != worker.end() && values::is_truthy(*type) && *type != "celery") continue;
+    }
     json& entry = set.try_emplace(name, celery).first->second;
     if (worker.is_object()) merge_overwrite(entry, worker);
     entry["component"] = "nautobot-celery";
