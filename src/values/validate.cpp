@@ -7,6 +7,7 @@
 #include "util/value_path.hpp"
 #include "values/job_queues.hpp"
 #include "values/merge.hpp"
+#include "values/value_shape.hpp"
 #include "values/validate_celery.hpp"
 
 namespace kjq::values {
@@ -14,20 +15,6 @@ namespace kjq::values {
 namespace {
 
 using nlohmann::json;
-
-std::string describe(const json& v) {
-  switch (v.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return v.get<bool>() ? "the boolean true" : "the boolean false";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
-    case json::value_t::number_float: return "the number " + v.dump();
-    case json::value_t::string: return "the string " + v.dump();
-    case json::value_t::object: return "a map";
-    case json::value_t::array: return "a list";
-    default: return "an unsupported value";
-  }
-}
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -61,7 +48,7 @@ class Validator {
     check_extra_objects(v);
     if (auto it = v.find("kubernetesJobs"); it != v.end()) {
       if (!it->is_object()) {
-        error("kubernetesJobs", "expected a map of job defaults, got " + describe(*it));
+        error("kubernetesJobs", "expected a map of job defaults, got " + describe_value(*it));
       } else {
         check_unknown_keys("kubernetesJobs");
         check_kubernetes_settings(*it, "kubernetesJobs");
@@ -86,7 +73,7 @@ class Validator {
   void check_string_or_absent(const json& map, std::string_view key) {
     const json* value = find(map, key);
     if (value && !value->is_null() && !value->is_string()) {
-      error(path_key("", key), "expected a string, got " + describe(*value));
+      error(path_key("", key), "expected a string, got " + describe_value(*value));
     }
   }
 
@@ -96,13 +83,13 @@ class Validator {
     if (!value || value->is_null()) return;
     auto path = path_key(parent_path, key);
     if (!value->is_object()) {
-      error(path, "expected a map of strings, got " + describe(*value));
+      error(path, "expected a map of strings, got " + describe_value(*value));
       return;
     }
     for (const auto& [k, item] : value->items()) {
       if (!item.is_string()) {
         error(path_key(path, k), "expected a string (Kubernetes label and annotation values are "
-                                 "strings; quote it), got " + describe(item));
+                                 "strings; quote it), got " + describe_value(item));
       }
     }
   }
@@ -115,13 +102,13 @@ class Validator {
       if (required) error(path, "is required: set it to true or false");
       return;
     }
-    if (!value->is_boolean()) error(path, "expected true or false, got " + describe(*value));
+    if (!value->is_boolean()) error(path, "expected true or false, got " + describe_value(*value));
   }
 
   void check_string(const json& parent, const std::string& parent_path, std::string_view key) {
     const json* value = find(parent, key);
     if (value && !value->is_null() && !value->is_string()) {
-      error(path_key(parent_path, key), "expected a string, got " + describe(*value));
+      error(path_key(parent_path, key), "expected a string, got " + describe_value(*value));
     }
   }
 
@@ -130,19 +117,17 @@ class Validator {
     const json* value = find(parent, key);
     if (!value || value->is_null()) return;
     auto path = path_key(parent_path, key);
-    bool integral = value->is_number_integer() || value->is_number_unsigned() ||
-                    (value->is_number_float() && std::isfinite(value->get<double>()) &&
-                     std::floor(value->get<double>()) == value->get<double>());
+    bool integral = is_whole_number(*value);
     if (!integral || value->get<double>() < minimum || value->get<double>() > 2147483647.0) {
       error(path, "expected a whole number from " + std::to_string(static_cast<long>(minimum)) +
-                      " to 2147483647, got " + describe(*value));
+                      " to 2147483647, got " + describe_value(*value));
     }
   }
 
   void check_map(const json& parent, const std::string& parent_path, std::string_view key) {
     const json* value = find(parent, key);
     if (value && !value->is_null() && !value->is_object()) {
-      error(path_key(parent_path, key), "expected a map, got " + describe(*value));
+      error(path_key(parent_path, key), "expected a map, got " + describe_value(*value));
     }
   }
 
@@ -153,14 +138,14 @@ class Validator {
     if (!value || value->is_null()) return;
     auto path = path_key(parent_path, key);
     if (!value->is_array()) {
-      error(path, "expected a list, got " + describe(*value));
+      error(path, "expected a list, got " + describe_value(*value));
       return;
     }
     for (std::size_t i = 0; i < value->size(); ++i) {
       const json& item = (*value)[i];
       auto item_path = path_index(path, i);
       if (!item.is_object()) {
-        error(item_path, "expected a map, got " + describe(item));
+        error(item_path, "expected a map, got " + describe_value(item));
         continue;
       }
       for (auto field : required) {
@@ -168,7 +153,7 @@ class Validator {
         if (!f) {
           error(item_path, "missing required key \"" + std::string(field) + "\"");
         } else if (!f->is_string() || f->get_ref<const std::string&>().empty()) {
-          error(path_key(item_path, field), "expected a non-empty string, got " + describe(*f));
+          error(path_key(item_path, field), "expected a non-empty string, got " + describe_value(*f));
         }
       }
     }
@@ -180,13 +165,13 @@ class Validator {
     if (!value || value->is_null()) return;
     auto path = path_key(parent_path, key);
     if (!value->is_array()) {
-      error(path, "expected a list of names, got " + describe(*value));
+      error(path, "expected a list of names, got " + describe_value(*value));
       return;
     }
     for (std::size_t i = 0; i < value->size(); ++i) {
       const json& item = (*value)[i];
       if (!item.is_string() || item.get_ref<const std::string&>().empty()) {
-        error(path_index(path, i), "expected a non-empty name, got " + describe(item));
+        error(path_index(path, i), "expected a non-empty name, got " + describe_value(item));
       }
     }
   }
@@ -199,7 +184,7 @@ class Validator {
       if (value && !value->is_string() && !value->is_null()) {
         error(path_key(path_index(path_key(parent_path, "extraEnvVars"), i), "value"),
               "expected a string (environment values are strings; quote it), got " +
-                  describe(*value));
+                  describe_value(*value));
       }
     }
   }
@@ -209,7 +194,7 @@ class Validator {
     if (!resources || resources->is_null()) return;
     auto path = path_key(parent_path, "resources");
     if (!resources->is_object()) {
-      error(path, "expected a map with requests and limits, got " + describe(*resources));
+      error(path, "expected a map with requests and limits, got " + describe_value(*resources));
       return;
     }
     for (const auto& [key, section] : resources->items()) {
@@ -220,13 +205,13 @@ class Validator {
       }
       if (key == "claims" || section.is_null()) continue;
       if (!section.is_object()) {
-        error(section_path, "expected a map of resource quantities, got " + describe(section));
+        error(section_path, "expected a map of resource quantities, got " + describe_value(section));
         continue;
       }
       for (const auto& [name, quantity] : section.items()) {
         if (!quantity.is_string() && !quantity.is_number()) {
           error(path_key(section_path, name),
-                "expected a quantity such as \"500m\" or \"1Gi\", got " + describe(quantity));
+                "expected a quantity such as \"500m\" or \"1Gi\", got " + describe_value(quantity));
         }
       }
     }
@@ -240,7 +225,7 @@ class Validator {
       if (!policy->is_string() || (*policy != "Always" && *policy != "Never" &&
                                    *policy != "IfNotPresent")) {
         error(path_key(path, "imagePullPolicy"),
-              "expected Always, Never or IfNotPresent, got " + describe(*policy));
+              "expected Always, Never or IfNotPresent, got " + describe_value(*policy));
       }
     }
     check_string(m, path, "serviceAccountName");
@@ -289,7 +274,7 @@ class Validator {
     const json* workers = find(v, "workers");
     if (!workers || workers->is_null()) return;
     if (!workers->is_object()) {
-      error("workers", "expected a map of worker name to settings, got " + describe(*workers));
+      error("workers", "expected a map of worker name to settings, got " + describe_value(*workers));
       return;
     }
     for (const auto& [name, worker] : workers->items()) {
@@ -301,7 +286,7 @@ class Validator {
                         "label value)");
       }
       if (!worker.is_object()) {
-        error(path, "expected a map of worker settings, got " + describe(worker));
+        error(path, "expected a map of worker settings, got " + describe_value(worker));
         continue;
       }
       check_bool(worker, path, "enabled", true);
@@ -310,7 +295,7 @@ class Validator {
       if (type && is_truthy(*type)) {
         if (!type->is_string() || (*type != "celery" && *type != "kubernetes")) {
           error(path_key(path, "type"),
-                "expected \"celery\" or \"kubernetes\", got " + describe(*type));
+                "expected \"celery\" or \"kubernetes\", got " + describe_value(*type));
           continue;
         }
         kubernetes = *type == "kubernetes";
@@ -332,7 +317,7 @@ class Validator {
     const json* sa = find(v, "serviceAccount");
     if (!sa || sa->is_null()) return;
     if (!sa->is_object()) {
-      error("serviceAccount", "expected a map, got " + describe(*sa));
+      error("serviceAccount", "expected a map, got " + describe_value(*sa));
       return;
     }
     check_bool(*sa, "serviceAccount", "create", false);
@@ -356,7 +341,7 @@ class Validator {
     if (!mount->is_string() || mount->get_ref<const std::string&>().empty() ||
         mount->get_ref<const std::string&>()[0] != '/') {
       error("nautobot.jobsManifestsMountPath",
-            "expected an absolute path such as /etc/nautobot/job-queues, got " + describe(*mount));
+            "expected an absolute path such as /etc/nautobot/job-queues, got " + describe_value(*mount));
     }
   }
 
@@ -364,14 +349,14 @@ class Validator {
     const json* objects = find(v, "extraObjects");
     if (!objects || objects->is_null()) return;
     if (!objects->is_array()) {
-      error("extraObjects", "expected a list of objects, got " + describe(*objects));
+      error("extraObjects", "expected a list of objects, got " + describe_value(*objects));
       return;
     }
     for (std::size_t i = 0; i < objects->size(); ++i) {
       const json& item = (*objects)[i];
       if (!item.is_object() && !item.is_string()) {
         error(path_index("extraObjects", i),
-              "expected an object (a map) or a YAML string, got " + describe(item));
+              "expected an object (a map) or a YAML string, got " + describe_value(item));
       }
     }
   }

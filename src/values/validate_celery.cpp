@@ -4,28 +4,13 @@
 
 #include "util/value_path.hpp"
 #include "values/job_queues.hpp"
+#include "values/value_shape.hpp"
 
 namespace kjq::values {
 
 namespace {
 
 using nlohmann::json;
-
-std::string describe(const json& v) {
-  switch (v.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return v.get<bool>() ? "the boolean true" : "the boolean false";
-    case json::value_t::string: return "the string " + v.dump();
-    case json::value_t::object: return "a map";
-    case json::value_t::array: return "a list";
-    default: return v.is_number() ? "the number " + v.dump() : "an unsupported value";
-  }
-}
-
-bool is_whole(const json& v) {
-  if (v.is_number_integer() || v.is_number_unsigned()) return true;
-  return v.is_number_float() && std::isfinite(v.get<double>()) && std::floor(v.get<double>()) == v.get<double>();
-}
 
 class CeleryChecker {
  public:
@@ -34,7 +19,7 @@ class CeleryChecker {
   void check(const json& settings, const std::string& path) {
     if (settings.is_null()) return;
     if (!settings.is_object()) {
-      error(path, "expected a map of Celery worker settings, got " + describe(settings));
+      error(path, "expected a map of Celery worker settings, got " + describe_value(settings));
       return;
     }
     settings_ = &settings;
@@ -45,11 +30,11 @@ class CeleryChecker {
     }
     whole_number("metricsPort", 1, 65535);
     if (const json* v = find("task_acks_late"); v && !v->is_null() && !v->is_boolean()) {
-      error(key_path("task_acks_late"), "expected true or false, got " + describe(*v));
+      error(key_path("task_acks_late"), "expected true or false, got " + describe_value(*v));
     }
     for (auto key : {"taskQueues", "priorityClassName"}) {
       if (const json* v = find(key); v && !v->is_null() && !v->is_string()) {
-        error(key_path(key), "expected a string, got " + describe(*v));
+        error(key_path(key), "expected a string, got " + describe_value(*v));
       }
     }
     for (auto key : {"podAffinityPreset", "podAntiAffinityPreset"}) preset(find(key), key_path(key));
@@ -62,13 +47,13 @@ class CeleryChecker {
     list_of_named("extraVolumeMounts", true);
     for (auto key : {"tolerations", "hostAliases"}) {
       if (const json* v = find(key); v && !v->is_null() && !v->is_array()) {
-        error(key_path(key), "expected a list, got " + describe(*v));
+        error(key_path(key), "expected a list, got " + describe_value(*v));
       }
     }
     for (auto key : {"nodeSelector", "affinity", "podSecurityContext", "containerSecurityContext", "livenessProbe",
                      "readinessProbe", "lifecycleHooks", "updateStrategy", "autoscaling", "resources"}) {
       if (const json* v = find(key); v && !v->is_null() && !v->is_object()) {
-        error(key_path(key), "expected a map, got " + describe(*v));
+        error(key_path(key), "expected a map, got " + describe_value(*v));
       }
     }
     for (auto key : {"annotations", "podAnnotations", "podLabels"}) string_map(key);
@@ -86,16 +71,16 @@ class CeleryChecker {
   void whole_number(const char* key, double minimum, double maximum) {
     const json* v = find(key);
     if (!v || v->is_null()) return;
-    if (!is_whole(*v) || v->get<double>() < minimum || v->get<double>() > maximum) {
+    if (!is_whole_number(*v) || v->get<double>() < minimum || v->get<double>() > maximum) {
       error(key_path(key), "expected a whole number from " + std::to_string(static_cast<long>(minimum)) + " to " +
-                               std::to_string(static_cast<long>(maximum)) + ", got " + describe(*v));
+                               std::to_string(static_cast<long>(maximum)) + ", got " + describe_value(*v));
     }
   }
 
   void preset(const json* v, const std::string& path) {
     if (!v || v->is_null()) return;
     if (!v->is_string() || (*v != "" && *v != "soft" && *v != "hard")) {
-      error(path, "expected \"\", \"soft\" or \"hard\", got " + describe(*v));
+      error(path, "expected \"\", \"soft\" or \"hard\", got " + describe_value(*v));
     }
   }
 
@@ -103,12 +88,12 @@ class CeleryChecker {
     const json* v = find(key);
     if (!v || v->is_null()) return;
     if (!v->is_array()) {
-      error(key_path(key), "expected a list of strings, got " + describe(*v));
+      error(key_path(key), "expected a list of strings, got " + describe_value(*v));
       return;
     }
     for (std::size_t i = 0; i < v->size(); ++i) {
       if (!(*v)[i].is_string()) {
-        error(path_index(key_path(key), i), "expected a string (quote it), got " + describe((*v)[i]));
+        error(path_index(key_path(key), i), "expected a string (quote it), got " + describe_value((*v)[i]));
       }
     }
   }
@@ -117,14 +102,14 @@ class CeleryChecker {
     const json* v = find(key);
     if (!v || v->is_null()) return;
     if (!v->is_array()) {
-      error(key_path(key), "expected a list, got " + describe(*v));
+      error(key_path(key), "expected a list, got " + describe_value(*v));
       return;
     }
     for (std::size_t i = 0; i < v->size(); ++i) {
       const json& item = (*v)[i];
       auto item_path = path_index(key_path(key), i);
       if (!item.is_object()) {
-        error(item_path, "expected a map, got " + describe(item));
+        error(item_path, "expected a map, got " + describe_value(item));
         continue;
       }
       for (const char* field : {"name", needs_mount_path ? "mountPath" : nullptr}) {
@@ -133,7 +118,7 @@ class CeleryChecker {
         if (it == item.end()) {
           error(item_path, std::string("missing required key \"") + field + "\"");
         } else if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
-          error(path_key(item_path, field), "expected a non-empty string, got " + describe(*it));
+          error(path_key(item_path, field), "expected a non-empty string, got " + describe_value(*it));
         }
       }
     }
@@ -143,13 +128,13 @@ class CeleryChecker {
     const json* v = find(key);
     if (!v || v->is_null()) return;
     if (!v->is_object()) {
-      error(key_path(key), "expected a map of strings, got " + describe(*v));
+      error(key_path(key), "expected a map of strings, got " + describe_value(*v));
       return;
     }
     for (const auto& [k, item] : v->items()) {
       if (!item.is_string()) {
         error(path_key(key_path(key), k),
-              "expected a string (label and annotation values are strings; quote it), got " + describe(item));
+              "expected a string (label and annotation values are strings; quote it), got " + describe_value(item));
       }
     }
   }
