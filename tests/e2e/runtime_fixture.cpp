@@ -196,6 +196,11 @@ void RuntimeEnv::write_queue(const std::string& queue, const json& manifest) con
   std::ofstream(queues() / queue / "manifest.json") << manifest.dump(2);
 }
 
+std::string RuntimeEnv::write_data() const {
+  std::ofstream(dir() / "data.json") << R"({"x":1})";
+  return (dir() / "data.json").string();
+}
+
 json RuntimeEnv::test_manifest(const std::string& outcome, double run_seconds, const json& extra_annotations) {
   json ann = {{"kube-emulator/outcome", outcome}, {"kube-emulator/run-seconds", std::to_string(run_seconds)}};
   for (auto it = extra_annotations.begin(); it != extra_annotations.end(); ++it) ann[it.key()] = it.value();

@@ -54,6 +54,8 @@ class RuntimeEnv {
 
   // Writes job-queues/<queue>/manifest.json.
   void write_queue(const std::string& queue, const nlohmann::json& manifest) const;
+  // Writes data.json ({"x": 1}) and returns its path.
+  std::string write_data() const;
   // A small Job manifest driving the emulator through pod-template annotations.
   static nlohmann::json test_manifest(const std::string& outcome = "succeed", double run_seconds = 0.5,
                                       const nlohmann::json& extra_annotations = nlohmann::json::object());

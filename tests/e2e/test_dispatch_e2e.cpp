@@ -284,5 +284,33 @@ TEST(DispatchE2E, KubeconfigWithContextAndNamespaceFlag) {
   EXPECT_THAT(flag.out, HasSubstr("nautobot-job-" + kId));
 }
 
+TEST(DispatchE2E, HelpUsageAndDryRunWithoutACluster) {
+  RuntimeEnv env;
+  for (std::string cmd : {"dispatch", "status", "list", "watch", "logs", "cancel", "doctor"}) {
+    SCOPED_TRACE(cmd);
+    auto h = env.kjq({cmd, "--help"});
+    EXPECT_EQ(h.exit_code, 0);
+    EXPECT_THAT(h.out, HasSubstr("--kubeconfig"));
+    EXPECT_THAT(h.out, HasSubstr("--namespace"));
+  }
+  EXPECT_EQ(env.kjq({"dispatch", "--job-result-id", "x"}).exit_code, 2);
+  EXPECT_EQ(env.kjq({"list", "-o", "xml"}).exit_code, 2);
+  env.write_queue("default", RuntimeEnv::test_manifest());
+  std::map<std::string, std::string> nothing = {{"NAUTOBOT_KUBERNETES_DEFAULT_SERVICE_ADDRESS", ""},
+                                                {"NAUTOBOT_KUBERNETES_SSL_CA_CERT_PATH", ""},
+                                                {"NAUTOBOT_KUBERNETES_TOKEN_PATH", ""}};
+  auto y = env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId, "--dry-run", "-o", "yaml",
+                    "--data", "@" + env.write_data()}, nothing);
+  ASSERT_EQ(y.exit_code, 0) << y.err;
+  EXPECT_THAT(y.out, HasSubstr("name: nautobot-job-" + kId));
+  EXPECT_THAT(y.out, HasSubstr(R"(- "{\"x\": 1}")"));
+  auto none = env.kjq({"list"}, nothing);
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_THAT(none.err, HasSubstr("no Kubernetes configuration found"));
+  auto bad_id = env.kjq({"dispatch", "--queue", "default", "--job-result-id", "Not_Valid", "--dry-run"});
+  EXPECT_EQ(bad_id.exit_code, 3);
+  EXPECT_THAT(bad_id.err, HasSubstr("DNS-1123"));
+}
+
 }  // namespace
 }  // namespace kjq::test
