@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
     workers.emplace_back([&] {
       httplib::Client cli(url);
       cli.set_keep_alive(true);
+      cli.set_tcp_nodelay(true);  // as Go clients do; otherwise Nagle + delayed ACK cap each connection
       cli.set_read_timeout(30);
       for (int i = next++; i < jobs; i = next++) {
         auto r = cli.Post("/apis/batch/v1/namespaces/default/jobs", bodies[i], "application/json");
@@ -84,16 +85,19 @@ int main(int argc, char** argv) {
   if (!admin.empty()) {
     httplib::Client a(admin);
     json stats;
-    // Wait (bounded) until the controller has finished every job: one pod each, no active ones.
-    for (int i = 0; i < 600; ++i) {
+    // Wait (bounded) until the controller has finished every job: a succeeded job leaves one pod
+    // and seven events (SuccessfulCreate, Scheduled, Pulling, Pulled, Created, Started, Completed).
+    const auto settle0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 1200; ++i) {
       auto r = a.Get("/stats");
-      if (!r) break;
-      stats = json::parse(r->body);
-      httplib::Client cli(url);
-      auto active = cli.Get("/apis/batch/v1/namespaces/default/jobs?limit=1&fieldSelector=status.active%3D1");
-      if (stats["objects"]["pods"].get<int>() >= jobs && active && json::parse(active->body)["items"].empty()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      if (r && r->status == 200) {
+        stats = json::parse(r->body);
+        if (stats["objects"]["pods"].get<int>() >= jobs && stats["objects"]["events"].get<int>() >= 7 * jobs) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
+    std::printf("controller settled %.1f s after the last create\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - settle0).count());
     auto r = a.Get("/stats");
     if (r) stats = json::parse(r->body);
     std::printf("settled: jobs=%d pods=%d events=%d rss=%.1f MiB\n", stats["objects"]["jobs"].get<int>(),

@@ -484,7 +484,7 @@ void ApiServer::do_create(const ResourceType& t, const RequestInfo& info, const 
     return write_json(res, 201, body);
   }
   ObjectPtr stored = store_.create(t, std::move(body));
-  if (t.resource == "jobs") controller_.job_created(stored->parse());
+  if (t.resource == "jobs") controller_.job_created(stored->ns(), stored->name(), stored->uid());
   res.status = 201;
   res.set_content(stored->text(), "application/json");
 }

@@ -62,12 +62,11 @@ void JobController::schedule(SimJob& sj, SteadyTime when) {
   timers_.emplace(when, sj.uid);
 }
 
-void JobController::job_created(const json& job) {
-  const json& meta = job["metadata"];
+void JobController::job_created(const std::string& ns, const std::string& name, const std::string& uid) {
   SimJob sj;
-  sj.ns = meta.value("namespace", "");
-  sj.name = meta.value("name", "");
-  sj.uid = meta.value("uid", "");
+  sj.ns = ns;
+  sj.name = name;
+  sj.uid = uid;
   sj.start = clock_.now();
   {
     std::lock_guard lock(mu_);
@@ -146,7 +145,9 @@ void JobController::create_pod(SimJob& sj, const json& job) {
     pod["status"] = pod_status(pod, plan, 0, sp.times);
     try {
       ObjectPtr stored = store_.create(pods_, pod);
-      const json created = stored->parse();
+      json& created = pod;  // what was stored, plus the fields the store assigned
+      created["metadata"]["uid"] = stored->uid();
+      created["metadata"]["resourceVersion"] = stored->resource_version();
       record_event(job, {"Normal", "SuccessfulCreate", "Created pod: " + name, "job-controller", ""});
       for (const auto& e : pod_stage_events(created, plan, 0, node_)) record_event(created, e);
       sj.pods.push_back(std::move(sp));

@@ -29,7 +29,7 @@ class JobController {
   void start();
   void stop();
   // A Job was stored: start simulating it.
-  void job_created(const nlohmann::json& job);
+  void job_created(const std::string& ns, const std::string& name, const std::string& uid);
   // The container output of a pod; nullopt when the pod is not one of ours.
   std::optional<std::string> pod_log(const std::string& ns, const std::string& pod_name) const;
   const std::string& node_name() const { return node_; }
