@@ -12,14 +12,29 @@ if [ ! -x "$BUILD/tools/kube-emulator/kube-emulator" ] || [ ! -x "$BUILD/tools/k
     -DKJQ_BUILD_EMULATOR_LOAD=ON >/dev/null
   cmake --build "$BUILD" --target kube-emulator emulator_load -j2
 fi
-OUT=$(mktemp)
-taskset -c 0 "$BUILD/tools/kube-emulator/kube-emulator" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
-  --time-scale 1 >"$OUT" 2>/dev/null &
-PID=$!
-trap 'kill $PID 2>/dev/null || true; rm -f "$OUT"' EXIT
-for _ in $(seq 1 100); do [ "$(wc -l <"$OUT")" -ge 2 ] && break; sleep 0.05; done
-URL=$(sed -n 1p "$OUT")
-ADMIN=$(sed -n 2p "$OUT" | cut -d' ' -f2)
+start_emulator() { # extra flags...
+  OUT=$(mktemp)
+  taskset -c 0 "$BUILD/tools/kube-emulator/kube-emulator" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 "$@" \
+    >"$OUT" 2>/dev/null &
+  PID=$!
+  for _ in $(seq 1 100); do [ "$(wc -l <"$OUT")" -ge 2 ] && break; sleep 0.05; done
+  URL=$(sed -n 1p "$OUT")
+  ADMIN=$(sed -n 2p "$OUT" | cut -d' ' -f2)
+  rm -f "$OUT"
+}
+stop_emulator() { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=""; }
+PID=""
+trap 'stop_emulator' EXIT
 echo "kube-emulator pinned to CPU 0 (taskset -c 0); load generator on CPU 1"
+
+echo "== API only (--no-controller): $JOBS creates"
+start_emulator --no-controller
+taskset -c 1 "$BUILD/tools/kube-emulator/emulator_load" --url "$URL" --admin "$ADMIN" --settle 0 --jobs "$JOBS" \
+  --connections "$CONNECTIONS"
+stop_emulator
+
+echo "== full simulation (pods, statuses, events on the same core): $JOBS creates, then settle"
+start_emulator
 taskset -c 1 "$BUILD/tools/kube-emulator/emulator_load" --url "$URL" --admin "$ADMIN" --jobs "$JOBS" \
   --connections "$CONNECTIONS"
+stop_emulator

@@ -693,7 +693,10 @@ void ApiServer::do_pod_log(const RequestInfo& info, const httplib::Request& req,
   if (container.empty()) {
     if (containers.size() != 1) {
       std::string names;
-      for (const auto& c : containers) names += (names.empty() ? "" : " ") + c.value("name", "");
+      for (const auto& c : containers) {
+        if (!names.empty()) names += ' ';
+        names += c.value("name", "");
+      }
       throw bad_request("a container name must be specified for pod " + info.name + ", choose one of: [" + names + "]");
     }
     container = containers[0].value("name", "");

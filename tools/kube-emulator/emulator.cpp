@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <sys/resource.h>
 
 #include "manifest_loader.hpp"
 #include "util/diagnostic.hpp"
@@ -131,7 +132,7 @@ void Emulator::start() {
     api_server_->close_streams();
     if (server_) server_->stop();
   });
-  controller_.start();
+  if (options_.run_controller) controller_.start();
   server_thread_ = std::thread([this] {
     serve_loop();
     serve_loop_done_ = true;
@@ -241,7 +242,12 @@ void Emulator::install_admin(httplib::Server& server) {
     json counts = json::object();
     for (const auto& t : registry_.all())
       if (t.stored) counts[t.resource] = store_.count(t);
-    reply(res, 200, {{"resourceVersion", store_.current_rv()}, {"objects", counts}, {"rssBytes", rss_kib * 1024}});
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                 static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    reply(res, 200, {{"resourceVersion", store_.current_rv()}, {"objects", counts}, {"rssBytes", rss_kib * 1024},
+                     {"cpuSeconds", cpu}});
   });
 }
 

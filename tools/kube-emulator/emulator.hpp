@@ -30,6 +30,7 @@ struct EmulatorOptions {
   double time_scale = 1.0;
   std::size_t watch_history = 1000;  // watch events kept per resource (older rv -> 410)
   bool record_events = true;
+  bool run_controller = true;  // false: Jobs are stored but never get pods (API-only benchmarks)
   int threads = 64;  // HTTP worker threads (one per open connection)
   SimulationDefaults simulation;
   ApiServerOptions api;

@@ -70,6 +70,7 @@ void JobController::job_created(const std::string& ns, const std::string& name, 
   sj.start = clock_.now();
   {
     std::lock_guard lock(mu_);
+    if (!thread_.joinable()) return;  // controller not running (--no-controller)
     created_.push_back(std::move(sj));
   }
   cv_.notify_one();

@@ -1,6 +1,8 @@
 // kube-emulator: a loopback Kubernetes API server for tests and for trying kjq without a cluster.
 // Thin shell: flags -> EmulatorOptions -> Emulator; prints the base URL as the first stdout line.
 #include <CLI/CLI.hpp>
+#include <malloc.h>
+
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -31,6 +33,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", o.threads, "HTTP worker threads (each open connection holds one)")->capture_default_str();
   bool no_events = false;
   app.add_flag("--no-events", no_events, "do not record v1 Events");
+  bool no_controller = false;
+  app.add_flag("--no-controller", no_controller, "store Jobs but simulate nothing (API-only benchmarks)");
   app.add_option("--latency-ms", o.faults.latency_ms, "fault: added latency per API request");
   app.add_option("--error-429-fraction", o.faults.error_429_fraction, "fault: fraction of API requests answered 429");
   app.add_option("--error-503-fraction", o.faults.error_503_fraction, "fault: fraction of API requests answered 503");
@@ -40,6 +44,7 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", o.api.verbose, "log every request on stderr");
   CLI11_PARSE(app, argc, argv);
   o.record_events = !no_events;
+  o.run_controller = !no_controller;
   auto parsed = parse_outcome(outcome);
   if (!parsed) {
     std::cerr << "kube-emulator: --default-outcome: unknown outcome \"" << outcome << "\"\n";
@@ -47,6 +52,9 @@ int main(int argc, char** argv) {
   }
   o.simulation.outcome = *parsed;
 
+  // Two malloc arenas instead of eight per core: the store's long-lived strings fragment less
+  // (10,000 Jobs + Pods + Events: ~190 MiB instead of ~250 MiB RSS).
+  mallopt(M_ARENA_MAX, 2);
   // Block the stop signals in every thread; the main thread waits for them.
   sigset_t signals;
   sigemptyset(&signals);

@@ -34,6 +34,7 @@ StoredObject::StoredObject(const json& object)
       name_(meta_string(object, "name")),
       uid_(meta_string(object, "uid")),
       resource_version_(meta_string(object, "resourceVersion")) {
+  text_.shrink_to_fit();  // dump() grows its buffer by doubling; stored objects live long
   auto m = object.find("metadata");
   if (m != object.end() && m->is_object()) {
     auto l = m->find("labels");

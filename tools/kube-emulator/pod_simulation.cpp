@@ -101,8 +101,10 @@ PodPlan plan_from_template(const json& pod_template, const SimulationDefaults& d
     std::string cmd;
     const json spec = pod_template.value("spec", json::object());
     if (spec.contains("containers") && spec["containers"].is_array() && !spec["containers"].empty())
-      for (const auto& part : spec["containers"][0].value("command", json::array()))
-        cmd += (cmd.empty() ? "" : " ") + (part.is_string() ? part.get<std::string>() : part.dump());
+      for (const auto& part : spec["containers"][0].value("command", json::array())) {
+        if (!cmd.empty()) cmd += ' ';
+        cmd += part.is_string() ? part.get<std::string>() : part.dump();
+      }
     p.log = "kube-emulator: job " + job_name + " started" + (cmd.empty() ? "" : ": " + cmd) + "\n";
     if (p.outcome == Outcome::Succeed) p.log += "kube-emulator: job " + job_name + " finished\n";
     if (p.outcome == Outcome::Fail) p.log += "kube-emulator: simulated failure, exit code " + std::to_string(p.exit_code) + "\n";
@@ -167,7 +169,10 @@ json pod_status(const json& pod, const PodPlan& plan, int stage, const PodTimes&
   std::vector<std::string> names;
   for (const auto& c : spec.value("containers", json::array())) names.push_back(c.value("name", ""));
   std::string names_list;
-  for (const auto& n : names) names_list += (names_list.empty() ? "" : " ") + n;
+  for (const auto& n : names) {
+    if (!names_list.empty()) names_list += ' ';
+    names_list += n;
+  }
   const std::string image = first_image(spec);
   const bool terminated = stage_is_terminated(plan.outcome, stage);
   const bool running = stage_is_running(plan.outcome, stage);
