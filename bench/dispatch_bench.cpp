@@ -24,8 +24,16 @@
 int main(int argc, char** argv) {
   std::string server, ca, token_file, queues, queue = "default", ns = "default", prefix = "bench";
   int n = 1000, threads = 8;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string k = argv[i], v = argv[i + 1];
+  bool http1 = false;
+  for (int i = 1; i < argc; i += 2) {
+    std::string k = argv[i];
+    if (k == "--http1") {
+      http1 = true;
+      --i;
+      continue;
+    }
+    if (i + 1 >= argc) break;
+    std::string v = argv[i + 1];
     if (k == "--server") server = v;
     else if (k == "--ca") ca = v;
     else if (k == "--token-file") token_file = v;
@@ -47,6 +55,7 @@ int main(int argc, char** argv) {
   cfg.namespace_name = ns;
   kjq::kube::ClientOptions opts;
   opts.qps = 0;  // measure the client and the server, not a self-imposed limit
+  opts.http2 = !http1;
   kjq::kube::RestClient client(cfg, opts);
   kjq::kube::KubeApi api(client);
   kjq::queue::ManifestStore store(queues);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/dispatch: kjq (one process, reused connections, T threads) vs Nautobot's python-kubernetes
 # path (new ApiClient per job), N creates each against kube-emulator over HTTPS on loopback.
-# Usage: bench/dispatch/run.sh BUILD_DIR [N] [THREADS]   (BUILD_DIR has dispatch_bench and kube-emulator)
+# Usage: [EMULATOR=path] bench/dispatch/run.sh BUILD_DIR [N] [THREADS]
+#   BUILD_DIR has bench/dispatch_bench (and tools/kube-emulator/kube-emulator unless EMULATOR is set)
 set -euo pipefail
 BUILD=${1:?build dir}; N=${2:-1000}; THREADS=${3:-8}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -26,7 +27,7 @@ m = json.load(open(sys.argv[1]))
 m["spec"]["template"].setdefault("metadata", {}).setdefault("annotations", {})["kube-emulator/outcome"] = "unschedulable"
 json.dump(m, open(sys.argv[2], "w"))
 PY
-"$BUILD/tools/kube-emulator/kube-emulator" --listen 127.0.0.1:0 --tls-cert "$WORK/tls.crt" --tls-key "$WORK/tls.key" \
+"${EMULATOR:-$BUILD/tools/kube-emulator/kube-emulator}" --listen 127.0.0.1:0 --tls-cert "$WORK/tls.crt" --tls-key "$WORK/tls.key" \
   --token-file "$WORK/tokens.csv" --no-events >"$WORK/emu.out" 2>"$WORK/emu.err" &
 EMU_PID=$!
 for _ in $(seq 100); do URL=$(head -n1 "$WORK/emu.out" 2>/dev/null || true); [ -n "$URL" ] && break; sleep 0.05; done
