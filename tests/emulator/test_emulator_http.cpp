@@ -364,3 +364,11 @@ TEST_F(EmulatorHttp, emulator_FollowLogsUntilTheContainerEnds) {
   // The stream ended because the container ended.
   EXPECT_EQ(get(pods)["items"][0]["status"]["phase"], "Succeeded");
 }
+
+TEST_F(EmulatorHttp, emulator_SmallAnswersAreNotCompressed) {
+  post(jobs, job_body("plain", {{"kube-emulator/outcome", "hang"}}));
+  auto r = cli->Get(jobs + "/plain", httplib::Headers{{"Accept-Encoding", "gzip, deflate, br"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Encoding"), "");  // like kube-apiserver: gzip only above 128 KiB
+}

@@ -160,7 +160,25 @@ void ApiServer::close_streams() {
   store_.wake_all();
 }
 
+namespace {
+// kube-apiserver compresses only large answers, and only with gzip. httplib would otherwise
+// brotli- or gzip-encode every answer the client accepts, which costs far more than the request.
+void limit_compression(const httplib::Request& req, const httplib::Response& res) {
+  auto& headers = const_cast<httplib::Request&>(req).headers;
+  auto it = headers.find("Accept-Encoding");
+  if (it == headers.end()) return;
+  const bool gzip_ok = it->second.find("gzip") != std::string::npos;
+  headers.erase("Accept-Encoding");
+  if (gzip_ok && res.body.size() >= 128 * 1024) headers.emplace("Accept-Encoding", "gzip");
+}
+}  // namespace
+
 void ApiServer::handle(const httplib::Request& req, httplib::Response& res) {
+  struct CompressionGuard {
+    const httplib::Request& req;
+    const httplib::Response& res;
+    ~CompressionGuard() { limit_compression(req, res); }
+  } guard{req, res};
   try {
     if (options_.verbose) std::fprintf(stderr, "kube-emulator: %s %s\n", req.method.c_str(), req.target.c_str());
     const std::string& path = req.path;
