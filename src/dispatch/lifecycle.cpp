@@ -206,6 +206,24 @@ Lifecycle derive_lifecycle(const json& job, const std::vector<json>& pods, const
     l.pod = sched_pod;
     return l;
   }
+  if (live.empty() && !pods.empty()) {
+    // Every pod has ended but the Job has no final condition yet.
+    bool any_succeeded = false;
+    for (const auto& p : pods) any_succeeded = any_succeeded || str(field(p, "status"), "phase") == "Succeeded";
+    l = Lifecycle{};
+    if (any_succeeded) {
+      l.phase = Phase::Running;  // the Job controller is about to mark it Complete
+      l.reason = "Completing";
+      return l;
+    }
+    l.phase = Phase::Submitted;  // a failed pod will be replaced (backoffLimit not reached yet)
+    l.reason = "Retrying";
+    if (auto detail = failed_pod_detail(pods)) {
+      l.message = "previous pod: " + detail->message;
+      l.pod = detail->pod;
+    }
+    return l;
+  }
   l.phase = Phase::Submitted;
   if (l.reason.empty()) {
     l.reason = live.empty() ? "Created" : "Pending";

@@ -3,7 +3,9 @@
 // machine-readable reason (documented in docs/runtime.md):
 //   Submitted  — Job exists, no pod scheduled yet            (reason: Created | Pending | Unschedulable)
 //   Scheduled  — a pod is on a node, container not running   (reason: ContainerCreating | PodInitializing | ...)
-//   Running    — a container runs                            (reason: Running)
+//   Running    — a container runs                            (reason: Running | Completing: the pod
+//                succeeded, the Job's Complete condition is not there yet)
+//   Submitted  — also after a failed pod that will be retried (reason: Retrying)
 //   Succeeded  — Job condition Complete                      (reason: Completed)
 //   Failed     — Job condition Failed, or a pod that can never start:
 //       DeadlineExceeded, OOMKilled, Error (exit code), BackoffLimitExceeded (no pod detail),

@@ -34,6 +34,13 @@ TEST(LifecycleTest, ProgressesThroughSubmittedScheduledRunningSucceeded) {
   EXPECT_EQ(s.reason, "ContainerCreating");
   auto r = derive_lifecycle(job(), {pod("Running", {{"running", json::object()}}, scheduled())});
   EXPECT_EQ(r.phase, Phase::Running);
+  // The pod ended before the Job's condition: no step back to Submitted.
+  auto completing = derive_lifecycle(job(), {pod("Succeeded", {{"terminated", {{"exitCode", 0}, {"reason", "Completed"}}}}, scheduled())});
+  EXPECT_EQ(completing.phase, Phase::Running);
+  EXPECT_EQ(completing.reason, "Completing");
+  auto retrying = derive_lifecycle(job(), {pod("Failed", {{"terminated", {{"exitCode", 1}, {"reason", "Error"}}}}, scheduled())});
+  EXPECT_EQ(retrying.phase, Phase::Submitted);
+  EXPECT_EQ(retrying.reason, "Retrying");
   auto done = derive_lifecycle(job(json::array({cond("Complete", "CompletionsReached")})), {});
   EXPECT_EQ(done.phase, Phase::Succeeded);
   EXPECT_EQ(done.reason, "Completed");
