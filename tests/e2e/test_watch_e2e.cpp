@@ -34,6 +34,10 @@ TEST(WatchE2E, ExitsWhenTheJobEndsWithPlainLinesWhenNotATty) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr(kName + "  Succeeded/Completed"));
   EXPECT_EQ(r.out.find("\033["), std::string::npos);
+  // Never a step back once running.
+  const auto running = r.out.find("Running/");
+  ASSERT_NE(running, std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("Submitted/", running), std::string::npos) << r.out;
 }
 
 TEST(WatchE2E, QueueWatchPrintsChangesUntilInterrupted) {
