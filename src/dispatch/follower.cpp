@@ -120,6 +120,21 @@ Lifecycle follow_job(kube::KubeApi& api, const std::string& ns, const std::strin
       LifecycleOptions lo = options.lifecycle;
       lo.now = std::chrono::system_clock::now();
       Lifecycle l = derive_lifecycle(s.job, pods, {}, lo);
+      if (l.phase == Phase::Failed && !l.exit_code && !s.job.is_null() && l.reason == l.job_reason &&
+          l.reason != "DeadlineExceeded") {
+        // The Job's Failed condition can arrive before the pod watch has delivered the pod's
+        // final state: read the pods once more so the reason names the container's failure.
+        const json job = s.job;
+        lock.unlock();
+        try {
+          kube::ListOptions o;
+          o.label_selector = "job-name=" + name;
+          l = derive_lifecycle(job, api.list_pods(ns, o).items, {}, lo);
+        } catch (const std::exception&) {
+          // keep the Job's own reason
+        }
+        lock.lock();
+      }
       if (!last || !(*last == l)) {
         last = l;
         lock.unlock();
