@@ -1,5 +1,7 @@
 #include "output/go_json.hpp"
 
+#include "output/utf8.hpp"
+
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -149,24 +151,8 @@ void append_go_string(std::string& out, std::string_view s) {
     }
     // Decode one UTF-8 sequence the way Go's utf8.DecodeRuneInString does: any error consumes
     // exactly one byte (so each bad byte becomes its own U+FFFD).
-    std::size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;  // no surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    }
-    bool ok = len != 0 && i + len <= s.size();
-    for (std::size_t k = 1; ok && k < len; ++k) {
-      const auto b = static_cast<unsigned char>(s[i + k]);
-      ok = k == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xBF);
-    }
+    const std::size_t len = utf8_length(s, i);
+    const bool ok = len != 0;
     if (!ok) {
       out += "\\ufffd";
       ++i;
