@@ -372,3 +372,21 @@ TEST_F(EmulatorHttp, emulator_SmallAnswersAreNotCompressed) {
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->get_header_value("Content-Encoding"), "");  // like kube-apiserver: gzip only above 128 KiB
 }
+
+TEST_F(EmulatorHttp, emulator_CreateLogOutlivesDeletedObjects) {
+  post(jobs, job_body("kept", {{"kube-emulator/outcome", "hang"}}));
+  post(jobs, job_body("gone", {{"kube-emulator/outcome", "hang"}}));
+  EXPECT_EQ(cli->Post(jobs, job_body("gone").dump(), "application/json")->status, 409);  // not a create
+  EXPECT_EQ(cli->Delete(jobs + "/gone")->status, 200);
+  httplib::Client admin(emu->admin_url());
+  auto r = admin.Get("/creates?resource=jobs");
+  ASSERT_TRUE(r);
+  json items = json::parse(r->body)["items"];
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0]["name"], "kept");
+  EXPECT_EQ(items[1]["name"], "gone");
+  EXPECT_EQ(items[1]["namespace"], "default");
+  EXPECT_FALSE(items[1]["uid"].get<std::string>().empty());
+  // Pods and Events the controller makes are not API requests: not in the log.
+  EXPECT_EQ(json::parse(admin.Get("/creates")->body)["items"].size(), 2u);
+}

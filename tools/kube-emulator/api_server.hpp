@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "create_log.hpp"
 #include "fault_injector.hpp"
 #include "job_controller.hpp"
 #include "object_store.hpp"
@@ -35,6 +36,7 @@ class ApiServer {
   // Ends open watch and follow streams (shutdown, or a refused-connections period).
   void close_streams();
   void reopen_streams() { closing_ = false; }
+  const CreateLog& creates() const { return creates_; }
 
   // Exposed for tests: answer one request.
   void handle(const httplib::Request& req, httplib::Response& res);
@@ -65,6 +67,7 @@ class ApiServer {
   FaultInjector& faults_;
   ApiServerOptions options_;
   std::atomic<bool> closing_{false};
+  CreateLog creates_;
 };
 
 void write_json(httplib::Response& res, int status, const nlohmann::json& body);

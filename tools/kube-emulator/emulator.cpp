@@ -233,6 +233,10 @@ void Emulator::install_admin(httplib::Server& server) {
     faults_.set(FaultConfig{});
     reply(res, 200, current());
   });
+  // Every create since start-up (`?resource=jobs` for one resource), surviving deletions.
+  server.Get("/creates", [this, reply](const httplib::Request& req, httplib::Response& res) {
+    reply(res, 200, api_server_->creates().to_json(req.get_param_value("resource")));
+  });
   server.Get("/stats", [this, reply](const httplib::Request&, httplib::Response& res) {
     long rss_kib = 0;
     std::ifstream status("/proc/self/status");
