@@ -159,6 +159,13 @@ Lifecycle derive_lifecycle(const json& job, const std::vector<json>& pods, const
     for (const auto& cs : container_statuses(*p)) {
       const json& waiting = field(field(cs, "state"), "waiting");
       const std::string wr = waiting.value("reason", "");
+      if (never_starts(wr) && o.never_start_grace) {
+        auto since = parse_rfc3339(creation(*p));
+        if (since && o.now - *since < *o.never_start_grace) {
+          if (sched_reason.empty()) sched_reason = wr;  // still waiting: reported, not final
+          continue;
+        }
+      }
       if (never_starts(wr)) {
         l.phase = Phase::Failed;
         l.reason = wr;

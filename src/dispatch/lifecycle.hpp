@@ -36,6 +36,10 @@ struct Lifecycle {
 
 struct LifecycleOptions {
   std::chrono::seconds start_deadline{300};  // how long a pod may stay unschedulable
+  // How long a container may wait in ErrImagePull, ImagePullBackOff, CreateContainerConfigError...
+  // before the job counts as failed. nullopt: at once (kjq status reports what it sees); kjq serve
+  // waits start_deadline, since a registry hiccup or a Secret created late can still recover.
+  std::optional<std::chrono::seconds> never_start_grace;
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
 };
 

@@ -76,6 +76,22 @@ TEST(LifecycleTest, PodsThatCanNeverStartFailEarly) {
   }
 }
 
+TEST(LifecycleTest, WithAGraceAPodThatCannotStartYetIsWaitingUntilTheGraceEnds) {
+  json p = pod("Pending", {{"waiting", {{"reason", "ImagePullBackOff"}, {"message", "back-off"}}}}, scheduled(),
+               "2026-01-01T00:00:01Z");
+  LifecycleOptions o;
+  o.never_start_grace = std::chrono::seconds(60);
+  o.now = *parse_rfc3339("2026-01-01T00:00:31Z");
+  auto early = derive_lifecycle(job(), {p}, {}, o);
+  EXPECT_EQ(early.phase, Phase::Scheduled);
+  EXPECT_EQ(early.reason, "ImagePullBackOff");
+  EXPECT_FALSE(early.terminal());
+  o.now = *parse_rfc3339("2026-01-01T00:01:02Z");
+  auto late = derive_lifecycle(job(), {p}, {}, o);
+  EXPECT_EQ(late.phase, Phase::Failed);
+  EXPECT_EQ(late.reason, "ImagePullBackOff");
+}
+
 TEST(LifecycleTest, UnschedulableOnlyFailsPastTheStartDeadline) {
   json unsched = json::array({{{"type", "PodScheduled"}, {"status", "False"}, {"reason", "Unschedulable"},
                                {"message", "0/1 nodes are available"}, {"lastTransitionTime", "2026-01-01T00:00:01Z"}}});
