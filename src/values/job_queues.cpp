@@ -56,7 +56,7 @@ const std::vector<std::string>& kubernetes_worker_keys() {
       "extraEnvVars", "extraEnvVarsCM", "extraEnvVarsSecret", "extraVolumes",
       "extraVolumeMounts", "resources", "serviceAccountName", "overrides",
       // kjq extensions
-      "activeDeadlineSeconds", "jobOverrides"};
+      "activeDeadlineSeconds", "jobOverrides", "maxConcurrency"};
   return keys;
 }
 

@@ -221,6 +221,7 @@ class Validator {
     check_integer(m, path, "ttlSecondsAfterFinished", 0);
     check_integer(m, path, "backoffLimit", 0);
     check_integer(m, path, "activeDeadlineSeconds", 1);
+    check_integer(m, path, "maxConcurrency", 0);  // kjq serve: 0 means no limit
     if (const json* policy = find(m, "imagePullPolicy"); policy && !policy->is_null()) {
       if (!policy->is_string() || (*policy != "Always" && *policy != "Never" &&
                                    *policy != "IfNotPresent")) {
