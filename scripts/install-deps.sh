@@ -4,9 +4,9 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libyaml-cpp-dev nlohmann-json3-dev libcurl4-openssl-dev libcli11-dev libspdlog-dev libfmt-dev
-  libsqlite3-dev libpq-dev libcpp-httplib-dev libssl-dev
+  libsqlite3-dev libpq-dev libpqxx-dev libcpp-httplib-dev libssl-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  openssl python3-kubernetes nodejs npm
+  openssl python3-kubernetes postgresql nodejs npm
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -47,6 +47,7 @@ class RuntimeEnv {
 
   const std::filesystem::path& dir() const { return tmp_.path(); }
   const std::string& url() const { return url_; }
+  const std::string& admin_url() const { return admin_url_; }
   std::filesystem::path queues() const { return tmp_.path() / "job-queues"; }
   std::filesystem::path ca() const { return tmp_.path() / "ca.crt"; }
   std::filesystem::path token_file() const { return tmp_.path() / "kjq.token"; }

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
       {"logs", kjq::cli::add_logs_command(app)},
       {"cancel", kjq::cli::add_cancel_command(app)},
       {"doctor", kjq::cli::add_doctor_command(app)},
+      {"serve", kjq::cli::add_serve_command(app)},
   };
   try {
     app.parse(argc, argv);

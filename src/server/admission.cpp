@@ -1,0 +1,156 @@
+#include "server/admission.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "dispatch/dispatcher.hpp"
+#include "kube/errors.hpp"
+#include "server/clock.hpp"
+#include "util/diagnostic.hpp"
+
+namespace kjq::server {
+
+using ojson = nlohmann::ordered_json;
+
+queue::PreparedJob prepare_served_job(const queue::ManifestStore& manifests, const JobRecord& record,
+                                      const ServeOptions& options) {
+  auto loaded = manifests.load(record.queue);
+  queue::RunRequest req{record.queue, record.id, record.data_json, options.config_path, options.name_prefix};
+  queue::PreparedJob prepared = queue::prepare_job(std::move(loaded.manifest), req);
+  ojson& job = prepared.job;
+  job["metadata"]["labels"][kServeLabel] = options.instance;
+  ojson& tmpl = job["spec"]["template"];
+  if (!tmpl.contains("metadata") || !tmpl["metadata"].is_object()) tmpl["metadata"] = ojson::object();
+  if (!tmpl["metadata"].contains("labels") || !tmpl["metadata"]["labels"].is_object())
+    tmpl["metadata"]["labels"] = ojson::object();
+  tmpl["metadata"]["labels"][kServeLabel] = options.instance;
+  if (record.time_limit_seconds) job["spec"]["activeDeadlineSeconds"] = *record.time_limit_seconds;
+  return prepared;
+}
+
+Admission::Admission(JobStore& store, kube::KubeApi& api, const queue::ManifestStore& manifests,
+                     const ServeOptions& options, ServeMetrics& metrics)
+    : store_(store), api_(api), manifests_(manifests), options_(options), metrics_(metrics) {}
+
+Admission::~Admission() { stop(); }
+
+void Admission::start() {
+  stop_ = false;
+  admit_thread_ = std::thread([this] { admit_loop(); });
+  for (int i = 0; i < std::max(1, options_.create_workers); ++i) workers_.emplace_back([this] { create_loop(); });
+}
+
+void Admission::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  wake_cv_.notify_all();
+  work_cv_.notify_all();
+  if (admit_thread_.joinable()) admit_thread_.join();
+  for (auto& w : workers_) w.join();
+  workers_.clear();
+}
+
+void Admission::wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  wake_cv_.notify_one();
+}
+
+bool Admission::in_flight(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  return in_flight_.count(id) > 0;
+}
+
+void Admission::enqueue(const JobRecord& record) {
+  {
+    std::lock_guard lock(mu_);
+    if (!in_flight_.insert(record.id).second) return;
+    work_.push_back(record);
+  }
+  work_cv_.notify_one();
+}
+
+void Admission::recreate(const JobRecord& record) { enqueue(record); }
+
+void Admission::admit_loop() {
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      // The tick covers what no wake() reports: another replica finishing a job frees a cap.
+      wake_cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return woken_ || stop_; });
+      if (stop_) return;
+      woken_ = false;
+    }
+    try {
+      for (const auto& queue : store_.queues_with_waiting_jobs()) {
+        while (!stop_) {
+          auto claimed = store_.claim(queue, options_.limits.limit(queue), options_.claim_batch, options_.replica,
+                                      options_.name_prefix, now_ms());
+          for (const auto& r : claimed) enqueue(r);
+          if (static_cast<int>(claimed.size()) < options_.claim_batch) break;
+        }
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("admission: {}", e.what());
+    }
+  }
+}
+
+void Admission::create_loop() {
+  while (true) {
+    JobRecord r;
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [&] { return stop_ || !work_.empty(); });
+      if (stop_) return;
+      r = std::move(work_.front());
+      work_.pop_front();
+    }
+    create(r);
+    std::lock_guard lock(mu_);
+    in_flight_.erase(r.id);
+  }
+}
+
+void Admission::create(const JobRecord& r) {
+  auto fail = [&](const std::string& reason, const std::string& message) {
+    metrics_.count_create_failure();
+    Finish f;
+    f.state = JobState::Failed;
+    f.reason = reason;
+    f.message = message;
+    f.now_ms = now_ms();
+    store_.finish(r.id, f);
+    spdlog::warn("job {} (queue {}): {}: {}", r.id, r.queue, reason, message);
+    wake();
+  };
+  queue::PreparedJob prepared;
+  try {
+    prepared = prepare_served_job(manifests_, r, options_);
+  } catch (const InputError& e) {
+    return fail("InvalidManifest", e.what());
+  }
+  try {
+    auto result = dispatch::dispatch_job(api_, options_.namespace_name, prepared);
+    const auto& meta = result.job.value("metadata", nlohmann::json::object());
+    store_.set_kube_uid(r.id, meta.value("uid", ""), now_ms());
+    if (!result.already_existed) metrics_.observe_submit_to_create(static_cast<double>(now_ms() - r.created_ms) / 1000.0);
+    spdlog::debug("job {} created as {}", r.id, prepared.name);
+  } catch (const dispatch::JobConflictError& e) {
+    fail("NameConflict", e.what());
+  } catch (const kube::ApiError& e) {
+    // 4xx other than throttling: the API server will say the same again.
+    if (e.http_code() >= 400 && e.http_code() < 500 && e.http_code() != 429 && e.http_code() != 408)
+      return fail("CreateRejected", e.what());
+    metrics_.count_create_failure();
+    spdlog::warn("job {}: create of {} failed, will retry: {}", r.id, prepared.name, e.what());
+  } catch (const std::exception& e) {
+    metrics_.count_create_failure();
+    spdlog::warn("job {}: create of {} failed, will retry: {}", r.id, prepared.name, e.what());
+  }
+}
+
+}  // namespace kjq::server

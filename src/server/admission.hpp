@@ -1,0 +1,70 @@
+#pragma once
+// Admission: moves Queued jobs to Submitted under each queue's cap (the store's claim() is the
+// one place the cap is enforced, across replicas too), then creates their Kubernetes Jobs on a
+// small pool of workers. The manifest is read from disk for every create, never cached.
+// A create that the API refuses for good fails the job with a reason; one that could not get an
+// answer leaves the job Submitted for the reconciler to retry (the Job's name is fixed, so a
+// retry can never make a second Job).
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kube/api.hpp"
+#include "queue/job_preparation.hpp"
+#include "queue/manifest_store.hpp"
+#include "server/serve_metrics.hpp"
+#include "server/serve_options.hpp"
+#include "server/store/job_store.hpp"
+
+namespace kjq::server {
+
+class Admission {
+ public:
+  Admission(JobStore& store, kube::KubeApi& api, const queue::ManifestStore& manifests, const ServeOptions& options,
+            ServeMetrics& metrics);
+  ~Admission();
+  Admission(const Admission&) = delete;
+  Admission& operator=(const Admission&) = delete;
+
+  void start();
+  void stop();
+  // Something changed (a submit, a job ended): look at the queues now rather than at the next tick.
+  void wake();
+  // Creates the Job of an already claimed record again (the reconciler found no Job for it).
+  void recreate(const JobRecord& record);
+  // A create for this job is queued or running in this process.
+  bool in_flight(const std::string& id) const;
+
+ private:
+  void admit_loop();
+  void create_loop();
+  void create(const JobRecord& record);
+  void enqueue(const JobRecord& record);
+
+  JobStore& store_;
+  kube::KubeApi& api_;
+  const queue::ManifestStore& manifests_;
+  const ServeOptions& options_;
+  ServeMetrics& metrics_;
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mu_;
+  std::condition_variable wake_cv_, work_cv_;
+  bool woken_ = false;
+  std::deque<JobRecord> work_;
+  std::set<std::string> in_flight_;
+  std::thread admit_thread_;
+  std::vector<std::thread> workers_;
+};
+
+// The Job for one record: the queue's manifest prepared as Nautobot does (queue::prepare_job),
+// plus the service label on the Job and its pod template, and the time limit as
+// activeDeadlineSeconds. Throws kjq::InputError when the manifest or the request is unusable.
+queue::PreparedJob prepare_served_job(const queue::ManifestStore& manifests, const JobRecord& record,
+                                      const ServeOptions& options);
+
+}  // namespace kjq::server

@@ -1,0 +1,26 @@
+#pragma once
+// The API's bearer token, read from a file (Kubernetes Secret mounts update in place): re-read
+// when the file changes, so a rotated token works without a restart. Compared in constant time.
+// The token itself never reaches a log or an error message.
+#include <filesystem>
+#include <mutex>
+#include <string>
+
+namespace kjq::server {
+
+class BearerTokens {
+ public:
+  // Throws kjq::InputError when the file cannot be read or holds no token.
+  explicit BearerTokens(std::filesystem::path file);
+  // `header` is the Authorization header value ("Bearer <token>").
+  bool allows(const std::string& header);
+
+ private:
+  void reload_if_changed();
+  std::filesystem::path file_;
+  std::mutex mu_;
+  std::string token_;
+  std::filesystem::file_time_type mtime_{};
+};
+
+}  // namespace kjq::server

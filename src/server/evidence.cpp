@@ -1,0 +1,96 @@
+#include "server/evidence.hpp"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+namespace kjq::server {
+
+using nlohmann::json;
+
+namespace {
+const json& field(const json& o, const char* key) {
+  static const json null;
+  return o.is_object() && o.contains(key) ? o[key] : null;
+}
+
+std::string event_time(const json& e) {
+  for (const char* k : {"lastTimestamp", "eventTime", "firstTimestamp"}) {
+    const json& v = field(e, k);
+    if (v.is_string() && !v.get<std::string>().empty()) return v.get<std::string>();
+  }
+  const json& created = field(field(e, "metadata"), "creationTimestamp");
+  return created.is_string() ? created.get<std::string>() : "";
+}
+
+std::string text(const json& o, const char* key) {
+  const json& v = field(o, key);
+  return v.is_string() ? v.get<std::string>() : "";
+}
+}  // namespace
+
+std::optional<std::string> pod_with_log(const std::vector<json>& pods) {
+  std::optional<std::string> best;
+  std::string best_created;
+  for (const auto& p : pods) {
+    bool started = false;
+    for (const auto& cs : field(field(p, "status"), "containerStatuses")) {
+      const json& state = field(cs, "state");
+      if (state.contains("running") || state.contains("terminated")) started = true;
+    }
+    const std::string created = text(field(p, "metadata"), "creationTimestamp");
+    if (started && (!best || created >= best_created)) {
+      best = text(field(p, "metadata"), "name");
+      best_created = created;
+    }
+  }
+  return best;
+}
+
+bool has_terminated_container(const std::vector<json>& pods) {
+  for (const auto& p : pods)
+    for (const auto& cs : field(field(p, "status"), "containerStatuses"))
+      if (field(cs, "state").contains("terminated")) return true;
+  return false;
+}
+
+std::string capture_log_tail(kube::KubeApi& api, const std::string& ns, const std::string& pod,
+                             const EvidenceOptions& options) {
+  try {
+    kube::LogOptions o;
+    o.tail_lines = options.log_tail_lines;
+    std::string log = api.pod_logs(ns, pod, o);
+    if (log.size() > options.log_tail_max_bytes) log.erase(0, log.size() - options.log_tail_max_bytes);
+    return log;
+  } catch (const std::exception& e) {
+    spdlog::debug("log of pod {} not captured: {}", pod, e.what());
+    return "";
+  }
+}
+
+json capture_events(kube::KubeApi& api, const std::string& ns, const std::string& job_name,
+                    const std::vector<std::string>& pod_names) {
+  std::vector<json> all;
+  auto collect = [&](const std::string& kind, const std::string& name) {
+    try {
+      for (auto& e : api.events_for(ns, kind, name)) all.push_back(std::move(e));
+    } catch (const std::exception& e) {
+      spdlog::debug("events of {} {} not captured: {}", kind, name, e.what());
+    }
+  };
+  collect("Job", job_name);
+  for (const auto& p : pod_names) collect("Pod", p);
+  std::stable_sort(all.begin(), all.end(), [](const json& a, const json& b) { return event_time(a) < event_time(b); });
+  json out = json::array();
+  for (const auto& e : all) {
+    const json& obj = field(e, "involvedObject");
+    out.push_back({{"time", event_time(e)},
+                   {"type", text(e, "type")},
+                   {"reason", text(e, "reason")},
+                   {"object", text(obj, "kind") + "/" + text(obj, "name")},
+                   {"message", text(e, "message")}});
+  }
+  return out;
+}
+
+}  // namespace kjq::server

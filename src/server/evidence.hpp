@@ -1,0 +1,35 @@
+#pragma once
+// What a finished job leaves behind, captured into the store before the Job's TTL can delete it:
+// the tail of its log and the Events of the Job and its pods.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kube/api.hpp"
+
+namespace kjq::server {
+
+struct EvidenceOptions {
+  int log_tail_lines = 100;
+  std::size_t log_tail_max_bytes = 64 * 1024;  // a tail of very long lines is cut from the front
+};
+
+// The pod whose log tells the story: the newest pod whose first container started (terminated or
+// running); nullopt when none did.
+std::optional<std::string> pod_with_log(const std::vector<nlohmann::json>& pods);
+
+// True once some pod's container has terminated: its log is complete and worth keeping now.
+bool has_terminated_container(const std::vector<nlohmann::json>& pods);
+
+// The log tail of `pod` ("" when the API has none, e.g. the pod is gone). Never throws.
+std::string capture_log_tail(kube::KubeApi& api, const std::string& ns, const std::string& pod,
+                             const EvidenceOptions& options);
+
+// Events of the Job and of the given pods, oldest first, reduced to what people read:
+// [{"time","type","reason","object","message"}]. Never throws ([] when unavailable).
+nlohmann::json capture_events(kube::KubeApi& api, const std::string& ns, const std::string& job_name,
+                              const std::vector<std::string>& pod_names);
+
+}  // namespace kjq::server

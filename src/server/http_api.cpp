@@ -1,0 +1,264 @@
+#include "server/http_api.hpp"
+
+#include <random>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "queue/job_preparation.hpp"
+#include "server/clock.hpp"
+#include "server/job_json.hpp"
+#include "util/diagnostic.hpp"
+
+namespace kjq::server {
+
+using nlohmann::json;
+
+namespace {
+
+void reply(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump() + "\n", "application/json");
+}
+
+void error(httplib::Response& res, int status, const std::string& reason, const std::string& message) {
+  reply(res, status, {{"error", {{"code", status}, {"reason", reason}, {"message", message}}}});
+}
+
+std::string reason_for(int status) {
+  switch (status) {
+    case 400: return "BadRequest";
+    case 404: return "NotFound";
+    case 409: return "Conflict";
+    case 422: return "Invalid";
+    default: return "Error";
+  }
+}
+
+// Runs a handler with authentication and turns exceptions into 500s that never leak a secret
+// (the store redacts its URL; tokens are never part of any message).
+httplib::Server::Handler guarded(ApiContext& ctx, std::function<void(const httplib::Request&, httplib::Response&)> body) {
+  return [&ctx, body = std::move(body)](const httplib::Request& req, httplib::Response& res) {
+    if (!ctx.tokens.allows(req.get_header_value("Authorization"))) {
+      res.set_header("WWW-Authenticate", "Bearer");
+      return error(res, 401, "Unauthorized", "a valid bearer token is required (Authorization: Bearer <token>)");
+    }
+    try {
+      body(req, res);
+    } catch (const std::exception& e) {
+      spdlog::error("{} {}: {}", req.method, req.path, e.what());
+      error(res, 503, "Unavailable", std::string("the request could not be completed: ") + e.what());
+    }
+  };
+}
+
+std::optional<int> optional_int(const json& body, const char* key, int min, int max, std::string& err) {
+  if (!body.contains(key) || body[key].is_null()) return std::nullopt;
+  const json& v = body[key];
+  if (!v.is_number_integer() || v.get<long long>() < min || v.get<long long>() > max) {
+    err = fmt::format("{}: expected an integer from {} to {}, got {}", key, min, max, v.dump());
+    return std::nullopt;
+  }
+  return static_cast<int>(v.get<long long>());
+}
+
+bool same_submission(const JobRecord& stored, const NewJob& wanted) {
+  return stored.queue == wanted.queue && json::parse(stored.data_json, nullptr, false) == json::parse(wanted.data_json, nullptr, false) &&
+         stored.time_limit_seconds == wanted.time_limit_seconds;
+}
+
+}  // namespace
+
+std::string random_uuid() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  const std::uint64_t hi = (rng() & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  const std::uint64_t lo = (rng() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // RFC 4122 variant
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48,
+                     lo & 0xffffffffffffULL);
+}
+
+ParsedSubmission parse_submission(const std::string& text, const ApiContext& ctx) {
+  ParsedSubmission out;
+  json body = json::parse(text, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    out.error = "the body must be a JSON object such as {\"queue\": \"default\", \"data\": {}}";
+    return out;
+  }
+  NewJob job;
+  if (!body.contains("queue") || !body["queue"].is_string() || body["queue"].get<std::string>().empty()) {
+    out.error = "queue: expected the name of a job queue (a non-empty string)";
+    return out;
+  }
+  job.queue = body["queue"].get<std::string>();
+  try {
+    ctx.manifests.resolve_queue_path(job.queue);  // refuses names that would leave the base directory
+  } catch (const InputError& e) {
+    out.error = "queue: " + std::string(e.diagnostics().front().message);
+    return out;
+  }
+  if (!ctx.known_queues.empty() && !ctx.known_queues.count(job.queue)) {
+    out.status = 404;
+    std::string names;
+    for (const auto& q : ctx.known_queues) names += (names.empty() ? "" : ", ") + q;
+    out.error = "queue: \"" + job.queue + "\" is not an enabled kubernetes queue (known: " + names + ")";
+    return out;
+  }
+  if (body.contains("id") && !body["id"].is_null()) {
+    if (!body["id"].is_string() || !queue::is_dns1123_label(body["id"].get<std::string>())) {
+      out.error = "id: expected lower-case letters, digits and '-' (a DNS-1123 label, e.g. a UUID), got " + body["id"].dump();
+      return out;
+    }
+    job.id = body["id"].get<std::string>();
+    if (ctx.options.name_prefix.size() + 1 + job.id.size() > 63) {
+      out.error = fmt::format("id: too long: the Job name {}-<id> must fit in 63 characters (id at most {})",
+                              ctx.options.name_prefix, 62 - ctx.options.name_prefix.size());
+      return out;
+    }
+  } else {
+    job.id = random_uuid();
+  }
+  if (body.contains("data") && !body["data"].is_null()) {
+    if (!body["data"].is_object()) {
+      out.error = "data: expected a JSON object (the job's keyword arguments), got " + body["data"].dump();
+      return out;
+    }
+    job.data_json = body["data"].dump();
+  }
+  std::string err;
+  job.time_limit_seconds = optional_int(body, "timeLimitSeconds", 1, 365 * 24 * 3600, err);
+  if (!err.empty()) {
+    out.error = err;
+    return out;
+  }
+  for (const auto& [key, _] : body.items())
+    if (key != "queue" && key != "id" && key != "data" && key != "timeLimitSeconds") {
+      out.error = key + ": unknown field (expected queue, id, data, timeLimitSeconds)";
+      return out;
+    }
+  job.now_ms = now_ms();
+  out.job = std::move(job);
+  return out;
+}
+
+void install_job_api(httplib::Server& server, ApiContext& ctx) {
+  server.Post("/api/v1/jobs", guarded(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {
+    const std::string& ns = ctx.options.namespace_name;
+    ParsedSubmission p = parse_submission(req.body, ctx);
+    if (!p.job) return error(res, p.status, reason_for(p.status), p.error);
+    SubmitResult r = ctx.batcher.submit(*p.job);
+    if (!r.inserted && !same_submission(r.record, *p.job))
+      return error(res, 409, "Conflict",
+                   "id: job " + r.record.id + " exists with a different queue, data or time limit; an id names one job");
+    if (r.inserted) {
+      ctx.metrics.count_submitted(1);
+      ctx.admission.wake();
+    }
+    json body = job_to_json(r.record, ns, false);
+    res.set_header("Location", "/api/v1/jobs/" + r.record.id);
+    reply(res, r.inserted ? 202 : 200, body);
+  }));
+
+  server.Get(R"(/api/v1/jobs/([^/]+))", guarded(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {
+    const std::string& ns = ctx.options.namespace_name;
+    auto r = ctx.store.get(req.matches[1]);
+    if (!r) return error(res, 404, "NotFound", "job " + std::string(req.matches[1]) + " not found");
+    reply(res, 200, job_to_json(*r, ns, true));
+  }));
+
+  server.Get("/api/v1/jobs", guarded(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {
+    const std::string& ns = ctx.options.namespace_name;
+    JobFilter f;
+    f.queue = req.get_param_value("queue");
+    if (req.has_param("state")) {
+      f.state = parse_state(req.get_param_value("state"));
+      if (!f.state)
+        return error(res, 400, "BadRequest",
+                     "state: expected Queued, Submitted, Scheduled, Running, Succeeded, Failed or Cancelled");
+    }
+    try {
+      if (req.has_param("limit")) f.limit = std::stoi(req.get_param_value("limit"));
+      if (req.has_param("continue")) f.after_seq = std::stoll(req.get_param_value("continue"));
+    } catch (const std::exception&) {
+      return error(res, 400, "BadRequest", "limit and continue must be integers");
+    }
+    if (f.limit < 1 || f.limit > 1000) return error(res, 400, "BadRequest", "limit: expected 1 to 1000");
+    JobPage page = ctx.store.list(f);
+    json items = json::array();
+    for (const auto& r : page.items) items.push_back(job_to_json(r, ns, false));
+    json body = {{"items", std::move(items)}};
+    if (page.next_after_seq > 0) body["continue"] = std::to_string(page.next_after_seq);
+    reply(res, 200, body);
+  }));
+
+  server.Post(R"(/api/v1/jobs/([^/]+)/cancel)", guarded(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {
+    const std::string& ns = ctx.options.namespace_name;
+    std::optional<int> grace;
+    if (!req.body.empty()) {
+      json body = json::parse(req.body, nullptr, false);
+      if (body.is_discarded() || !body.is_object())
+        return error(res, 400, "BadRequest", "the body must be empty or a JSON object such as {\"gracePeriodSeconds\": 30}");
+      std::string err;
+      grace = optional_int(body, "gracePeriodSeconds", 0, 24 * 3600, err);
+      if (!err.empty()) return error(res, 400, "BadRequest", err);
+    }
+    CancelResult c = ctx.store.request_cancel(req.matches[1], grace, now_ms());
+    if (!c.found) return error(res, 404, "NotFound", "job " + std::string(req.matches[1]) + " not found");
+    if (c.cancelled_now) {
+      ctx.admission.wake();
+      return reply(res, 200, job_to_json(c.record, ns, false));
+    }
+    if (is_final(c.record.state))
+      return error(res, 409, "Conflict", "job " + c.record.id + " already ended: " + state_name(c.record.state));
+    ctx.tracker.send_cancel(c.record);
+    reply(res, 202, job_to_json(c.record, ns, false));
+  }));
+
+  server.Get("/api/v1/queues", guarded(ctx, [&ctx](const httplib::Request&, httplib::Response& res) {
+    std::map<std::string, QueueCounts> by_queue;
+    for (const auto& q : ctx.known_queues) by_queue[q].queue = q;
+    for (const auto& q : ctx.options.limits.all()) by_queue[q.first].queue = q.first;
+    for (auto& c : ctx.store.queue_counts()) by_queue[c.queue] = c;
+    json items = json::array();
+    for (const auto& [name, c] : by_queue) {
+      const int limit = ctx.options.limits.limit(name);
+      json q = {{"name", name},         {"queued", c.queued},       {"submitted", c.submitted},
+                {"scheduled", c.scheduled}, {"running", c.running}, {"active", c.active()},
+                {"succeeded", c.succeeded}, {"failed", c.failed},   {"cancelled", c.cancelled}};
+      q["limit"] = limit > 0 ? json(limit) : json(nullptr);
+      items.push_back(std::move(q));
+    }
+    reply(res, 200, {{"items", std::move(items)}});
+  }));
+}
+
+void install_health_and_metrics(httplib::Server& server, ApiContext& ctx) {
+  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
+  server.Get("/readyz", [&ctx](const httplib::Request&, httplib::Response& res) {
+    std::vector<std::string> problems;
+    try {
+      ctx.store.schema_version();
+    } catch (const std::exception& e) {
+      problems.push_back(std::string("store: ") + e.what());
+    }
+    if (!ctx.informer.synced()) {
+      std::string why = ctx.informer.last_error();
+      problems.push_back("watches: not synced yet" + (why.empty() ? "" : " (" + why + ")"));
+    }
+    if (problems.empty()) return res.set_content("ok\n", "text/plain");
+    res.status = 503;
+    std::string text;
+    for (const auto& p : problems) text += p + "\n";
+    res.set_content(text, "text/plain");
+  });
+  server.Get("/metrics", [&ctx](const httplib::Request&, httplib::Response& res) {
+    try {
+      res.set_content(ctx.metrics.scrape(ctx.store.queue_counts(), ctx.options.limits.all(), ctx.external_counts()),
+                      "text/plain; version=0.0.4");
+    } catch (const std::exception& e) {
+      res.status = 503;
+      res.set_content(std::string("metrics unavailable: ") + e.what() + "\n", "text/plain");
+    }
+  });
+}
+
+}  // namespace kjq::server

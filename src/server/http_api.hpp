@@ -1,0 +1,58 @@
+#pragma once
+// The HTTP JSON API of `kjq serve` (docs/api.md, docs/openapi.yaml) on cpp-httplib:
+//   POST /api/v1/jobs, GET /api/v1/jobs[?queue=&state=&limit=&continue=], GET /api/v1/jobs/{id},
+//   POST /api/v1/jobs/{id}/cancel, GET /api/v1/queues        (bearer token required)
+//   GET /healthz, GET /readyz, GET /metrics                   (no token; may be a separate listener)
+// Errors are {"error": {"code": N, "reason": "...", "message": "..."}}.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include <httplib.h>
+
+#include "queue/manifest_store.hpp"
+#include "server/admission.hpp"
+#include "server/bearer_tokens.hpp"
+#include "server/job_informer.hpp"
+#include "server/job_tracker.hpp"
+#include "server/serve_metrics.hpp"
+#include "server/serve_options.hpp"
+#include "server/store/job_store.hpp"
+#include "server/submit_batcher.hpp"
+
+namespace kjq::server {
+
+struct ApiContext {
+  JobStore& store;
+  SubmitBatcher& batcher;
+  Admission& admission;
+  JobTracker& tracker;
+  JobInformer& informer;
+  ServeMetrics& metrics;
+  const ServeOptions& options;
+  const queue::ManifestStore& manifests;
+  BearerTokens& tokens;
+  // Queues named in the values (-f); empty: any queue whose name is safe is accepted.
+  std::set<std::string> known_queues;
+  std::function<ExternalCounts()> external_counts;
+};
+
+// Routes of the job API (authenticated).
+void install_job_api(httplib::Server& server, ApiContext& ctx);
+// /healthz, /readyz, /metrics (unauthenticated).
+void install_health_and_metrics(httplib::Server& server, ApiContext& ctx);
+
+// Validation of a POST /api/v1/jobs body, separate from HTTP so tests can reach it.
+// Returns the job or an error message (with the JSON path, e.g. "timeLimitSeconds: expected ...").
+struct ParsedSubmission {
+  std::optional<NewJob> job;
+  std::string error;
+  int status = 400;
+};
+ParsedSubmission parse_submission(const std::string& body, const ApiContext& ctx);
+// A random (version 4) UUID: the id of a job submitted without one.
+std::string random_uuid();
+
+}  // namespace kjq::server

@@ -1,0 +1,189 @@
+#include "server/job_informer.hpp"
+
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "kube/watch.hpp"
+
+namespace kjq::server {
+
+using nlohmann::json;
+
+namespace {
+std::string meta_string(const json& o, const char* key) {
+  if (!o.contains("metadata") || !o["metadata"].is_object()) return "";
+  const json& v = o["metadata"].value(key, json());
+  return v.is_string() ? v.get<std::string>() : "";
+}
+std::string job_name_of_pod(const json& pod) {
+  if (!pod.contains("metadata") || !pod["metadata"].is_object()) return "";
+  const json labels = pod["metadata"].value("labels", json::object());
+  if (!labels.is_object()) return "";
+  std::string n = labels.value("batch.kubernetes.io/job-name", "");
+  return n.empty() ? labels.value("job-name", "") : n;
+}
+}  // namespace
+
+JobInformer::JobInformer(kube::KubeApi& api, std::string ns, std::string label_selector, int watch_timeout_seconds)
+    : api_(api), ns_(std::move(ns)), selector_(std::move(label_selector)), watch_timeout_(watch_timeout_seconds) {}
+
+JobInformer::~JobInformer() { stop(); }
+
+void JobInformer::start(ChangeHandler on_change) {
+  on_change_ = std::move(on_change);
+  stop_ = false;
+  job_thread_ = std::thread([this] { run_guarded("jobs", [this] { run_jobs(); }); });
+  pod_thread_ = std::thread([this] { run_guarded("pods", [this] { run_pods(); }); });
+}
+
+void JobInformer::stop() {
+  stop_ = true;
+  if (job_thread_.joinable()) job_thread_.join();
+  if (pod_thread_.joinable()) pod_thread_.join();
+}
+
+void JobInformer::changed(const std::string& name) {
+  if (!name.empty() && on_change_) on_change_(name, std::chrono::steady_clock::now());
+}
+
+void JobInformer::run_guarded(const char* what, const std::function<void()>& body) {
+  int failures = 0;
+  while (!stop_) {
+    try {
+      body();
+      failures = 0;
+    } catch (const std::exception& e) {
+      ++failures;
+      {
+        std::lock_guard lock(mu_);
+        ++stats_.failures;
+        last_error_ = std::string("watch ") + what + ": " + e.what();
+      }
+      spdlog::warn("watch {} failed ({}); retrying", what, e.what());
+    }
+    // Back off 0.2 s, 0.4 s, ... up to 10 s, waking early on stop.
+    const auto wait = std::chrono::milliseconds(std::min(10000, 200 << std::min(failures, 6)));
+    for (auto until = std::chrono::steady_clock::now() + wait; !stop_ && std::chrono::steady_clock::now() < until;)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+void JobInformer::run_jobs() {
+  kube::ListOptions sel;
+  sel.label_selector = selector_;
+  kube::ListWatch watch(api_, kube::jobs_resource(), ns_, sel, watch_timeout_);
+  watch.max_failures = 1000000;  // the informer never gives up on transient failures
+  kube::WatchStats seen;
+  auto note_stats = [&] {
+    std::lock_guard lock(mu_);
+    stats_.job_watch_restarts += (watch.stats().resumes - seen.resumes) + (watch.stats().relists - seen.relists);
+    stats_.relists += watch.stats().relists - seen.relists;
+    seen = watch.stats();
+  };
+  watch.run({[&](const std::vector<json>& items) {
+               std::set<std::string> names;
+               std::vector<std::string> touched;
+               {
+                 std::lock_guard lock(mu_);
+                 std::map<std::string, json> fresh;
+                 for (const auto& j : items) fresh[meta_string(j, "name")] = j;
+                 for (const auto& [n, _] : jobs_)
+                   if (!fresh.count(n)) touched.push_back(n);  // vanished while we were not watching
+                 for (const auto& [n, _] : fresh) touched.push_back(n);
+                 jobs_ = std::move(fresh);
+               }
+               note_stats();
+               jobs_synced_ = true;
+               for (const auto& n : touched) changed(n);
+               return !stop_.load();
+             },
+             [&](const kube::WatchEvent& ev) {
+               const std::string name = meta_string(ev.object, "name");
+               {
+                 std::lock_guard lock(mu_);
+                 if (ev.type == "DELETED") jobs_.erase(name);
+                 else jobs_[name] = ev.object;
+               }
+               note_stats();
+               changed(name);
+               return !stop_.load();
+             }},
+            &stop_);
+}
+
+void JobInformer::run_pods() {
+  kube::ListOptions sel;
+  sel.label_selector = selector_;
+  kube::ListWatch watch(api_, kube::pods_resource(), ns_, sel, watch_timeout_);
+  watch.max_failures = 1000000;
+  kube::WatchStats seen;
+  auto note_stats = [&] {
+    std::lock_guard lock(mu_);
+    stats_.pod_watch_restarts += (watch.stats().resumes - seen.resumes) + (watch.stats().relists - seen.relists);
+    stats_.relists += watch.stats().relists - seen.relists;
+    seen = watch.stats();
+  };
+  watch.run({[&](const std::vector<json>& items) {
+               std::set<std::string> touched;
+               {
+                 std::lock_guard lock(mu_);
+                 for (const auto& [job, _] : pods_by_job_) touched.insert(job);
+                 pods_by_job_.clear();
+                 for (const auto& p : items) {
+                   const std::string job = job_name_of_pod(p);
+                   pods_by_job_[job][meta_string(p, "name")] = p;
+                   touched.insert(job);
+                 }
+               }
+               note_stats();
+               pods_synced_ = true;
+               for (const auto& n : touched) changed(n);
+               return !stop_.load();
+             },
+             [&](const kube::WatchEvent& ev) {
+               const std::string job = job_name_of_pod(ev.object);
+               {
+                 std::lock_guard lock(mu_);
+                 auto& pods = pods_by_job_[job];
+                 if (ev.type == "DELETED") {
+                   pods.erase(meta_string(ev.object, "name"));
+                   if (pods.empty()) pods_by_job_.erase(job);
+                 } else {
+                   pods[meta_string(ev.object, "name")] = ev.object;
+                 }
+               }
+               note_stats();
+               changed(job);
+               return !stop_.load();
+             }},
+            &stop_);
+}
+
+JobSnapshot JobInformer::snapshot(const std::string& job_name) const {
+  JobSnapshot s;
+  std::lock_guard lock(mu_);
+  if (auto it = jobs_.find(job_name); it != jobs_.end()) s.job = it->second;
+  if (auto it = pods_by_job_.find(job_name); it != pods_by_job_.end())
+    for (const auto& [_, p] : it->second) s.pods.push_back(p);
+  return s;
+}
+
+std::vector<std::string> JobInformer::job_names() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [n, _] : jobs_) out.push_back(n);
+  return out;
+}
+
+InformerStats JobInformer::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+std::string JobInformer::last_error() const {
+  std::lock_guard lock(mu_);
+  return last_error_;
+}
+
+}  // namespace kjq::server

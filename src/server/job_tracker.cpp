@@ -1,0 +1,347 @@
+#include "server/job_tracker.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "dispatch/dispatcher.hpp"
+#include "kube/errors.hpp"
+#include "server/clock.hpp"
+
+namespace kjq::server {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+constexpr int kWorkers = 4;
+
+JobState state_of(dispatch::Phase p) {
+  switch (p) {
+    case dispatch::Phase::Submitted: return JobState::Submitted;
+    case dispatch::Phase::Scheduled: return JobState::Scheduled;
+    case dispatch::Phase::Running: return JobState::Running;
+    case dispatch::Phase::Succeeded: return JobState::Succeeded;
+    case dispatch::Phase::Failed: return JobState::Failed;
+  }
+  return JobState::Submitted;
+}
+
+std::string meta(const json& o, const char* key) {
+  if (!o.contains("metadata") || !o["metadata"].is_object()) return "";
+  const json& v = o["metadata"].value(key, json());
+  return v.is_string() ? v.get<std::string>() : "";
+}
+
+bool job_has_final_condition(const json& job) {
+  if (!job.contains("status") || !job["status"].is_object()) return false;
+  for (const auto& c : job["status"].value("conditions", json::array()))
+    if ((c.value("type", "") == "Complete" || c.value("type", "") == "Failed") && c.value("status", "") == "True")
+      return true;
+  return false;
+}
+
+std::vector<std::string> pod_names(const std::vector<json>& pods) {
+  std::vector<std::string> out;
+  for (const auto& p : pods) out.push_back(meta(p, "name"));
+  return out;
+}
+}  // namespace
+
+JobTracker::JobTracker(JobStore& store, kube::KubeApi& api, JobInformer& informer, Admission& admission,
+                       const ServeOptions& options, ServeMetrics& metrics)
+    : store_(store), api_(api), informer_(informer), admission_(admission), options_(options), metrics_(metrics) {}
+
+JobTracker::~JobTracker() { stop(); }
+
+void JobTracker::start() {
+  stop_ = false;
+  thread_ = std::thread([this] { loop(); });
+  for (int i = 0; i < kWorkers; ++i)
+    workers_.emplace_back([this] {
+      while (true) {
+        std::string name;
+        std::optional<Clock::time_point> seen;
+        {
+          std::unique_lock lock(mu_);
+          auto pick = [&] {
+            for (auto it = dirty_.begin(); it != dirty_.end(); ++it)
+              if (!busy_.count(it->first)) {
+                name = it->first;
+                seen = it->second;
+                dirty_.erase(it);
+                return true;
+              }
+            return false;
+          };
+          cv_.wait(lock, [&] { return stop_ || pick(); });
+          if (stop_) return;
+          busy_.insert(name);
+        }
+        try {
+          sync(name, seen);
+        } catch (const std::exception& e) {
+          spdlog::warn("job {}: {}", name, e.what());
+        }
+        {
+          std::lock_guard lock(mu_);
+          busy_.erase(name);
+        }
+        cv_.notify_all();
+      }
+    });
+}
+
+void JobTracker::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  for (auto& w : workers_) w.join();
+  workers_.clear();
+}
+
+void JobTracker::changed(const std::string& job_name, Clock::time_point seen) {
+  {
+    std::lock_guard lock(mu_);
+    auto [it, inserted] = dirty_.emplace(job_name, seen);
+    if (!inserted && !it->second) it->second = seen;  // keeps the oldest unprocessed event time
+  }
+  cv_.notify_all();
+}
+
+void JobTracker::recheck(const std::string& job_name) {
+  {
+    std::lock_guard lock(mu_);
+    dirty_.emplace(job_name, std::nullopt);
+  }
+  cv_.notify_all();
+}
+
+void JobTracker::loop() {
+  auto next = Clock::now();
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      // Ticks once a second: pods stuck before starting must fail at their deadline even when
+      // nothing changes on the cluster.
+      cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_.load(); });
+      if (stop_) return;
+    }
+    if (!informer_.synced()) continue;
+    if (Clock::now() >= next) {
+      reconcile_all();
+      next = Clock::now() + options_.reconcile_interval;
+    }
+  }
+}
+
+std::optional<JobRecord> JobTracker::record_for(const std::string& job_name) {
+  const std::string prefix = options_.name_prefix + "-";
+  if (job_name.rfind(prefix, 0) == 0)
+    if (auto r = store_.get(job_name.substr(prefix.size())); r && r->kube_name == job_name) return r;
+  return store_.get_by_kube_name(job_name);
+}
+
+void JobTracker::forget(const std::string& job_name) {
+  std::lock_guard lock(mu_);
+  written_.erase(job_name);
+  early_logs_.erase(job_name);
+}
+
+void JobTracker::sync(const std::string& job_name, std::optional<Clock::time_point> seen) {
+  auto record = record_for(job_name);
+  if (!record) return;  // a Job with our label but no record: not ours to decide
+  if (is_final(record->state)) return forget(job_name);
+  JobSnapshot snap = informer_.snapshot(job_name);
+  if (!snap.job) {
+    if (informer_.synced()) handle_missing_job(*record);
+  } else {
+    sync_record(*record, snap);
+  }
+  if (seen)
+    metrics_.observe_event_to_record(std::chrono::duration<double>(Clock::now() - *seen).count());
+}
+
+void JobTracker::sync_record(const JobRecord& r, const JobSnapshot& snap) {
+  const json& job = *snap.job;
+  const std::string uid = meta(job, "uid");
+  if (r.kube_uid.empty() && !uid.empty()) store_.set_kube_uid(r.id, uid, now_ms());  // adopted after a restart
+  if (r.cancel_requested) {
+    send_cancel(r);
+    return;
+  }
+  dispatch::LifecycleOptions lo;
+  lo.start_deadline = options_.start_deadline;
+  lo.never_start_grace = options_.start_deadline;
+  lo.now = std::chrono::system_clock::now();
+  std::vector<json> pods = snap.pods;
+  dispatch::Lifecycle l = dispatch::derive_lifecycle(job, pods, {}, lo);
+  if (l.phase == dispatch::Phase::Failed && !l.exit_code && l.reason == l.job_reason && l.reason != "DeadlineExceeded") {
+    // The Job's Failed condition can come before the pod watch delivers the pod's end: read the
+    // pods once so the reason names the container's failure.
+    try {
+      kube::ListOptions o;
+      o.label_selector = "job-name=" + r.kube_name;
+      pods = api_.list_pods(options_.namespace_name, o).items;
+      l = dispatch::derive_lifecycle(job, pods, {}, lo);
+    } catch (const std::exception&) {
+    }
+  }
+  // Keep the log the moment a container ends: the TTL may delete the pod right after the Job ends.
+  if (has_terminated_container(pods)) {
+    bool have;
+    {
+      std::lock_guard lock(mu_);
+      have = early_logs_.count(r.kube_name) > 0;
+    }
+    if (!have)
+      if (auto pod = pod_with_log(pods)) {
+        std::string log = capture_log_tail(api_, options_.namespace_name, *pod, options_.evidence);
+        std::lock_guard lock(mu_);
+        early_logs_[r.kube_name] = std::move(log);
+      }
+  }
+  if (l.terminal()) {
+    finish_with_evidence(r, state_of(l.phase), l.reason, l.message, l.exit_code, pods);
+    // A pod that can never start leaves an active Job behind: delete it so it stops holding
+    // a node's resources and the queue's slot.
+    if (l.phase == dispatch::Phase::Failed && !job_has_final_condition(job)) {
+      try {
+        dispatch::cancel_job(api_, options_.namespace_name, r.kube_name, 0);
+      } catch (const std::exception& e) {
+        spdlog::warn("job {}: delete of {} after {} failed: {}", r.id, r.kube_name, l.reason, e.what());
+      }
+    }
+    return;
+  }
+  const JobState state = state_of(l.phase);
+  {
+    std::lock_guard lock(mu_);
+    auto it = written_.find(r.kube_name);
+    if (it != written_.end() && it->second == std::make_pair(state, l.reason)) return;
+    if (it == written_.end() && r.state == state && r.reason == l.reason) {
+      written_[r.kube_name] = {state, l.reason};
+      return;
+    }
+    written_[r.kube_name] = {state, l.reason};
+  }
+  Progress p;
+  p.state = state;
+  p.reason = l.reason;
+  p.message = l.message;
+  p.exit_code = l.exit_code;
+  p.now_ms = now_ms();
+  store_.update_progress(r.id, p);
+}
+
+void JobTracker::finish_with_evidence(const JobRecord& r, JobState state, const std::string& reason,
+                                      const std::string& message, std::optional<int> exit_code,
+                                      const std::vector<json>& pods) {
+  Finish f;
+  f.state = state;
+  f.reason = reason;
+  f.message = message;
+  f.exit_code = exit_code;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = early_logs_.find(r.kube_name); it != early_logs_.end()) f.log_tail = it->second;
+  }
+  if (!f.log_tail)
+    if (auto pod = pod_with_log(pods)) f.log_tail = capture_log_tail(api_, options_.namespace_name, *pod, options_.evidence);
+  f.events_json = capture_events(api_, options_.namespace_name, r.kube_name, pod_names(pods)).dump();
+  f.now_ms = now_ms();
+  if (store_.finish(r.id, f)) {
+    spdlog::info("job {} ({}): {}{}", r.id, r.kube_name, state_name(state), reason.empty() ? "" : "/" + reason);
+    admission_.wake();  // a slot of the queue's cap is free
+  }
+  forget(r.kube_name);
+}
+
+void JobTracker::send_cancel(const JobRecord& r) {
+  if (r.kube_name.empty()) return;
+  try {
+    dispatch::cancel_job(api_, options_.namespace_name, r.kube_name,
+                         r.cancel_grace_seconds.value_or(options_.default_cancel_grace_seconds));
+  } catch (const kube::ApiError& e) {
+    if (e.http_code() != 404) throw;
+  }
+  // The Job is gone (or going): the DELETED event, or the reconcile, records Cancelled.
+}
+
+void JobTracker::handle_missing_job(const JobRecord& r) {
+  JobSnapshot none;
+  if (r.cancel_requested)
+    return finish_with_evidence(r, JobState::Cancelled, "Cancelled", "cancelled through the API; the Job was deleted",
+                                std::nullopt, none.pods);
+  if (r.kube_name.empty()) return;
+  if (admission_.in_flight(r.id)) return;
+  // Confirm with the API server before deciding: the cache may lag behind a create.
+  try {
+    json job = api_.get_job(options_.namespace_name, r.kube_name);
+    if (r.kube_uid.empty()) store_.set_kube_uid(r.id, meta(job, "uid"), now_ms());
+    return;  // it exists; the watch will deliver it
+  } catch (const kube::ApiError& e) {
+    if (e.http_code() != 404) throw;
+  }
+  const json events = capture_events(api_, options_.namespace_name, r.kube_name, {});
+  if (r.kube_uid.empty()) {
+    if (events.empty()) {
+      // Never created (a crash between claim and create, or a create that got no answer).
+      const bool mine = r.owner == options_.replica;
+      const auto age = std::chrono::milliseconds(now_ms() - r.submitted_ms);
+      if (mine || age > options_.orphan_grace) {
+        spdlog::info("job {}: no Job {} exists; creating it", r.id, r.kube_name);
+        admission_.recreate(r);
+      }
+      return;
+    }
+  }
+  // The Job existed and is gone before its end was recorded (TTL while we were down, a manual
+  // delete). Its Events still tell how it ended when the Job controller recorded that.
+  JobState state = JobState::Failed;
+  std::string reason = "Deleted";
+  std::string message = "the Job was deleted before kjq serve recorded its end";
+  for (const auto& e : events) {
+    const std::string why = e.value("reason", "");
+    if (why == "Completed") {
+      state = JobState::Succeeded;
+      reason = "Completed";
+      message = "recorded from the Job's events; the Job was deleted before kjq serve saw it end";
+    } else if (why == "BackoffLimitExceeded" || why == "DeadlineExceeded") {
+      reason = why;
+      message = e.value("message", "");
+    }
+  }
+  Finish f;
+  f.state = state;
+  f.reason = reason;
+  f.message = message;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = early_logs_.find(r.kube_name); it != early_logs_.end()) f.log_tail = it->second;
+  }
+  f.events_json = events.dump();
+  f.now_ms = now_ms();
+  if (store_.finish(r.id, f)) admission_.wake();
+  forget(r.kube_name);
+}
+
+void JobTracker::reconcile_all() {
+  metrics_.count_reconcile();
+  std::vector<JobRecord> records;
+  try {
+    records = store_.unfinished();
+  } catch (const std::exception& e) {
+    spdlog::error("reconcile: {}", e.what());
+    return;
+  }
+  for (const auto& r : records) {
+    if (stop_) return;
+    if (r.state == JobState::Queued) continue;  // admission's
+    if (r.kube_name.empty()) continue;
+    recheck(r.kube_name);
+  }
+}
+
+}  // namespace kjq::server

@@ -1,0 +1,78 @@
+#pragma once
+// Follows every dispatched job to a recorded end. The informer names the Jobs that changed; this
+// derives each one's lifecycle (dispatch::derive_lifecycle, the same reasons `kjq status` gives)
+// and writes it to the store. A finished job's log tail and events are captured first (the log as
+// soon as its container ends, before the Job's TTL can take the pod). A pod that can never start
+// fails the job and its Job is deleted. A periodic full reconcile walks every unfinished record:
+// it adopts Jobs created before a crash, recreates Jobs whose create never happened, re-sends
+// cancels, and fails jobs whose Job vanished.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "dispatch/lifecycle.hpp"
+#include "kube/api.hpp"
+#include "server/admission.hpp"
+#include "server/job_informer.hpp"
+#include "server/serve_metrics.hpp"
+#include "server/serve_options.hpp"
+#include "server/store/job_store.hpp"
+
+namespace kjq::server {
+
+class JobTracker {
+ public:
+  JobTracker(JobStore& store, kube::KubeApi& api, JobInformer& informer, Admission& admission,
+             const ServeOptions& options, ServeMetrics& metrics);
+  ~JobTracker();
+  JobTracker(const JobTracker&) = delete;
+  JobTracker& operator=(const JobTracker&) = delete;
+
+  void start();
+  void stop();
+  // The informer's change handler.
+  void changed(const std::string& job_name, std::chrono::steady_clock::time_point seen);
+  // Look at this Job again (reconcile): like changed() without an event time.
+  void recheck(const std::string& job_name);
+  // One pass over every unfinished record (also run at start-up and every reconcile_interval).
+  void reconcile_all();
+  // Deletes the Job of a job whose cancel was requested (API handler, and reconcile on restart).
+  void send_cancel(const JobRecord& record);
+
+ private:
+  void loop();
+  void sync(const std::string& job_name, std::optional<std::chrono::steady_clock::time_point> seen);
+  void sync_record(const JobRecord& record, const JobSnapshot& snap);
+  void handle_missing_job(const JobRecord& record);
+  void finish_with_evidence(const JobRecord& record, JobState state, const std::string& reason,
+                            const std::string& message, std::optional<int> exit_code,
+                            const std::vector<nlohmann::json>& pods);
+  std::optional<JobRecord> record_for(const std::string& job_name);
+  void forget(const std::string& job_name);
+
+  JobStore& store_;
+  kube::KubeApi& api_;
+  JobInformer& informer_;
+  Admission& admission_;
+  const ServeOptions& options_;
+  ServeMetrics& metrics_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  // Names to look at, with when their first unprocessed watch event arrived (nullopt: asked for by
+  // the reconcile, not by an event; not counted in the event-to-record lag).
+  std::map<std::string, std::optional<std::chrono::steady_clock::time_point>> dirty_;
+  std::set<std::string> busy_;
+  // Per Job name: the last progress written, and a log captured when its container ended.
+  std::map<std::string, std::pair<JobState, std::string>> written_;
+  std::map<std::string, std::string> early_logs_;
+  std::thread thread_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace kjq::server

@@ -1,0 +1,70 @@
+#include "server/serve_metrics.hpp"
+
+#include <prometheus/text_serializer.h>
+
+namespace kjq::server {
+
+namespace {
+// From 1 ms to 30 s: submit-to-create is milliseconds when the API server is healthy and seconds
+// when it throttles or the queue's cap holds a job back.
+prometheus::Histogram::BucketBoundaries latency_buckets() {
+  return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+}
+
+prometheus::Histogram& histogram(prometheus::Registry& r, const std::string& name, const std::string& help) {
+  return prometheus::BuildHistogram().Name(name).Help(help).Register(r).Add({}, latency_buckets());
+}
+
+prometheus::Counter& counter(prometheus::Registry& r, const std::string& name, const std::string& help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
+}
+}  // namespace
+
+ServeMetrics::ServeMetrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      submit_to_create_(histogram(*registry_, "kjq_serve_submit_to_create_seconds",
+                                  "Time from a job's submission to the API server's answer to its Job create")),
+      event_to_record_(histogram(*registry_, "kjq_serve_event_to_record_seconds",
+                                 "Time from a watch event's arrival to the store update it caused")),
+      submitted_(counter(*registry_, "kjq_serve_jobs_submitted_total", "Jobs accepted by POST /api/v1/jobs")),
+      create_failures_(counter(*registry_, "kjq_serve_job_create_failures_total",
+                               "Job creates that failed after the client's retries")),
+      reconciles_(counter(*registry_, "kjq_serve_reconciles_total", "Full reconciles of every unfinished job")),
+      jobs_(prometheus::BuildGauge().Name("kjq_serve_jobs").Help("Jobs in the store by queue and state").Register(*registry_)),
+      depth_(prometheus::BuildGauge().Name("kjq_serve_queue_depth").Help("Jobs waiting (Queued) per queue").Register(*registry_)),
+      limit_(prometheus::BuildGauge().Name("kjq_serve_queue_limit").Help("Concurrency cap per queue (0: none)").Register(*registry_)),
+      api_requests_(counter(*registry_, "kjq_serve_api_requests_total", "Kubernetes API requests sent")),
+      api_retries_(counter(*registry_, "kjq_serve_api_retries_total", "Kubernetes API requests retried (429, 5xx, connection errors)")),
+      api_throttled_(counter(*registry_, "kjq_serve_api_throttle_waits_total", "Kubernetes API requests that waited for the client-side rate limit")),
+      token_reloads_(counter(*registry_, "kjq_serve_token_reloads_total", "Service account token re-reads")),
+      watch_restarts_(prometheus::BuildCounter().Name("kjq_serve_watch_restarts_total")
+                          .Help("Watches resumed or relisted after their stream ended or broke").Register(*registry_)),
+      relists_(counter(*registry_, "kjq_serve_watch_relists_total", "Full relists after 410 Gone")) {}
+
+void ServeMetrics::set_external(prometheus::Counter& c, long value) {
+  const double delta = static_cast<double>(value) - c.Value();
+  if (delta > 0) c.Increment(delta);
+}
+
+std::string ServeMetrics::scrape(const std::vector<QueueCounts>& counts, const std::map<std::string, int>& limits,
+                                 const ExternalCounts& external) {
+  std::lock_guard lock(mu_);
+  for (const auto& q : counts) {
+    const std::pair<const char*, std::int64_t> by_state[] = {
+        {"Queued", q.queued},       {"Submitted", q.submitted}, {"Scheduled", q.scheduled}, {"Running", q.running},
+        {"Succeeded", q.succeeded}, {"Failed", q.failed},       {"Cancelled", q.cancelled}};
+    for (const auto& [state, n] : by_state) jobs_.Add({{"queue", q.queue}, {"state", state}}).Set(static_cast<double>(n));
+    depth_.Add({{"queue", q.queue}}).Set(static_cast<double>(q.queued));
+  }
+  for (const auto& [queue, limit] : limits) limit_.Add({{"queue", queue}}).Set(limit);
+  set_external(api_requests_, external.api_requests);
+  set_external(api_retries_, external.api_retries);
+  set_external(api_throttled_, external.api_throttled);
+  set_external(token_reloads_, external.token_reloads);
+  set_external(watch_restarts_.Add({{"resource", "jobs"}}), external.job_watch_restarts);
+  set_external(watch_restarts_.Add({{"resource", "pods"}}), external.pod_watch_restarts);
+  set_external(relists_, external.relists);
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace kjq::server

@@ -1,0 +1,61 @@
+#pragma once
+// The Prometheus metrics of `kjq serve` (prometheus-cpp's core registry; text exposition served by
+// the service's own HTTP listener). Counters that live elsewhere (the REST client's retries, the
+// informer's watch restarts) and gauges read from the store are brought up to date at scrape time.
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "server/store/job_record.hpp"
+
+namespace kjq::server {
+
+struct ExternalCounts {
+  long api_requests = 0, api_retries = 0, api_throttled = 0, token_reloads = 0;
+  long job_watch_restarts = 0, pod_watch_restarts = 0, relists = 0;
+};
+
+class ServeMetrics {
+ public:
+  ServeMetrics();
+
+  void observe_submit_to_create(double seconds) { submit_to_create_.Observe(seconds); }
+  void observe_event_to_record(double seconds) { event_to_record_.Observe(seconds); }
+  void count_submitted(long n) { submitted_.Increment(static_cast<double>(n)); }
+  void count_create_failure() { create_failures_.Increment(); }
+  void count_reconcile() { reconciles_.Increment(); }
+
+  // Renders the text exposition after refreshing the store gauges and external counters.
+  std::string scrape(const std::vector<QueueCounts>& counts, const std::map<std::string, int>& limits,
+                     const ExternalCounts& external);
+
+ private:
+  void set_external(prometheus::Counter& c, long value);
+
+  std::mutex mu_;  // scrape() refreshes shared gauges
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Histogram& submit_to_create_;
+  prometheus::Histogram& event_to_record_;
+  prometheus::Counter& submitted_;
+  prometheus::Counter& create_failures_;
+  prometheus::Counter& reconciles_;
+  prometheus::Family<prometheus::Gauge>& jobs_;
+  prometheus::Family<prometheus::Gauge>& depth_;
+  prometheus::Family<prometheus::Gauge>& limit_;
+  prometheus::Counter& api_requests_;
+  prometheus::Counter& api_retries_;
+  prometheus::Counter& api_throttled_;
+  prometheus::Counter& token_reloads_;
+  prometheus::Family<prometheus::Counter>& watch_restarts_;
+  prometheus::Counter& relists_;
+};
+
+}  // namespace kjq::server

@@ -1,0 +1,149 @@
+#include "server/service.hpp"
+
+#include <httplib.h>
+
+#include <spdlog/spdlog.h>
+
+#include "kube/api.hpp"
+#include "queue/manifest_store.hpp"
+#include "server/admission.hpp"
+#include "server/bearer_tokens.hpp"
+#include "server/http_api.hpp"
+#include "server/job_informer.hpp"
+#include "server/job_tracker.hpp"
+#include "server/serve_metrics.hpp"
+#include "server/store/job_store.hpp"
+#include "server/submit_batcher.hpp"
+#include "util/diagnostic.hpp"
+
+namespace kjq::server {
+
+std::pair<std::string, int> parse_listen(const std::string& address, const std::string& flag) {
+  const auto colon = address.rfind(':');
+  int port = -1;
+  if (colon != std::string::npos && colon > 0) {
+    try {
+      std::size_t used = 0;
+      port = std::stoi(address.substr(colon + 1), &used);
+      if (used != address.size() - colon - 1) port = -1;
+    } catch (const std::exception&) {
+      port = -1;
+    }
+  }
+  if (port < 0 || port > 65535)
+    throw InputError(Diagnostic{flag, 0, 0, "", "expected HOST:PORT such as 127.0.0.1:8080 (port 0: any free port), got \"" + address + "\""});
+  std::string host = address.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return {host, port};
+}
+
+struct Service::Parts {
+  std::unique_ptr<kube::RestClient> client;
+  std::unique_ptr<kube::KubeApi> api;
+  std::unique_ptr<JobStore> store;
+  std::unique_ptr<queue::ManifestStore> manifests;
+  std::unique_ptr<BearerTokens> tokens;
+  ServeMetrics metrics;
+  std::unique_ptr<SubmitBatcher> batcher;
+  std::unique_ptr<JobInformer> informer;
+  std::unique_ptr<Admission> admission;
+  std::unique_ptr<JobTracker> tracker;
+  std::unique_ptr<ApiContext> ctx;
+  std::unique_ptr<httplib::Server> api_server, metrics_server;
+  std::string api_url, metrics_url;
+  std::thread api_thread, metrics_thread;
+  bool started = false;
+};
+
+Service::Service(ServiceConfig config, std::unique_ptr<kube::RestClient> client)
+    : config_(std::move(config)), parts_(std::make_unique<Parts>()) {
+  parts_->client = std::move(client);
+  parts_->api = std::make_unique<kube::KubeApi>(*parts_->client);
+}
+
+Service::~Service() { stop(); }
+
+namespace {
+std::unique_ptr<httplib::Server> make_server(int threads) {
+  auto s = std::make_unique<httplib::Server>();
+  s->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
+  s->set_payload_max_length(1024 * 1024);  // job data is kwargs, not files
+  return s;
+}
+
+std::string bind_listener(httplib::Server& s, const std::string& address, const std::string& flag) {
+  auto [host, port] = parse_listen(address, flag);
+  int bound = port == 0 ? s.bind_to_any_port(host) : (s.bind_to_port(host, port) ? port : -1);
+  if (bound < 0) throw RuntimeError(flag + ": cannot listen on " + address + " (address in use or not available)");
+  return "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(bound);
+}
+}  // namespace
+
+void Service::start() {
+  Parts& p = *parts_;
+  if (config_.options.replica.empty()) config_.options.replica = "kjq-serve";
+  p.tokens = std::make_unique<BearerTokens>(config_.api_token_file);
+  p.store = open_store(config_.store_url);
+  p.manifests = std::make_unique<queue::ManifestStore>(config_.job_queues_dir, config_.fallback_manifest);
+  p.batcher = std::make_unique<SubmitBatcher>(*p.store);
+  p.informer = std::make_unique<JobInformer>(*p.api, config_.options.namespace_name,
+                                             std::string(kServeLabel) + "=" + config_.options.instance,
+                                             config_.options.watch_timeout_seconds);
+  p.admission = std::make_unique<Admission>(*p.store, *p.api, *p.manifests, config_.options, p.metrics);
+  p.tracker = std::make_unique<JobTracker>(*p.store, *p.api, *p.informer, *p.admission, config_.options, p.metrics);
+  p.ctx = std::unique_ptr<ApiContext>(new ApiContext{*p.store, *p.batcher, *p.admission, *p.tracker, *p.informer,
+                                                     p.metrics, config_.options, *p.manifests, *p.tokens,
+                                                     config_.known_queues, nullptr});
+  p.ctx->external_counts = [&p] {
+    ExternalCounts c;
+    auto& s = p.client->stats();
+    c.api_requests = s.requests;
+    c.api_retries = s.retries;
+    c.api_throttled = s.throttled;
+    c.token_reloads = s.token_reloads;
+    InformerStats i = p.informer->stats();
+    c.job_watch_restarts = i.job_watch_restarts;
+    c.pod_watch_restarts = i.pod_watch_restarts;
+    c.relists = i.relists;
+    return c;
+  };
+
+  p.api_server = make_server(config_.http_threads);
+  install_job_api(*p.api_server, *p.ctx);
+  if (config_.metrics_listen.empty()) {
+    install_health_and_metrics(*p.api_server, *p.ctx);
+  } else {
+    p.metrics_server = make_server(4);
+    install_health_and_metrics(*p.metrics_server, *p.ctx);
+  }
+  p.api_url = bind_listener(*p.api_server, config_.listen, "--listen");
+  p.metrics_url = p.api_url;
+  if (p.metrics_server) p.metrics_url = bind_listener(*p.metrics_server, config_.metrics_listen, "--metrics-listen");
+
+  p.tracker->start();
+  p.informer->start([&p](const std::string& name, std::chrono::steady_clock::time_point seen) { p.tracker->changed(name, seen); });
+  p.admission->start();
+  p.api_thread = std::thread([&p] { p.api_server->listen_after_bind(); });
+  if (p.metrics_server) p.metrics_thread = std::thread([&p] { p.metrics_server->listen_after_bind(); });
+  p.started = true;
+  spdlog::info("kjq serve {} on {} (store {}, namespace {}, jobs labelled {}={})", config_.options.replica, p.api_url,
+               redact_store_url(config_.store_url), config_.options.namespace_name, kServeLabel, config_.options.instance);
+}
+
+void Service::stop() {
+  Parts& p = *parts_;
+  if (!p.started) return;
+  p.started = false;
+  if (p.api_server) p.api_server->stop();
+  if (p.metrics_server) p.metrics_server->stop();
+  if (p.api_thread.joinable()) p.api_thread.join();
+  if (p.metrics_thread.joinable()) p.metrics_thread.join();
+  p.admission->stop();
+  p.informer->stop();
+  p.tracker->stop();
+}
+
+std::string Service::api_url() const { return parts_->api_url; }
+std::string Service::metrics_url() const { return parts_->metrics_url; }
+
+}  // namespace kjq::server

@@ -1,0 +1,56 @@
+#pragma once
+// `kjq serve` as one object: opens the store (migrating it), the Kubernetes client, the
+// informer, the tracker, admission, and the HTTP listeners; stops them in reverse order.
+// On start it reconciles every unfinished record against the Jobs it finds by label, so a
+// restart at any moment loses no job and creates none twice.
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "kube/rest_client.hpp"
+#include "server/serve_options.hpp"
+
+namespace httplib {
+class Server;
+}
+
+namespace kjq::server {
+
+struct ServiceConfig {
+  ServeOptions options;
+  std::string store_url = "sqlite:kjq-serve.db";
+  std::string listen = "127.0.0.1:8080";
+  std::string metrics_listen;  // "": health and metrics on `listen` too
+  std::filesystem::path api_token_file;
+  std::filesystem::path job_queues_dir = "/etc/nautobot/job-queues";
+  std::optional<std::string> fallback_manifest;  // NAUTOBOT_KUBERNETES_JOB_MANIFEST
+  std::set<std::string> known_queues;            // from -f values; empty: any safe name
+  int http_threads = 16;
+};
+
+class Service {
+ public:
+  Service(ServiceConfig config, std::unique_ptr<kube::RestClient> client);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  // Throws kjq::InputError / RuntimeError when the store, the token file or a listener fails.
+  void start();
+  void stop();
+  // "http://HOST:PORT" of the API listener and of the health/metrics listener.
+  std::string api_url() const;
+  std::string metrics_url() const;
+
+ private:
+  struct Parts;
+  ServiceConfig config_;
+  std::unique_ptr<Parts> parts_;
+};
+
+// "HOST:PORT" (port 0: any free port) → (host, port); throws kjq::InputError naming `flag`.
+std::pair<std::string, int> parse_listen(const std::string& address, const std::string& flag);
+
+}  // namespace kjq::server

@@ -1,0 +1,109 @@
+#include "e2e/serve_fixture.hpp"
+
+#include <httplib.h>
+#include <signal.h>
+
+#include <fstream>
+#include <thread>
+
+namespace kjq::test {
+
+using nlohmann::json;
+
+void ServeProcess::kill9() { process_->signal(SIGKILL); process_->wait(10); }
+
+ProcessResult ServeProcess::stop() {
+  process_->signal(SIGTERM);
+  return process_->wait(30);
+}
+
+ServeEnv::ServeEnv(EmulatorOptions options) : kube_(std::move(options)) {
+  std::ofstream(kube_.dir() / "api.token") << kApiToken << "\n";
+}
+
+std::unique_ptr<ServeProcess> ServeEnv::start(const std::vector<std::string>& extra, const std::string& store) const {
+  std::vector<std::string> args = {"serve", "--listen", "127.0.0.1:0", "--store", store.empty() ? sqlite_url() : store,
+                                   "--api-token-file", (kube_.dir() / "api.token").string(), "--reconcile-interval", "1"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto p = kube_.kjq_background(args);
+  const std::string marker = "listening on ";
+  for (int i = 0; i < 1500; ++i) {
+    std::string err = p->err_so_far();
+    if (auto at = err.find(marker); at != std::string::npos) {
+      auto end = err.find_first_of(" \n", at + marker.size());
+      if (end != std::string::npos) return std::make_unique<ServeProcess>(std::move(p), err.substr(at + marker.size(), end - at - marker.size()));
+    }
+    if (err.find("error") != std::string::npos && p->out_so_far().empty()) {
+      auto r = p->wait(5);
+      throw std::runtime_error("kjq serve did not start (exit " + std::to_string(r.exit_code) + "): " + r.err);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  throw std::runtime_error("kjq serve did not start in 15 s: " + p->err_so_far());
+}
+
+ApiReply ServeEnv::request(const std::string& base, const std::string& method, const std::string& path,
+                           const json& body, const std::string& token) const {
+  httplib::Client c(base);
+  c.set_connection_timeout(2);
+  c.set_read_timeout(30);
+  httplib::Headers h;
+  if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
+  httplib::Result r = method == "POST" ? c.Post(path, h, body.is_null() ? "" : body.dump(), "application/json")
+                                       : c.Get(path, h);
+  ApiReply out;
+  if (!r) return out;
+  out.status = r->status;
+  out.text = r->body;
+  out.body = json::parse(r->body, nullptr, false);
+  return out;
+}
+
+json ServeEnv::wait_for(const std::string& base, const std::string& id, const std::set<std::string>& states,
+                        std::chrono::seconds timeout) const {
+  json last;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    ApiReply r = request(base, "GET", "/api/v1/jobs/" + id);
+    if (r.status == 200) {
+      last = r.body;
+      if (states.count(last.value("state", ""))) return last;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return last;
+}
+
+std::vector<std::string> ServeEnv::job_creates() const {
+  httplib::Client c(kube_.admin_url());
+  auto r = c.Get("/creates?resource=jobs");
+  std::vector<std::string> names;
+  if (!r || r->status != 200) throw std::runtime_error("GET /creates failed: " + (r ? std::to_string(r->status) : httplib::to_string(r.error())));
+  const json log = json::parse(r->body);
+  for (const auto& item : log["items"]) names.push_back(item["name"]);
+  return names;
+}
+
+int ServeEnv::active_jobs_in_cluster() {
+  kube::ListOptions o;
+  o.label_selector = "kjq.nautobot.com/serve";
+  int active = 0;
+  for (const auto& job : kube_.admin().list_jobs("default", o).items) {
+    bool final = false;
+    for (const auto& c : job.value("status", json::object()).value("conditions", json::array()))
+      if ((c.value("type", "") == "Complete" || c.value("type", "") == "Failed") && c.value("status", "") == "True") final = true;
+    if (!final) ++active;
+  }
+  return active;
+}
+
+bool eventually(const std::function<bool()>& ready, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ready()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return ready();
+}
+
+}  // namespace kjq::test

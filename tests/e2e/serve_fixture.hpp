@@ -1,0 +1,69 @@
+#pragma once
+// End-to-end fixture for `kjq serve`: a kube-emulator over HTTPS (RuntimeEnv), an API token,
+// a job-queues directory, and `kjq serve` processes started against them (SQLite by default, or a
+// given store URL such as a throwaway PostgreSQL), with a small JSON client for the API.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "e2e/runtime_fixture.hpp"
+
+namespace kjq::test {
+
+struct ApiReply {
+  int status = 0;  // 0: no answer (connection refused, ...)
+  nlohmann::json body;
+  std::string text;
+};
+
+class ServeProcess {
+ public:
+  ServeProcess(std::unique_ptr<Background> process, std::string url) : process_(std::move(process)), url_(std::move(url)) {}
+  const std::string& url() const { return url_; }
+  Background& process() { return *process_; }
+  void kill9();
+  // SIGTERM, then the exit status.
+  ProcessResult stop();
+
+ private:
+  std::unique_ptr<Background> process_;
+  std::string url_;
+};
+
+class ServeEnv {
+ public:
+  explicit ServeEnv(EmulatorOptions options = {});
+  RuntimeEnv& kube() { return kube_; }
+  std::string sqlite_url() const { return "sqlite:" + (kube_.dir() / "serve.db").string(); }
+  static constexpr const char* kApiToken = "serve-api-token-7";
+
+  // Starts `kjq serve --listen 127.0.0.1:0 --store STORE --api-token-file ... EXTRA` and waits
+  // until it listens. Throws with its stderr when it does not start.
+  std::unique_ptr<ServeProcess> start(const std::vector<std::string>& extra = {}, const std::string& store = "") const;
+
+  ApiReply request(const std::string& base, const std::string& method, const std::string& path,
+                   const nlohmann::json& body = nullptr, const std::string& token = kApiToken) const;
+  ApiReply submit(const std::string& base, const nlohmann::json& body) const {
+    return request(base, "POST", "/api/v1/jobs", body);
+  }
+  // Polls GET /api/v1/jobs/{id} until its state is one of `states`; returns the last body.
+  nlohmann::json wait_for(const std::string& base, const std::string& id, const std::set<std::string>& states,
+                          std::chrono::seconds timeout = std::chrono::seconds(30)) const;
+  // The emulator's create log of Jobs (names in order of creation).
+  std::vector<std::string> job_creates() const;
+  // Jobs in the emulator that carry the serve label and have no final condition yet.
+  int active_jobs_in_cluster();
+
+ private:
+  RuntimeEnv kube_;
+};
+
+// Polls `ready` every 10 ms until it is true or `timeout` passes.
+bool eventually(const std::function<bool()>& ready, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+}  // namespace kjq::test

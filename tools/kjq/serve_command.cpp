@@ -1,0 +1,95 @@
+// kjq serve: the long-running job service (src/server). Flags only; SIGINT/SIGTERM stop it.
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <unistd.h>
+
+#include "commands.hpp"
+#include "exit_codes.hpp"
+#include "kube_flags.hpp"
+#include "queue/job_preparation.hpp"
+#include "queue/manifest_store.hpp"
+#include "server/queue_limits.hpp"
+#include "server/service.hpp"
+#include "util/diagnostic.hpp"
+#include "values/job_queues.hpp"
+#include "values/validate.hpp"
+#include "values_flags.hpp"
+
+namespace kjq::cli {
+namespace {
+struct Flags {
+  KubeFlags kube;
+  server::ServiceConfig config;
+  values::ValuesOptions values;
+  int default_limit = 0, start_deadline = 300, reconcile_interval = 30;
+  std::string job_queues_dir;
+};
+
+std::string hostname_or(const std::string& fallback) {
+  char buf[256] = {};
+  return gethostname(buf, sizeof buf - 1) == 0 && buf[0] ? std::string(buf) : fallback;
+}
+
+int run(Flags& f) {
+  setup_logging(f.kube.verbose);
+  server::ServiceConfig c = f.config;
+  c.options.limits.set_default(f.default_limit);
+  if (!f.values.files.empty() || !f.values.set.empty() || !f.values.set_string.empty()) {
+    auto doc = values::load_values(f.values);
+    if (auto problems = values::validate_values(doc); !problems.empty()) throw InputError(problems);
+    c.options.limits = server::QueueLimits::from_values(doc.merged);
+    if (f.default_limit > 0) c.options.limits.set_default(f.default_limit);
+    for (const auto& q : values::kubernetes_queue_names(doc.merged)) c.known_queues.insert(q);
+  }
+  const char* base = std::getenv("NAUTOBOT_JOB_QUEUE_PATH");
+  c.job_queues_dir = !f.job_queues_dir.empty() ? f.job_queues_dir : (base && *base ? base : queue::kDefaultQueueBase);
+  if (const char* m = std::getenv("NAUTOBOT_KUBERNETES_JOB_MANIFEST"); m && *m) c.fallback_manifest = m;
+  c.options.name_prefix = queue::pod_name_prefix_from_env();
+  c.options.config_path = queue::config_path_from_env();
+  c.options.start_deadline = std::chrono::seconds(f.start_deadline);
+  c.options.reconcile_interval = std::chrono::seconds(std::max(1, f.reconcile_interval));
+  if (c.options.replica.empty()) c.options.replica = hostname_or("kjq-serve");
+
+  auto session = open_session(f.kube);
+  c.options.namespace_name = session.ns;
+  server::Service service(std::move(c), std::move(session.client));
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // every thread started below inherits the mask
+  service.start();
+  std::cerr << "kjq serve: listening on " << service.api_url() << " (health and metrics on " << service.metrics_url()
+            << ")" << std::endl;
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::cerr << "kjq serve: stopping (signal " << sig << ")" << std::endl;
+  service.stop();
+  return kExitOk;
+}
+}  // namespace
+
+Command add_serve_command(CLI::App& app) {
+  auto f = std::make_shared<Flags>();
+  auto* cmd = app.add_subcommand("serve", "Run the job service: an HTTP API that runs jobs on kubernetes queues and follows each to a recorded end");
+  cmd->add_option("--listen", f->config.listen, "API address HOST:PORT (port 0: any free port)")->capture_default_str();
+  cmd->add_option("--metrics-listen", f->config.metrics_listen, "separate HOST:PORT for /healthz, /readyz and /metrics (default: on --listen)");
+  cmd->add_option("--store", f->config.store_url, "job store: sqlite:PATH (created on first start) or postgresql://USER@HOST/DB")->capture_default_str();
+  cmd->add_option("--api-token-file", f->config.api_token_file, "file holding the bearer token API clients must send (re-read when it changes)")->required();
+  cmd->add_option("--job-queues-dir", f->job_queues_dir, "manifest base directory (default: $NAUTOBOT_JOB_QUEUE_PATH, else /etc/nautobot/job-queues)");
+  add_values_flags(*cmd, f->values);
+  cmd->add_option("--max-concurrency", f->default_limit, "cap for queues without maxConcurrency in the values (0: none)")->capture_default_str();
+  cmd->add_option("--instance", f->config.options.instance, "value of the kjq.nautobot.com/serve label: replicas sharing a store share it")->capture_default_str();
+  cmd->add_option("--replica", f->config.options.replica, "this replica's name in the store (default: the host name)");
+  cmd->add_option("--log-tail-lines", f->config.options.evidence.log_tail_lines, "log lines kept per finished job")->capture_default_str();
+  cmd->add_option("--start-deadline", f->start_deadline, "seconds a pod may stay unschedulable or unable to start (image pull, config) before the job fails")->capture_default_str();
+  cmd->add_option("--reconcile-interval", f->reconcile_interval, "seconds between full passes over every unfinished job")->capture_default_str();
+  cmd->add_option("--create-workers", f->config.options.create_workers, "parallel Job creates")->capture_default_str();
+  cmd->add_option("--cancel-grace", f->config.options.default_cancel_grace_seconds, "default grace period of a cancel, seconds")->capture_default_str();
+  add_kube_flags(*cmd, f->kube, "(unused)", {""});
+  return [f] { return run(*f); };
+}
+
+}  // namespace kjq::cli
