@@ -43,27 +43,22 @@ fs::path ManifestStore::resolve_queue_path(const std::string& queue) const {
   if (queue.find('\0') != std::string::npos) throw error("", "queue name contains a NUL byte");
   if (queue.front() == '/') throw error("", where + " is an absolute path; refusing (it would leave " + base_.string() + ")");
   fs::path rel(queue);
-  for (const auto& part : rel)
-    if (part == "..") throw error("", where + " contains \"..\"; refusing (it would leave " + base_.string() + ")");
-  // No symbolic links below the base: each component must be a real directory (or absent).
-  fs::path walk = base_;
-  std::error_code ec;
   for (const auto& part : rel) {
-    if (part.empty() || part == ".") continue;
-    walk /= part;
-    if (fs::is_symlink(fs::symlink_status(walk, ec)))
-      throw error("", where + ": " + walk.string() + " is a symbolic link; refusing");
+    if (part == "..") throw error("", where + " contains \"..\"; refusing (it would leave " + base_.string() + ")");
+    // "..data" and "..2026_11_27_..." are the kubelet's own entries in a ConfigMap volume.
+    if (part.string().rfind("..", 0) == 0) throw error("", where + " names a hidden \"..\" entry; refusing");
   }
+  // Symbolic links are followed, as the kubelet's ConfigMap volumes need (each queue directory is
+  // a link into ..data/), but the resolved file must stay inside the resolved base: a link that
+  // points anywhere else is refused (Nautobot's containment check, made strict about links).
   fs::path file = base_ / rel / "manifest.json";
-  if (fs::is_symlink(fs::symlink_status(file, ec)))
-    throw error("", where + ": " + file.string() + " is a symbolic link; refusing");
-  // Nautobot's containment check on the resolved paths.
+  std::error_code ec;
   fs::path real_base = fs::weakly_canonical(base_, ec);
   if (ec) real_base = fs::absolute(base_);
   fs::path real_file = fs::weakly_canonical(file, ec);
   if (ec) throw error(file.string(), "cannot resolve the manifest path: " + ec.message());
   const std::string b = real_base.string(), f = real_file.string();
-  if (!(f == b || f.rfind(b + "/", 0) == 0))
+  if (!(f.rfind(b + "/", 0) == 0))
     throw error("", where + " resolves to " + f + ", outside " + b + "; refusing");
   return file;
 }
@@ -107,7 +102,9 @@ std::vector<std::string> ManifestStore::queues() const {
   std::vector<std::string> out;
   std::error_code ec;
   for (fs::directory_iterator it(base_, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->is_directory() && fs::exists(it->path() / "manifest.json")) out.push_back(it->path().filename().string());
+    const std::string name = it->path().filename().string();
+    if (name.rfind("..", 0) == 0) continue;  // the kubelet's own entries of a ConfigMap volume
+    if (it->is_directory() && fs::exists(it->path() / "manifest.json")) out.push_back(name);
   }
   std::sort(out.begin(), out.end());
   return out;

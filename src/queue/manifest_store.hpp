@@ -2,10 +2,10 @@
 // Nautobot's manifest lookup (get_kubernetes_job_manifest), made strict:
 // - the file is <base>/<queue>/manifest.json, read on every call (never cached);
 // - a queue name that would resolve outside the base is refused before anything is read or sent:
-//   absolute names, `..` components, NUL bytes, and symbolic links below the base (the queue
-//   directory, any directory in between, manifest.json itself). The base itself may be a link.
-//   Names with `/` are accepted when they stay inside (Nautobot allows them too). Containment is
-//   then checked like Nautobot: realpath(file) must start with realpath(base) + "/";
+//   absolute names, `..` components, names of the kubelet's hidden `..` entries, NUL bytes, and
+//   any path whose resolved location (symbolic links followed) is not inside the resolved base.
+//   Links that stay inside are followed: a ConfigMap volume makes every queue directory a link
+//   into `..data/`. Names with `/` are accepted when they stay inside (Nautobot allows them too);
 // - when the file does not exist, NAUTOBOT_KUBERNETES_JOB_MANIFEST (a JSON string) is used when it
 //   is truthy (not {} / null / "");
 // - otherwise, or when the manifest is not a Job with at least one container: a clear error.

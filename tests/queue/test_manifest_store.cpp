@@ -44,7 +44,7 @@ TEST(ManifestStoreTest, RefusesNamesThatLeaveTheBase) {
   fs::create_directories(d.path() / "q" / "f");
   fs::create_symlink(d.path() / "outside" / "manifest.json", d.path() / "q" / "f" / "manifest.json");
   ManifestStore s(d.path() / "q");
-  for (std::string q : {"../outside", "/etc", "default/../../outside", "..", "link", "f", "link/x"}) {
+  for (std::string q : {"../outside", "/etc", "default/../../outside", "..", "link", "f", "link/x", "..data"}) {
     SCOPED_TRACE(q);
     EXPECT_NE(message([&] { s.load(q); }).find("refusing"), std::string::npos);
   }
@@ -52,6 +52,27 @@ TEST(ManifestStoreTest, RefusesNamesThatLeaveTheBase) {
   // Names with '/' that stay inside are fine (Nautobot allows them).
   d.write("q/team/a/manifest.json", kJob);
   EXPECT_NO_THROW(s.load("team/a"));
+}
+
+TEST(ManifestStoreTest, FollowsTheLinksOfAConfigMapVolume) {
+  // The kubelet's atomic writer: a timestamped directory, ..data pointing at it, and each
+  // top-level entry a link into ..data/. An update swaps ..data; the next load sees it.
+  TempDir d;
+  d.write("q/..2026_11_27_01_00_00.1/default/manifest.json", kJob);
+  fs::create_directory_symlink("..2026_11_27_01_00_00.1", d.path() / "q" / "..data");
+  fs::create_directory_symlink("..data/default", d.path() / "q" / "default");
+  ManifestStore s(d.path() / "q");
+  EXPECT_EQ(s.load("default").manifest["metadata"]["labels"]["a"], "b");
+  d.write("q/..2026_11_27_01_05_00.2/default/manifest.json",
+          std::string(kJob).replace(std::string(kJob).find("\"b\""), 3, "\"c\""));
+  fs::remove(d.path() / "q" / "..data");
+  fs::create_directory_symlink("..2026_11_27_01_05_00.2", d.path() / "q" / "..data");
+  EXPECT_EQ(s.load("default").manifest["metadata"]["labels"]["a"], "c");
+  // A link inside the volume that points out of it is still refused.
+  d.write("outside/manifest.json", kJob);
+  fs::create_directory_symlink(d.path() / "outside", d.path() / "q" / "..2026_11_27_01_05_00.2" / "escape");
+  fs::create_directory_symlink("..data/escape", d.path() / "q" / "escape");
+  EXPECT_NE(message([&] { s.load("escape"); }).find("outside"), std::string::npos);
 }
 
 TEST(ManifestStoreTest, TheBaseItselfMayBeALink) {
