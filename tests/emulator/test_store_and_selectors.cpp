@@ -124,6 +124,22 @@ TEST(emulator_selectors, FieldSelectors) {
   EXPECT_THROW(FieldSelector::parse("nonsense"), ApiError);
 }
 
+TEST(emulator_selectors, TextShortcutNeverRejectsAMatch) {
+  json ev = {{"metadata", {{"name", "e1"}, {"namespace", "default"}}},
+             {"involvedObject", {{"name", "pod-1"}, {"kind", "Pod"}}}, {"count", 1}, {"message", "say \"hi\""}};
+  const std::string text = ev.dump();
+  for (const char* sel : {"involvedObject.name=pod-1,involvedObject.kind=Pod", "count=1", "involvedObject.name!=x",
+                          "message=say \"hi\""}) {
+    SCOPED_TRACE(sel);
+    auto fs = FieldSelector::parse(sel);
+    EXPECT_TRUE(fs.may_match_text(text));
+    EXPECT_TRUE(fs.matches(ev));
+  }
+  // A value that is nowhere in the text cannot match: skipped without parsing.
+  EXPECT_FALSE(FieldSelector::parse("involvedObject.name=pod-2").may_match_text(text));
+  EXPECT_FALSE(FieldSelector::parse("involvedObject.kind=Pod,involvedObject.name=job-9").may_match_text(text));
+}
+
 TEST(emulator_request_info, ParsesPathsAndVerbs) {
   auto i = parse_request_info("GET", "/api/v1/namespaces/ns1/pods/p1/log", false);
   EXPECT_TRUE(i.resource_request);

@@ -117,7 +117,7 @@ std::function<bool(const StoredObject&)> make_filter(const LabelSelector& ls, co
     if (!ls.matches(o.labels())) return false;
     if (fs.empty()) return true;
     if (meta_only) return fs.matches(json{{"metadata", {{"name", o.name()}, {"namespace", o.ns()}}}});
-    return fs.matches(o.parse());
+    return fs.may_match_text(o.text()) && fs.matches(o.parse());
   };
 }
 

@@ -183,6 +183,17 @@ bool FieldSelector::only_name_and_namespace() const {
   return true;
 }
 
+bool FieldSelector::may_match_text(const std::string& text) const {
+  for (const auto& r : requirements_) {
+    if (r.negate || r.value.empty()) continue;
+    // Characters JSON would escape could appear differently in the text: no shortcut for them.
+    bool plain = true;
+    for (char c : r.value) plain = plain && c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
+    if (plain && text.find(r.value) == std::string::npos) return false;
+  }
+  return true;
+}
+
 std::string field_value(const json& object, const std::string& dotted_path) {
   const json* cur = &object;
   size_t start = 0;

@@ -33,6 +33,10 @@ class FieldSelector {
   bool empty() const { return requirements_.empty(); }
   // True when every requirement is on metadata.name or metadata.namespace.
   bool only_name_and_namespace() const;
+  // A cheap necessary condition on an object's JSON text: every `path=value` requirement's value
+  // occurs in it. Lets a list skip parsing the objects that cannot match (events by
+  // involvedObject.name among tens of thousands).
+  bool may_match_text(const std::string& text) const;
 
  private:
   struct Requirement {
