@@ -115,11 +115,14 @@ void Admission::create_loop() {
   }
 }
 
-void Admission::create(const JobRecord& r) {
-  auto fail = [&](const std::string& reason, const std::string& message) {
-    metrics_.count_create_failure();
+void Admission::create(const JobRecord& claimed) {
+  // The record may have changed since the claim (cancelled, or finished by another replica).
+  auto current = store_.get(claimed.id);
+  if (!current || is_final(current->state)) return;
+  const JobRecord& r = *current;
+  auto finish = [&](JobState state, const std::string& reason, const std::string& message) {
     Finish f;
-    f.state = JobState::Failed;
+    f.state = state;
     f.reason = reason;
     f.message = message;
     f.now_ms = now_ms();
@@ -127,11 +130,24 @@ void Admission::create(const JobRecord& r) {
     spdlog::warn("job {} (queue {}): {}: {}", r.id, r.queue, reason, message);
     wake();
   };
+  if (r.cancel_requested) return finish(JobState::Cancelled, "CancelledBeforeStart", "cancelled before its Job was created");
+  // A create that got no usable answer: the job stays Submitted with the reason on record, and
+  // the reconciler creates it again (same name, so never twice).
+  auto retry_later = [&](const std::string& message) {
+    metrics_.count_create_failure();
+    Progress p;
+    p.state = JobState::Submitted;
+    p.reason = "CreateFailed";
+    p.message = message + " (will retry)";
+    p.now_ms = now_ms();
+    store_.update_progress(r.id, p);
+    spdlog::warn("job {}: create failed, will retry: {}", r.id, message);
+  };
   queue::PreparedJob prepared;
   try {
     prepared = prepare_served_job(manifests_, r, options_);
   } catch (const InputError& e) {
-    return fail("InvalidManifest", e.what());
+    return finish(JobState::Failed, "InvalidManifest", e.what());
   }
   try {
     auto result = dispatch::dispatch_job(api_, options_.namespace_name, prepared);
@@ -140,16 +156,19 @@ void Admission::create(const JobRecord& r) {
     if (!result.already_existed) metrics_.observe_submit_to_create(static_cast<double>(now_ms() - r.created_ms) / 1000.0);
     spdlog::debug("job {} created as {}", r.id, prepared.name);
   } catch (const dispatch::JobConflictError& e) {
-    fail("NameConflict", e.what());
+    metrics_.count_create_failure();
+    finish(JobState::Failed, "NameConflict", e.what());
   } catch (const kube::ApiError& e) {
-    // 4xx other than throttling: the API server will say the same again.
-    if (e.http_code() >= 400 && e.http_code() < 500 && e.http_code() != 429 && e.http_code() != 408)
-      return fail("CreateRejected", e.what());
-    metrics_.count_create_failure();
-    spdlog::warn("job {}: create of {} failed, will retry: {}", r.id, prepared.name, e.what());
+    const int code = e.http_code();
+    // 401/403 (a missing RBAC rule, a token being rotated), 408, 429 and 5xx can pass; any other
+    // 4xx is the API server judging this Job, and it will judge it the same way again.
+    if (code >= 400 && code < 500 && code != 401 && code != 403 && code != 408 && code != 429) {
+      metrics_.count_create_failure();
+      return finish(JobState::Failed, "CreateRejected", e.what());
+    }
+    retry_later(e.what());
   } catch (const std::exception& e) {
-    metrics_.count_create_failure();
-    spdlog::warn("job {}: create of {} failed, will retry: {}", r.id, prepared.name, e.what());
+    retry_later(e.what());
   }
 }
 

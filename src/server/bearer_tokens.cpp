@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include <cctype>
+
 #include "util/atomic_file.hpp"
 #include "util/diagnostic.hpp"
 
@@ -44,8 +46,11 @@ void BearerTokens::reload_if_changed() {
 }
 
 bool BearerTokens::allows(const std::string& header) {
-  static const std::string prefix = "Bearer ";
-  if (header.size() <= prefix.size() || header.compare(0, prefix.size(), prefix) != 0) return false;
+  // The scheme is case-insensitive (RFC 9110 §11.1); the token is not.
+  static const std::string prefix = "bearer ";
+  if (header.size() <= prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(header[i])) != prefix[i]) return false;
   const std::string given = header.substr(prefix.size());
   std::lock_guard lock(mu_);
   reload_if_changed();

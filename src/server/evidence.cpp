@@ -47,23 +47,42 @@ std::optional<std::string> pod_with_log(const std::vector<json>& pods) {
   return best;
 }
 
-bool has_terminated_container(const std::vector<json>& pods) {
-  for (const auto& p : pods)
-    for (const auto& cs : field(field(p, "status"), "containerStatuses"))
-      if (field(cs, "state").contains("terminated")) return true;
-  return false;
+std::optional<std::string> newest_terminated_pod(const std::vector<json>& pods) {
+  std::optional<std::string> best;
+  std::string best_created;
+  for (const auto& p : pods) {
+    const json& statuses = field(field(p, "status"), "containerStatuses");
+    if (!statuses.is_array() || statuses.empty() || !field(statuses[0], "state").contains("terminated")) continue;
+    const std::string created = text(field(p, "metadata"), "creationTimestamp");
+    if (!best || created >= best_created) {
+      best = text(field(p, "metadata"), "name");
+      best_created = created;
+    }
+  }
+  return best;
 }
 
-std::string capture_log_tail(kube::KubeApi& api, const std::string& ns, const std::string& pod,
+const json* find_pod(const std::vector<json>& pods, const std::string& name) {
+  for (const auto& p : pods)
+    if (text(field(p, "metadata"), "name") == name) return &p;
+  return nullptr;
+}
+
+std::string capture_log_tail(kube::KubeApi& api, const std::string& ns, const json& pod,
                              const EvidenceOptions& options) {
+  const std::string name = text(field(pod, "metadata"), "name");
   try {
     kube::LogOptions o;
     o.tail_lines = options.log_tail_lines;
-    std::string log = api.pod_logs(ns, pod, o);
+    // Name the container: a pod with sidecars has several, and the API server refuses a log
+    // request that does not say which. The job runs in the first one (Nautobot's contract).
+    const json& containers = field(field(pod, "spec"), "containers");
+    if (containers.is_array() && !containers.empty()) o.container = text(containers[0], "name");
+    std::string log = api.pod_logs(ns, name, o);
     if (log.size() > options.log_tail_max_bytes) log.erase(0, log.size() - options.log_tail_max_bytes);
     return log;
   } catch (const std::exception& e) {
-    spdlog::debug("log of pod {} not captured: {}", pod, e.what());
+    spdlog::debug("log of pod {} not captured: {}", name, e.what());
     return "";
   }
 }

@@ -20,12 +20,16 @@ struct EvidenceOptions {
 // running); nullopt when none did.
 std::optional<std::string> pod_with_log(const std::vector<nlohmann::json>& pods);
 
-// True once some pod's container has terminated: its log is complete and worth keeping now.
-bool has_terminated_container(const std::vector<nlohmann::json>& pods);
+// The newest pod whose first container has terminated: its log is complete and worth keeping
+// now, before the Job's TTL can take the pod. nullopt when none has.
+std::optional<std::string> newest_terminated_pod(const std::vector<nlohmann::json>& pods);
 
-// The log tail of `pod` ("" when the API has none, e.g. the pod is gone). Never throws.
-std::string capture_log_tail(kube::KubeApi& api, const std::string& ns, const std::string& pod,
+// The log tail of the first container of `pod` ("" when the API has none, e.g. the pod is gone).
+// Never throws.
+std::string capture_log_tail(kube::KubeApi& api, const std::string& ns, const nlohmann::json& pod,
                              const EvidenceOptions& options);
+// The pod named `name` among `pods` (null when absent).
+const nlohmann::json* find_pod(const std::vector<nlohmann::json>& pods, const std::string& name);
 
 // Events of the Job and of the given pods, oldest first, reduced to what people read:
 // [{"time","type","reason","object","message"}]. Never throws ([] when unavailable).

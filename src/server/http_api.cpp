@@ -1,5 +1,6 @@
 #include "server/http_api.hpp"
 
+#include <algorithm>
 #include <random>
 
 #include <fmt/format.h>
@@ -30,12 +31,12 @@ std::string reason_for(int status) {
     case 400: return "BadRequest";
     case 404: return "NotFound";
     case 409: return "Conflict";
-    case 422: return "Invalid";
     default: return "Error";
   }
 }
 
-// Runs a handler with authentication and turns exceptions into 500s that never leak a secret
+// Runs a handler with authentication and turns exceptions (the store unreachable, ...) into 503s
+// that never leak a secret
 // (the store redacts its URL; tokens are never part of any message).
 httplib::Server::Handler guarded(ApiContext& ctx, std::function<void(const httplib::Request&, httplib::Response&)> body) {
   return [&ctx, body = std::move(body)](const httplib::Request& req, httplib::Response& res) {
@@ -96,11 +97,12 @@ ParsedSubmission parse_submission(const std::string& text, const ApiContext& ctx
     out.error = "queue: " + std::string(e.diagnostics().front().message);
     return out;
   }
-  if (!ctx.known_queues.empty() && !ctx.known_queues.count(job.queue)) {
+  if (ctx.restrict_queues && !ctx.known_queues.count(job.queue)) {
     out.status = 404;
     std::string names;
     for (const auto& q : ctx.known_queues) names += (names.empty() ? "" : ", ") + q;
-    out.error = "queue: \"" + job.queue + "\" is not an enabled kubernetes queue (known: " + names + ")";
+    out.error = "queue: \"" + job.queue + "\" is not an enabled kubernetes queue of the values (" +
+                (names.empty() ? "they enable none" : "known: " + names) + ")";
     return out;
   }
   if (body.contains("id") && !body["id"].is_null()) {
@@ -111,7 +113,7 @@ ParsedSubmission parse_submission(const std::string& text, const ApiContext& ctx
     job.id = body["id"].get<std::string>();
     if (ctx.options.name_prefix.size() + 1 + job.id.size() > 63) {
       out.error = fmt::format("id: too long: the Job name {}-<id> must fit in 63 characters (id at most {})",
-                              ctx.options.name_prefix, 62 - ctx.options.name_prefix.size());
+                              ctx.options.name_prefix, std::max(0, 62 - static_cast<int>(ctx.options.name_prefix.size())));
       return out;
     }
   } else {
@@ -122,7 +124,8 @@ ParsedSubmission parse_submission(const std::string& text, const ApiContext& ctx
       out.error = "data: expected a JSON object (the job's keyword arguments), got " + body["data"].dump();
       return out;
     }
-    job.data_json = body["data"].dump();
+    // Keep the client's key order: Nautobot receives the kwargs as sent (--data).
+    job.data_json = nlohmann::ordered_json::parse(text)["data"].dump();
   }
   std::string err;
   job.time_limit_seconds = optional_int(body, "timeLimitSeconds", 1, 365 * 24 * 3600, err);
@@ -175,12 +178,23 @@ void install_job_api(httplib::Server& server, ApiContext& ctx) {
         return error(res, 400, "BadRequest",
                      "state: expected Queued, Submitted, Scheduled, Running, Succeeded, Failed or Cancelled");
     }
-    try {
-      if (req.has_param("limit")) f.limit = std::stoi(req.get_param_value("limit"));
-      if (req.has_param("continue")) f.after_seq = std::stoll(req.get_param_value("continue"));
-    } catch (const std::exception&) {
-      return error(res, 400, "BadRequest", "limit and continue must be integers");
-    }
+    auto whole = [](const std::string& text, long long& out) {
+      std::size_t used = 0;
+      try {
+        out = std::stoll(text, &used);
+      } catch (const std::exception&) {
+        return false;
+      }
+      return used == text.size();
+    };
+    long long n = f.limit;
+    if (req.has_param("limit") && !whole(req.get_param_value("limit"), n))
+      return error(res, 400, "BadRequest", "limit: expected an integer from 1 to 1000");
+    f.limit = static_cast<int>(std::clamp<long long>(n, 0, 100000));
+    long long after = 0;
+    if (req.has_param("continue") && (!whole(req.get_param_value("continue"), after) || after < 0))
+      return error(res, 400, "BadRequest", "continue: expected the value of a previous page's \"continue\"");
+    f.after_seq = after;
     if (f.limit < 1 || f.limit > 1000) return error(res, 400, "BadRequest", "limit: expected 1 to 1000");
     JobPage page = ctx.store.list(f);
     json items = json::array();
@@ -197,6 +211,9 @@ void install_job_api(httplib::Server& server, ApiContext& ctx) {
       json body = json::parse(req.body, nullptr, false);
       if (body.is_discarded() || !body.is_object())
         return error(res, 400, "BadRequest", "the body must be empty or a JSON object such as {\"gracePeriodSeconds\": 30}");
+      for (const auto& [key, _] : body.items())
+        if (key != "gracePeriodSeconds")
+          return error(res, 400, "BadRequest", key + ": unknown field (expected gracePeriodSeconds)");
       std::string err;
       grace = optional_int(body, "gracePeriodSeconds", 0, 24 * 3600, err);
       if (!err.empty()) return error(res, 400, "BadRequest", err);
@@ -216,7 +233,7 @@ void install_job_api(httplib::Server& server, ApiContext& ctx) {
   server.Get("/api/v1/queues", guarded(ctx, [&ctx](const httplib::Request&, httplib::Response& res) {
     std::map<std::string, QueueCounts> by_queue;
     for (const auto& q : ctx.known_queues) by_queue[q].queue = q;
-    for (const auto& q : ctx.options.limits.all()) by_queue[q.first].queue = q.first;
+    for (const auto& [q, _] : ctx.options.limits.all()) by_queue[q].queue = q;
     for (auto& c : ctx.store.queue_counts()) by_queue[c.queue] = c;
     json items = json::array();
     for (const auto& [name, c] : by_queue) {
@@ -240,9 +257,10 @@ void install_health_and_metrics(httplib::Server& server, ApiContext& ctx) {
     } catch (const std::exception& e) {
       problems.push_back(std::string("store: ") + e.what());
     }
-    if (!ctx.informer.synced()) {
+    if (!ctx.informer.healthy()) {
       std::string why = ctx.informer.last_error();
-      problems.push_back("watches: not synced yet" + (why.empty() ? "" : " (" + why + ")"));
+      problems.push_back(std::string(ctx.informer.synced() ? "watches: failing" : "watches: not synced yet") +
+                         (why.empty() ? "" : " (" + why + ")"));
     }
     if (problems.empty()) return res.set_content("ok\n", "text/plain");
     res.status = 503;
@@ -252,7 +270,10 @@ void install_health_and_metrics(httplib::Server& server, ApiContext& ctx) {
   });
   server.Get("/metrics", [&ctx](const httplib::Request&, httplib::Response& res) {
     try {
-      res.set_content(ctx.metrics.scrape(ctx.store.queue_counts(), ctx.options.limits.all(), ctx.external_counts()),
+      auto counts = ctx.store.queue_counts();
+      std::vector<std::string> names(ctx.known_queues.begin(), ctx.known_queues.end());
+      for (const auto& c : counts) names.push_back(c.queue);
+      res.set_content(ctx.metrics.scrape(counts, ctx.options.limits.all(names), ctx.external_counts()),
                       "text/plain; version=0.0.4");
     } catch (const std::exception& e) {
       res.status = 503;

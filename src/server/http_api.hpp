@@ -34,7 +34,9 @@ struct ApiContext {
   const ServeOptions& options;
   const queue::ManifestStore& manifests;
   BearerTokens& tokens;
-  // Queues named in the values (-f); empty: any queue whose name is safe is accepted.
+  // With values (-f/--set): only their enabled kubernetes queues are accepted. Without: any
+  // queue whose name is safe.
+  bool restrict_queues = false;
   std::set<std::string> known_queues;
   std::function<ExternalCounts()> external_counts;
 };

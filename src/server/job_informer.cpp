@@ -33,8 +33,8 @@ JobInformer::~JobInformer() { stop(); }
 void JobInformer::start(ChangeHandler on_change) {
   on_change_ = std::move(on_change);
   stop_ = false;
-  job_thread_ = std::thread([this] { run_guarded("jobs", [this] { run_jobs(); }); });
-  pod_thread_ = std::thread([this] { run_guarded("pods", [this] { run_pods(); }); });
+  job_thread_ = std::thread([this] { run_guarded("jobs", jobs_failing_, [this] { run_jobs(); }); });
+  pod_thread_ = std::thread([this] { run_guarded("pods", pods_failing_, [this] { run_pods(); }); });
 }
 
 void JobInformer::stop() {
@@ -47,7 +47,7 @@ void JobInformer::changed(const std::string& name) {
   if (!name.empty() && on_change_) on_change_(name, std::chrono::steady_clock::now());
 }
 
-void JobInformer::run_guarded(const char* what, const std::function<void()>& body) {
+void JobInformer::run_guarded(const char* what, std::atomic<bool>& failing, const std::function<void()>& body) {
   int failures = 0;
   while (!stop_) {
     try {
@@ -55,6 +55,7 @@ void JobInformer::run_guarded(const char* what, const std::function<void()>& bod
       failures = 0;
     } catch (const std::exception& e) {
       ++failures;
+      failing = true;
       {
         std::lock_guard lock(mu_);
         ++stats_.failures;
@@ -95,6 +96,7 @@ void JobInformer::run_jobs() {
                }
                note_stats();
                jobs_synced_ = true;
+               jobs_failing_ = false;
                for (const auto& n : touched) changed(n);
                return !stop_.load();
              },
@@ -138,6 +140,7 @@ void JobInformer::run_pods() {
                }
                note_stats();
                pods_synced_ = true;
+               pods_failing_ = false;
                for (const auto& n : touched) changed(n);
                return !stop_.load();
              },

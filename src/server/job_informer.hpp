@@ -43,6 +43,8 @@ class JobInformer {
 
   // Both caches have been listed at least once.
   bool synced() const { return jobs_synced_ && pods_synced_; }
+  // Synced, and neither watch is failing right now (for /readyz).
+  bool healthy() const { return synced() && !jobs_failing_ && !pods_failing_; }
   JobSnapshot snapshot(const std::string& job_name) const;
   std::vector<std::string> job_names() const;
   InformerStats stats() const;
@@ -51,7 +53,7 @@ class JobInformer {
  private:
   void run_jobs();
   void run_pods();
-  void run_guarded(const char* what, const std::function<void()>& body);
+  void run_guarded(const char* what, std::atomic<bool>& failing, const std::function<void()>& body);
   void changed(const std::string& name);
 
   kube::KubeApi& api_;
@@ -61,6 +63,8 @@ class JobInformer {
   ChangeHandler on_change_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> jobs_synced_{false}, pods_synced_{false};
+  // The watch's last attempt failed and no list or event has arrived since.
+  std::atomic<bool> jobs_failing_{false}, pods_failing_{false};
   mutable std::mutex mu_;
   std::map<std::string, nlohmann::json> jobs_;                                   // by Job name
   std::map<std::string, std::map<std::string, nlohmann::json>> pods_by_job_;      // job-name → pod name → pod

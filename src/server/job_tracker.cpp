@@ -129,11 +129,23 @@ void JobTracker::loop() {
       if (stop_) return;
     }
     if (!informer_.synced()) continue;
+    recheck_waiting();
     if (Clock::now() >= next) {
       reconcile_all();
       next = Clock::now() + options_.reconcile_interval;
     }
   }
+}
+
+void JobTracker::recheck_waiting() {
+  // Deadlines pass without any event: a pod stuck before it starts must fail on time.
+  std::vector<std::string> waiting;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [name, written] : written_)
+      if (written.first == JobState::Submitted || written.first == JobState::Scheduled) waiting.push_back(name);
+  }
+  for (const auto& n : waiting) recheck(n);
 }
 
 std::optional<JobRecord> JobTracker::record_for(const std::string& job_name) {
@@ -167,10 +179,6 @@ void JobTracker::sync_record(const JobRecord& r, const JobSnapshot& snap) {
   const json& job = *snap.job;
   const std::string uid = meta(job, "uid");
   if (r.kube_uid.empty() && !uid.empty()) store_.set_kube_uid(r.id, uid, now_ms());  // adopted after a restart
-  if (r.cancel_requested) {
-    send_cancel(r);
-    return;
-  }
   dispatch::LifecycleOptions lo;
   lo.start_deadline = options_.start_deadline;
   lo.never_start_grace = options_.start_deadline;
@@ -188,21 +196,9 @@ void JobTracker::sync_record(const JobRecord& r, const JobSnapshot& snap) {
     } catch (const std::exception&) {
     }
   }
-  // Keep the log the moment a container ends: the TTL may delete the pod right after the Job ends.
-  if (has_terminated_container(pods)) {
-    bool have;
-    {
-      std::lock_guard lock(mu_);
-      have = early_logs_.count(r.kube_name) > 0;
-    }
-    if (!have)
-      if (auto pod = pod_with_log(pods)) {
-        std::string log = capture_log_tail(api_, options_.namespace_name, *pod, options_.evidence);
-        std::lock_guard lock(mu_);
-        early_logs_[r.kube_name] = std::move(log);
-      }
-  }
+  keep_log_early(r.kube_name, pods);
   if (l.terminal()) {
+    // An end the cluster reached before a cancel took effect is the job's real end.
     finish_with_evidence(r, state_of(l.phase), l.reason, l.message, l.exit_code, pods);
     // A pod that can never start leaves an active Job behind: delete it so it stops holding
     // a node's resources and the queue's slot.
@@ -215,16 +211,17 @@ void JobTracker::sync_record(const JobRecord& r, const JobSnapshot& snap) {
     }
     return;
   }
+  if (r.cancel_requested) {
+    send_cancel(r);  // again after a restart; the DELETED event records Cancelled
+    return;
+  }
   const JobState state = state_of(l.phase);
   {
     std::lock_guard lock(mu_);
     auto it = written_.find(r.kube_name);
     if (it != written_.end() && it->second == std::make_pair(state, l.reason)) return;
-    if (it == written_.end() && r.state == state && r.reason == l.reason) {
-      written_[r.kube_name] = {state, l.reason};
-      return;
-    }
     written_[r.kube_name] = {state, l.reason};
+    if (it == written_.end() && r.state == state && r.reason == l.reason) return;
   }
   Progress p;
   p.state = state;
@@ -235,6 +232,28 @@ void JobTracker::sync_record(const JobRecord& r, const JobSnapshot& snap) {
   store_.update_progress(r.id, p);
 }
 
+void JobTracker::keep_log_early(const std::string& job_name, const std::vector<json>& pods) {
+  auto pod = newest_terminated_pod(pods);
+  if (!pod) return;
+  {
+    std::lock_guard lock(mu_);
+    auto it = early_logs_.find(job_name);
+    if (it != early_logs_.end() && it->second.pod == *pod) return;  // this pod's log is kept already
+  }
+  const json* p = find_pod(pods, *pod);
+  if (!p) return;
+  std::string log = capture_log_tail(api_, options_.namespace_name, *p, options_.evidence);
+  std::lock_guard lock(mu_);
+  early_logs_[job_name] = {*pod, std::move(log)};
+}
+
+std::optional<std::string> JobTracker::early_log(const std::string& job_name) {
+  std::lock_guard lock(mu_);
+  auto it = early_logs_.find(job_name);
+  if (it == early_logs_.end()) return std::nullopt;
+  return it->second.log;
+}
+
 void JobTracker::finish_with_evidence(const JobRecord& r, JobState state, const std::string& reason,
                                       const std::string& message, std::optional<int> exit_code,
                                       const std::vector<json>& pods) {
@@ -243,12 +262,10 @@ void JobTracker::finish_with_evidence(const JobRecord& r, JobState state, const 
   f.reason = reason;
   f.message = message;
   f.exit_code = exit_code;
-  {
-    std::lock_guard lock(mu_);
-    if (auto it = early_logs_.find(r.kube_name); it != early_logs_.end()) f.log_tail = it->second;
-  }
+  f.log_tail = early_log(r.kube_name);
   if (!f.log_tail)
-    if (auto pod = pod_with_log(pods)) f.log_tail = capture_log_tail(api_, options_.namespace_name, *pod, options_.evidence);
+    if (auto pod = pod_with_log(pods))
+      if (const json* p = find_pod(pods, *pod)) f.log_tail = capture_log_tail(api_, options_.namespace_name, *p, options_.evidence);
   f.events_json = capture_events(api_, options_.namespace_name, r.kube_name, pod_names(pods)).dump();
   f.now_ms = now_ms();
   if (store_.finish(r.id, f)) {
@@ -260,6 +277,20 @@ void JobTracker::finish_with_evidence(const JobRecord& r, JobState state, const 
 
 void JobTracker::send_cancel(const JobRecord& r) {
   if (r.kube_name.empty()) return;
+  // The pods go with the Job: keep what the job has printed so far.
+  JobSnapshot snap = informer_.snapshot(r.kube_name);
+  if (auto pod = pod_with_log(snap.pods)) {
+    bool have;
+    {
+      std::lock_guard lock(mu_);
+      have = early_logs_.count(r.kube_name) > 0;
+    }
+    if (const json* p = find_pod(snap.pods, *pod); p && !have) {
+      std::string log = capture_log_tail(api_, options_.namespace_name, *p, options_.evidence);
+      std::lock_guard lock(mu_);
+      early_logs_[r.kube_name] = {*pod, std::move(log)};
+    }
+  }
   try {
     dispatch::cancel_job(api_, options_.namespace_name, r.kube_name,
                          r.cancel_grace_seconds.value_or(options_.default_cancel_grace_seconds));
@@ -270,12 +301,12 @@ void JobTracker::send_cancel(const JobRecord& r) {
 }
 
 void JobTracker::handle_missing_job(const JobRecord& r) {
+  if (r.kube_name.empty()) return;
+  if (admission_.in_flight(r.id)) return;  // its create is queued or running here: not missing
   JobSnapshot none;
   if (r.cancel_requested)
     return finish_with_evidence(r, JobState::Cancelled, "Cancelled", "cancelled through the API; the Job was deleted",
                                 std::nullopt, none.pods);
-  if (r.kube_name.empty()) return;
-  if (admission_.in_flight(r.id)) return;
   // Confirm with the API server before deciding: the cache may lag behind a create.
   try {
     json job = api_.get_job(options_.namespace_name, r.kube_name);
@@ -317,10 +348,7 @@ void JobTracker::handle_missing_job(const JobRecord& r) {
   f.state = state;
   f.reason = reason;
   f.message = message;
-  {
-    std::lock_guard lock(mu_);
-    if (auto it = early_logs_.find(r.kube_name); it != early_logs_.end()) f.log_tail = it->second;
-  }
+  f.log_tail = early_log(r.kube_name);
   f.events_json = events.dump();
   f.now_ms = now_ms();
   if (store_.finish(r.id, f)) admission_.wake();

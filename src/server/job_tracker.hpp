@@ -54,6 +54,10 @@ class JobTracker {
                             const std::vector<nlohmann::json>& pods);
   std::optional<JobRecord> record_for(const std::string& job_name);
   void forget(const std::string& job_name);
+  // Keeps the log of the newest pod whose container ended (once per pod).
+  void keep_log_early(const std::string& job_name, const std::vector<nlohmann::json>& pods);
+  std::optional<std::string> early_log(const std::string& job_name);
+  void recheck_waiting();
 
   JobStore& store_;
   kube::KubeApi& api_;
@@ -70,7 +74,10 @@ class JobTracker {
   std::set<std::string> busy_;
   // Per Job name: the last progress written, and a log captured when its container ended.
   std::map<std::string, std::pair<JobState, std::string>> written_;
-  std::map<std::string, std::string> early_logs_;
+  struct EarlyLog {
+    std::string pod, log;
+  };
+  std::map<std::string, EarlyLog> early_logs_;
   std::thread thread_;
   std::vector<std::thread> workers_;
 };

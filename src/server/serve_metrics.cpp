@@ -28,7 +28,7 @@ ServeMetrics::ServeMetrics()
                                  "Time from a watch event's arrival to the store update it caused")),
       submitted_(counter(*registry_, "kjq_serve_jobs_submitted_total", "Jobs accepted by POST /api/v1/jobs")),
       create_failures_(counter(*registry_, "kjq_serve_job_create_failures_total",
-                               "Job creates that failed after the client's retries")),
+                               "Job creates the API server refused or did not answer (after the client's retries)")),
       reconciles_(counter(*registry_, "kjq_serve_reconciles_total", "Full reconciles of every unfinished job")),
       jobs_(prometheus::BuildGauge().Name("kjq_serve_jobs").Help("Jobs in the store by queue and state").Register(*registry_)),
       depth_(prometheus::BuildGauge().Name("kjq_serve_queue_depth").Help("Jobs waiting (Queued) per queue").Register(*registry_)),
@@ -36,10 +36,13 @@ ServeMetrics::ServeMetrics()
       api_requests_(counter(*registry_, "kjq_serve_api_requests_total", "Kubernetes API requests sent")),
       api_retries_(counter(*registry_, "kjq_serve_api_retries_total", "Kubernetes API requests retried (429, 5xx, connection errors)")),
       api_throttled_(counter(*registry_, "kjq_serve_api_throttle_waits_total", "Kubernetes API requests that waited for the client-side rate limit")),
-      token_reloads_(counter(*registry_, "kjq_serve_token_reloads_total", "Service account token re-reads")),
+      token_reloads_(counter(*registry_, "kjq_serve_token_reloads_total",
+                             "Service account token re-reads forced by a 401 answer")),
       watch_restarts_(prometheus::BuildCounter().Name("kjq_serve_watch_restarts_total")
                           .Help("Watches resumed or relisted after their stream ended or broke").Register(*registry_)),
-      relists_(counter(*registry_, "kjq_serve_watch_relists_total", "Full relists after 410 Gone")) {}
+      relists_(counter(*registry_, "kjq_serve_watch_relists_total", "Full relists after 410 Gone")),
+      watch_failures_(counter(*registry_, "kjq_serve_watch_failures_total",
+                              "Watches that failed in a way retrying did not fix (403, ...); retried with backoff")) {}
 
 void ServeMetrics::set_external(prometheus::Counter& c, long value) {
   const double delta = static_cast<double>(value) - c.Value();
@@ -64,6 +67,7 @@ std::string ServeMetrics::scrape(const std::vector<QueueCounts>& counts, const s
   set_external(watch_restarts_.Add({{"resource", "jobs"}}), external.job_watch_restarts);
   set_external(watch_restarts_.Add({{"resource", "pods"}}), external.pod_watch_restarts);
   set_external(relists_, external.relists);
+  set_external(watch_failures_, external.watch_failures);
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 

@@ -20,7 +20,7 @@ namespace kjq::server {
 
 struct ExternalCounts {
   long api_requests = 0, api_retries = 0, api_throttled = 0, token_reloads = 0;
-  long job_watch_restarts = 0, pod_watch_restarts = 0, relists = 0;
+  long job_watch_restarts = 0, pod_watch_restarts = 0, relists = 0, watch_failures = 0;
 };
 
 class ServeMetrics {
@@ -56,6 +56,7 @@ class ServeMetrics {
   prometheus::Counter& token_reloads_;
   prometheus::Family<prometheus::Counter>& watch_restarts_;
   prometheus::Counter& relists_;
+  prometheus::Counter& watch_failures_;
 };
 
 }  // namespace kjq::server

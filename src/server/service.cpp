@@ -93,7 +93,8 @@ void Service::start() {
   p.tracker = std::make_unique<JobTracker>(*p.store, *p.api, *p.informer, *p.admission, config_.options, p.metrics);
   p.ctx = std::unique_ptr<ApiContext>(new ApiContext{*p.store, *p.batcher, *p.admission, *p.tracker, *p.informer,
                                                      p.metrics, config_.options, *p.manifests, *p.tokens,
-                                                     config_.known_queues, nullptr});
+                                                     config_.values_queues.has_value(),
+                                                     config_.values_queues.value_or(std::set<std::string>{}), nullptr});
   p.ctx->external_counts = [&p] {
     ExternalCounts c;
     auto& s = p.client->stats();
@@ -105,6 +106,7 @@ void Service::start() {
     c.job_watch_restarts = i.job_watch_restarts;
     c.pod_watch_restarts = i.pod_watch_restarts;
     c.relists = i.relists;
+    c.watch_failures = i.failures;
     return c;
   };
 

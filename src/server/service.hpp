@@ -5,6 +5,7 @@
 // restart at any moment loses no job and creates none twice.
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -26,7 +27,9 @@ struct ServiceConfig {
   std::filesystem::path api_token_file;
   std::filesystem::path job_queues_dir = "/etc/nautobot/job-queues";
   std::optional<std::string> fallback_manifest;  // NAUTOBOT_KUBERNETES_JOB_MANIFEST
-  std::set<std::string> known_queues;            // from -f values; empty: any safe name
+  // The enabled kubernetes queues of the values (-f/--set), when values were given: then only
+  // these are accepted. nullopt: any queue whose name is safe.
+  std::optional<std::set<std::string>> values_queues;
   int http_threads = 16;
 };
 

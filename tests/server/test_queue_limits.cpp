@@ -1,4 +1,5 @@
-// Per-queue caps from values: workers.<q>.maxConcurrency over kubernetesJobs.maxConcurrency.
+// Per-queue caps from values: workers.<q>.maxConcurrency over kubernetesJobs.maxConcurrency, and
+// the --max-concurrency default for queues the values leave without one.
 #include <gtest/gtest.h>
 
 #include "server/queue_limits.hpp"
@@ -6,7 +7,7 @@
 
 using kjq::server::QueueLimits;
 
-TEST(QueueLimitsTest, WorkersInheritAndOverrideTheDefaultCap) {
+TEST(QueueLimitsTest, WorkersInheritAndOverrideTheValuesCap) {
   auto doc = kjq::test::values_from_yaml(R"(
 kubernetesJobs:
   maxConcurrency: 5
@@ -17,18 +18,20 @@ workers:
   d: {enabled: false, type: kubernetes, maxConcurrency: 9}
 )");
   QueueLimits l = QueueLimits::from_values(doc.merged);
-  EXPECT_EQ(l.limit("a"), 5);
+  l.set_default(7);
+  EXPECT_EQ(l.limit("a"), 5);  // inherited from kubernetesJobs: the default does not apply
   EXPECT_EQ(l.limit("b"), 2);
-  EXPECT_EQ(l.limit("c"), 0);  // 0: no limit, even under a default
-  EXPECT_EQ(l.limit("d"), 5);  // disabled: not a queue of the values, so the default applies
-  EXPECT_EQ(l.all().size(), 3u);
+  EXPECT_EQ(l.limit("c"), 0);  // 0: no limit, explicitly
+  EXPECT_EQ(l.limit("d"), 7);  // disabled: not a queue of the values
+  EXPECT_EQ(l.all(), (std::map<std::string, int>{{"a", 5}, {"b", 2}, {"c", 0}}));
+  EXPECT_EQ(l.all({"e"}).at("e"), 7);
 }
 
-TEST(QueueLimitsTest, NoCapAnywhereMeansUnlimited) {
+TEST(QueueLimitsTest, TheDefaultCapsQueuesTheValuesLeaveOpen) {
   auto doc = kjq::test::values_from_yaml("workers:\n  a: {enabled: true, type: kubernetes}\n");
   QueueLimits l = QueueLimits::from_values(doc.merged);
   EXPECT_EQ(l.limit("a"), 0);
-  EXPECT_EQ(l.limit("elsewhere"), 0);
   l.set_default(4);
+  EXPECT_EQ(l.limit("a"), 4);
   EXPECT_EQ(l.limit("elsewhere"), 4);
 }

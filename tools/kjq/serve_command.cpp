@@ -39,8 +39,9 @@ int run(Flags& f) {
     auto doc = values::load_values(f.values);
     if (auto problems = values::validate_values(doc); !problems.empty()) throw InputError(problems);
     c.options.limits = server::QueueLimits::from_values(doc.merged);
-    if (f.default_limit > 0) c.options.limits.set_default(f.default_limit);
-    for (const auto& q : values::kubernetes_queue_names(doc.merged)) c.known_queues.insert(q);
+    c.options.limits.set_default(f.default_limit);
+    c.values_queues.emplace();
+    for (const auto& q : values::kubernetes_queue_names(doc.merged)) c.values_queues->insert(q);
   }
   const char* base = std::getenv("NAUTOBOT_JOB_QUEUE_PATH");
   c.job_queues_dir = !f.job_queues_dir.empty() ? f.job_queues_dir : (base && *base ? base : queue::kDefaultQueueBase);
@@ -80,7 +81,7 @@ Command add_serve_command(CLI::App& app) {
   cmd->add_option("--api-token-file", f->config.api_token_file, "file holding the bearer token API clients must send (re-read when it changes)")->required();
   cmd->add_option("--job-queues-dir", f->job_queues_dir, "manifest base directory (default: $NAUTOBOT_JOB_QUEUE_PATH, else /etc/nautobot/job-queues)");
   add_values_flags(*cmd, f->values);
-  cmd->add_option("--max-concurrency", f->default_limit, "cap for queues without maxConcurrency in the values (0: none)")->capture_default_str();
+  cmd->add_option("--max-concurrency", f->default_limit, "cap of every queue the values give no maxConcurrency (0: no limit)")->capture_default_str();
   cmd->add_option("--instance", f->config.options.instance, "value of the kjq.nautobot.com/serve label: replicas sharing a store share it")->capture_default_str();
   cmd->add_option("--replica", f->config.options.replica, "this replica's name in the store (default: the host name)");
   cmd->add_option("--log-tail-lines", f->config.options.evidence.log_tail_lines, "log lines kept per finished job")->capture_default_str();
