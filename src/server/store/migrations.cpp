@@ -1,0 +1,91 @@
+#include "server/store/migrations.hpp"
+
+namespace kjq::server {
+
+const char* const kCreateSchemaMigrationsSql =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INTEGER PRIMARY KEY,"
+    " applied_at_ms BIGINT NOT NULL)";
+
+const char* const kJobColumns =
+    "seq, id, queue, state, reason, message, data_json, time_limit_seconds, kube_name, kube_uid,"
+    " exit_code, log_tail, events_json, owner, cancel_requested, cancel_grace_seconds,"
+    " created_ms, submitted_ms, started_ms, finished_ms, updated_ms";
+
+namespace {
+
+// Version 1: one row per job. The state CHECK keeps a bad write from ever producing a record the
+// stores cannot read back. (queue, state, seq) serves claim and the per-queue list; (state, seq)
+// serves unfinished() and the state filter; kube_name serves the informer's lookups.
+const char* const kJobsV1Sqlite = R"sql(
+CREATE TABLE jobs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  queue TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN
+    ('Queued','Submitted','Scheduled','Running','Succeeded','Failed','Cancelled')),
+  reason TEXT NOT NULL DEFAULT '',
+  message TEXT NOT NULL DEFAULT '',
+  data_json TEXT NOT NULL DEFAULT '{}',
+  time_limit_seconds INTEGER,
+  kube_name TEXT NOT NULL DEFAULT '',
+  kube_uid TEXT NOT NULL DEFAULT '',
+  exit_code INTEGER,
+  log_tail TEXT NOT NULL DEFAULT '',
+  events_json TEXT NOT NULL DEFAULT '[]',
+  owner TEXT NOT NULL DEFAULT '',
+  cancel_requested INTEGER NOT NULL DEFAULT 0,
+  cancel_grace_seconds INTEGER,
+  created_ms BIGINT NOT NULL,
+  submitted_ms BIGINT NOT NULL DEFAULT 0,
+  started_ms BIGINT NOT NULL DEFAULT 0,
+  finished_ms BIGINT NOT NULL DEFAULT 0,
+  updated_ms BIGINT NOT NULL
+);
+CREATE INDEX jobs_queue_state_seq ON jobs (queue, state, seq);
+CREATE INDEX jobs_state_seq ON jobs (state, seq);
+CREATE INDEX jobs_kube_name ON jobs (kube_name);
+)sql";
+
+const char* const kJobsV1Postgres = R"sql(
+CREATE TABLE jobs (
+  seq BIGSERIAL PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  queue TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN
+    ('Queued','Submitted','Scheduled','Running','Succeeded','Failed','Cancelled')),
+  reason TEXT NOT NULL DEFAULT '',
+  message TEXT NOT NULL DEFAULT '',
+  data_json TEXT NOT NULL DEFAULT '{}',
+  time_limit_seconds INTEGER,
+  kube_name TEXT NOT NULL DEFAULT '',
+  kube_uid TEXT NOT NULL DEFAULT '',
+  exit_code INTEGER,
+  log_tail TEXT NOT NULL DEFAULT '',
+  events_json TEXT NOT NULL DEFAULT '[]',
+  owner TEXT NOT NULL DEFAULT '',
+  cancel_requested BOOLEAN NOT NULL DEFAULT FALSE,
+  cancel_grace_seconds INTEGER,
+  created_ms BIGINT NOT NULL,
+  submitted_ms BIGINT NOT NULL DEFAULT 0,
+  started_ms BIGINT NOT NULL DEFAULT 0,
+  finished_ms BIGINT NOT NULL DEFAULT 0,
+  updated_ms BIGINT NOT NULL
+);
+CREATE INDEX jobs_queue_state_seq ON jobs (queue, state, seq);
+CREATE INDEX jobs_state_seq ON jobs (state, seq);
+CREATE INDEX jobs_kube_name ON jobs (kube_name);
+)sql";
+
+}  // namespace
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> all{
+      {1, "jobs table and its indexes", kJobsV1Sqlite, kJobsV1Postgres},
+  };
+  return all;
+}
+
+int latest_schema_version() { return migrations().back().version; }
+
+}  // namespace kjq::server

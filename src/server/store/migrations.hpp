@@ -1,0 +1,29 @@
+#pragma once
+// The job store's schema, as versioned migrations shared by both stores. Each store applies, at
+// start-up and in version order, every migration not yet recorded in schema_migrations(version,
+// applied_at_ms); each migration runs in its own transaction together with its record, so a crash
+// leaves either all of it or none. A new schema change is a new entry at the end; entries already
+// released are never edited.
+#include <string>
+#include <vector>
+
+namespace kjq::server {
+
+struct Migration {
+  int version = 0;
+  std::string description;
+  std::string sqlite_sql;    // may hold several statements
+  std::string postgres_sql;  // may hold several statements
+};
+
+// In ascending version order, starting at 1 with no gaps.
+const std::vector<Migration>& migrations();
+int latest_schema_version();
+
+// Creates schema_migrations when it is missing (same for both databases).
+extern const char* const kCreateSchemaMigrationsSql;
+
+// The jobs columns in the order both stores select and decode them (SELECT <kJobColumns>).
+extern const char* const kJobColumns;
+
+}  // namespace kjq::server

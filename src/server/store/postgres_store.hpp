@@ -1,0 +1,50 @@
+#pragma once
+// JobStore on PostgreSQL, for several serve replicas sharing one database. A small pool of
+// connections serves the threads of this process; a connection found broken is dropped and the
+// operation retried once on a fresh one (it had not committed). Claims are serialised per queue
+// across processes by a transaction-scoped advisory lock; finishing is first-writer-wins.
+#include <memory>
+#include <string>
+
+#include "server/store/job_store.hpp"
+
+namespace kjq::server {
+
+class PostgresStore final : public JobStore {
+ public:
+  // Opens one connection right away, so a bad URL or an unreachable server fails here. Does not
+  // migrate (open_store does). Throws kjq::RuntimeError without the password.
+  explicit PostgresStore(const std::string& url, int pool_size = 4);
+  ~PostgresStore() override;
+  PostgresStore(const PostgresStore&) = delete;
+  PostgresStore& operator=(const PostgresStore&) = delete;
+
+  void migrate() override;
+  int schema_version() override;
+  std::vector<SubmitResult> submit(const std::vector<NewJob>& jobs) override;
+  std::optional<JobRecord> get(const std::string& id) override;
+  std::optional<JobRecord> get_by_kube_name(const std::string& kube_name) override;
+  JobPage list(const JobFilter& filter) override;
+  std::vector<QueueCounts> queue_counts() override;
+  std::vector<JobRecord> unfinished() override;
+  std::vector<JobRecord> claim(const std::string& queue, int limit, int max_batch,
+                               const std::string& owner, const std::string& name_prefix,
+                               std::int64_t now_ms) override;
+  std::vector<std::string> queues_with_waiting_jobs() override;
+  void set_kube_uid(const std::string& id, const std::string& uid, std::int64_t now_ms) override;
+  bool update_progress(const std::string& id, const Progress& p) override;
+  bool finish(const std::string& id, const Finish& f) override;
+  CancelResult request_cancel(const std::string& id, std::optional<int> grace_seconds,
+                              std::int64_t now_ms) override;
+
+  class Pool;  // connections, retries and error wording (postgres_store.cpp)
+
+ private:
+  std::unique_ptr<Pool> pool_;
+};
+
+// The advisory-lock key for claims on `queue`: FNV-1a 64 of a kjq-specific prefix and the name,
+// the same in every process and every build.
+std::int64_t claim_lock_key(const std::string& queue);
+
+}  // namespace kjq::server

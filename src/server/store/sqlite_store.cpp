@@ -1,0 +1,513 @@
+#include "server/store/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "server/store/migrations.hpp"
+#include "util/diagnostic.hpp"
+
+namespace kjq::server {
+
+namespace {
+constexpr int kBusyTimeoutMs = 10'000;
+constexpr const char* kNotFinal = "state NOT IN ('Succeeded','Failed','Cancelled')";
+
+std::int64_t wall_clock_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+class SqliteStore::Connection {
+ public:
+  explicit Connection(const std::string& path) : path_(path) {
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+      const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      throw RuntimeError("job store sqlite:" + path_ + ": cannot open: " + why);
+    }
+    sqlite3_extended_result_codes(db_, 1);
+    // Set before anything else touches the file, so even the WAL switch waits for other processes.
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    try {
+      if (pragma("PRAGMA journal_mode=WAL") != "wal") {
+        throw RuntimeError("job store sqlite:" + path_ + ": cannot switch to WAL journal mode");
+      }
+      exec("PRAGMA synchronous=FULL");
+      exec("PRAGMA foreign_keys=ON");
+    } catch (...) {
+      sqlite3_close(db_);
+      throw;
+    }
+  }
+
+  ~Connection() {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close(db_);
+  }
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  sqlite3* handle() const { return db_; }
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw RuntimeError("job store sqlite:" + path_ + ": " + what + ": " + sqlite3_errmsg(db_));
+  }
+
+  void exec(const std::string& sql) {
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
+      fail("cannot run SQL");
+  }
+
+  // A statement compiled once per connection and reused (callers reset it after use).
+  sqlite3_stmt* statement(const std::string& sql) {
+    auto found = cache_.find(sql);
+    if (found != cache_.end()) return found->second;
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+        SQLITE_OK) {
+      fail("cannot prepare SQL");
+    }
+    cache_.emplace(sql, stmt);
+    return stmt;
+  }
+
+ private:
+  std::string pragma(const char* sql) {
+    std::string value;
+    auto collect = [](void* out, int columns, char** values, char**) {
+      if (columns > 0 && values[0]) *static_cast<std::string*>(out) = values[0];
+      return 0;
+    };
+    if (sqlite3_exec(db_, sql, collect, &value, nullptr) != SQLITE_OK) fail("cannot run SQL");
+    return value;
+  }
+
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+namespace {
+
+using Connection = SqliteStore::Connection;
+
+// One use of a cached statement: binds parameters ?1, ?2, … in order, steps, and on scope exit
+// resets the statement so the next use (and the file's locks) start clean.
+class Query {
+ public:
+  template <typename... Args>
+  Query(Connection& db, const std::string& sql, const Args&... args)
+      : db_(db), stmt_(db.statement(sql)) {
+    int index = 0;
+    (bind(++index, args), ...);
+  }
+  ~Query() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+
+  // True while a row is available.
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    db_.fail("statement failed");
+  }
+  void run() {
+    while (step()) {
+    }
+  }
+
+  std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::optional<int> optional_int(int col) const {
+    if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
+    return sqlite3_column_int(stmt_, col);
+  }
+  std::string text(int col) const {
+    const auto* bytes = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    return bytes ? std::string(bytes, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+                 : std::string();
+  }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) db_.fail("cannot bind a parameter");
+  }
+  void bind(int i, std::int64_t v) { check(sqlite3_bind_int64(stmt_, i, v)); }
+  void bind(int i, int v) { check(sqlite3_bind_int(stmt_, i, v)); }
+  void bind(int i, bool v) { check(sqlite3_bind_int(stmt_, i, v ? 1 : 0)); }
+  void bind(int i, const std::string& v) {
+    check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+  }
+  void bind(int i, const char* v) { bind(i, std::string(v)); }
+  template <typename T>
+  void bind(int i, const std::optional<T>& v) {
+    if (v) {
+      bind(i, *v);
+    } else {
+      check(sqlite3_bind_null(stmt_, i));
+    }
+  }
+
+  Connection& db_;
+  sqlite3_stmt* stmt_;
+};
+
+// BEGIN IMMEDIATE … COMMIT; rolls back when left without commit (an exception).
+class WriteTransaction {
+ public:
+  explicit WriteTransaction(Connection& db) : db_(db) { Query(db_, "BEGIN IMMEDIATE").run(); }
+  ~WriteTransaction() {
+    if (!committed_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  WriteTransaction(const WriteTransaction&) = delete;
+  WriteTransaction& operator=(const WriteTransaction&) = delete;
+  void commit() {
+    Query(db_, "COMMIT").run();
+    committed_ = true;
+  }
+
+ private:
+  Connection& db_;
+  bool committed_ = false;
+};
+
+// Decodes a row selected as kJobColumns.
+JobRecord read_job(const Query& q) {
+  JobRecord r;
+  r.seq = q.int64(0);
+  r.id = q.text(1);
+  r.queue = q.text(2);
+  const auto state_text = q.text(3);
+  const auto state = parse_state(state_text);
+  if (!state)
+    throw RuntimeError("job store: job " + r.id + " has an unknown state \"" + state_text + "\"");
+  r.state = *state;
+  r.reason = q.text(4);
+  r.message = q.text(5);
+  r.data_json = q.text(6);
+  r.time_limit_seconds = q.optional_int(7);
+  r.kube_name = q.text(8);
+  r.kube_uid = q.text(9);
+  r.exit_code = q.optional_int(10);
+  r.log_tail = q.text(11);
+  r.events_json = q.text(12);
+  r.owner = q.text(13);
+  r.cancel_requested = q.int64(14) != 0;
+  r.cancel_grace_seconds = q.optional_int(15);
+  r.created_ms = q.int64(16);
+  r.submitted_ms = q.int64(17);
+  r.started_ms = q.int64(18);
+  r.finished_ms = q.int64(19);
+  r.updated_ms = q.int64(20);
+  return r;
+}
+
+std::vector<JobRecord> read_jobs(Query& q) {
+  std::vector<JobRecord> out;
+  while (q.step()) out.push_back(read_job(q));
+  return out;
+}
+
+std::optional<JobRecord> read_one_job(Query& q) {
+  auto jobs = read_jobs(q);
+  if (jobs.empty()) return std::nullopt;
+  return std::move(jobs.front());
+}
+
+const std::string kSelectJob = std::string("SELECT ") + kJobColumns + " FROM jobs";
+
+std::optional<JobRecord> select_by_id(Connection& db, const std::string& id) {
+  Query q(db, kSelectJob + " WHERE id = ?1", id);
+  return read_one_job(q);
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(const std::string& path) : db_(std::make_unique<Connection>(path)) {}
+
+SqliteStore::~SqliteStore() = default;
+
+void SqliteStore::migrate() {
+  std::lock_guard lock(mutex_);
+  {
+    WriteTransaction tx(*db_);
+    db_->exec(kCreateSchemaMigrationsSql);
+    tx.commit();
+  }
+  // One transaction per migration; the write lock makes a second process wait and then see the
+  // version recorded, so it skips it.
+  for (const auto& m : migrations()) {
+    WriteTransaction tx(*db_);
+    bool applied = false;
+    {
+      Query q(*db_, "SELECT 1 FROM schema_migrations WHERE version = ?1", m.version);
+      applied = q.step();
+    }
+    if (applied) continue;
+    db_->exec(m.sqlite_sql);
+    Query(*db_, "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (?1, ?2)", m.version,
+          wall_clock_ms())
+        .run();
+    tx.commit();
+  }
+}
+
+int SqliteStore::schema_version() {
+  std::lock_guard lock(mutex_);
+  {
+    Query exists(*db_,
+                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+    if (!exists.step()) return 0;
+  }
+  Query q(*db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  return q.step() ? static_cast<int>(q.int64(0)) : 0;
+}
+
+std::vector<SubmitResult> SqliteStore::submit(const std::vector<NewJob>& jobs) {
+  std::lock_guard lock(mutex_);
+  std::vector<SubmitResult> results;
+  results.reserve(jobs.size());
+  WriteTransaction tx(*db_);
+  for (const auto& job : jobs) {
+    SubmitResult result;
+    {
+      Query insert(
+          *db_,
+          "INSERT INTO jobs (id, queue, state, data_json, time_limit_seconds, created_ms, "
+          "updated_ms)"
+          " VALUES (?1, ?2, 'Queued', ?3, ?4, ?5, ?5) ON CONFLICT (id) DO NOTHING RETURNING " +
+              std::string(kJobColumns),
+          job.id, job.queue, job.data_json, job.time_limit_seconds, job.now_ms);
+      auto inserted = read_one_job(insert);
+      if (inserted) {
+        result.record = std::move(*inserted);
+        result.inserted = true;
+      }
+    }
+    if (!result.inserted) {
+      auto existing = select_by_id(*db_, job.id);
+      if (!existing) db_->fail("job " + job.id + " neither inserted nor found");
+      result.record = std::move(*existing);
+    }
+    results.push_back(std::move(result));
+  }
+  tx.commit();
+  return results;
+}
+
+std::optional<JobRecord> SqliteStore::get(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  return select_by_id(*db_, id);
+}
+
+std::optional<JobRecord> SqliteStore::get_by_kube_name(const std::string& kube_name) {
+  if (kube_name.empty()) return std::nullopt;  // unclaimed jobs all have an empty kube_name
+  std::lock_guard lock(mutex_);
+  Query q(*db_, kSelectJob + " WHERE kube_name = ?1 ORDER BY seq LIMIT 1", kube_name);
+  return read_one_job(q);
+}
+
+JobPage SqliteStore::list(const JobFilter& filter) {
+  const int limit = std::clamp(filter.limit, 1, 1000);
+  // One statement per filter shape, so each can use its index.
+  std::string sql = kSelectJob + " WHERE seq > ?1";
+  if (!filter.queue.empty()) sql += " AND queue = ?2";
+  if (filter.state) sql += " AND state = ?3";
+  sql += " ORDER BY seq LIMIT ?4";
+  std::optional<std::string> state;
+  if (filter.state) state = state_name(*filter.state);
+
+  std::lock_guard lock(mutex_);
+  // One row more than asked tells whether another page exists.
+  Query q(*db_, sql, filter.after_seq, filter.queue, state, limit + 1);
+  JobPage page;
+  page.items = read_jobs(q);
+  if (page.items.size() > static_cast<std::size_t>(limit)) {
+    page.items.resize(static_cast<std::size_t>(limit));
+    page.next_after_seq = page.items.back().seq;
+  }
+  return page;
+}
+
+std::vector<QueueCounts> SqliteStore::queue_counts() {
+  std::lock_guard lock(mutex_);
+  Query q(*db_, "SELECT queue, state, COUNT(*) FROM jobs GROUP BY queue, state ORDER BY queue");
+  std::vector<QueueCounts> out;
+  while (q.step()) {
+    const auto queue = q.text(0);
+    if (out.empty() || out.back().queue != queue) {
+      out.emplace_back();
+      out.back().queue = queue;
+    }
+    auto& counts = out.back();
+    const auto n = q.int64(2);
+    switch (parse_state(q.text(1)).value_or(JobState::Queued)) {
+      case JobState::Queued:
+        counts.queued += n;
+        break;
+      case JobState::Submitted:
+        counts.submitted += n;
+        break;
+      case JobState::Scheduled:
+        counts.scheduled += n;
+        break;
+      case JobState::Running:
+        counts.running += n;
+        break;
+      case JobState::Succeeded:
+        counts.succeeded += n;
+        break;
+      case JobState::Failed:
+        counts.failed += n;
+        break;
+      case JobState::Cancelled:
+        counts.cancelled += n;
+        break;
+    }
+  }
+  return out;
+}
+
+std::vector<JobRecord> SqliteStore::unfinished() {
+  std::lock_guard lock(mutex_);
+  Query q(*db_,
+          kSelectJob + " WHERE state IN ('Queued','Submitted','Scheduled','Running') ORDER BY seq");
+  return read_jobs(q);
+}
+
+std::vector<JobRecord> SqliteStore::claim(const std::string& queue, int limit, int max_batch,
+                                          const std::string& owner, const std::string& name_prefix,
+                                          std::int64_t now_ms) {
+  if (max_batch <= 0) return {};
+  std::lock_guard lock(mutex_);
+  // The write lock is taken before counting, so no other process can claim between the count
+  // and the update.
+  WriteTransaction tx(*db_);
+  std::int64_t wanted = max_batch;
+  if (limit > 0) {
+    Query active(*db_,
+                 "SELECT COUNT(*) FROM jobs WHERE queue = ?1 AND state IN "
+                 "('Submitted','Scheduled','Running')",
+                 queue);
+    active.step();
+    wanted = std::min<std::int64_t>(wanted, limit - active.int64(0));
+  }
+  if (wanted <= 0) return {};
+  std::vector<JobRecord> claimed;
+  {
+    Query q(*db_,
+            "UPDATE jobs SET state = 'Submitted', reason = 'Dispatching', message = '', owner = ?3,"
+            " kube_name = ?4 || '-' || id, submitted_ms = ?5, updated_ms = ?5"
+            " WHERE seq IN (SELECT seq FROM jobs WHERE queue = ?1 AND state = 'Queued' ORDER BY "
+            "seq LIMIT ?2)"
+            " RETURNING " +
+                std::string(kJobColumns),
+            queue, wanted, owner, name_prefix, now_ms);
+    claimed = read_jobs(q);
+  }
+  tx.commit();
+  std::sort(claimed.begin(), claimed.end(),
+            [](const auto& a, const auto& b) { return a.seq < b.seq; });
+  return claimed;
+}
+
+std::vector<std::string> SqliteStore::queues_with_waiting_jobs() {
+  std::lock_guard lock(mutex_);
+  Query q(*db_, "SELECT DISTINCT queue FROM jobs WHERE state = 'Queued' ORDER BY queue");
+  std::vector<std::string> out;
+  while (q.step()) out.push_back(q.text(0));
+  return out;
+}
+
+void SqliteStore::set_kube_uid(const std::string& id, const std::string& uid, std::int64_t now_ms) {
+  if (uid.empty()) return;
+  std::lock_guard lock(mutex_);
+  WriteTransaction tx(*db_);
+  Query(*db_, "UPDATE jobs SET kube_uid = ?2, updated_ms = ?3 WHERE id = ?1 AND kube_uid = ''", id,
+        uid, now_ms)
+      .run();
+  tx.commit();
+}
+
+bool SqliteStore::update_progress(const std::string& id, const Progress& p) {
+  if (!is_active(p.state))
+    throw std::invalid_argument("update_progress: " + state_name(p.state) +
+                                " is not an active state");
+  std::lock_guard lock(mutex_);
+  WriteTransaction tx(*db_);
+  Query(*db_,
+        std::string(
+            "UPDATE jobs SET state = ?2, reason = ?3, message = ?4, exit_code = COALESCE(?5, "
+            "exit_code),"
+            " started_ms = CASE WHEN ?2 = 'Running' AND started_ms = 0 THEN ?6 ELSE started_ms END,"
+            " updated_ms = ?6 WHERE id = ?1 AND ") +
+            kNotFinal,
+        id, state_name(p.state), p.reason, p.message, p.exit_code, p.now_ms)
+      .run();
+  const bool changed = sqlite3_changes(db_->handle()) > 0;
+  tx.commit();
+  return changed;
+}
+
+bool SqliteStore::finish(const std::string& id, const Finish& f) {
+  if (!is_final(f.state))
+    throw std::invalid_argument("finish: " + state_name(f.state) + " is not a final state");
+  std::lock_guard lock(mutex_);
+  WriteTransaction tx(*db_);
+  // The state condition makes the first finish the only one that changes the row.
+  Query(*db_,
+        std::string("UPDATE jobs SET state = ?2, reason = ?3, message = ?4, exit_code = "
+                    "COALESCE(?5, exit_code),"
+                    " log_tail = COALESCE(?6, log_tail), events_json = COALESCE(?7, events_json),"
+                    " finished_ms = ?8, updated_ms = ?8 WHERE id = ?1 AND ") +
+            kNotFinal,
+        id, state_name(f.state), f.reason, f.message, f.exit_code, f.log_tail, f.events_json,
+        f.now_ms)
+      .run();
+  const bool changed = sqlite3_changes(db_->handle()) > 0;
+  tx.commit();
+  return changed;
+}
+
+CancelResult SqliteStore::request_cancel(const std::string& id, std::optional<int> grace_seconds,
+                                         std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  WriteTransaction tx(*db_);
+  CancelResult result;
+  auto current = select_by_id(*db_, id);
+  if (!current) return result;
+  result.found = true;
+  if (current->state == JobState::Queued) {
+    Query(*db_,
+          "UPDATE jobs SET state = 'Cancelled', reason = 'CancelledBeforeStart',"
+          " message = 'cancelled before it was dispatched', cancel_requested = 1,"
+          " cancel_grace_seconds = COALESCE(?2, cancel_grace_seconds), finished_ms = ?3, "
+          "updated_ms = ?3"
+          " WHERE id = ?1",
+          id, grace_seconds, now_ms)
+        .run();
+    result.cancelled_now = true;
+  } else if (is_active(current->state)) {
+    Query(*db_,
+          "UPDATE jobs SET cancel_requested = 1, cancel_grace_seconds = COALESCE(?2, "
+          "cancel_grace_seconds),"
+          " updated_ms = ?3 WHERE id = ?1",
+          id, grace_seconds, now_ms)
+        .run();
+  }
+  result.record = select_by_id(*db_, id).value_or(*current);
+  tx.commit();
+  return result;
+}
+
+}  // namespace kjq::server

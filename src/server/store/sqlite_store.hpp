@@ -1,0 +1,48 @@
+#pragma once
+// JobStore on one SQLite file. WAL journal and synchronous=FULL: a write is on disk before the
+// call returns. Every write runs in BEGIN IMMEDIATE, which takes the file's write lock up front,
+// so several processes on one file serialise their writes (claim's cap holds across them) and
+// wait (busy_timeout) instead of failing. Within a process, one connection behind a mutex.
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "server/store/job_store.hpp"
+
+namespace kjq::server {
+
+class SqliteStore final : public JobStore {
+ public:
+  // Opens `path`, creating the file when missing. Does not migrate (open_store does).
+  // Throws kjq::RuntimeError naming the path.
+  explicit SqliteStore(const std::string& path);
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  void migrate() override;
+  int schema_version() override;
+  std::vector<SubmitResult> submit(const std::vector<NewJob>& jobs) override;
+  std::optional<JobRecord> get(const std::string& id) override;
+  std::optional<JobRecord> get_by_kube_name(const std::string& kube_name) override;
+  JobPage list(const JobFilter& filter) override;
+  std::vector<QueueCounts> queue_counts() override;
+  std::vector<JobRecord> unfinished() override;
+  std::vector<JobRecord> claim(const std::string& queue, int limit, int max_batch,
+                               const std::string& owner, const std::string& name_prefix,
+                               std::int64_t now_ms) override;
+  std::vector<std::string> queues_with_waiting_jobs() override;
+  void set_kube_uid(const std::string& id, const std::string& uid, std::int64_t now_ms) override;
+  bool update_progress(const std::string& id, const Progress& p) override;
+  bool finish(const std::string& id, const Finish& f) override;
+  CancelResult request_cancel(const std::string& id, std::optional<int> grace_seconds,
+                              std::int64_t now_ms) override;
+
+  class Connection;  // the sqlite3 handle and its cached statements (sqlite_store.cpp)
+
+ private:
+  std::mutex mutex_;  // one statement at a time on the one connection
+  std::unique_ptr<Connection> db_;
+};
+
+}  // namespace kjq::server
