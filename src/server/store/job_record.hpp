@@ -1,0 +1,96 @@
+#pragma once
+// One job as `kjq serve` records it. States (docs/api.md):
+//   Queued → Submitted → Scheduled → Running → Succeeded | Failed | Cancelled
+// Submitted, Scheduled and Running are "active": they count against the queue's concurrency cap.
+// Final states carry a reason. Times are milliseconds since the Unix epoch (0: not yet).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kjq::server {
+
+enum class JobState { Queued, Submitted, Scheduled, Running, Succeeded, Failed, Cancelled };
+
+std::string state_name(JobState s);
+// nullopt for anything but the exact names above.
+std::optional<JobState> parse_state(const std::string& s);
+bool is_final(JobState s);
+bool is_active(JobState s);  // Submitted, Scheduled, Running
+
+struct JobRecord {
+  std::int64_t seq = 0;  // submission order (FIFO within a queue; the list cursor)
+  std::string id;
+  std::string queue;
+  JobState state = JobState::Queued;
+  std::string reason;
+  std::string message;
+  std::string data_json = "{}";               // the job kwargs, a JSON object as submitted
+  std::optional<int> time_limit_seconds;      // → activeDeadlineSeconds
+  std::string kube_name;                      // fixed when claimed: <prefix>-<id>
+  std::string kube_uid;                       // set once the create answered
+  std::optional<int> exit_code;
+  std::string log_tail;                       // captured before the Job can go away
+  std::string events_json = "[]";             // captured Events (JSON array)
+  std::string owner;                          // the replica that claimed it
+  bool cancel_requested = false;
+  std::optional<int> cancel_grace_seconds;
+  std::int64_t created_ms = 0, submitted_ms = 0, started_ms = 0, finished_ms = 0, updated_ms = 0;
+};
+
+struct NewJob {
+  std::string id;
+  std::string queue;
+  std::string data_json = "{}";
+  std::optional<int> time_limit_seconds;
+  std::int64_t now_ms = 0;
+};
+
+struct SubmitResult {
+  JobRecord record;
+  bool inserted = false;  // false: the id existed; `record` is the stored one (idempotency)
+};
+
+struct JobFilter {
+  std::string queue;               // "" = any
+  std::optional<JobState> state;   // nullopt = any
+  int limit = 100;                 // 1..1000
+  std::int64_t after_seq = 0;      // the continue cursor: only seq > after_seq
+};
+
+struct JobPage {
+  std::vector<JobRecord> items;    // in seq order
+  std::int64_t next_after_seq = 0; // 0 when there are no more
+};
+
+struct QueueCounts {
+  std::string queue;
+  std::int64_t queued = 0, submitted = 0, scheduled = 0, running = 0;
+  std::int64_t succeeded = 0, failed = 0, cancelled = 0;
+  std::int64_t active() const { return submitted + scheduled + running; }
+};
+
+// A non-final change seen on the cluster. Never moves a final record.
+struct Progress {
+  JobState state = JobState::Submitted;  // Submitted, Scheduled or Running
+  std::string reason, message;
+  std::optional<int> exit_code;
+  std::int64_t now_ms = 0;               // started_ms is set from it the first time state is Running
+};
+
+struct Finish {
+  JobState state = JobState::Failed;     // Succeeded, Failed or Cancelled
+  std::string reason, message;
+  std::optional<int> exit_code;
+  std::optional<std::string> log_tail;   // nullopt: keep what is stored
+  std::optional<std::string> events_json;
+  std::int64_t now_ms = 0;
+};
+
+struct CancelResult {
+  bool found = false;
+  bool cancelled_now = false;  // it was Queued and is now Cancelled
+  JobRecord record;            // after the change
+};
+
+}  // namespace kjq::server

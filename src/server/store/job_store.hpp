@@ -1,0 +1,66 @@
+#pragma once
+// The durable record of every job `kjq serve` accepted. Two implementations share one schema and
+// one set of versioned migrations (store/migrations.hpp): SQLite (WAL, one file) and PostgreSQL.
+// Every method is one transaction and is safe to call from several threads and from several
+// processes on the same database (two serve replicas on PostgreSQL, or on one SQLite file).
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "server/store/job_record.hpp"
+
+namespace kjq::server {
+
+class JobStore {
+ public:
+  virtual ~JobStore() = default;
+
+  // Applies the migrations not yet applied (recorded in schema_migrations). Called by open_store.
+  virtual void migrate() = 0;
+  // The schema version now in place.
+  virtual int schema_version() = 0;
+
+  // Inserts each job as Queued, in order, in one transaction (group commit: durable when this
+  // returns). An id that exists already is not inserted again: its stored record comes back with
+  // inserted=false.
+  virtual std::vector<SubmitResult> submit(const std::vector<NewJob>& jobs) = 0;
+
+  virtual std::optional<JobRecord> get(const std::string& id) = 0;
+  virtual std::optional<JobRecord> get_by_kube_name(const std::string& kube_name) = 0;
+  virtual JobPage list(const JobFilter& filter) = 0;
+  virtual std::vector<QueueCounts> queue_counts() = 0;
+  // Every record not in a final state, oldest first.
+  virtual std::vector<JobRecord> unfinished() = 0;
+
+  // Moves the oldest Queued jobs of `queue` to Submitted (reason "Dispatching", owner, kube_name
+  // = name_prefix + "-" + id, submitted_ms = now_ms), at most `max_batch`, and only as many as keep
+  // the queue's active count (Submitted + Scheduled + Running) at or below `limit` (0: no limit).
+  // Serialised per queue across processes, so replicas together never exceed the limit.
+  virtual std::vector<JobRecord> claim(const std::string& queue, int limit, int max_batch,
+                                       const std::string& owner, const std::string& name_prefix,
+                                       std::int64_t now_ms) = 0;
+  // Queues that have Queued jobs.
+  virtual std::vector<std::string> queues_with_waiting_jobs() = 0;
+
+  // Records the created Job's uid (first writer wins; later calls are no-ops).
+  virtual void set_kube_uid(const std::string& id, const std::string& uid, std::int64_t now_ms) = 0;
+  // Applies a non-final change; false when the record is missing or already final.
+  virtual bool update_progress(const std::string& id, const Progress& p) = 0;
+  // Makes the record final; true only for the one call that did (a record is final once).
+  virtual bool finish(const std::string& id, const Finish& f) = 0;
+  // Queued → Cancelled (reason "CancelledBeforeStart") at once; an active job gets
+  // cancel_requested (and the grace period) for the caller to delete its Job; final: unchanged.
+  virtual CancelResult request_cancel(const std::string& id, std::optional<int> grace_seconds,
+                                      std::int64_t now_ms) = 0;
+};
+
+// "sqlite:PATH" (created on first start, WAL) or "postgresql://…" / "postgres://…".
+// Migrates before returning. Throws kjq::InputError for a malformed URL, kjq::RuntimeError when
+// the database cannot be opened or migrated. Never puts a password in an error message.
+std::unique_ptr<JobStore> open_store(const std::string& url);
+
+// The URL with any password replaced by "***" (for logs and errors).
+std::string redact_store_url(const std::string& url);
+
+}  // namespace kjq::server
