@@ -23,6 +23,30 @@ std::string job_name_of_pod(const json& pod) {
   std::string n = labels.value("batch.kubernetes.io/job-name", "");
   return n.empty() ? labels.value("job-name", "") : n;
 }
+// What the tracker reads of a Job or pod (lifecycle, logs, evidence): the caches keep only this.
+// A Job from the chart carries its whole pod template (env, volumes, probes); 10,000 of them in
+// full would cost hundreds of MiB.
+json slim(const json& o) {
+  json out = json::object();
+  if (o.contains("metadata") && o["metadata"].is_object()) {
+    json& m = out["metadata"] = json::object();
+    for (const char* k : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "labels"})
+      if (o["metadata"].contains(k)) m[k] = o["metadata"][k];
+  }
+  if (o.contains("spec") && o["spec"].is_object()) {
+    const json& spec = o["spec"];
+    json& s = out["spec"] = json::object();
+    for (const char* k : {"nodeName", "activeDeadlineSeconds", "backoffLimit"})
+      if (spec.contains(k)) s[k] = spec[k];
+    if (spec.contains("containers") && spec["containers"].is_array()) {
+      s["containers"] = json::array();
+      for (const auto& c : spec["containers"]) s["containers"].push_back({{"name", c.value("name", "")}});
+    }
+  }
+  if (o.contains("status")) out["status"] = o["status"];
+  return out;
+}
+
 }  // namespace
 
 JobInformer::JobInformer(kube::KubeApi& api, std::string ns, std::string label_selector, int watch_timeout_seconds)
@@ -88,7 +112,7 @@ void JobInformer::run_jobs() {
                {
                  std::lock_guard lock(mu_);
                  std::map<std::string, json> fresh;
-                 for (const auto& j : items) fresh[meta_string(j, "name")] = j;
+                 for (const auto& j : items) fresh[meta_string(j, "name")] = slim(j);
                  for (const auto& [n, _] : jobs_)
                    if (!fresh.count(n)) touched.push_back(n);  // vanished while we were not watching
                  for (const auto& [n, _] : fresh) touched.push_back(n);
@@ -105,7 +129,7 @@ void JobInformer::run_jobs() {
                {
                  std::lock_guard lock(mu_);
                  if (ev.type == "DELETED") jobs_.erase(name);
-                 else jobs_[name] = ev.object;
+                 else jobs_[name] = slim(ev.object);
                }
                note_stats();
                changed(name);
@@ -134,7 +158,7 @@ void JobInformer::run_pods() {
                  pods_by_job_.clear();
                  for (const auto& p : items) {
                    const std::string job = job_name_of_pod(p);
-                   pods_by_job_[job][meta_string(p, "name")] = p;
+                   pods_by_job_[job][meta_string(p, "name")] = slim(p);
                    touched.insert(job);
                  }
                }
@@ -153,7 +177,7 @@ void JobInformer::run_pods() {
                    pods.erase(meta_string(ev.object, "name"));
                    if (pods.empty()) pods_by_job_.erase(job);
                  } else {
-                   pods[meta_string(ev.object, "name")] = ev.object;
+                   pods[meta_string(ev.object, "name")] = slim(ev.object);
                  }
                }
                note_stats();

@@ -3,7 +3,8 @@
 // shared informer, cut down): not one watch per job. Each keeps an in-memory cache, resumes from
 // the last resourceVersion and relists on 410 (kube::ListWatch). Every change names the Job it
 // concerns through `on_change`; a relist also names the Jobs that vanished while the watch was
-// down. A watch that fails for good (403, ...) is retried with backoff, never fatal.
+// down. A watch that fails for good (403, ...) is retried with backoff, never fatal. The caches
+// keep a slim copy of each object (metadata, status, container names), not the pod template.
 #include <atomic>
 #include <chrono>
 #include <functional>

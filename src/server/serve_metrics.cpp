@@ -15,6 +15,11 @@ prometheus::Histogram& histogram(prometheus::Registry& r, const std::string& nam
   return prometheus::BuildHistogram().Name(name).Help(help).Register(r).Add({}, latency_buckets());
 }
 
+prometheus::Summary& summary(prometheus::Registry& r, const std::string& name, const std::string& help) {
+  return prometheus::BuildSummary().Name(name).Help(help).Register(r).Add(
+      {}, prometheus::Summary::Quantiles{{0.5, 0.01}, {0.9, 0.005}, {0.99, 0.001}}, std::chrono::minutes(10), 5);
+}
+
 prometheus::Counter& counter(prometheus::Registry& r, const std::string& name, const std::string& help) {
   return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
 }
@@ -26,6 +31,10 @@ ServeMetrics::ServeMetrics()
                                   "Time from a job's submission to the API server's answer to its Job create")),
       event_to_record_(histogram(*registry_, "kjq_serve_event_to_record_seconds",
                                  "Time from a watch event's arrival to the store update it caused")),
+      submit_to_create_q_(summary(*registry_, "kjq_serve_submit_to_create_quantiles_seconds",
+                                  "Submit-to-create latency quantiles over the last 10 minutes")),
+      event_to_record_q_(summary(*registry_, "kjq_serve_event_to_record_quantiles_seconds",
+                                 "Event-to-record lag quantiles over the last 10 minutes")),
       submitted_(counter(*registry_, "kjq_serve_jobs_submitted_total", "Jobs accepted by POST /api/v1/jobs")),
       create_failures_(counter(*registry_, "kjq_serve_job_create_failures_total",
                                "Job creates the API server refused or did not answer (after the client's retries)")),

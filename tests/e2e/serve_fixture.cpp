@@ -47,6 +47,7 @@ ApiReply ServeEnv::request(const std::string& base, const std::string& method, c
   httplib::Client c(base);
   c.set_connection_timeout(2);
   c.set_read_timeout(30);
+  c.set_tcp_nodelay(true);
   httplib::Headers h;
   if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
   httplib::Result r = method == "POST" ? c.Post(path, h, body.is_null() ? "" : body.dump(), "application/json")

@@ -503,7 +503,7 @@ void ApiServer::do_create(const ResourceType& t, const RequestInfo& info, const 
   }
   ObjectPtr stored = store_.create(t, std::move(body));
   if (t.resource == "jobs") controller_.job_created(stored->ns(), stored->name(), stored->uid());
-  creates_.add({t.resource, stored->ns(), stored->name(), stored->uid(), rfc3339_now()});
+  creates_.add({t.resource, stored->ns(), stored->name(), stored->uid(), rfc3339_micro_now()});
   res.status = 201;
   res.set_content(stored->text(), "application/json");
 }

@@ -11,7 +11,7 @@
 namespace kjq::emulator {
 
 struct CreateRecord {
-  std::string resource, ns, name, uid, time;  // time: RFC 3339 with microseconds
+  std::string resource, ns, name, uid, time;  // time: RFC 3339 with microseconds (latency benchmarks)
 };
 
 class CreateLog {

@@ -88,6 +88,7 @@ std::unique_ptr<httplib::Server> Emulator::make_server() const {
   } else {
     s = std::make_unique<httplib::Server>();
   }
+  s->set_tcp_nodelay(true);  // answers go out in pieces: never wait for the client's delayed ACK
   return s;
 }
 
