@@ -78,7 +78,9 @@ ObjectList KubeApi::list_page(const Resource& res, const std::string& ns, const 
   if (!o.continue_token.empty()) r.query.emplace_back("continue", o.continue_token);
   if (!o.resource_version.empty()) r.query.emplace_back("resourceVersion", o.resource_version);
   const std::string what = "list " + res.plural + in_ns(ns);
-  json j = parse_body(client_.send(r, what), what);
+  json j = o.parse_filter ? json::parse(client_.send(r, what).body, o.parse_filter, false)
+                         : parse_body(client_.send(r, what), what);
+  if (j.is_discarded()) throw RuntimeError(what + ": the answer is not JSON");
   ObjectList out;
   if (j.contains("items") && j["items"].is_array())
     for (auto& item : j["items"]) out.items.push_back(std::move(item));
@@ -126,15 +128,17 @@ void KubeApi::watch_once(const Resource& res, const std::string& ns, const ListO
   bool stop = false;
   client_.stream(r, what, [&](std::string_view chunk) {
     buffer.append(chunk);
-    std::size_t nl;
-    while (!stop && (nl = buffer.find('\n')) != std::string::npos) {
-      std::string line = buffer.substr(0, nl);
-      buffer.erase(0, nl + 1);
-      if (line.find_first_not_of(" \r\t") == std::string::npos) continue;
-      json ev = json::parse(line, nullptr, false);
+    // Every complete line of the buffer, then one erase: a chunk can hold many events.
+    std::size_t start = 0, nl;
+    while (!stop && (nl = buffer.find('\n', start)) != std::string::npos) {
+      const std::string_view line(buffer.data() + start, nl - start);
+      start = nl + 1;
+      if (line.find_first_not_of(" \r\t") == std::string_view::npos) continue;
+      json ev = selectors.parse_filter ? json::parse(line, selectors.parse_filter, false) : json::parse(line, nullptr, false);
       if (ev.is_discarded() || !ev.is_object()) throw RuntimeError(what + ": invalid watch event");
       if (!on_event(ev)) stop = true;
     }
+    buffer.erase(0, start);
     return !stop;
   }, cancel);
 }

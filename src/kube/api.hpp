@@ -32,6 +32,9 @@ struct ListOptions {
   int limit = 500;  // per page; 0: no limit
   std::string continue_token;
   std::string resource_version;
+  // Applied while parsing listed items and watch events: a long-running watcher that needs a
+  // few fields of big objects (a Job's pod template) can drop the rest before it is ever built.
+  nlohmann::json::parser_callback_t parse_filter;
 };
 
 struct ObjectList {

@@ -1,5 +1,6 @@
 #include "server/job_informer.hpp"
 
+#include <memory>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -23,28 +24,68 @@ std::string job_name_of_pod(const json& pod) {
   std::string n = labels.value("batch.kubernetes.io/job-name", "");
   return n.empty() ? labels.value("job-name", "") : n;
 }
-// What the tracker reads of a Job or pod (lifecycle, logs, evidence): the caches keep only this.
-// A Job from the chart carries its whole pod template (env, volumes, probes); 10,000 of them in
-// full would cost hundreds of MiB.
-json slim(const json& o) {
+// What the tracker reads of a Job or pod (lifecycle, logs, evidence), as compact JSON text: the
+// caches keep only this. A Job from the chart carries its whole pod template (env, volumes,
+// probes) and a parsed tree costs several times its text; 10,000 live jobs in full would cost
+// hundreds of MiB.
+std::string slim(const json& o) {
   json out = json::object();
   if (o.contains("metadata") && o["metadata"].is_object()) {
+    const json& meta = o["metadata"];
     json& m = out["metadata"] = json::object();
-    for (const char* k : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "labels"})
-      if (o["metadata"].contains(k)) m[k] = o["metadata"][k];
+    for (const char* k : {"name", "uid", "creationTimestamp", "deletionTimestamp"})
+      if (meta.contains(k)) m[k] = meta[k];
+    if (meta.contains("labels") && meta["labels"].is_object())
+      for (const char* k : {"job-name", "batch.kubernetes.io/job-name"})
+        if (meta["labels"].contains(k)) m["labels"][k] = meta["labels"][k];
   }
   if (o.contains("spec") && o["spec"].is_object()) {
     const json& spec = o["spec"];
     json& s = out["spec"] = json::object();
-    for (const char* k : {"nodeName", "activeDeadlineSeconds", "backoffLimit"})
-      if (spec.contains(k)) s[k] = spec[k];
+    if (spec.contains("nodeName")) s["nodeName"] = spec["nodeName"];
     if (spec.contains("containers") && spec["containers"].is_array()) {
       s["containers"] = json::array();
       for (const auto& c : spec["containers"]) s["containers"].push_back({{"name", c.value("name", "")}});
     }
   }
-  if (o.contains("status")) out["status"] = o["status"];
-  return out;
+  if (o.contains("status") && o["status"].is_object()) {
+    json status = o["status"];
+    for (const char* k : {"hostIP", "hostIPs", "podIP", "podIPs", "qosClass", "uncountedTerminatedPods"}) status.erase(k);
+    if (status.contains("containerStatuses") && status["containerStatuses"].is_array())
+      for (auto& cs : status["containerStatuses"])
+        for (const char* k : {"image", "imageID", "containerID"}) cs.erase(k);
+    out["status"] = std::move(status);
+  }
+  std::string text = out.dump();
+  text.shrink_to_fit();
+  return text;
+}
+
+// Drops, while parsing, what slim() would throw away anyway: the Job's pod template and the pod's
+// spec (env, volumes, probes: most of each object's bytes), containers' fields other than their
+// name, managedFields and annotations. Decided on the path of each key: keys[d] is the key being
+// read at depth d ("[]" for array elements).
+nlohmann::json::parser_callback_t make_parse_filter() {
+  auto keys = std::make_shared<std::vector<std::string>>();
+  return [keys](int depth, json::parse_event_t event, json& parsed) {
+    auto& k = *keys;
+    const auto d = static_cast<std::size_t>(depth);
+    if (event == json::parse_event_t::array_start) {
+      if (k.size() < d + 2) k.resize(d + 2);
+      k[d + 1] = "[]";
+      return true;
+    }
+    if (event != json::parse_event_t::key) return true;
+    if (k.size() < d + 1) k.resize(d + 1);
+    k[d] = parsed.get<std::string>();
+    if (d < 1) return true;
+    const std::string& key = k[d];
+    const std::string& parent = k[d - 1];
+    if (parent == "metadata") return key != "managedFields" && key != "annotations";
+    if (parent == "spec") return key == "nodeName" || key == "containers";
+    if (d >= 2 && parent == "[]" && k[d - 2] == "containers") return key == "name";
+    return true;
+  };
 }
 
 }  // namespace
@@ -97,6 +138,7 @@ void JobInformer::run_guarded(const char* what, std::atomic<bool>& failing, cons
 void JobInformer::run_jobs() {
   kube::ListOptions sel;
   sel.label_selector = selector_;
+  sel.parse_filter = make_parse_filter();
   kube::ListWatch watch(api_, kube::jobs_resource(), ns_, sel, watch_timeout_);
   watch.max_failures = 1000000;  // the informer never gives up on transient failures
   kube::WatchStats seen;
@@ -111,7 +153,7 @@ void JobInformer::run_jobs() {
                std::vector<std::string> touched;
                {
                  std::lock_guard lock(mu_);
-                 std::map<std::string, json> fresh;
+                 std::map<std::string, std::string> fresh;
                  for (const auto& j : items) fresh[meta_string(j, "name")] = slim(j);
                  for (const auto& [n, _] : jobs_)
                    if (!fresh.count(n)) touched.push_back(n);  // vanished while we were not watching
@@ -141,6 +183,7 @@ void JobInformer::run_jobs() {
 void JobInformer::run_pods() {
   kube::ListOptions sel;
   sel.label_selector = selector_;
+  sel.parse_filter = make_parse_filter();
   kube::ListWatch watch(api_, kube::pods_resource(), ns_, sel, watch_timeout_);
   watch.max_failures = 1000000;
   kube::WatchStats seen;
@@ -190,9 +233,9 @@ void JobInformer::run_pods() {
 JobSnapshot JobInformer::snapshot(const std::string& job_name) const {
   JobSnapshot s;
   std::lock_guard lock(mu_);
-  if (auto it = jobs_.find(job_name); it != jobs_.end()) s.job = it->second;
+  if (auto it = jobs_.find(job_name); it != jobs_.end()) s.job = json::parse(it->second);
   if (auto it = pods_by_job_.find(job_name); it != pods_by_job_.end())
-    for (const auto& [_, p] : it->second) s.pods.push_back(p);
+    for (const auto& [_, p] : it->second) s.pods.push_back(json::parse(p));
   return s;
 }
 

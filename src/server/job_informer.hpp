@@ -4,7 +4,8 @@
 // the last resourceVersion and relists on 410 (kube::ListWatch). Every change names the Job it
 // concerns through `on_change`; a relist also names the Jobs that vanished while the watch was
 // down. A watch that fails for good (403, ...) is retried with backoff, never fatal. The caches
-// keep a slim copy of each object (metadata, status, container names), not the pod template.
+// keep a slim copy of each object (name, uid, times, job-name label, status, container names) as
+// compact JSON text, parsed again when the tracker asks for a snapshot.
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -67,8 +68,9 @@ class JobInformer {
   // The watch's last attempt failed and no list or event has arrived since.
   std::atomic<bool> jobs_failing_{false}, pods_failing_{false};
   mutable std::mutex mu_;
-  std::map<std::string, nlohmann::json> jobs_;                                   // by Job name
-  std::map<std::string, std::map<std::string, nlohmann::json>> pods_by_job_;      // job-name → pod name → pod
+  // Slim copies as compact JSON text (job_informer.cpp: slim()).
+  std::map<std::string, std::string> jobs_;                                   // by Job name
+  std::map<std::string, std::map<std::string, std::string>> pods_by_job_;    // job-name → pod name → pod
   InformerStats stats_;
   std::string last_error_;
   std::thread job_thread_, pod_thread_;

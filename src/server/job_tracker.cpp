@@ -81,11 +81,13 @@ void JobTracker::start() {
         } catch (const std::exception& e) {
           spdlog::warn("job {}: {}", name, e.what());
         }
+        bool more;
         {
           std::lock_guard lock(mu_);
           busy_.erase(name);
+          more = dirty_.count(name) > 0;  // changed again while this worker had it
         }
-        cv_.notify_all();
+        if (more) cv_.notify_one();
       }
     });
 }
@@ -96,6 +98,7 @@ void JobTracker::stop() {
     stop_ = true;
   }
   cv_.notify_all();
+  tick_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   for (auto& w : workers_) w.join();
   workers_.clear();
@@ -107,7 +110,7 @@ void JobTracker::changed(const std::string& job_name, Clock::time_point seen) {
     auto [it, inserted] = dirty_.emplace(job_name, seen);
     if (!inserted && !it->second) it->second = seen;  // keeps the oldest unprocessed event time
   }
-  cv_.notify_all();
+  cv_.notify_one();  // one worker is enough; waking all of them for every event costs more than it does
 }
 
 void JobTracker::recheck(const std::string& job_name) {
@@ -115,7 +118,7 @@ void JobTracker::recheck(const std::string& job_name) {
     std::lock_guard lock(mu_);
     dirty_.emplace(job_name, std::nullopt);
   }
-  cv_.notify_all();
+  cv_.notify_one();
 }
 
 void JobTracker::loop() {
@@ -125,7 +128,7 @@ void JobTracker::loop() {
       std::unique_lock lock(mu_);
       // Ticks once a second: pods stuck before starting must fail at their deadline even when
       // nothing changes on the cluster.
-      cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_.load(); });
+      tick_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_.load(); });
       if (stop_) return;
     }
     if (!informer_.synced()) continue;
@@ -162,6 +165,26 @@ void JobTracker::forget(const std::string& job_name) {
 }
 
 void JobTracker::sync(const std::string& job_name, std::optional<Clock::time_point> seen) {
+  auto observe = [&] {
+    if (seen) metrics_.observe_event_to_record(std::chrono::duration<double>(Clock::now() - *seen).count());
+  };
+  // Fast path: most events change nothing the record shows (a pod's IP, a condition's probe
+  // time). When the derived state is the one last written, the store is not touched.
+  {
+    JobSnapshot snap = informer_.snapshot(job_name);
+    if (snap.job) {
+      dispatch::LifecycleOptions lo;
+      lo.start_deadline = options_.start_deadline;
+      lo.never_start_grace = options_.start_deadline;
+      const dispatch::Lifecycle l = dispatch::derive_lifecycle(*snap.job, snap.pods, {}, lo);
+      std::lock_guard lock(mu_);
+      auto it = written_.find(job_name);
+      if (!l.terminal() && it != written_.end() && it->second == std::make_pair(state_of(l.phase), l.reason)) {
+        observe();
+        return;
+      }
+    }
+  }
   auto record = record_for(job_name);
   if (!record) return;  // a Job with our label but no record: not ours to decide
   if (is_final(record->state)) return forget(job_name);
@@ -171,8 +194,7 @@ void JobTracker::sync(const std::string& job_name, std::optional<Clock::time_poi
   } else {
     sync_record(*record, snap);
   }
-  if (seen)
-    metrics_.observe_event_to_record(std::chrono::duration<double>(Clock::now() - *seen).count());
+  observe();
 }
 
 void JobTracker::sync_record(const JobRecord& r, const JobSnapshot& snap) {

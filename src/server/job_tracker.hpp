@@ -67,7 +67,8 @@ class JobTracker {
   ServeMetrics& metrics_;
   std::atomic<bool> stop_{false};
   std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable cv_;       // workers: a name became dirty
+  std::condition_variable tick_cv_;  // the loop thread: stop
   // Names to look at, with when their first unprocessed watch event arrived (nullopt: asked for by
   // the reconcile, not by an event; not counted in the event-to-record lag).
   std::map<std::string, std::optional<std::chrono::steady_clock::time_point>> dirty_;
