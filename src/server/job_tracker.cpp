@@ -326,9 +326,13 @@ void JobTracker::handle_missing_job(const JobRecord& r) {
   if (r.kube_name.empty()) return;
   if (admission_.in_flight(r.id)) return;  // its create is queued or running here: not missing
   JobSnapshot none;
-  if (r.cancel_requested)
+  if (r.cancel_requested) {
+    if (r.kube_uid.empty())  // its create never went through (CreateFailed): nothing ever ran
+      return finish_with_evidence(r, JobState::Cancelled, "CancelledBeforeStart",
+                                  "cancelled before its Job was created", std::nullopt, none.pods);
     return finish_with_evidence(r, JobState::Cancelled, "Cancelled", "cancelled through the API; the Job was deleted",
                                 std::nullopt, none.pods);
+  }
   // Confirm with the API server before deciding: the cache may lag behind a create.
   try {
     json job = api_.get_job(options_.namespace_name, r.kube_name);
@@ -390,6 +394,14 @@ void JobTracker::reconcile_all() {
     if (stop_) return;
     if (r.state == JobState::Queued) continue;  // admission's
     if (r.kube_name.empty()) continue;
+    if (r.cancel_requested) {
+      // The API's delete may have failed, or this process restarted since: send it again.
+      try {
+        send_cancel(r);
+      } catch (const std::exception& e) {
+        spdlog::warn("job {}: cancel of {} failed, will retry: {}", r.id, r.kube_name, e.what());
+      }
+    }
     recheck(r.kube_name);
   }
 }
