@@ -119,7 +119,8 @@ void JobInformer::run_guarded(const char* what, std::atomic<bool>& failing, cons
       body();
       failures = 0;
     } catch (const std::exception& e) {
-      ++failures;
+      // A list succeeded since the last failure (it cleared `failing`): this is a new first one.
+      failures = failing ? failures + 1 : 1;
       failing = true;
       {
         std::lock_guard lock(mu_);
