@@ -63,14 +63,19 @@ TEST(ServeFaults, serve_RetriesThrough503And429) {
 
 TEST(ServeFaults, serve_ResumesDroppedWatchesAndRelistsOn410) {
   // A short watch history makes a resumed watch's resourceVersion too old: 410, then a relist.
-  ServeEnv env(EmulatorOptions{{"--watch-history", "8"}});
-  env.kube().write_queue("default", RuntimeEnv::test_manifest("succeed", 0.2));
+  ServeEnv env(EmulatorOptions{{"--watch-history", "4"}});
+  env.kube().write_queue("default", RuntimeEnv::test_manifest("succeed", 0.5));
   auto serve = env.start();
-  env.kube().set_faults({{"watchDropAfterEvents", 3}});
-  auto ids = submit_many(env, serve->url(), "default", 20);
-  // Closed for a second while the jobs run: more than 8 changes happen meanwhile, so the watches
-  // come back to a resourceVersion the server no longer has.
+  // Streams cut every 2 events while 30 jobs start: between a cut and the resume, more than 4
+  // changes happen, so resumes also meet 410 and relist.
+  env.kube().set_faults({{"watchDropAfterEvents", 2}});
+  auto ids = submit_many(env, serve->url(), "default", 30);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Closed for a second while the jobs run: the watches come back to a resourceVersion the
+  // server no longer has.
   env.kube().set_faults({{"refuseConnectionsSeconds", 1.0}});
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  env.kube().set_faults({{"watchDropAfterEvents", 0}});
   expect_all_succeed(env, serve->url(), ids);
   env.kube().clear_faults();
   const std::string page = env.request(serve->url(), "GET", "/metrics").text;
@@ -79,6 +84,7 @@ TEST(ServeFaults, serve_ResumesDroppedWatchesAndRelistsOn410) {
     restarts += std::max(0.0, metric(page, r));
   EXPECT_GT(restarts, 0) << page;
   EXPECT_GT(metric(page, "kjq_serve_watch_relists_total"), 0) << page;
+  EXPECT_EQ(serve->stop().exit_code, 0);  // SIGTERM: a clean stop
 }
 
 // Submits `n` jobs with fixed ids from several threads, retrying each until the API accepts it
