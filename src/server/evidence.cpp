@@ -27,17 +27,29 @@ std::string text(const json& o, const char* key) {
   const json& v = field(o, key);
   return v.is_string() ? v.get<std::string>() : "";
 }
+
+// The state of the job's container: spec.containers[0] (Nautobot's contract), found by name,
+// since the kubelet lists containerStatuses by name, not in spec order (a sidecar named
+// istio-proxy comes first). Without a spec, the first status.
+const json& job_container_state(const json& pod) {
+  static const json none = json::object();
+  const json& statuses = field(field(pod, "status"), "containerStatuses");
+  if (!statuses.is_array() || statuses.empty()) return none;
+  const json& containers = field(field(pod, "spec"), "containers");
+  if (!containers.is_array() || containers.empty()) return field(statuses[0], "state");
+  const std::string name = text(containers[0], "name");
+  for (const auto& cs : statuses)
+    if (text(cs, "name") == name) return field(cs, "state");
+  return none;
+}
 }  // namespace
 
 std::optional<std::string> pod_with_log(const std::vector<json>& pods) {
   std::optional<std::string> best;
   std::string best_created;
   for (const auto& p : pods) {
-    bool started = false;
-    for (const auto& cs : field(field(p, "status"), "containerStatuses")) {
-      const json& state = field(cs, "state");
-      if (state.contains("running") || state.contains("terminated")) started = true;
-    }
+    const json& state = job_container_state(p);
+    const bool started = state.is_object() && (state.contains("running") || state.contains("terminated"));
     const std::string created = text(field(p, "metadata"), "creationTimestamp");
     if (started && (!best || created >= best_created)) {
       best = text(field(p, "metadata"), "name");
@@ -51,8 +63,8 @@ std::optional<std::string> newest_terminated_pod(const std::vector<json>& pods) 
   std::optional<std::string> best;
   std::string best_created;
   for (const auto& p : pods) {
-    const json& statuses = field(field(p, "status"), "containerStatuses");
-    if (!statuses.is_array() || statuses.empty() || !field(statuses[0], "state").contains("terminated")) continue;
+    const json& state = job_container_state(p);
+    if (!state.is_object() || !state.contains("terminated")) continue;
     const std::string created = text(field(p, "metadata"), "creationTimestamp");
     if (!best || created >= best_created) {
       best = text(field(p, "metadata"), "name");
@@ -79,7 +91,12 @@ std::string capture_log_tail(kube::KubeApi& api, const std::string& ns, const js
     const json& containers = field(field(pod, "spec"), "containers");
     if (containers.is_array() && !containers.empty()) o.container = text(containers[0], "name");
     std::string log = api.pod_logs(ns, name, o);
-    if (log.size() > options.log_tail_max_bytes) log.erase(0, log.size() - options.log_tail_max_bytes);
+    if (log.size() > options.log_tail_max_bytes) {
+      std::size_t cut = log.size() - options.log_tail_max_bytes;
+      // Never start inside a UTF-8 character: skip its continuation bytes (10xxxxxx).
+      while (cut < log.size() && (static_cast<unsigned char>(log[cut]) & 0xC0) == 0x80) ++cut;
+      log.erase(0, cut);
+    }
     return log;
   } catch (const std::exception& e) {
     spdlog::debug("log of pod {} not captured: {}", name, e.what());

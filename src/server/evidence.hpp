@@ -16,11 +16,11 @@ struct EvidenceOptions {
   std::size_t log_tail_max_bytes = 64 * 1024;  // a tail of very long lines is cut from the front
 };
 
-// The pod whose log tells the story: the newest pod whose first container started (terminated or
-// running); nullopt when none did.
+// The pod whose log tells the story: the newest pod whose job container (spec.containers[0],
+// found by name among the statuses) started (terminated or running); nullopt when none did.
 std::optional<std::string> pod_with_log(const std::vector<nlohmann::json>& pods);
 
-// The newest pod whose first container has terminated: its log is complete and worth keeping
+// The newest pod whose job container has terminated: its log is complete and worth keeping
 // now, before the Job's TTL can take the pod. nullopt when none has.
 std::optional<std::string> newest_terminated_pod(const std::vector<nlohmann::json>& pods);
 

@@ -19,7 +19,7 @@ namespace {
 
 void reply(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump() + "\n", "application/json");
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n", "application/json");
 }
 
 void error(httplib::Response& res, int status, const std::string& reason, const std::string& message) {

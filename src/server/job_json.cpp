@@ -34,7 +34,9 @@ json job_to_json(const JobRecord& r, const std::string& ns, bool detail) {
   for (const auto& [key, ms] : times)
     if (ms > 0) j[key] = format_time_ms(ms);
   if (detail) {
-    j["logTail"] = r.log_tail;
+    // A log is bytes: a binary or Latin-1 line would make the answer unserialisable. Bytes that
+    // are not UTF-8 become U+FFFD, the rest is kept as printed.
+    j["logTail"] = json::parse(json(r.log_tail).dump(-1, ' ', false, json::error_handler_t::replace));
     json events = json::parse(r.events_json, nullptr, false);
     j["events"] = events.is_array() ? events : json::array();
   }

@@ -21,7 +21,10 @@ namespace kjq::server {
 std::pair<std::string, int> parse_listen(const std::string& address, const std::string& flag) {
   const auto colon = address.rfind(':');
   int port = -1;
-  if (colon != std::string::npos && colon > 0) {
+  const std::string digits = colon == std::string::npos ? "" : address.substr(colon + 1);
+  const bool all_digits = !digits.empty() && digits.size() <= 5 &&
+                          digits.find_first_not_of("0123456789") == std::string::npos;
+  if (colon != std::string::npos && colon > 0 && all_digits) {
     try {
       std::size_t used = 0;
       port = std::stoi(address.substr(colon + 1), &used);

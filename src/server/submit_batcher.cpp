@@ -1,5 +1,8 @@
 #include "server/submit_batcher.hpp"
 
+#include <stdexcept>
+#include <string>
+
 namespace kjq::server {
 
 SubmitBatcher::SubmitBatcher(JobStore& store, std::size_t max_batch)
@@ -40,12 +43,17 @@ void SubmitBatcher::run() {
     std::vector<NewJob> jobs;
     jobs.reserve(batch.size());
     for (auto& p : batch) jobs.push_back(p.job);
+    std::vector<SubmitResult> results;
     try {
-      auto results = store_.submit(jobs);
-      for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done.set_value(std::move(results.at(i)));
+      results = store_.submit(jobs);
+      if (results.size() != batch.size())
+        throw std::runtime_error("the job store answered " + std::to_string(results.size()) + " results for " +
+                                 std::to_string(batch.size()) + " submissions");
     } catch (...) {
       for (auto& p : batch) p.done.set_exception(std::current_exception());
+      continue;
     }
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done.set_value(std::move(results[i]));
   }
 }
 
