@@ -1,12 +1,16 @@
-# kjq_add_test(NAME SOURCES a.cpp b.cpp LIBS kjq_x ...): one GoogleTest executable, tests
-# discovered into CTest. KJQ_SOURCE_DIR and KJQ_FIXTURES_DIR let tests find their data.
+# kjq_add_test(NAME SOURCES a.cpp b.cpp LIBS kjq_x ... [TIMEOUT seconds]): one GoogleTest
+# executable, tests discovered into CTest (each with TIMEOUT, default 120 s). KJQ_SOURCE_DIR and
+# KJQ_FIXTURES_DIR let tests find their data.
 function(kjq_add_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main GTest::gmock)
   target_compile_definitions(${name} PRIVATE
     KJQ_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     KJQ_FIXTURES_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures"
     KJQ_BINARY_DIR="${PROJECT_BINARY_DIR}")
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 120)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT ${ARG_TIMEOUT})
 endfunction()
