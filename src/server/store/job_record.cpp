@@ -40,4 +40,16 @@ bool is_active(JobState s) {
   return s == JobState::Submitted || s == JobState::Scheduled || s == JobState::Running;
 }
 
+void QueueCounts::add(JobState s, std::int64_t n) {
+  switch (s) {
+    case JobState::Queued: queued += n; break;
+    case JobState::Submitted: submitted += n; break;
+    case JobState::Scheduled: scheduled += n; break;
+    case JobState::Running: running += n; break;
+    case JobState::Succeeded: succeeded += n; break;
+    case JobState::Failed: failed += n; break;
+    case JobState::Cancelled: cancelled += n; break;
+  }
+}
+
 }  // namespace kjq::server

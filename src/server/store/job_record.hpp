@@ -68,6 +68,8 @@ struct QueueCounts {
   std::int64_t queued = 0, submitted = 0, scheduled = 0, running = 0;
   std::int64_t succeeded = 0, failed = 0, cancelled = 0;
   std::int64_t active() const { return submitted + scheduled + running; }
+  // Adds `n` jobs in state `s` (both stores read counts per (queue, state) row).
+  void add(JobState s, std::int64_t n);
 };
 
 // A non-final change seen on the cluster. Never moves a final record.

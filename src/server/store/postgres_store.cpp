@@ -443,31 +443,8 @@ std::vector<QueueCounts> PostgresStore::queue_counts() {
       out.emplace_back();
       out.back().queue = queue;
     }
-    auto& counts = out.back();
     const auto n = row[2].as<std::int64_t>();
-    switch (parse_state(row[1].as<std::string>()).value_or(JobState::Queued)) {
-      case JobState::Queued:
-        counts.queued += n;
-        break;
-      case JobState::Submitted:
-        counts.submitted += n;
-        break;
-      case JobState::Scheduled:
-        counts.scheduled += n;
-        break;
-      case JobState::Running:
-        counts.running += n;
-        break;
-      case JobState::Succeeded:
-        counts.succeeded += n;
-        break;
-      case JobState::Failed:
-        counts.failed += n;
-        break;
-      case JobState::Cancelled:
-        counts.cancelled += n;
-        break;
-    }
+    out.back().add(parse_state(row[1].as<std::string>()).value_or(JobState::Queued), n);
   }
   return out;
 }

@@ -360,31 +360,8 @@ std::vector<QueueCounts> SqliteStore::queue_counts() {
       out.emplace_back();
       out.back().queue = queue;
     }
-    auto& counts = out.back();
     const auto n = q.int64(2);
-    switch (parse_state(q.text(1)).value_or(JobState::Queued)) {
-      case JobState::Queued:
-        counts.queued += n;
-        break;
-      case JobState::Submitted:
-        counts.submitted += n;
-        break;
-      case JobState::Scheduled:
-        counts.scheduled += n;
-        break;
-      case JobState::Running:
-        counts.running += n;
-        break;
-      case JobState::Succeeded:
-        counts.succeeded += n;
-        break;
-      case JobState::Failed:
-        counts.failed += n;
-        break;
-      case JobState::Cancelled:
-        counts.cancelled += n;
-        break;
-    }
+    out.back().add(parse_state(q.text(1)).value_or(JobState::Queued), n);
   }
   return out;
 }
