@@ -80,6 +80,10 @@ TEST_P(StoreConcurrency, ClaimsFromTwoStoresNeverExceedTheCapNorClaimTwice) {
     }
   };
   auto finisher = [&](int n) {
+    // Finishing waits for the watcher's first sight of an active job: on a fast, idle machine the
+    // whole run can otherwise end between two of its samples, and the cap check would see nothing.
+    while (!stop && max_active == 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     while (!stop && finished < kJobs && std::chrono::steady_clock::now() < deadline) {
       std::string id;
       {
