@@ -8,14 +8,6 @@ namespace kjq::dispatch {
 
 using nlohmann::json;
 
-namespace {
-std::string label(const json& obj, const char* key) {
-  if (!obj.contains("metadata") || !obj["metadata"].is_object()) return "";
-  const json labels = obj["metadata"].value("labels", json::object());
-  return labels.is_object() ? labels.value(key, "") : "";
-}
-}  // namespace
-
 DispatchResult dispatch_job(kube::KubeApi& api, const std::string& ns, const queue::PreparedJob& prepared) {
   const json body = json::parse(prepared.job.dump());
   DispatchResult out;
@@ -28,9 +20,10 @@ DispatchResult dispatch_job(kube::KubeApi& api, const std::string& ns, const que
     if (!e.is(kube::ErrorReason::AlreadyExists) && e.http_code() != 409) throw;
   }
   json existing = api.get_job(ns, prepared.name);
-  const std::string want_queue = label(body, queue::kQueueLabel);
-  const std::string want_id = label(body, queue::kJobResultLabel);
-  if (label(existing, queue::kQueueLabel) != want_queue || label(existing, queue::kJobResultLabel) != want_id)
+  const std::string want_queue = queue::label_of(body, queue::kQueueLabel);
+  const std::string want_id = queue::label_of(body, queue::kJobResultLabel);
+  if (queue::label_of(existing, queue::kQueueLabel) != want_queue ||
+      queue::label_of(existing, queue::kJobResultLabel) != want_id)
     throw JobConflictError("create job " + prepared.name + " in namespace " + ns +
                            ": a Job with this name already exists and was not created for queue \"" +
                            prepared.job["metadata"]["annotations"].value(queue::kQueueAnnotation, "") +

@@ -14,10 +14,6 @@ namespace {
 std::string meta(const json& o, const char* key) {
   return o.contains("metadata") && o["metadata"].is_object() ? o["metadata"].value(key, "") : "";
 }
-std::string label(const json& o, const char* key) {
-  if (!o.contains("metadata") || !o["metadata"].contains("labels") || !o["metadata"]["labels"].is_object()) return "";
-  return o["metadata"]["labels"].value(key, "");
-}
 std::string annotation(const json& o, const char* key) {
   if (!o.contains("metadata") || !o["metadata"].contains("annotations") || !o["metadata"]["annotations"].is_object())
     return "";
@@ -89,7 +85,7 @@ json job_report_to_json(const JobReport& r) {
   return {{"name", meta(r.job, "name")},
           {"namespace", meta(r.job, "namespace")},
           {"queue", annotation(r.job, queue::kQueueAnnotation)},
-          {"jobResultId", label(r.job, queue::kJobResultLabel)},
+          {"jobResultId", queue::label_of(r.job, queue::kJobResultLabel)},
           {"lifecycle", lifecycle_to_json(r.lifecycle)},
           {"pods", pods},
           {"events", events},
@@ -101,7 +97,7 @@ std::string format_job_report(const JobReport& r) {
   out += "Name:        " + meta(r.job, "name") + "\n";
   out += "Namespace:   " + meta(r.job, "namespace") + "\n";
   if (auto q = annotation(r.job, queue::kQueueAnnotation); !q.empty()) out += "Queue:       " + q + "\n";
-  if (auto id = label(r.job, queue::kJobResultLabel); !id.empty()) out += "Job result:  " + id + "\n";
+  if (auto id = queue::label_of(r.job, queue::kJobResultLabel); !id.empty()) out += "Job result:  " + id + "\n";
   out += "Created:     " + meta(r.job, "creationTimestamp") + " (" + since(meta(r.job, "creationTimestamp")) + " ago)\n";
   out += "Status:      " + phase_name(r.lifecycle.phase) + "\n";
   out += "Reason:      " + r.lifecycle.reason;
@@ -163,7 +159,7 @@ std::vector<JobRow> list_job_rows(kube::KubeApi& api, const std::string& ns, con
   kube::ListOptions po;
   po.label_selector = "job-name";
   std::map<std::string, std::vector<json>> pods;
-  for (auto& p : api.list_pods(ns, po).items) pods[label(p, "job-name")].push_back(std::move(p));
+  for (auto& p : api.list_pods(ns, po).items) pods[queue::label_of(p, "job-name")].push_back(std::move(p));
   std::sort(jobs.begin(), jobs.end(), [](const json& a, const json& b) {
     return meta(a, "creationTimestamp") > meta(b, "creationTimestamp");
   });

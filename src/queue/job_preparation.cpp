@@ -12,7 +12,7 @@ using ojson = nlohmann::ordered_json;
 
 namespace {
 
-InputError error(const std::string& path, const std::string& message) {
+InputError path_error(const std::string& path, const std::string& message) {
   return InputError(Diagnostic{"", 0, 0, path, message});
 }
 
@@ -90,6 +90,15 @@ bool is_dns1123_label(const std::string& s) {
   return true;
 }
 
+std::string label_of(const nlohmann::json& object, const char* key) {
+  const auto meta = object.find("metadata");
+  if (meta == object.end() || !meta->is_object()) return "";
+  const auto labels = meta->find("labels");
+  if (labels == meta->end() || !labels->is_object()) return "";
+  const auto value = labels->find(key);
+  return value != labels->end() && value->is_string() ? value->get<std::string>() : "";
+}
+
 std::string queue_label_value(const std::string& queue) {
   auto ok = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
@@ -120,22 +129,22 @@ std::string config_path_from_env() {
 }
 
 PreparedJob prepare_job(ojson manifest, const RunRequest& r) {
-  if (r.job_result_id.empty()) throw error("--job-result-id", "no job result id given");
+  if (r.job_result_id.empty()) throw path_error("--job-result-id", "no job result id given");
   const std::string name = r.name_prefix + "-" + r.job_result_id;
   if (name.size() > 63)
-    throw error("metadata.name", "the Job name \"" + name + "\" is " + std::to_string(name.size()) +
+    throw path_error("metadata.name", "the Job name \"" + name + "\" is " + std::to_string(name.size()) +
                                      " characters; at most 63 are allowed (shorten NAUTOBOT_KUBERNETES_JOB_POD_NAME)");
   if (!is_dns1123_label(name))
-    throw error("metadata.name", "the Job name \"" + name +
+    throw path_error("metadata.name", "the Job name \"" + name +
                                      "\" is not a DNS-1123 label (lower-case letters, digits and '-', starting and "
                                      "ending with a letter or digit)");
   ojson data;
   try {
     data = ojson::parse(r.data_json);
   } catch (const ojson::parse_error& e) {
-    throw error("--data", std::string("invalid JSON: ") + e.what());
+    throw path_error("--data", std::string("invalid JSON: ") + e.what());
   }
-  if (!data.is_object()) throw error("--data", "the job data must be a JSON object (the job's keyword arguments)");
+  if (!data.is_object()) throw path_error("--data", "the job data must be a JSON object (the job's keyword arguments)");
 
   if (!manifest.contains("metadata") || !manifest["metadata"].is_object()) manifest["metadata"] = ojson::object();
   ojson& meta = manifest["metadata"];

@@ -13,7 +13,7 @@ using ojson = nlohmann::ordered_json;
 
 namespace {
 
-InputError error(const std::string& file, const std::string& message) {
+InputError file_error(const std::string& file, const std::string& message) {
   return InputError(Diagnostic{file, 0, 0, "", message});
 }
 
@@ -39,14 +39,14 @@ ManifestStore ManifestStore::from_env() {
 
 fs::path ManifestStore::resolve_queue_path(const std::string& queue) const {
   const std::string where = "queue \"" + queue + "\"";
-  if (queue.empty()) throw error("", "no queue name given");
-  if (queue.find('\0') != std::string::npos) throw error("", "queue name contains a NUL byte");
-  if (queue.front() == '/') throw error("", where + " is an absolute path; refusing (it would leave " + base_.string() + ")");
+  if (queue.empty()) throw file_error("", "no queue name given");
+  if (queue.find('\0') != std::string::npos) throw file_error("", "queue name contains a NUL byte");
+  if (queue.front() == '/') throw file_error("", where + " is an absolute path; refusing (it would leave " + base_.string() + ")");
   fs::path rel(queue);
   for (const auto& part : rel) {
-    if (part == "..") throw error("", where + " contains \"..\"; refusing (it would leave " + base_.string() + ")");
+    if (part == "..") throw file_error("", where + " contains \"..\"; refusing (it would leave " + base_.string() + ")");
     // "..data" and "..2026_11_27_..." are the kubelet's own entries in a ConfigMap volume.
-    if (part.string().rfind("..", 0) == 0) throw error("", where + " names a hidden \"..\" entry; refusing");
+    if (part.string().rfind("..", 0) == 0) throw file_error("", where + " names a hidden \"..\" entry; refusing");
   }
   // Symbolic links are followed, as the kubelet's ConfigMap volumes need (each queue directory is
   // a link into ..data/), but the resolved file must stay inside the resolved base: a link that
@@ -56,10 +56,10 @@ fs::path ManifestStore::resolve_queue_path(const std::string& queue) const {
   fs::path real_base = fs::weakly_canonical(base_, ec);
   if (ec) real_base = fs::absolute(base_);
   fs::path real_file = fs::weakly_canonical(file, ec);
-  if (ec) throw error(file.string(), "cannot resolve the manifest path: " + ec.message());
+  if (ec) throw file_error(file.string(), "cannot resolve the manifest path: " + ec.message());
   const std::string b = real_base.string(), f = real_file.string();
   if (!(f.rfind(b + "/", 0) == 0))
-    throw error("", where + " resolves to " + f + ", outside " + b + "; refusing");
+    throw file_error("", where + " resolves to " + f + ", outside " + b + "; refusing");
   return file;
 }
 
@@ -68,16 +68,16 @@ LoadedManifest ManifestStore::load(const std::string& queue) const {
   std::error_code ec;
   auto st = fs::status(file, ec);
   if (fs::exists(st)) {
-    if (!fs::is_regular_file(st)) throw error(file.string(), "the manifest is not a regular file");
+    if (!fs::is_regular_file(st)) throw file_error(file.string(), "the manifest is not a regular file");
     std::ifstream in(file, std::ios::binary);
-    if (!in) throw error(file.string(), "cannot read the manifest");
+    if (!in) throw file_error(file.string(), "cannot read the manifest");
     std::stringstream ss;
     ss << in.rdbuf();
     ojson m;
     try {
       m = ojson::parse(ss.str());
     } catch (const ojson::parse_error& e) {
-      throw error(file.string(), std::string("invalid JSON: ") + e.what());
+      throw file_error(file.string(), std::string("invalid JSON: ") + e.what());
     }
     validate_job_manifest(m, file.string());
     return {std::move(m), file.string()};
@@ -87,14 +87,14 @@ LoadedManifest ManifestStore::load(const std::string& queue) const {
     try {
       m = ojson::parse(*fallback_);
     } catch (const ojson::parse_error& e) {
-      throw error("NAUTOBOT_KUBERNETES_JOB_MANIFEST", std::string("invalid JSON: ") + e.what());
+      throw file_error("NAUTOBOT_KUBERNETES_JOB_MANIFEST", std::string("invalid JSON: ") + e.what());
     }
     if (truthy(m)) {
       validate_job_manifest(m, "NAUTOBOT_KUBERNETES_JOB_MANIFEST");
       return {std::move(m), "NAUTOBOT_KUBERNETES_JOB_MANIFEST"};
     }
   }
-  throw error(file.string(), "unable to retrieve a Kubernetes job manifest for queue \"" + queue +
+  throw file_error(file.string(), "unable to retrieve a Kubernetes job manifest for queue \"" + queue +
                                  "\": the file does not exist and NAUTOBOT_KUBERNETES_JOB_MANIFEST is not set");
 }
 
@@ -111,17 +111,17 @@ std::vector<std::string> ManifestStore::queues() const {
 }
 
 void validate_job_manifest(const ojson& m, const std::string& source) {
-  if (!m.is_object()) throw error(source, "the manifest is not a JSON object");
+  if (!m.is_object()) throw file_error(source, "the manifest is not a JSON object");
   if (m.value("kind", "") != "Job")
-    throw error(source, "the manifest is not a Job (kind is \"" + (m.contains("kind") && m["kind"].is_string() ? m["kind"].get<std::string>() : std::string()) + "\")");
+    throw file_error(source, "the manifest is not a Job (kind is \"" + (m.contains("kind") && m["kind"].is_string() ? m["kind"].get<std::string>() : std::string()) + "\")");
   const ojson* c = nullptr;
   if (m.contains("spec") && m["spec"].is_object() && m["spec"].contains("template") &&
       m["spec"]["template"].is_object() && m["spec"]["template"].contains("spec") &&
       m["spec"]["template"]["spec"].is_object() && m["spec"]["template"]["spec"].contains("containers"))
     c = &m["spec"]["template"]["spec"]["containers"];
   if (!c || !c->is_array() || c->empty() || !(*c)[0].is_object())
-    throw error(source, "the Job has no containers (spec.template.spec.containers is missing or empty)");
-  if (m.contains("metadata") && !m["metadata"].is_object()) throw error(source, "metadata is not an object");
+    throw file_error(source, "the Job has no containers (spec.template.spec.containers is missing or empty)");
+  if (m.contains("metadata") && !m["metadata"].is_object()) throw file_error(source, "metadata is not an object");
 }
 
 }  // namespace kjq::queue

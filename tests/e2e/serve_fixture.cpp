@@ -1,5 +1,6 @@
 #include "e2e/serve_fixture.hpp"
 
+#include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
 
@@ -105,6 +106,46 @@ bool eventually(const std::function<bool()>& ready, std::chrono::milliseconds ti
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return ready();
+}
+
+double metric(const std::string& page, const std::string& name) {
+  std::size_t at = 0;
+  while ((at = page.find(name, at)) != std::string::npos) {
+    if (at == 0 || page[at - 1] == '\n') {
+      const auto space = page.find(' ', at);
+      const auto nl = page.find('\n', at);
+      return std::stod(page.substr(space + 1, nl - space - 1));
+    }
+    at += name.size();
+  }
+  return -1;
+}
+
+void expect_exactly_once(const ServeEnv& env, const std::string& url, const std::set<std::string>& ids, int n) {
+  ASSERT_EQ(static_cast<int>(ids.size()), n);
+  for (const auto& id : ids) {
+    json j = env.wait_for(url, id, {"Succeeded", "Failed", "Cancelled"}, std::chrono::seconds(120));
+    EXPECT_EQ(j["state"], "Succeeded") << j;
+  }
+  auto creates = env.job_creates();
+  std::set<std::string> unique(creates.begin(), creates.end());
+  EXPECT_EQ(creates.size(), unique.size()) << "a Job was created twice";
+  std::set<std::string> expected;
+  for (const auto& id : ids) expected.insert("nautobot-job-" + id);
+  EXPECT_EQ(unique, expected);
+  // The store agrees: every job is final, page by page.
+  int seen = 0;
+  std::string cont;
+  do {
+    ApiReply page = env.request(url, "GET", "/api/v1/jobs?limit=500" + (cont.empty() ? "" : "&continue=" + cont));
+    ASSERT_EQ(page.status, 200);
+    for (const auto& j : page.body["items"]) {
+      ++seen;
+      EXPECT_EQ(j["state"], "Succeeded") << j;
+    }
+    cont = page.body.value("continue", "");
+  } while (!cont.empty());
+  EXPECT_EQ(seen, n);
 }
 
 }  // namespace kjq::test

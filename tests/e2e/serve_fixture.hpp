@@ -66,4 +66,12 @@ class ServeEnv {
 // Polls `ready` every 10 ms until it is true or `timeout` passes.
 bool eventually(const std::function<bool()>& ready, std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
+// The value of an unlabelled (or first labelled) sample of `name` in a Prometheus text page; -1
+// when there is none.
+double metric(const std::string& page, const std::string& name);
+
+// Every accepted id ends exactly once in the store (as Succeeded), the emulator saw exactly one
+// create per id and no other create, and the store lists `n` jobs, all Succeeded.
+void expect_exactly_once(const ServeEnv& env, const std::string& url, const std::set<std::string>& ids, int n);
+
 }  // namespace kjq::test

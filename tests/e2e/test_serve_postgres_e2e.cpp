@@ -21,21 +21,6 @@ using nlohmann::json;
 
 namespace {
 
-// The value of an unlabelled (or first labelled) sample of `name` in a Prometheus text page; -1
-// when there is none. (As in test_serve_faults_e2e.cpp.)
-double metric(const std::string& page, const std::string& name) {
-  std::size_t at = 0;
-  while ((at = page.find(name, at)) != std::string::npos) {
-    if (at == 0 || page[at - 1] == '\n') {
-      const auto space = page.find(' ', at);
-      const auto nl = page.find('\n', at);
-      return std::stod(page.substr(space + 1, nl - space - 1));
-    }
-    at += name.size();
-  }
-  return -1;
-}
-
 // The Burst of test_serve_faults_e2e.cpp, spread over several replicas: `n` jobs with fixed ids
 // ("burst-<i>") from several threads; job i goes to replica i % count first, and each retry moves
 // on to the next replica, as a client behind a Service would, until one accepts it (200 or 202).
@@ -75,34 +60,6 @@ struct ReplicaBurst {
     urls.at(replica) = url;
   }
 };
-
-// As in test_serve_faults_e2e.cpp: every accepted id ends exactly once in the store, the emulator
-// saw exactly one create per id and no other create, and the store lists `n` jobs, all Succeeded.
-void expect_exactly_once(const ServeEnv& env, const std::string& url, const std::set<std::string>& ids, int n) {
-  ASSERT_EQ(static_cast<int>(ids.size()), n);
-  for (const auto& id : ids) {
-    json j = env.wait_for(url, id, {"Succeeded", "Failed", "Cancelled"}, std::chrono::seconds(120));
-    EXPECT_EQ(j["state"], "Succeeded") << j;
-  }
-  auto creates = env.job_creates();
-  std::set<std::string> unique(creates.begin(), creates.end());
-  EXPECT_EQ(creates.size(), unique.size()) << "a Job was created twice";
-  std::set<std::string> expected;
-  for (const auto& id : ids) expected.insert("nautobot-job-" + id);
-  EXPECT_EQ(unique, expected);
-  int seen = 0;
-  std::string cont;
-  do {
-    ApiReply page = env.request(url, "GET", "/api/v1/jobs?limit=500" + (cont.empty() ? "" : "&continue=" + cont));
-    ASSERT_EQ(page.status, 200);
-    for (const auto& j : page.body["items"]) {
-      ++seen;
-      EXPECT_EQ(j["state"], "Succeeded") << j;
-    }
-    cont = page.body.value("continue", "");
-  } while (!cont.empty());
-  EXPECT_EQ(seen, n);
-}
 
 std::string database_of(const std::string& url) { return url.substr(url.rfind('/') + 1); }
 

@@ -17,8 +17,8 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-const std::string kId = "5d1c2a4e-0000-4c8e-9d55-2a3c1e7f9a01";
-const std::string kName = "nautobot-job-" + kId;
+const std::string kWatchedId = "5d1c2a4e-0000-4c8e-9d55-2a3c1e7f9a01";
+const std::string kWatchedName = "nautobot-job-" + kWatchedId;
 
 void rotate_token(const RuntimeEnv& env, const std::string& token) {
   // Like the kubelet: write a new file, then rename it over the old one.
@@ -29,10 +29,10 @@ void rotate_token(const RuntimeEnv& env, const std::string& token) {
 TEST(WatchE2E, ExitsWhenTheJobEndsWithPlainLinesWhenNotATty) {
   RuntimeEnv env;
   env.write_queue("default", RuntimeEnv::test_manifest("succeed", 0.5));
-  ASSERT_EQ(env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId}).exit_code, 0);
-  auto r = env.kjq({"watch", kName}, {}, 30);
+  ASSERT_EQ(env.kjq({"dispatch", "--queue", "default", "--job-result-id", kWatchedId}).exit_code, 0);
+  auto r = env.kjq({"watch", kWatchedName}, {}, 30);
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr(kName + "  Succeeded/Completed"));
+  EXPECT_THAT(r.out, HasSubstr(kWatchedName + "  Succeeded/Completed"));
   EXPECT_EQ(r.out.find("\033["), std::string::npos);
   // Never a step back once running.
   const auto running = r.out.find("Running/");
@@ -45,20 +45,22 @@ TEST(WatchE2E, QueueWatchPrintsChangesUntilInterrupted) {
   env.write_queue("default", RuntimeEnv::test_manifest("succeed", 0.3));
   auto w = env.kjq_background({"watch", "--queue", "default"});
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  ASSERT_EQ(env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId, "--wait"}).exit_code, 0);
+  ASSERT_EQ(env.kjq({"dispatch", "--queue", "default", "--job-result-id", kWatchedId, "--wait"}).exit_code, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   w->signal(SIGINT);
   auto r = w->wait(10);
-  EXPECT_THAT(r.out, HasSubstr(kName + "  Submitted/"));
-  EXPECT_THAT(r.out, HasSubstr(kName + "  Succeeded/Completed"));
+  EXPECT_THAT(r.out, HasSubstr(kWatchedName + "  Submitted/"));
+  EXPECT_THAT(r.out, HasSubstr(kWatchedName + "  Succeeded/Completed"));
 }
 
 TEST(WatchE2E, DroppedWatchesResume) {
   RuntimeEnv env;
-  env.write_queue("default", RuntimeEnv::test_manifest("succeed", 1.5));
+  // Two seconds in ContainerCreating: the watch starts before the pod runs, so it has at least
+  // two Job changes (running, then complete) to see and has to resume between them.
+  env.write_queue("default", RuntimeEnv::test_manifest("succeed", 1.5, {{"kube-emulator/pull-seconds", "2"}}));
   env.set_faults({{"watchDropAfterEvents", 1}});
-  ASSERT_EQ(env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId}).exit_code, 0);
-  auto r = env.kjq({"watch", kName, "-v"}, {}, 30);
+  ASSERT_EQ(env.kjq({"dispatch", "--queue", "default", "--job-result-id", kWatchedId}).exit_code, 0);
+  auto r = env.kjq({"watch", kWatchedName, "-v"}, {}, 30);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("Running/Running"));
   EXPECT_THAT(r.out, HasSubstr("Succeeded/Completed"));
@@ -70,8 +72,8 @@ TEST(WatchE2E, GoneRelistsTheFullState) {
   // resourceVersion out of the history; the server ends the watch after 2 s; resuming gets 410.
   RuntimeEnv env({{"--watch-history", "5", "--watch-timeout", "2", "--bookmark-interval", "1000"}});
   env.write_queue("default", RuntimeEnv::test_manifest("succeed", 4));
-  ASSERT_EQ(env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId}).exit_code, 0);
-  auto w = env.kjq_background({"watch", kName, "-v"});
+  ASSERT_EQ(env.kjq({"dispatch", "--queue", "default", "--job-result-id", kWatchedId}).exit_code, 0);
+  auto w = env.kjq_background({"watch", kWatchedName, "-v"});
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
   json other = RuntimeEnv::test_manifest("hang");
   for (int i = 0; i < 40; ++i) {
@@ -88,8 +90,8 @@ TEST(WatchE2E, GoneRelistsTheFullState) {
 TEST(WatchE2E, TokenRotationWhileWatching) {
   RuntimeEnv env({{"--watch-timeout", "1"}});
   env.write_queue("default", RuntimeEnv::test_manifest("succeed", 3));
-  ASSERT_EQ(env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId}).exit_code, 0);
-  auto w = env.kjq_background({"watch", kName}, {{"KJQ_TOKEN_REFRESH_SECONDS", "0.5"}});
+  ASSERT_EQ(env.kjq({"dispatch", "--queue", "default", "--job-result-id", kWatchedId}).exit_code, 0);
+  auto w = env.kjq_background({"watch", kWatchedName}, {{"KJQ_TOKEN_REFRESH_SECONDS", "0.5"}});
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
   rotate_token(env, RuntimeEnv::kRotatedToken);  // another valid token, for another user
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
@@ -101,7 +103,7 @@ TEST(WatchE2E, TokenRotationWhileWatching) {
   EXPECT_THAT(r.out, HasSubstr("Succeeded/Completed"));
   // A token that becomes invalid: the 401 makes kjq re-read the file at once.
   rotate_token(env, "revoked-token");
-  auto denied = env.kjq({"watch", kName});
+  auto denied = env.kjq({"watch", kWatchedName});
   EXPECT_EQ(denied.exit_code, 5);
   EXPECT_THAT(denied.err, HasSubstr("Unauthorized"));
   EXPECT_EQ(denied.err.find("revoked-token"), std::string::npos);

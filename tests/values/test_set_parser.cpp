@@ -27,7 +27,7 @@ json set_string(const std::string& expression, json target = json::object()) {
 // The value --set gives `v`.
 json typed(const std::string& text) { return set("v=" + text).at("v"); }
 
-kjq::Diagnostic error_of(const std::string& expression, SetTyping typing = SetTyping::Typed,
+kjq::Diagnostic set_error_of(const std::string& expression, SetTyping typing = SetTyping::Typed,
                          json target = json::object()) {
   try {
     apply_set_expression(target, expression, typing);
@@ -112,7 +112,7 @@ TEST(SetEscapes, InValues) {
   EXPECT_EQ(set("a=b\\,c"), json::parse(R"({"a":"b,c"})"));
   EXPECT_EQ(set("a={b\\,c,d\\}}"), json::parse(R"({"a":["b,c","d}"]})"));
   // An escaped { is no list, so the comma ends the value and "y}" is a key without a value.
-  EXPECT_THAT(error_of("a=\\{x,y\\}").message, HasSubstr("key \"y}\" has no value"));
+  EXPECT_THAT(set_error_of("a=\\{x,y\\}").message, HasSubstr("key \"y}\" has no value"));
   EXPECT_EQ(set("a=\\{x\\,y}"), json::parse(R"({"a":"{x,y}"})"));
   EXPECT_EQ(set("a=x=y"), json::parse(R"({"a":"x=y"})"));  // only the first = splits
   EXPECT_EQ(set("a=C:\\\\dir"), json::parse(R"({"a":"C:\\dir"})"));
@@ -183,76 +183,76 @@ TEST(SetTypingTest, SetStringKeepsEverythingAString) {
 // --- errors ------------------------------------------------------------------------------------
 
 TEST(SetErrors, MissingEqualsIsKeyHasNoValue) {
-  auto d = error_of("a");
+  auto d = set_error_of("a");
   EXPECT_EQ(d.file, "--set");
   EXPECT_EQ(d.line, 0);
   EXPECT_THAT(d.message, HasSubstr("key \"a\" has no value"));
   EXPECT_THAT(d.message, HasSubstr("\"a\""));
-  d = error_of("x=1,a.b");
+  d = set_error_of("x=1,a.b");
   EXPECT_EQ(d.path, "a.b");
   EXPECT_THAT(d.message, HasSubstr("key \"b\" has no value"));
   EXPECT_THAT(d.message, HasSubstr("(in \"x=1,a.b\")"));
-  EXPECT_THAT(error_of("a,b=1").message, HasSubstr("key \"a\" has no value (cannot end with ,)"));
-  EXPECT_THAT(error_of(",a=1").message, HasSubstr("has no value"));
-  EXPECT_THAT(error_of("a=1,,b=2").message, HasSubstr("has no value"));
+  EXPECT_THAT(set_error_of("a,b=1").message, HasSubstr("key \"a\" has no value (cannot end with ,)"));
+  EXPECT_THAT(set_error_of(",a=1").message, HasSubstr("has no value"));
+  EXPECT_THAT(set_error_of("a=1,,b=2").message, HasSubstr("has no value"));
   // Helm silently ignores these; kjq refuses them.
-  EXPECT_THAT(error_of("a[0]").message, HasSubstr("has no value"));
-  EXPECT_THAT(error_of("a.").message, HasSubstr("has no value"));
+  EXPECT_THAT(set_error_of("a[0]").message, HasSubstr("has no value"));
+  EXPECT_THAT(set_error_of("a.").message, HasSubstr("has no value"));
 }
 
 TEST(SetErrors, EmptyKeyNames) {
-  EXPECT_THAT(error_of("=1").message, HasSubstr("empty key"));
-  EXPECT_THAT(error_of("a.=1").message, HasSubstr("empty key"));
-  EXPECT_THAT(error_of("a..b=1").message, HasSubstr("empty key"));
-  EXPECT_THAT(error_of("[0]=1").message, HasSubstr("empty key"));
+  EXPECT_THAT(set_error_of("=1").message, HasSubstr("empty key"));
+  EXPECT_THAT(set_error_of("a.=1").message, HasSubstr("empty key"));
+  EXPECT_THAT(set_error_of("a..b=1").message, HasSubstr("empty key"));
+  EXPECT_THAT(set_error_of("[0]=1").message, HasSubstr("empty key"));
 }
 
 TEST(SetErrors, BadIndexes) {
-  auto d = error_of("a[0=x");
+  auto d = set_error_of("a[0=x");
   EXPECT_THAT(d.message, HasSubstr("unterminated ["));
   EXPECT_EQ(d.path, "a");
-  EXPECT_THAT(error_of("a[").message, HasSubstr("unterminated ["));
-  EXPECT_THAT(error_of("a[-1]=x").message, HasSubstr("negative list index -1"));
-  EXPECT_THAT(error_of("a[65537]=x").message, HasSubstr("greater than the maximum of 65536"));
-  EXPECT_THAT(error_of("a[99999999999999999999]=x").message, HasSubstr("out of range"));
-  EXPECT_THAT(error_of("a[]=x").message, HasSubstr("invalid list index \"\""));
-  EXPECT_THAT(error_of("a[x]=1").message, HasSubstr("invalid list index \"x\""));
-  EXPECT_THAT(error_of("a[1 ]=1").message, HasSubstr("invalid list index"));
-  EXPECT_THAT(error_of("a[0x1]=1").message, HasSubstr("invalid list index"));
-  EXPECT_THAT(error_of("a[1-]=1").message, HasSubstr("invalid list index"));
-  d = error_of("a[0]x=1");
+  EXPECT_THAT(set_error_of("a[").message, HasSubstr("unterminated ["));
+  EXPECT_THAT(set_error_of("a[-1]=x").message, HasSubstr("negative list index -1"));
+  EXPECT_THAT(set_error_of("a[65537]=x").message, HasSubstr("greater than the maximum of 65536"));
+  EXPECT_THAT(set_error_of("a[99999999999999999999]=x").message, HasSubstr("out of range"));
+  EXPECT_THAT(set_error_of("a[]=x").message, HasSubstr("invalid list index \"\""));
+  EXPECT_THAT(set_error_of("a[x]=1").message, HasSubstr("invalid list index \"x\""));
+  EXPECT_THAT(set_error_of("a[1 ]=1").message, HasSubstr("invalid list index"));
+  EXPECT_THAT(set_error_of("a[0x1]=1").message, HasSubstr("invalid list index"));
+  EXPECT_THAT(set_error_of("a[1-]=1").message, HasSubstr("invalid list index"));
+  d = set_error_of("a[0]x=1");
   EXPECT_THAT(d.message, HasSubstr("unexpected data at end of array index: \"x\""));
   EXPECT_EQ(d.path, "a[0]");
-  EXPECT_THAT(error_of("a[0],b=1").message, HasSubstr("unexpected data"));
+  EXPECT_THAT(set_error_of("a[0],b=1").message, HasSubstr("unexpected data"));
   const json big = set("a[65536]=x");
   EXPECT_EQ(big.at("a").size(), 65537u);
 }
 
 TEST(SetErrors, UnterminatedList) {
-  EXPECT_THAT(error_of("a={x,y").message, HasSubstr("list must terminate with '}'"));
-  EXPECT_THAT(error_of("a={").message, HasSubstr("list must terminate with '}'"));
+  EXPECT_THAT(set_error_of("a={x,y").message, HasSubstr("list must terminate with '}'"));
+  EXPECT_THAT(set_error_of("a={").message, HasSubstr("list must terminate with '}'"));
 }
 
 TEST(SetErrors, TypeConflictsWithExistingValues) {
-  EXPECT_THAT(error_of("a=1,a.b=2").message, HasSubstr("not a map"));
-  EXPECT_THAT(error_of("a.b=1", SetTyping::Typed, json::parse(R"({"a":null})")).message,
+  EXPECT_THAT(set_error_of("a=1,a.b=2").message, HasSubstr("not a map"));
+  EXPECT_THAT(set_error_of("a.b=1", SetTyping::Typed, json::parse(R"({"a":null})")).message,
               HasSubstr("null, not a map"));
-  EXPECT_THAT(error_of("a[0]=1", SetTyping::Typed, json::parse(R"({"a":{}})")).message,
+  EXPECT_THAT(set_error_of("a[0]=1", SetTyping::Typed, json::parse(R"({"a":{}})")).message,
               HasSubstr("not a list"));
-  EXPECT_THAT(error_of("a[0]=1,a[0][0]=2").message, HasSubstr("not a list"));
-  EXPECT_EQ(error_of("a={x},a.b=1").path, "a");
+  EXPECT_THAT(set_error_of("a[0]=1,a[0][0]=2").message, HasSubstr("not a list"));
+  EXPECT_EQ(set_error_of("a={x},a.b=1").path, "a");
 }
 
 TEST(SetErrors, NestingLimits) {
   std::string dots = "a";
   for (int i = 0; i < 30; ++i) dots += ".a";
   EXPECT_NO_THROW(set(dots + "=1"));
-  EXPECT_THAT(error_of(dots + ".a=1").message, HasSubstr("maximum supported nested level of 30"));
+  EXPECT_THAT(set_error_of(dots + ".a=1").message, HasSubstr("maximum supported nested level of 30"));
   // Dots after an index are not counted, as in Helm.
   EXPECT_NO_THROW(set("a[0]" + dots.substr(1) + ".a=1"));
   std::string brackets = "a";
   for (int i = 0; i < 100000; ++i) brackets += "[0]";
-  EXPECT_THAT(error_of(brackets + "=1").message, HasSubstr("nesting deeper than 128 levels"));
+  EXPECT_THAT(set_error_of(brackets + "=1").message, HasSubstr("nesting deeper than 128 levels"));
 }
 
 TEST(SetErrors, FailedExpressionLeavesTargetUntouched) {
@@ -262,7 +262,7 @@ TEST(SetErrors, FailedExpressionLeavesTargetUntouched) {
 }
 
 TEST(SetErrors, SetStringNamesItsFlag) {
-  const auto d = error_of("a", SetTyping::String);
+  const auto d = set_error_of("a", SetTyping::String);
   EXPECT_EQ(d.file, "--set-string");
   EXPECT_THAT(d.format(), HasSubstr("--set-string: a: key \"a\" has no value"));
 }

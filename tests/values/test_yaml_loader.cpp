@@ -35,7 +35,7 @@ std::string key_of(const std::string& key) {
 }
 
 // The first diagnostic of the InputError that parsing `text` throws.
-kjq::Diagnostic error_of(const std::string& text, const YamlLimits& limits = {}) {
+kjq::Diagnostic yaml_error_of(const std::string& text, const YamlLimits& limits = {}) {
   try {
     parse_yaml(text, "t.yaml", limits);
   } catch (const InputError& e) {
@@ -141,7 +141,7 @@ TEST(YamlTyping, NumberLikeTextStaysString) {
 TEST(YamlTyping, InfinityAndNanAreErrors) {
   for (const char* s :
        {".inf", ".Inf", ".INF", "+.inf", "-.inf", "-.INF", ".nan", ".NaN", ".NAN"}) {
-    const auto d = error_of(std::string("a:\n  b: ") + s + "\n");
+    const auto d = yaml_error_of(std::string("a:\n  b: ") + s + "\n");
     EXPECT_EQ(d.path, "a.b") << s;
     EXPECT_EQ(d.line, 2) << s;
     EXPECT_EQ(d.column, 6) << s;
@@ -209,21 +209,21 @@ TEST(YamlTyping, ExplicitTags) {
   EXPECT_EQ(value_of("!!bool \"yes\""), json(true));
   EXPECT_TRUE(value_of("!!null ''").is_null());
   EXPECT_EQ(value_of("!!binary aGVsbG8="), "hello");
-  EXPECT_THAT(error_of("v: !!int abc\n").message, HasSubstr("as !!int"));
-  EXPECT_THAT(error_of("v: !!bool 1\n").message, HasSubstr("as !!bool"));
-  EXPECT_THAT(error_of("v: !!float x\n").message, HasSubstr("as !!float"));
-  EXPECT_THAT(error_of("v: !!binary a$b=\n").message, HasSubstr("base64"));
+  EXPECT_THAT(yaml_error_of("v: !!int abc\n").message, HasSubstr("as !!int"));
+  EXPECT_THAT(yaml_error_of("v: !!bool 1\n").message, HasSubstr("as !!bool"));
+  EXPECT_THAT(yaml_error_of("v: !!float x\n").message, HasSubstr("as !!float"));
+  EXPECT_THAT(yaml_error_of("v: !!binary a$b=\n").message, HasSubstr("base64"));
 }
 
 TEST(YamlTyping, Utf8AndEscapes) {
   EXPECT_EQ(value_of("\"caf\\u00e9\""), "caf\xC3\xA9");
   EXPECT_EQ(value_of("日本"), "日本");
   // go-yaml refuses invalid UTF-8, so Helm does too.
-  const auto d = error_of("a:\n  b: x\xFFy\n");
+  const auto d = yaml_error_of("a:\n  b: x\xFFy\n");
   EXPECT_THAT(d.message, HasSubstr("invalid UTF-8"));
   EXPECT_EQ(d.line, 2);
-  EXPECT_THAT(error_of("\xC0\xAF: 1\n").message, HasSubstr("invalid UTF-8"));    // overlong
-  EXPECT_THAT(error_of("a: \"\\ud800\"\n").message, HasSubstr("invalid YAML"));  // lone surrogate
+  EXPECT_THAT(yaml_error_of("\xC0\xAF: 1\n").message, HasSubstr("invalid UTF-8"));    // overlong
+  EXPECT_THAT(yaml_error_of("a: \"\\ud800\"\n").message, HasSubstr("invalid YAML"));  // lone surrogate
 }
 
 // --- map keys ----------------------------------------------------------------------------------
@@ -279,17 +279,17 @@ TEST(YamlKeys, OtherKeysStayAsWritten) {
 }
 
 TEST(YamlKeys, UnsupportedKeysAreErrors) {
-  EXPECT_THAT(error_of("~: x\n").message, HasSubstr("null"));
-  EXPECT_THAT(error_of("null: x\n").message, HasSubstr("null"));
-  EXPECT_THAT(error_of("[a]: x\n").message, HasSubstr("cannot be a map key"));
-  EXPECT_THAT(error_of("? {a: 1}\n: x\n").message, HasSubstr("cannot be a map key"));
-  EXPECT_THAT(error_of("18446744073709551615: x\n").message, HasSubstr("too large"));
+  EXPECT_THAT(yaml_error_of("~: x\n").message, HasSubstr("null"));
+  EXPECT_THAT(yaml_error_of("null: x\n").message, HasSubstr("null"));
+  EXPECT_THAT(yaml_error_of("[a]: x\n").message, HasSubstr("cannot be a map key"));
+  EXPECT_THAT(yaml_error_of("? {a: 1}\n: x\n").message, HasSubstr("cannot be a map key"));
+  EXPECT_THAT(yaml_error_of("18446744073709551615: x\n").message, HasSubstr("too large"));
 }
 
 // --- duplicates --------------------------------------------------------------------------------
 
 TEST(YamlDuplicates, DuplicateKeyNamesLineColumnAndPath) {
-  const auto d = error_of("top:\n  a: 1\n  b: 2\n  a: 3\n");
+  const auto d = yaml_error_of("top:\n  a: 1\n  b: 2\n  a: 3\n");
   EXPECT_EQ(d.file, "t.yaml");
   EXPECT_EQ(d.line, 4);
   EXPECT_EQ(d.column, 3);
@@ -304,10 +304,10 @@ TEST(YamlDuplicates, DuplicateKeyNamesLineColumnAndPath) {
 }
 
 TEST(YamlDuplicates, KeysThatTypeToTheSameStringAreDuplicates) {
-  EXPECT_EQ(error_of("1: a\n0x1: b\n").line, 2);
-  EXPECT_EQ(error_of("off: a\n\"false\": b\n").path, "false");
-  EXPECT_EQ(error_of("{a: 1, a: 2}\n").column, 8);
-  EXPECT_EQ(error_of("- x: 1\n  x: 2\n").path, "[0].x");
+  EXPECT_EQ(yaml_error_of("1: a\n0x1: b\n").line, 2);
+  EXPECT_EQ(yaml_error_of("off: a\n\"false\": b\n").path, "false");
+  EXPECT_EQ(yaml_error_of("{a: 1, a: 2}\n").column, 8);
+  EXPECT_EQ(yaml_error_of("- x: 1\n  x: 2\n").path, "[0].x");
 }
 
 TEST(YamlDuplicates, SameKeyInDifferentMapsIsFine) {
@@ -342,8 +342,8 @@ TEST(YamlMerge, QuotedMergeKeyIsAnOrdinaryKey) {
 }
 
 TEST(YamlMerge, MergingANonMapIsAnError) {
-  EXPECT_THAT(error_of("a: &a 1\nb:\n  <<: *a\n").message, HasSubstr("merge"));
-  EXPECT_THAT(error_of("b:\n  <<: [1]\n").message, HasSubstr("merge"));
+  EXPECT_THAT(yaml_error_of("a: &a 1\nb:\n  <<: *a\n").message, HasSubstr("merge"));
+  EXPECT_THAT(yaml_error_of("b:\n  <<: [1]\n").message, HasSubstr("merge"));
 }
 
 // --- aliases, depth and size guards ------------------------------------------------------------
@@ -363,7 +363,7 @@ TEST(YamlAliases, BillionLaughsHitsTheNodeBudgetFast) {
     text += "]\n";
   }
   kjq::Diagnostic d;
-  const double secs = seconds_for([&] { d = error_of(text); });
+  const double secs = seconds_for([&] { d = yaml_error_of(text); });
   EXPECT_LT(secs, 2.0);
   EXPECT_THAT(d.message, HasSubstr("more than 2000000 values"));
   // Exactly where a node-by-node walk would cross the budget: the third *f under g.
@@ -374,14 +374,14 @@ TEST(YamlAliases, BillionLaughsHitsTheNodeBudgetFast) {
 TEST(YamlAliases, SmallBudgetIsHonoured) {
   YamlLimits limits;
   limits.max_nodes = 10;
-  EXPECT_THAT(error_of("a: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]\n", limits).message,
+  EXPECT_THAT(yaml_error_of("a: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]\n", limits).message,
               HasSubstr("more than 10"));
   EXPECT_NO_THROW(parse_yaml("a: [1, 2, 3]\n", "t.yaml", limits));
 }
 
 TEST(YamlAliases, SelfReferenceHitsTheDepthLimit) {
   for (const char* text : {"&a [*a]\n", "a: &a {x: *a}\n", "a: &a\n  - b: [*a]\n"}) {
-    const auto d = error_of(text);
+    const auto d = yaml_error_of(text);
     EXPECT_THAT(d.message, HasSubstr("nesting deeper than 128 levels")) << text;
     EXPECT_THAT(d.message, HasSubstr("alias")) << text;
     EXPECT_GT(d.line, 0) << text;
@@ -393,7 +393,7 @@ TEST(YamlAliases, AliasChainsCountTheirExpandedDepth) {
   for (int i = 1; i < 200; ++i)
     text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [*a" + std::to_string(i - 1) +
             "]\n";
-  const auto d = error_of(text);
+  const auto d = yaml_error_of(text);
   EXPECT_THAT(d.message, HasSubstr("nesting deeper than 128 levels"));
   EXPECT_EQ(d.path, "a127[0]");
 }
@@ -402,7 +402,7 @@ TEST(YamlDepth, DepthLimitIsExact) {
   YamlLimits limits;
   limits.max_depth = 3;
   EXPECT_NO_THROW(parse_yaml("a: {b: [1]}\n", "t.yaml", limits));
-  const auto d = error_of("a: {b: [[1]]}\n", limits);
+  const auto d = yaml_error_of("a: {b: [[1]]}\n", limits);
   EXPECT_THAT(d.message, HasSubstr("nesting deeper than 3 levels"));
   EXPECT_EQ(d.path, "a.b[0]");
   EXPECT_EQ(d.line, 1);
@@ -413,7 +413,7 @@ TEST(YamlDepth, HundredThousandOpenBracketsFailQuickly) {
   const std::string closed = open + std::string(100000, ']');
   for (const std::string* text : {&open, &closed}) {
     kjq::Diagnostic d;
-    const double secs = seconds_for([&] { d = error_of(*text); });
+    const double secs = seconds_for([&] { d = yaml_error_of(*text); });
     EXPECT_LT(secs, 2.0);
     EXPECT_THAT(d.message, HasSubstr("nesting deeper than 128 levels"));
     EXPECT_THAT(d.message, ::testing::Not(HasSubstr("bad file")));
@@ -426,13 +426,13 @@ TEST(YamlDepth, HundredThousandNestedBlockMapsFailQuickly) {
   std::string keys;
   for (int i = 0; i < 100000; ++i) keys += "? ";
   kjq::Diagnostic d;
-  double secs = seconds_for([&] { d = error_of(keys + "k\n"); });
+  double secs = seconds_for([&] { d = yaml_error_of(keys + "k\n"); });
   EXPECT_LT(secs, 2.0);
   EXPECT_THAT(d.message, HasSubstr("nesting deeper than 128 levels"));
   // 3,000 indented levels (4.5 MB) are six times yaml-cpp's limit.
   std::string indented;
   for (int i = 0; i < 3000; ++i) indented += std::string(static_cast<std::size_t>(i), ' ') + "k:\n";
-  secs = seconds_for([&] { d = error_of(indented); });
+  secs = seconds_for([&] { d = yaml_error_of(indented); });
   EXPECT_LT(secs, 5.0);
   EXPECT_THAT(d.message, HasSubstr("nesting deeper than 128 levels"));
   EXPECT_GT(d.line, 128);
@@ -441,16 +441,16 @@ TEST(YamlDepth, HundredThousandNestedBlockMapsFailQuickly) {
 TEST(YamlDepth, DeepBlockListsAndFlowMapsFail) {
   std::string dashes;
   for (int i = 0; i < 100000; ++i) dashes += "- ";
-  EXPECT_THAT(error_of(dashes + "x\n").message, HasSubstr("nesting deeper than"));
+  EXPECT_THAT(yaml_error_of(dashes + "x\n").message, HasSubstr("nesting deeper than"));
   std::string maps;
   for (int i = 0; i < 100000; ++i) maps += "{a: ";
-  EXPECT_THAT(error_of(maps).message, HasSubstr("nesting deeper than"));
+  EXPECT_THAT(yaml_error_of(maps).message, HasSubstr("nesting deeper than"));
 }
 
 TEST(YamlDepth, BelowYamlCppLimitOurLimitReportsThePath) {
   std::string text = "x: ";
   for (int i = 0; i < 200; ++i) text += "[";
-  const auto d = error_of(text + std::string(200, ']') + "\n");
+  const auto d = yaml_error_of(text + std::string(200, ']') + "\n");
   EXPECT_THAT(d.message, HasSubstr("nesting deeper than 128 levels"));
   EXPECT_EQ(d.path.rfind("x[0][0]", 0), 0u);
 }
@@ -458,14 +458,14 @@ TEST(YamlDepth, BelowYamlCppLimitOurLimitReportsThePath) {
 TEST(YamlDepth, AboveYamlCppLimitItsGuardIsReported) {
   YamlLimits limits;
   limits.max_depth = 100000;
-  const auto d = error_of(std::string(100000, '['), limits);
+  const auto d = yaml_error_of(std::string(100000, '['), limits);
   EXPECT_THAT(d.message, HasSubstr("nesting deeper than 497 levels"));
 }
 
 TEST(YamlLimitsTest, ByteLimit) {
   YamlLimits limits;
   limits.max_bytes = 10;
-  const auto d = error_of("a: 12345678901\n", limits);
+  const auto d = yaml_error_of("a: 12345678901\n", limits);
   EXPECT_THAT(d.message, HasSubstr("limit is 10 bytes"));
   EXPECT_NO_THROW(parse_yaml("a: 1\n", "t.yaml", limits));
 }
@@ -473,16 +473,16 @@ TEST(YamlLimitsTest, ByteLimit) {
 // --- syntax errors -----------------------------------------------------------------------------
 
 TEST(YamlErrors, SyntaxErrorsAreInputErrorsWithOneBasedPositions) {
-  const auto d = error_of("a: 1\nb: [1, 2\n");
+  const auto d = yaml_error_of("a: 1\nb: [1, 2\n");
   EXPECT_EQ(d.file, "t.yaml");
   EXPECT_THAT(d.message, HasSubstr("invalid YAML"));
   EXPECT_GE(d.line, 1);
-  const auto d2 = error_of("a: 1\n- b\n");
+  const auto d2 = yaml_error_of("a: 1\n- b\n");
   EXPECT_EQ(d2.line, 2);
   EXPECT_EQ(d2.column, 1);
-  EXPECT_THAT(error_of("a: *nope\n").message, HasSubstr("anchor"));
-  EXPECT_THAT(error_of("a: \"\\q\"\n").message, HasSubstr("invalid YAML"));
-  EXPECT_THAT(error_of("a: b: c\n").message, HasSubstr("invalid YAML"));
+  EXPECT_THAT(yaml_error_of("a: *nope\n").message, HasSubstr("anchor"));
+  EXPECT_THAT(yaml_error_of("a: \"\\q\"\n").message, HasSubstr("invalid YAML"));
+  EXPECT_THAT(yaml_error_of("a: b: c\n").message, HasSubstr("invalid YAML"));
 }
 
 // --- documents and marks -----------------------------------------------------------------------

@@ -8,13 +8,13 @@
 
 namespace kjq::cli {
 namespace {
-struct Flags {
+struct CancelFlags {
   KubeFlags kube;
   std::string job;
   int grace = 30;
 };
 
-int run(const Flags& f) {
+int run_cancel(const CancelFlags& f) {
   auto s = open_session(f.kube);
   dispatch::cancel_job(*s.api, s.ns, f.job, f.grace);
   if (f.kube.output.empty()) std::cout << "job " << f.job << " cancelled\n";
@@ -24,13 +24,13 @@ int run(const Flags& f) {
 }  // namespace
 
 Command add_cancel_command(CLI::App& app) {
-  auto f = std::make_shared<Flags>();
+  auto f = std::make_shared<CancelFlags>();
   auto* cmd = app.add_subcommand("cancel", "Cancel a job: delete it (background propagation) with a grace period");
   cmd->add_option("job", f->job, "Job name")->required();
   cmd->add_option("--grace-period", f->grace, "seconds the pods get to stop (Nautobot uses 0)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   add_kube_flags(*cmd, f->kube, "json|yaml (default: a line)", {"", "json", "yaml"});
-  return [f] { return run(*f); };
+  return [f] { return run_cancel(*f); };
 }
 
 }  // namespace kjq::cli

@@ -14,7 +14,7 @@
 
 namespace kjq::cli {
 namespace {
-struct Flags {
+struct DispatchFlags {
   KubeFlags kube;
   std::string queue, id, data = "{}", config;
   bool dry_run = false, wait = false;
@@ -30,7 +30,7 @@ std::string read_data(const std::string& data) {
   return ss.str();
 }
 
-int run(const Flags& f) {
+int run_dispatch(const DispatchFlags& f) {
   queue::RunRequest req{f.queue, f.id, read_data(f.data),
                         f.config.empty() ? queue::config_path_from_env() : f.config, queue::pod_name_prefix_from_env()};
   auto loaded = queue::ManifestStore::from_env().load(f.queue);
@@ -59,7 +59,7 @@ int run(const Flags& f) {
 }  // namespace
 
 Command add_dispatch_command(CLI::App& app) {
-  auto f = std::make_shared<Flags>();
+  auto f = std::make_shared<DispatchFlags>();
   auto* cmd = app.add_subcommand("dispatch", "Create the Kubernetes Job for one Nautobot job run (Nautobot's runtime contract)");
   cmd->add_option("--queue", f->queue, "job queue: reads $NAUTOBOT_JOB_QUEUE_PATH/<queue>/manifest.json")->required();
   cmd->add_option("--job-result-id", f->id, "JobResult id: the Job is named <NAUTOBOT_KUBERNETES_JOB_POD_NAME>-<id>")->required();
@@ -69,7 +69,7 @@ Command add_dispatch_command(CLI::App& app) {
   cmd->add_flag("--wait", f->wait, "follow the Job to its end; exit 0 only when it succeeded (4 when it failed)");
   cmd->add_option("--start-deadline", f->start_deadline, "with --wait: seconds a pod may stay unschedulable")->capture_default_str();
   add_kube_flags(*cmd, f->kube, "json|yaml (default: the Job's name)", {"", "json", "yaml"});
-  return [f] { return run(*f); };
+  return [f] { return run_dispatch(*f); };
 }
 
 }  // namespace kjq::cli

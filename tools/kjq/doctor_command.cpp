@@ -9,7 +9,7 @@
 
 namespace kjq::cli {
 namespace {
-int run(const KubeFlags& f) {
+int run_doctor(const KubeFlags& f) {
   setup_logging(f.verbose);
   dispatch::DoctorInput in{{}, {}, queue::ManifestStore::from_env(), queue::pod_name_prefix_from_env()};
   in.config.kubeconfig = f.kubeconfig;
@@ -38,7 +38,7 @@ Command add_doctor_command(CLI::App& app) {
   auto f = std::make_shared<KubeFlags>();
   auto* cmd = app.add_subcommand("doctor", "Check the API server, token, namespace, permissions and every queue's manifest");
   add_kube_flags(*cmd, *f, "json|yaml (default: text)", {"", "json", "yaml"});
-  return [f] { return run(*f); };
+  return [f] { return run_doctor(*f); };
 }
 
 }  // namespace kjq::cli

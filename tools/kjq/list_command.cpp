@@ -8,12 +8,12 @@
 
 namespace kjq::cli {
 namespace {
-struct Flags {
+struct ListFlags {
   KubeFlags kube;
   std::string queue;
 };
 
-int run(const Flags& f) {
+int run_list(const ListFlags& f) {
   auto s = open_session(f.kube);
   auto rows = dispatch::list_job_rows(*s.api, s.ns, f.queue);
   if (f.kube.output.empty()) {
@@ -31,11 +31,11 @@ int run(const Flags& f) {
 }  // namespace
 
 Command add_list_command(CLI::App& app) {
-  auto f = std::make_shared<Flags>();
+  auto f = std::make_shared<ListFlags>();
   auto* cmd = app.add_subcommand("list", "List the jobs kjq dispatched (label kjq.nautobot.com/queue)");
   cmd->add_option("--queue", f->queue, "only jobs of this queue");
   add_kube_flags(*cmd, f->kube, "json|yaml (default: table)", {"", "json", "yaml"});
-  return [f] { return run(*f); };
+  return [f] { return run_list(*f); };
 }
 
 }  // namespace kjq::cli

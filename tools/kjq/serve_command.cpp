@@ -18,7 +18,7 @@
 
 namespace kjq::cli {
 namespace {
-struct Flags {
+struct ServeFlags {
   KubeFlags kube;
   server::ServiceConfig config;
   values::ValuesOptions values;
@@ -31,7 +31,7 @@ std::string hostname_or(const std::string& fallback) {
   return gethostname(buf, sizeof buf - 1) == 0 && buf[0] ? std::string(buf) : fallback;
 }
 
-int run(Flags& f) {
+int run_serve(ServeFlags& f) {
   setup_logging(f.kube.verbose);
   server::ServiceConfig c = f.config;
   c.options.limits.set_default(f.default_limit);
@@ -73,7 +73,7 @@ int run(Flags& f) {
 }  // namespace
 
 Command add_serve_command(CLI::App& app) {
-  auto f = std::make_shared<Flags>();
+  auto f = std::make_shared<ServeFlags>();
   auto* cmd = app.add_subcommand("serve", "Run the job service: an HTTP API that runs jobs on kubernetes queues and follows each to a recorded end");
   cmd->add_option("--listen", f->config.listen, "API address HOST:PORT (port 0: any free port)")->capture_default_str();
   cmd->add_option("--metrics-listen", f->config.metrics_listen, "separate HOST:PORT for /healthz, /readyz and /metrics (default: on --listen)");
@@ -90,7 +90,7 @@ Command add_serve_command(CLI::App& app) {
   cmd->add_option("--create-workers", f->config.options.create_workers, "parallel Job creates")->capture_default_str();
   cmd->add_option("--cancel-grace", f->config.options.default_cancel_grace_seconds, "default grace period of a cancel, seconds")->capture_default_str();
   add_kube_flags(*cmd, f->kube, "(unused)", {""});
-  return [f] { return run(*f); };
+  return [f] { return run_serve(*f); };
 }
 
 }  // namespace kjq::cli

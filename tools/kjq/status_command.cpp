@@ -8,13 +8,13 @@
 
 namespace kjq::cli {
 namespace {
-struct Flags {
+struct StatusFlags {
   KubeFlags kube;
   std::string job;
   int start_deadline = 300;
 };
 
-int run(const Flags& f) {
+int run_status(const StatusFlags& f) {
   auto s = open_session(f.kube);
   dispatch::LifecycleOptions lo;
   lo.start_deadline = std::chrono::seconds(f.start_deadline);
@@ -26,13 +26,13 @@ int run(const Flags& f) {
 }  // namespace
 
 Command add_status_command(CLI::App& app) {
-  auto f = std::make_shared<Flags>();
+  auto f = std::make_shared<StatusFlags>();
   auto* cmd = app.add_subcommand("status", "Show one job: lifecycle reason, pods and recent events");
   cmd->add_option("job", f->job, "Job name (nautobot-job-<id>)")->required();
   cmd->add_option("--start-deadline", f->start_deadline, "seconds a pod may stay unschedulable before it counts as failed")
       ->capture_default_str();
   add_kube_flags(*cmd, f->kube, "json|yaml (default: text)", {"", "json", "yaml"});
-  return [f] { return run(*f); };
+  return [f] { return run_status(*f); };
 }
 
 }  // namespace kjq::cli

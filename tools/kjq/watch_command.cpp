@@ -13,13 +13,13 @@
 
 namespace kjq::cli {
 namespace {
-struct Flags {
+struct WatchFlags {
   KubeFlags kube;
   std::string job, queue;
   int start_deadline = 300;
 };
 
-int run(const Flags& f) {
+int run_watch(const WatchFlags& f) {
   if (!f.job.empty() && !f.queue.empty())
     throw InputError(Diagnostic{"", 0, 0, "--queue", "give either a JOB or --queue, not both"});
   auto s = open_session(f.kube);
@@ -48,13 +48,13 @@ int run(const Flags& f) {
 }  // namespace
 
 Command add_watch_command(CLI::App& app) {
-  auto f = std::make_shared<Flags>();
+  auto f = std::make_shared<WatchFlags>();
   auto* cmd = app.add_subcommand("watch", "Watch one job until it ends, or every job of a queue (Ctrl-C to stop)");
   cmd->add_option("job", f->job, "Job name");
   cmd->add_option("--queue", f->queue, "watch all jobs of this queue");
   cmd->add_option("--start-deadline", f->start_deadline, "seconds a pod may stay unschedulable")->capture_default_str();
   add_kube_flags(*cmd, f->kube, "unused", {""});
-  return [f] { return run(*f); };
+  return [f] { return run_watch(*f); };
 }
 
 }  // namespace kjq::cli

@@ -12,6 +12,8 @@ const char* const kJobColumns =
     " exit_code, log_tail, events_json, owner, cancel_requested, cancel_grace_seconds,"
     " created_ms, submitted_ms, started_ms, finished_ms, updated_ms";
 
+const char* const kNotFinalSql = "state NOT IN ('Succeeded','Failed','Cancelled')";
+
 namespace {
 
 // Version 1: one row per job. The state CHECK keeps a bad write from ever producing a record the

@@ -26,4 +26,7 @@ extern const char* const kCreateSchemaMigrationsSql;
 // The jobs columns in the order both stores select and decode them (SELECT <kJobColumns>).
 extern const char* const kJobColumns;
 
+// WHERE condition true for jobs not yet in a final state (both dialects).
+extern const char* const kNotFinalSql;
+
 }  // namespace kjq::server

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/clock.hpp"
 #include "server/store/migrations.hpp"
 #include "util/diagnostic.hpp"
 
@@ -30,38 +31,33 @@ std::uint64_t fnv1a64(const std::string& text) {
 // Session lock held by the one process migrating; others wait, then find nothing left to do.
 const std::int64_t kMigrationLockKey = static_cast<std::int64_t>(fnv1a64("kjq/job-store/migrate"));
 
-std::int64_t wall_clock_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 const std::string kColumns = kJobColumns;
-const std::string kSelectJob = "SELECT " + kColumns + " FROM jobs";
-const std::string kNotFinal = "state NOT IN ('Succeeded','Failed','Cancelled')";
+const std::string kSelectPgJob = "SELECT " + kColumns + " FROM jobs";
 
 // Every statement, prepared on each connection the first time it is used there.
 const std::vector<std::pair<std::string, std::string>>& statements() {
   static const std::vector<std::pair<std::string, std::string>> all{
-      {"get", kSelectJob + " WHERE id = $1::text"},
-      {"get_by_kube_name", kSelectJob + " WHERE kube_name = $1::text ORDER BY seq LIMIT 1"},
+      {"get", kSelectPgJob + " WHERE id = $1::text"},
+      {"get_by_kube_name", kSelectPgJob + " WHERE kube_name = $1::text ORDER BY seq LIMIT 1"},
       {"insert",
        "INSERT INTO jobs (id, queue, state, data_json, time_limit_seconds, created_ms, updated_ms)"
        " VALUES ($1::text, $2::text, 'Queued', $3::text, $4::integer, $5::bigint, $5::bigint)"
        " ON CONFLICT (id) DO NOTHING RETURNING " +
            kColumns},
       // One statement per filter shape, so each gets a plan that uses its index.
-      {"list_all", kSelectJob + " WHERE seq > $1::bigint ORDER BY seq LIMIT $2::integer"},
+      {"list_all", kSelectPgJob + " WHERE seq > $1::bigint ORDER BY seq LIMIT $2::integer"},
       {"list_queue",
-       kSelectJob + " WHERE seq > $1::bigint AND queue = $2::text ORDER BY seq LIMIT $3::integer"},
+       kSelectPgJob + " WHERE seq > $1::bigint AND queue = $2::text ORDER BY seq LIMIT $3::integer"},
       {"list_state",
-       kSelectJob + " WHERE seq > $1::bigint AND state = $2::text ORDER BY seq LIMIT $3::integer"},
-      {"list_queue_state", kSelectJob +
+       kSelectPgJob + " WHERE seq > $1::bigint AND state = $2::text ORDER BY seq LIMIT $3::integer"},
+      {"list_queue_state", kSelectPgJob +
                                " WHERE seq > $1::bigint AND queue = $2::text AND state = $3::text"
                                " ORDER BY seq LIMIT $4::integer"},
       {"queue_counts",
        "SELECT queue, state, COUNT(*) FROM jobs GROUP BY queue, state ORDER BY queue"},
       {"unfinished",
-       kSelectJob + " WHERE state IN ('Queued','Submitted','Scheduled','Running') ORDER BY seq"},
+       kSelectPgJob + " WHERE state IN ('Queued','Submitted','Scheduled','Running') ORDER BY seq"},
       {"claim_lock", "SELECT pg_advisory_xact_lock($1::bigint)"},
       {"count_active",
        "SELECT COUNT(*) FROM jobs WHERE queue = $1::text AND state IN "
@@ -87,7 +83,7 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
        " started_ms = CASE WHEN $2::text = 'Running' AND started_ms = 0 THEN $6::bigint ELSE "
        "started_ms END,"
        " updated_ms = $6::bigint WHERE id = $1::text AND " +
-           kNotFinal},
+           std::string(kNotFinalSql)},
       // The state condition makes the first finish the only one that changes the row: a second
       // finish waits for the first's row lock, then re-checks the condition and matches nothing.
       {"finish",
@@ -96,8 +92,8 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
        " events_json = COALESCE($7::text, events_json), finished_ms = $8::bigint, updated_ms = "
        "$8::bigint"
        " WHERE id = $1::text AND " +
-           kNotFinal},
-      {"lock_job", kSelectJob + " WHERE id = $1::text FOR UPDATE"},
+           std::string(kNotFinalSql)},
+      {"lock_job", kSelectPgJob + " WHERE id = $1::text FOR UPDATE"},
       {"cancel_queued",
        "UPDATE jobs SET state = 'Cancelled', reason = 'CancelledBeforeStart',"
        " message = 'cancelled before it was dispatched', cancel_requested = TRUE,"
@@ -343,7 +339,7 @@ void PostgresStore::migrate() {
         tx.exec_params0(
             "INSERT INTO schema_migrations (version, applied_at_ms) VALUES ($1::integer, "
             "$2::bigint)",
-            m.version, wall_clock_ms());
+            m.version, now_ms());
         tx.commit();
       }
     } catch (...) {

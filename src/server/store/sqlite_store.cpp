@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "server/clock.hpp"
 #include "server/store/migrations.hpp"
 #include "util/diagnostic.hpp"
 
@@ -14,12 +15,6 @@ namespace kjq::server {
 
 namespace {
 constexpr int kBusyTimeoutMs = 10'000;
-constexpr const char* kNotFinal = "state NOT IN ('Succeeded','Failed','Cancelled')";
-
-std::int64_t wall_clock_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 }  // namespace
 
 class SqliteStore::Connection {
@@ -229,10 +224,10 @@ std::optional<JobRecord> read_one_job(Query& q) {
   return std::move(jobs.front());
 }
 
-const std::string kSelectJob = std::string("SELECT ") + kJobColumns + " FROM jobs";
+const std::string kSelectSqliteJob = std::string("SELECT ") + kJobColumns + " FROM jobs";
 
 std::optional<JobRecord> select_by_id(Connection& db, const std::string& id) {
-  Query q(db, kSelectJob + " WHERE id = ?1", id);
+  Query q(db, kSelectSqliteJob + " WHERE id = ?1", id);
   return read_one_job(q);
 }
 
@@ -261,7 +256,7 @@ void SqliteStore::migrate() {
     if (applied) continue;
     db_->exec(m.sqlite_sql);
     Query(*db_, "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (?1, ?2)", m.version,
-          wall_clock_ms())
+          now_ms())
         .run();
     tx.commit();
   }
@@ -324,14 +319,14 @@ std::optional<JobRecord> SqliteStore::get(const std::string& id) {
 std::optional<JobRecord> SqliteStore::get_by_kube_name(const std::string& kube_name) {
   if (kube_name.empty()) return std::nullopt;  // unclaimed jobs all have an empty kube_name
   std::lock_guard lock(mutex_);
-  Query q(*db_, kSelectJob + " WHERE kube_name = ?1 ORDER BY seq LIMIT 1", kube_name);
+  Query q(*db_, kSelectSqliteJob + " WHERE kube_name = ?1 ORDER BY seq LIMIT 1", kube_name);
   return read_one_job(q);
 }
 
 JobPage SqliteStore::list(const JobFilter& filter) {
   const int limit = std::clamp(filter.limit, 1, 1000);
   // One statement per filter shape, so each can use its index.
-  std::string sql = kSelectJob + " WHERE seq > ?1";
+  std::string sql = kSelectSqliteJob + " WHERE seq > ?1";
   if (!filter.queue.empty()) sql += " AND queue = ?2";
   if (filter.state) sql += " AND state = ?3";
   sql += " ORDER BY seq LIMIT ?4";
@@ -369,7 +364,7 @@ std::vector<QueueCounts> SqliteStore::queue_counts() {
 std::vector<JobRecord> SqliteStore::unfinished() {
   std::lock_guard lock(mutex_);
   Query q(*db_,
-          kSelectJob + " WHERE state IN ('Queued','Submitted','Scheduled','Running') ORDER BY seq");
+          kSelectSqliteJob + " WHERE state IN ('Queued','Submitted','Scheduled','Running') ORDER BY seq");
   return read_jobs(q);
 }
 
@@ -439,7 +434,7 @@ bool SqliteStore::update_progress(const std::string& id, const Progress& p) {
             "exit_code),"
             " started_ms = CASE WHEN ?2 = 'Running' AND started_ms = 0 THEN ?6 ELSE started_ms END,"
             " updated_ms = ?6 WHERE id = ?1 AND ") +
-            kNotFinal,
+            kNotFinalSql,
         id, state_name(p.state), p.reason, p.message, p.exit_code, p.now_ms)
       .run();
   const bool changed = sqlite3_changes(db_->handle()) > 0;
@@ -458,7 +453,7 @@ bool SqliteStore::finish(const std::string& id, const Finish& f) {
                     "COALESCE(?5, exit_code),"
                     " log_tail = COALESCE(?6, log_tail), events_json = COALESCE(?7, events_json),"
                     " finished_ms = ?8, updated_ms = ?8 WHERE id = ?1 AND ") +
-            kNotFinal,
+            kNotFinalSql,
         id, state_name(f.state), f.reason, f.message, f.exit_code, f.log_tail, f.events_json,
         f.now_ms)
       .run();
