@@ -6,9 +6,9 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/install-test-tools.sh
 for preset in debug asan; do
-  echo "== $preset: configure and build"
+  echo "== $preset: configure and build (${SECONDS} s so far)"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset"
-  echo "== $preset: test"
+  echo "== $preset: test (${SECONDS} s so far)"
   ctest --preset "$preset"
 done
