@@ -1,8 +1,9 @@
-# kjq_add_test(NAME SOURCES a.cpp b.cpp LIBS kjq_x ... [TIMEOUT seconds]): one GoogleTest
-# executable, tests discovered into CTest (each with TIMEOUT, default 120 s). KJQ_SOURCE_DIR and
+# kjq_add_test(NAME SOURCES a.cpp b.cpp LIBS kjq_x ... [TIMEOUT seconds] [SERIAL]): one GoogleTest
+# executable, tests discovered into CTest (each with TIMEOUT, default 120 s; SERIAL: each runs
+# alone, for load tests that need both cores to finish on time). KJQ_SOURCE_DIR and
 # KJQ_FIXTURES_DIR let tests find their data.
 function(kjq_add_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "SERIAL" "TIMEOUT" "SOURCES;LIBS" ${ARGN})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
@@ -12,5 +13,9 @@ function(kjq_add_test name)
     KJQ_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     KJQ_FIXTURES_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures"
     KJQ_BINARY_DIR="${PROJECT_BINARY_DIR}")
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT ${ARG_TIMEOUT})
+  set(serial FALSE)
+  if(ARG_SERIAL)
+    set(serial TRUE)
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT ${ARG_TIMEOUT} RUN_SERIAL ${serial})
 endfunction()
