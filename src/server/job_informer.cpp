@@ -150,12 +150,11 @@ void JobInformer::run_jobs() {
     seen = watch.stats();
   };
   watch.run({[&](const std::vector<json>& items) {
-               std::set<std::string> names;
                std::vector<std::string> touched;
+               std::map<std::string, std::string> fresh;  // slimmed outside the lock
+               for (const auto& j : items) fresh[meta_string(j, "name")] = slim(j);
                {
                  std::lock_guard lock(mu_);
-                 std::map<std::string, std::string> fresh;
-                 for (const auto& j : items) fresh[meta_string(j, "name")] = slim(j);
                  for (const auto& [n, _] : jobs_)
                    if (!fresh.count(n)) touched.push_back(n);  // vanished while we were not watching
                  for (const auto& [n, _] : fresh) touched.push_back(n);
@@ -169,10 +168,11 @@ void JobInformer::run_jobs() {
              },
              [&](const kube::WatchEvent& ev) {
                const std::string name = meta_string(ev.object, "name");
+               std::string text = ev.type == "DELETED" ? std::string() : slim(ev.object);
                {
                  std::lock_guard lock(mu_);
                  if (ev.type == "DELETED") jobs_.erase(name);
-                 else jobs_[name] = slim(ev.object);
+                 else jobs_[name] = std::move(text);
                }
                note_stats();
                changed(name);
@@ -196,15 +196,16 @@ void JobInformer::run_pods() {
   };
   watch.run({[&](const std::vector<json>& items) {
                std::set<std::string> touched;
+               std::map<std::string, std::map<std::string, std::string>> fresh;  // slimmed outside the lock
+               for (const auto& p : items) {
+                 const std::string job = job_name_of_pod(p);
+                 fresh[job][meta_string(p, "name")] = slim(p);
+                 touched.insert(job);
+               }
                {
                  std::lock_guard lock(mu_);
                  for (const auto& [job, _] : pods_by_job_) touched.insert(job);
-                 pods_by_job_.clear();
-                 for (const auto& p : items) {
-                   const std::string job = job_name_of_pod(p);
-                   pods_by_job_[job][meta_string(p, "name")] = slim(p);
-                   touched.insert(job);
-                 }
+                 pods_by_job_ = std::move(fresh);
                }
                note_stats();
                pods_synced_ = true;
@@ -214,14 +215,16 @@ void JobInformer::run_pods() {
              },
              [&](const kube::WatchEvent& ev) {
                const std::string job = job_name_of_pod(ev.object);
+               const std::string pod = meta_string(ev.object, "name");
+               std::string text = ev.type == "DELETED" ? std::string() : slim(ev.object);
                {
                  std::lock_guard lock(mu_);
                  auto& pods = pods_by_job_[job];
                  if (ev.type == "DELETED") {
-                   pods.erase(meta_string(ev.object, "name"));
+                   pods.erase(pod);
                    if (pods.empty()) pods_by_job_.erase(job);
                  } else {
-                   pods[meta_string(ev.object, "name")] = slim(ev.object);
+                   pods[pod] = std::move(text);
                  }
                }
                note_stats();
@@ -232,11 +235,20 @@ void JobInformer::run_pods() {
 }
 
 JobSnapshot JobInformer::snapshot(const std::string& job_name) const {
+  // Copies the texts under the lock and parses them after it: the watch threads and the other
+  // tracker workers need the lock far more often than a parse takes.
+  std::optional<std::string> job_text;
+  std::vector<std::string> pod_texts;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = jobs_.find(job_name); it != jobs_.end()) job_text = it->second;
+    if (auto it = pods_by_job_.find(job_name); it != pods_by_job_.end())
+      for (const auto& [_, p] : it->second) pod_texts.push_back(p);
+  }
   JobSnapshot s;
-  std::lock_guard lock(mu_);
-  if (auto it = jobs_.find(job_name); it != jobs_.end()) s.job = json::parse(it->second);
-  if (auto it = pods_by_job_.find(job_name); it != pods_by_job_.end())
-    for (const auto& [_, p] : it->second) s.pods.push_back(json::parse(p));
+  if (job_text) s.job = json::parse(*job_text);
+  s.pods.reserve(pod_texts.size());
+  for (const auto& p : pod_texts) s.pods.push_back(json::parse(p));
   return s;
 }
 

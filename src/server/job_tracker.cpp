@@ -63,11 +63,14 @@ void JobTracker::start() {
         {
           std::unique_lock lock(mu_);
           auto pick = [&] {
-            for (auto it = dirty_.begin(); it != dirty_.end(); ++it)
-              if (!busy_.count(it->first)) {
-                name = it->first;
-                seen = it->second;
-                dirty_.erase(it);
+            // Oldest first; a name another worker holds stays queued (at most kWorkers are skipped).
+            for (auto it = dirty_order_.begin(); it != dirty_order_.end(); ++it)
+              if (!busy_.count(*it)) {
+                name = std::move(*it);
+                dirty_order_.erase(it);
+                auto d = dirty_.find(name);
+                seen = d->second;
+                dirty_.erase(d);
                 return true;
               }
             return false;
@@ -108,7 +111,8 @@ void JobTracker::changed(const std::string& job_name, Clock::time_point seen) {
   {
     std::lock_guard lock(mu_);
     auto [it, inserted] = dirty_.emplace(job_name, seen);
-    if (!inserted && !it->second) it->second = seen;  // keeps the oldest unprocessed event time
+    if (inserted) dirty_order_.push_back(job_name);
+    else if (!it->second) it->second = seen;  // keeps the oldest unprocessed event time
   }
   cv_.notify_one();  // one worker is enough; waking all of them for every event costs more than it does
 }
@@ -116,7 +120,7 @@ void JobTracker::changed(const std::string& job_name, Clock::time_point seen) {
 void JobTracker::recheck(const std::string& job_name) {
   {
     std::lock_guard lock(mu_);
-    dirty_.emplace(job_name, std::nullopt);
+    if (dirty_.emplace(job_name, std::nullopt).second) dirty_order_.push_back(job_name);
   }
   cv_.notify_one();
 }
@@ -168,45 +172,41 @@ void JobTracker::sync(const std::string& job_name, std::optional<Clock::time_poi
   auto observe = [&] {
     if (seen) metrics_.observe_event_to_record(std::chrono::duration<double>(Clock::now() - *seen).count());
   };
-  // Fast path: most events change nothing the record shows (a pod's IP, a condition's probe
-  // time). When the derived state is the one last written, the store is not touched.
-  {
-    JobSnapshot snap = informer_.snapshot(job_name);
-    if (snap.job) {
-      dispatch::LifecycleOptions lo;
-      lo.start_deadline = options_.start_deadline;
-      lo.never_start_grace = options_.start_deadline;
-      const dispatch::Lifecycle l = dispatch::derive_lifecycle(*snap.job, snap.pods, {}, lo);
-      std::lock_guard lock(mu_);
-      auto it = written_.find(job_name);
-      if (!l.terminal() && it != written_.end() && it->second == std::make_pair(state_of(l.phase), l.reason)) {
-        observe();
-        return;
-      }
+  // One snapshot and one derivation per pass: a change after the snapshot marks the name dirty
+  // again, so a later pass sees it.
+  const JobSnapshot snap = informer_.snapshot(job_name);
+  dispatch::LifecycleOptions lo;
+  lo.start_deadline = options_.start_deadline;
+  lo.never_start_grace = options_.start_deadline;
+  std::optional<dispatch::Lifecycle> l;
+  if (snap.job) {
+    l = dispatch::derive_lifecycle(*snap.job, snap.pods, {}, lo);
+    // Fast path: most events change nothing the record shows (a pod's IP, a condition's probe
+    // time). When the derived state is the one last written, the store is not touched.
+    std::lock_guard lock(mu_);
+    auto it = written_.find(job_name);
+    if (!l->terminal() && it != written_.end() && it->second == std::make_pair(state_of(l->phase), l->reason)) {
+      observe();
+      return;
     }
   }
   auto record = record_for(job_name);
   if (!record) return;  // a Job with our label but no record: not ours to decide
   if (is_final(record->state)) return forget(job_name);
-  JobSnapshot snap = informer_.snapshot(job_name);
   if (!snap.job) {
     if (informer_.synced()) handle_missing_job(*record);
   } else {
-    sync_record(*record, snap);
+    sync_record(*record, snap, *l, lo);
   }
   observe();
 }
 
-void JobTracker::sync_record(const JobRecord& r, const JobSnapshot& snap) {
+void JobTracker::sync_record(const JobRecord& r, const JobSnapshot& snap, dispatch::Lifecycle l,
+                             const dispatch::LifecycleOptions& lo) {
   const json& job = *snap.job;
   const std::string uid = meta(job, "uid");
   if (r.kube_uid.empty() && !uid.empty()) store_.set_kube_uid(r.id, uid, now_ms());  // adopted after a restart
-  dispatch::LifecycleOptions lo;
-  lo.start_deadline = options_.start_deadline;
-  lo.never_start_grace = options_.start_deadline;
-  lo.now = std::chrono::system_clock::now();
   std::vector<json> pods = snap.pods;
-  dispatch::Lifecycle l = dispatch::derive_lifecycle(job, pods, {}, lo);
   if (l.phase == dispatch::Phase::Failed && !l.exit_code && l.reason == l.job_reason && l.reason != "DeadlineExceeded") {
     // The Job's Failed condition can come before the pod watch delivers the pod's end: read the
     // pods once so the reason names the container's failure.

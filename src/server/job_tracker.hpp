@@ -9,11 +9,13 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #include "dispatch/lifecycle.hpp"
 #include "kube/api.hpp"
@@ -47,7 +49,8 @@ class JobTracker {
  private:
   void loop();
   void sync(const std::string& job_name, std::optional<std::chrono::steady_clock::time_point> seen);
-  void sync_record(const JobRecord& record, const JobSnapshot& snap);
+  void sync_record(const JobRecord& record, const JobSnapshot& snap, dispatch::Lifecycle l,
+                   const dispatch::LifecycleOptions& lo);
   void handle_missing_job(const JobRecord& record);
   void finish_with_evidence(const JobRecord& record, JobState state, const std::string& reason,
                             const std::string& message, std::optional<int> exit_code,
@@ -70,8 +73,11 @@ class JobTracker {
   std::condition_variable cv_;       // workers: a name became dirty
   std::condition_variable tick_cv_;  // the loop thread: stop
   // Names to look at, with when their first unprocessed watch event arrived (nullopt: asked for by
-  // the reconcile, not by an event; not counted in the event-to-record lag).
-  std::map<std::string, std::optional<std::chrono::steady_clock::time_point>> dirty_;
+  // the reconcile, not by an event; not counted in the event-to-record lag), and the order they
+  // became dirty in: workers take the oldest first, so under a burst no Job waits behind names
+  // that keep changing (a map's name order made late-sorting names wait for seconds).
+  std::unordered_map<std::string, std::optional<std::chrono::steady_clock::time_point>> dirty_;
+  std::deque<std::string> dirty_order_;
   std::set<std::string> busy_;
   // Per Job name: the last progress written, and a log captured when its container ended.
   std::map<std::string, std::pair<JobState, std::string>> written_;
