@@ -74,11 +74,21 @@ TEST(DispatchE2E, WaitReportsEachFailureReason) {
   json deadline = RuntimeEnv::test_manifest("hang");
   deadline["spec"]["activeDeadlineSeconds"] = 1;
   env.write_queue("deadline", deadline);
+  // The chart's job pods read their settings from a Secret (envFrom); a missing one stops the
+  // kubelet before the container starts.
+  json config = RuntimeEnv::test_manifest("create-container-config-error");
+  config["spec"]["template"]["spec"]["containers"][0]["envFrom"] =
+      json::array({{{"secretRef", {{"name", "nautobot-env"}}}}});
+  env.write_queue("config", config);
+  json bad_image = RuntimeEnv::test_manifest("invalid-image-name");
+  bad_image["spec"]["template"]["spec"]["containers"][0]["image"] = "networktocode/Nautobot:2.4";
+  env.write_queue("image", bad_image);
   struct Case {
     std::string queue, reason;
   };
   std::vector<Case> cases = {{"fail", "\"Error\""}, {"oom", "\"OOMKilled\""}, {"pull", "ImagePull"},
-                             {"unsched", "\"Unschedulable\""}, {"deadline", "\"DeadlineExceeded\""}};
+                             {"unsched", "\"Unschedulable\""}, {"deadline", "\"DeadlineExceeded\""},
+                             {"config", "\"CreateContainerConfigError\""}, {"image", "\"InvalidImageName\""}};
   std::vector<std::unique_ptr<Background>> runs;
   for (std::size_t i = 0; i < cases.size(); ++i)
     runs.push_back(env.kjq_background({"dispatch", "--queue", cases[i].queue, "--job-result-id", id(static_cast<int>(i)),
@@ -94,6 +104,11 @@ TEST(DispatchE2E, WaitReportsEachFailureReason) {
   json f = json::parse(fail.out);
   EXPECT_EQ(f["lifecycle"]["exitCode"], 3);
   EXPECT_EQ(f["lifecycle"]["jobReason"], "BackoffLimitExceeded");
+  // The message says what to fix, as the kubelet words it.
+  auto config_status = env.kjq({"status", "nautobot-job-" + id(5), "-o", "json"});
+  EXPECT_THAT(config_status.out, HasSubstr("secret \\\"nautobot-env\\\" not found")) << config_status.out;
+  auto image_status = env.kjq({"status", "nautobot-job-" + id(6), "-o", "json"});
+  EXPECT_THAT(image_status.out, HasSubstr("couldn't parse image reference")) << image_status.out;
 }
 
 TEST(DispatchE2E, RbacDeniedIsAClearError) {

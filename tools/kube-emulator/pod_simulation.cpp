@@ -14,6 +14,8 @@ std::optional<Outcome> parse_outcome(const std::string& t) {
   if (t == "fail" || t == "failure") return Outcome::Fail;
   if (t == "oom") return Outcome::Oom;
   if (t == "image-pull-error") return Outcome::ImagePullError;
+  if (t == "create-container-config-error") return Outcome::ConfigError;
+  if (t == "invalid-image-name") return Outcome::InvalidImage;
   if (t == "unschedulable") return Outcome::Unschedulable;
   if (t == "hang") return Outcome::Hang;
   return std::nullopt;
@@ -25,6 +27,8 @@ std::string outcome_name(Outcome o) {
     case Outcome::Fail: return "fail";
     case Outcome::Oom: return "oom";
     case Outcome::ImagePullError: return "image-pull-error";
+    case Outcome::ConfigError: return "create-container-config-error";
+    case Outcome::InvalidImage: return "invalid-image-name";
     case Outcome::Unschedulable: return "unschedulable";
     case Outcome::Hang: return "hang";
   }
@@ -32,6 +36,20 @@ std::string outcome_name(Outcome o) {
 }
 
 namespace {
+
+// The Secret a CreateContainerConfigError names: the container's first envFrom secretRef (what a
+// chart-rendered manifest references), else a stand-in name.
+std::string missing_secret(const json& container) {
+  for (const auto& from : container.value("envFrom", json::array()))
+    if (from.is_object() && from.contains("secretRef") && from["secretRef"].is_object())
+      if (auto n = from["secretRef"].value("name", ""); !n.empty()) return n;
+  return "kube-emulator-missing-secret";
+}
+
+std::string invalid_image_message(const std::string& image) {
+  return "Failed to apply default image tag \"" + image + "\": couldn't parse image reference \"" + image +
+         "\": invalid reference format";
+}
 
 double parse_seconds(const json& annotations, const char* key, double fallback) {
   if (!annotations.is_object() || !annotations.contains(key) || !annotations[key].is_string()) return fallback;
@@ -116,7 +134,9 @@ PodPlan plan_from_template(const json& pod_template, const SimulationDefaults& d
 int final_stage(Outcome o) {
   switch (o) {
     case Outcome::Unschedulable: return 0;
-    case Outcome::Hang: return 1;
+    case Outcome::Hang:
+    case Outcome::ConfigError:  // the kubelet retries for ever; the pod stays Pending
+    case Outcome::InvalidImage: return 1;
     default: return 2;
   }
 }
@@ -126,7 +146,8 @@ bool stage_is_terminated(Outcome o, int stage) {
 }
 
 bool stage_is_running(Outcome o, int stage) {
-  return stage == 1 && o != Outcome::ImagePullError && o != Outcome::Unschedulable;
+  return stage == 1 && o != Outcome::ImagePullError && o != Outcome::Unschedulable && o != Outcome::ConfigError &&
+         o != Outcome::InvalidImage;
 }
 
 double stage_offset_seconds(const PodPlan& plan, int stage) {
@@ -228,6 +249,12 @@ json pod_status(const json& pod, const PodPlan& plan, int stage, const PodTimes&
                                     {"message", "Back-off pulling image \"" + cimage + "\""}}}};
     } else if (stage == 0) {
       cs["state"] = {{"waiting", {{"reason", "ContainerCreating"}}}};
+    } else if (plan.outcome == Outcome::ConfigError) {
+      cs["imageID"] = image_id(cimage);
+      cs["state"] = {{"waiting", {{"reason", "CreateContainerConfigError"},
+                                  {"message", "secret \"" + missing_secret(c) + "\" not found"}}}};
+    } else if (plan.outcome == Outcome::InvalidImage) {
+      cs["state"] = {{"waiting", {{"reason", "InvalidImageName"}, {"message", invalid_image_message(cimage)}}}};
     } else {
       cs["imageID"] = image_id(cimage);
       cs["containerID"] = container_id;
@@ -266,7 +293,8 @@ std::vector<EventSpec> pod_stage_events(const json& pod, const PodPlan& plan, in
   if (stage == 0) {
     ev.push_back({"Normal", "Scheduled", "Successfully assigned " + ns + "/" + name + " to " + node,
                   "default-scheduler", ""});
-    ev.push_back({"Normal", "Pulling", "Pulling image \"" + image + "\"", "kubelet", fp});
+    if (plan.outcome != Outcome::InvalidImage)  // a reference that does not parse is never pulled
+      ev.push_back({"Normal", "Pulling", "Pulling image \"" + image + "\"", "kubelet", fp});
     return ev;
   }
   if (plan.outcome == Outcome::ImagePullError) {
@@ -280,6 +308,16 @@ std::vector<EventSpec> pod_stage_events(const json& pod, const PodPlan& plan, in
       ev.push_back({"Normal", "BackOff", "Back-off pulling image \"" + image + "\"", "kubelet", fp});
       ev.push_back({"Warning", "Failed", "Error: ImagePullBackOff", "kubelet", fp});
     }
+    return ev;
+  }
+  if (plan.outcome == Outcome::ConfigError) {
+    ev.push_back({"Normal", "Pulled", "Container image \"" + image + "\" already present on machine", "kubelet", fp});
+    ev.push_back({"Warning", "Failed", "Error: secret \"" + missing_secret(c) + "\" not found", "kubelet", fp});
+    return ev;
+  }
+  if (plan.outcome == Outcome::InvalidImage) {
+    ev.push_back({"Warning", "InspectFailed", invalid_image_message(image), "kubelet", fp});
+    ev.push_back({"Warning", "Failed", "Error: InvalidImageName", "kubelet", fp});
     return ev;
   }
   if (stage == 1) {

@@ -10,7 +10,7 @@
 
 namespace kjq::emulator {
 
-enum class Outcome { Succeed, Fail, Oom, ImagePullError, Unschedulable, Hang };
+enum class Outcome { Succeed, Fail, Oom, ImagePullError, ConfigError, InvalidImage, Unschedulable, Hang };
 
 std::optional<Outcome> parse_outcome(const std::string& text);
 std::string outcome_name(Outcome o);
