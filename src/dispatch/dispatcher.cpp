@@ -9,7 +9,7 @@ namespace kjq::dispatch {
 using nlohmann::json;
 
 DispatchResult dispatch_job(kube::KubeApi& api, const std::string& ns, const queue::PreparedJob& prepared) {
-  const json body = json::parse(prepared.job.dump());
+  const nlohmann::ordered_json& body = prepared.job;
   DispatchResult out;
   out.name = prepared.name;
   out.namespace_name = ns;

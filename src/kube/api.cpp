@@ -41,14 +41,16 @@ std::string in_ns(const std::string& ns) { return ns.empty() ? "" : " in namespa
 
 }  // namespace
 
-json KubeApi::create_job(const std::string& ns, const json& job) {
+json KubeApi::create_job(const std::string& ns, const nlohmann::ordered_json& job) {
   RestRequest r;
   r.method = "POST";
   r.path = jobs_resource().collection_path(ns);
   r.body = job.dump();
-  r.retry_safe = job.contains("metadata") && job["metadata"].is_object() &&
-                 !job["metadata"].value("name", "").empty();
-  const std::string what = "create job " + job["metadata"].value("name", "") + in_ns(ns);
+  std::string name;
+  if (const auto meta = job.find("metadata"); meta != job.end() && meta->is_object())
+    if (const auto n = meta->find("name"); n != meta->end() && n->is_string()) name = n->get<std::string>();
+  r.retry_safe = !name.empty();
+  const std::string what = "create job " + name + in_ns(ns);
   return parse_body(client_.send(r, what), what);
 }
 

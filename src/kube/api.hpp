@@ -60,8 +60,9 @@ class KubeApi {
   RestClient& client() { return client_; }
   const std::string& default_namespace() const { return client_.config().namespace_name; }
 
-  // POST with retries allowed: the Job has a fixed metadata.name, so a repeat answers 409.
-  nlohmann::json create_job(const std::string& ns, const nlohmann::json& job);
+  // POST with retries allowed: the Job has a fixed metadata.name, so a repeat answers 409. The
+  // body goes out in the manifest's own key order, as Nautobot's client sends its dict.
+  nlohmann::json create_job(const std::string& ns, const nlohmann::ordered_json& job);
   nlohmann::json get_job(const std::string& ns, const std::string& name);
   // Background propagation (pods go too); grace period for the pods (nullopt: server default).
   void delete_job(const std::string& ns, const std::string& name, std::optional<int> grace_seconds);

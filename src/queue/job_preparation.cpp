@@ -90,15 +90,6 @@ bool is_dns1123_label(const std::string& s) {
   return true;
 }
 
-std::string label_of(const nlohmann::json& object, const char* key) {
-  const auto meta = object.find("metadata");
-  if (meta == object.end() || !meta->is_object()) return "";
-  const auto labels = meta->find("labels");
-  if (labels == meta->end() || !labels->is_object()) return "";
-  const auto value = labels->find(key);
-  return value != labels->end() && value->is_string() ? value->get<std::string>() : "";
-}
-
 std::string queue_label_value(const std::string& queue) {
   auto ok = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||

@@ -255,18 +255,21 @@ void JobTracker::sync_record(const JobRecord& r, const JobSnapshot& snap, dispat
 }
 
 void JobTracker::keep_log_early(const std::string& job_name, const std::vector<json>& pods) {
-  auto pod = newest_terminated_pod(pods);
-  if (!pod) return;
+  if (auto pod = newest_terminated_pod(pods)) keep_log(job_name, pods, *pod, /*only_if_none=*/false);
+}
+
+void JobTracker::keep_log(const std::string& job_name, const std::vector<json>& pods, const std::string& pod,
+                          bool only_if_none) {
   {
     std::lock_guard lock(mu_);
     auto it = early_logs_.find(job_name);
-    if (it != early_logs_.end() && it->second.pod == *pod) return;  // this pod's log is kept already
+    if (it != early_logs_.end() && (only_if_none || it->second.pod == pod)) return;
   }
-  const json* p = find_pod(pods, *pod);
+  const json* p = find_pod(pods, pod);
   if (!p) return;
   std::string log = capture_log_tail(api_, options_.namespace_name, *p, options_.evidence);
   std::lock_guard lock(mu_);
-  early_logs_[job_name] = {*pod, std::move(log)};
+  early_logs_[job_name] = {pod, std::move(log)};
 }
 
 std::optional<std::string> JobTracker::early_log(const std::string& job_name) {
@@ -301,18 +304,7 @@ void JobTracker::send_cancel(const JobRecord& r) {
   if (r.kube_name.empty()) return;
   // The pods go with the Job: keep what the job has printed so far.
   JobSnapshot snap = informer_.snapshot(r.kube_name);
-  if (auto pod = pod_with_log(snap.pods)) {
-    bool have;
-    {
-      std::lock_guard lock(mu_);
-      have = early_logs_.count(r.kube_name) > 0;
-    }
-    if (const json* p = find_pod(snap.pods, *pod); p && !have) {
-      std::string log = capture_log_tail(api_, options_.namespace_name, *p, options_.evidence);
-      std::lock_guard lock(mu_);
-      early_logs_[r.kube_name] = {*pod, std::move(log)};
-    }
-  }
+  if (auto pod = pod_with_log(snap.pods)) keep_log(r.kube_name, snap.pods, *pod, /*only_if_none=*/true);
   try {
     dispatch::cancel_job(api_, options_.namespace_name, r.kube_name,
                          r.cancel_grace_seconds.value_or(options_.default_cancel_grace_seconds));

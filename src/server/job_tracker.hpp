@@ -59,6 +59,10 @@ class JobTracker {
   void forget(const std::string& job_name);
   // Keeps the log of the newest pod whose container ended (once per pod).
   void keep_log_early(const std::string& job_name, const std::vector<nlohmann::json>& pods);
+  // Captures `pod`'s log tail into early_logs_, unless that pod's log is kept already (or, with
+  // only_if_none, unless any log of this Job is).
+  void keep_log(const std::string& job_name, const std::vector<nlohmann::json>& pods, const std::string& pod,
+                bool only_if_none);
   std::optional<std::string> early_log(const std::string& job_name);
   void recheck_waiting();
 
