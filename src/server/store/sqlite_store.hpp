@@ -1,6 +1,7 @@
 #pragma once
-// JobStore on one SQLite file. WAL journal and synchronous=FULL: a write is on disk before the
-// call returns. Every write runs in BEGIN IMMEDIATE, which takes the file's write lock up front,
+// JobStore on one SQLite file in WAL mode. Submissions are fsynced before submit() returns
+// (synchronous=FULL for that commit); other writes are synchronous=NORMAL (see sqlite_store.cpp).
+// Every write runs in BEGIN IMMEDIATE, which takes the file's write lock up front,
 // so several processes on one file serialise their writes (claim's cap holds across them) and
 // wait (busy_timeout) instead of failing. Within a process, one connection behind a mutex.
 #include <memory>
