@@ -206,18 +206,22 @@ void JobTracker::sync_record(const JobRecord& r, const JobSnapshot& snap, dispat
   const json& job = *snap.job;
   const std::string uid = meta(job, "uid");
   if (r.kube_uid.empty() && !uid.empty()) store_.set_kube_uid(r.id, uid, now_ms());  // adopted after a restart
-  std::vector<json> pods = snap.pods;
+  // The cached pods, unless the Job's end came before theirs and they are read again below.
+  std::vector<json> listed;
+  const std::vector<json>* pods_ptr = &snap.pods;
   if (l.phase == dispatch::Phase::Failed && !l.exit_code && l.reason == l.job_reason && l.reason != "DeadlineExceeded") {
     // The Job's Failed condition can come before the pod watch delivers the pod's end: read the
     // pods once so the reason names the container's failure.
     try {
       kube::ListOptions o;
       o.label_selector = "job-name=" + r.kube_name;
-      pods = api_.list_pods(options_.namespace_name, o).items;
-      l = dispatch::derive_lifecycle(job, pods, {}, lo);
+      listed = api_.list_pods(options_.namespace_name, o).items;
+      l = dispatch::derive_lifecycle(job, listed, {}, lo);
+      pods_ptr = &listed;
     } catch (const std::exception&) {
     }
   }
+  const std::vector<json>& pods = *pods_ptr;
   keep_log_early(r.kube_name, pods);
   if (l.terminal()) {
     // An end the cluster reached before a cancel took effect is the job's real end.

@@ -31,7 +31,6 @@ std::uint64_t fnv1a64(const std::string& text) {
 // Session lock held by the one process migrating; others wait, then find nothing left to do.
 const std::int64_t kMigrationLockKey = static_cast<std::int64_t>(fnv1a64("kjq/job-store/migrate"));
 
-
 const std::string kColumns = kJobColumns;
 const std::string kSelectPgJob = "SELECT " + kColumns + " FROM jobs";
 
