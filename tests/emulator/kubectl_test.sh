@@ -5,10 +5,10 @@ source "$(dirname "$0")/emulator_env.sh"
 KUBECTL=${KUBECTL:-/usr/lib/google-cloud-sdk/bin/kubectl.1.32}
 export HOME="$WORK/home" KUBECONFIG="$WORK/no-kubeconfig"
 mkdir -p "$HOME"
-k() { # k TOKEN args...
+k() { # [CACHE_DIR=DIR] k TOKEN args...
   local token=$1; shift
   timeout 30 "$KUBECTL" --server "$URL" --token "$token" --certificate-authority "$WORK/ca.crt" \
-    --cache-dir "$WORK/cache" "$@"
+    --cache-dir "${CACHE_DIR:-$WORK/cache}" "$@"
 }
 cat > "$WORK/job.json" <<'JOB'
 {"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"hello","labels":{"app":"kjq"}},
@@ -29,6 +29,13 @@ echo "== get jobs -o json"
 out=$(k "$KJQ_TOKEN" get jobs -o json) || fail "get jobs -o json"
 echo "$out" | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); assert [i["metadata"]["name"] for i in d["items"]]==["hello"], d' \
   || fail "get jobs -o json: $out"
+
+echo "== discovery is aggregated: /api and /apis, no GET of /apis/batch/v1 or /api/v1 (fresh cache)"
+# -v=6 logs every request URL on stderr. Legacy discovery would also GET each group-version.
+out=$(CACHE_DIR="$WORK/cache-fresh" k "$KJQ_TOKEN" get jobs -v=6 2>&1 >/dev/null) || fail "get jobs -v=6: $out"
+echo "$out" | grep -qE 'GET https://[^ ]*/apis\?timeout=[^ ]* 200' || fail "no GET /apis in: $out"
+echo "$out" | grep -qE 'GET https://[^ ]*/api\?timeout=[^ ]* 200' || fail "no GET /api in: $out"
+if echo "$out" | grep -qE 'GET https://[^ ]*/(apis/batch/v1|api/v1)[? ]'; then fail "kubectl fell back to legacy discovery: $out"; fi
 
 echo "== get job hello (table)"
 out=$(k "$KJQ_TOKEN" get job hello) || fail "get job hello"

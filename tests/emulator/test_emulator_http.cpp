@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -345,6 +346,134 @@ TEST_F(EmulatorHttp, emulator_DiscoveryAndOpenApi) {
   EXPECT_EQ(get("/openapi/v3")["paths"]["apis/batch/v1"]["serverRelativeURL"], "/openapi/v3/apis/batch/v1?hash=kube-emulator");
   json doc = get("/openapi/v3/apis/batch/v1");
   EXPECT_TRUE(doc["paths"].contains("/apis/batch/v1/namespaces/{namespace}/jobs/{name}"));
+}
+
+namespace {
+const char kAggregatedAccept[] =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";  // kubectl 1.32
+
+json group_named(const json& doc, const std::string& name) {
+  for (const auto& g : doc["items"])
+    if (g["metadata"]["name"] == name) return g;
+  return nullptr;
+}
+
+json resource_named(const json& version, const std::string& name) {
+  for (const auto& r : version["resources"])
+    if (r["resource"] == name) return r;
+  return nullptr;
+}
+}  // namespace
+
+TEST_F(EmulatorHttp, emulator_AggregatedDiscovery) {
+  auto r = cli->Get("/apis", httplib::Headers{{"Accept", kAggregatedAccept}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+  EXPECT_EQ(r->get_header_value("Vary"), "Accept");
+  json doc = json::parse(r->body);
+  EXPECT_EQ(doc["apiVersion"], "apidiscovery.k8s.io/v2");
+  EXPECT_EQ(doc["kind"], "APIGroupDiscoveryList");
+  EXPECT_EQ(doc["metadata"], json::object());
+  std::vector<std::string> names;
+  for (const auto& g : doc["items"]) names.push_back(g["metadata"]["name"]);
+  EXPECT_EQ(names, (std::vector<std::string>{"batch", "rbac.authorization.k8s.io", "authorization.k8s.io"}));
+  json batch = group_named(doc, "batch");
+  ASSERT_EQ(batch["versions"].size(), 1u);
+  EXPECT_EQ(batch["versions"][0]["version"], "v1");
+  EXPECT_EQ(batch["versions"][0]["freshness"], "Current");
+  json jobs_r = resource_named(batch["versions"][0], "jobs");
+  ASSERT_FALSE(jobs_r.is_null());
+  EXPECT_EQ(jobs_r["scope"], "Namespaced");
+  EXPECT_EQ(jobs_r["singularResource"], "job");
+  EXPECT_EQ(jobs_r["responseKind"], (json{{"group", "batch"}, {"version", "v1"}, {"kind", "Job"}}));
+  EXPECT_EQ(jobs_r["categories"], json::array({"all"}));
+  EXPECT_FALSE(jobs_r.contains("shortNames"));
+  EXPECT_FALSE(jobs_r.contains("subresources"));
+  auto verbs = jobs_r["verbs"].get<std::vector<std::string>>();
+  for (const char* v : {"create", "get", "list", "watch", "delete"})
+    EXPECT_NE(std::find(verbs.begin(), verbs.end(), v), verbs.end()) << v;
+  EXPECT_EQ(resource_named(group_named(doc, "rbac.authorization.k8s.io")["versions"][0], "clusterroles")["scope"],
+            "Cluster");
+
+  // /api: the core group only, named "", with pods/log as a subresource.
+  r = cli->Get("/api", httplib::Headers{{"Accept", kAggregatedAccept}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+  EXPECT_EQ(r->get_header_value("Vary"), "Accept");
+  doc = json::parse(r->body);
+  EXPECT_EQ(doc["kind"], "APIGroupDiscoveryList");
+  ASSERT_EQ(doc["items"].size(), 1u);
+  EXPECT_EQ(doc["items"][0]["metadata"]["name"], "");
+  json pods = resource_named(doc["items"][0]["versions"][0], "pods");
+  ASSERT_FALSE(pods.is_null());
+  EXPECT_EQ(pods["responseKind"], (json{{"group", ""}, {"version", "v1"}, {"kind", "Pod"}}));
+  EXPECT_EQ(pods["shortNames"], json::array({"po"}));
+  ASSERT_EQ(pods["subresources"].size(), 1u);
+  EXPECT_EQ(pods["subresources"][0]["subresource"], "log");
+  EXPECT_EQ(pods["subresources"][0]["responseKind"]["kind"], "Pod");
+  EXPECT_EQ(pods["subresources"][0]["verbs"], json::array({"get"}));
+
+  // v2beta1 only when v2 is not asked for; a clause with q=0 is not acceptable.
+  const std::string beta = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList";
+  r = cli->Get("/apis", httplib::Headers{{"Accept", beta + ",application/json"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->get_header_value("Content-Type"), beta);
+  EXPECT_EQ(json::parse(r->body)["apiVersion"], "apidiscovery.k8s.io/v2beta1");
+  r = cli->Get("/apis", httplib::Headers{{"Accept", beta + ", application/json; g=apidiscovery.k8s.io; v=v2; as=APIGroupDiscoveryList"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(json::parse(r->body)["apiVersion"], "apidiscovery.k8s.io/v2");
+  r = cli->Get("/apis", httplib::Headers{{"Accept", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList;q=0,application/json"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(json::parse(r->body)["kind"], "APIGroupList");
+}
+
+TEST_F(EmulatorHttp, emulator_LegacyDiscoveryWithoutAggregatedAccept) {
+  for (const char* accept : {"", "application/json", "application/json, */*",
+                             "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"}) {
+    httplib::Headers headers;
+    if (*accept) headers.emplace("Accept", accept);
+    auto r = cli->Get("/apis", headers);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->get_header_value("Content-Type"), "application/json") << accept;
+    EXPECT_EQ(r->get_header_value("Vary"), "Accept");
+    json doc = json::parse(r->body);
+    EXPECT_EQ(doc["kind"], "APIGroupList") << accept;
+    EXPECT_EQ(doc["apiVersion"], "v1");
+    EXPECT_EQ(doc["groups"].size(), 3u);
+    r = cli->Get("/api", headers);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->get_header_value("Content-Type"), "application/json") << accept;
+    EXPECT_EQ(json::parse(r->body)["kind"], "APIVersions") << accept;
+  }
+}
+
+// The aggregated documents and the per-group-version documents come from one table.
+TEST(emulator_discovery, AggregatedAndLegacyListTheSameResources) {
+  ResourceRegistry registry;
+  std::size_t listed = 0;
+  for (bool core : {true, false}) {
+    const json doc = registry.aggregated_discovery_doc(core, "v2");
+    for (const auto& group : doc["items"]) {
+      for (const auto& version : group["versions"]) {
+        json legacy = registry.resource_list_doc(group["metadata"]["name"], version["version"]);
+        ASSERT_FALSE(legacy.is_null());
+        std::vector<std::string> want, got;
+        for (const auto& r : legacy["resources"]) want.push_back(r["name"]);
+        for (const auto& r : version["resources"]) {
+          got.push_back(r["resource"]);
+          for (const auto& s : r.value("subresources", json::array()))
+            got.push_back(r["resource"].get<std::string>() + "/" + s["subresource"].get<std::string>());
+          ++listed;
+        }
+        EXPECT_EQ(got, want);
+      }
+    }
+  }
+  EXPECT_EQ(listed, registry.all().size());
 }
 
 TEST_F(EmulatorHttp, emulator_FollowLogsUntilTheContainerEnds) {

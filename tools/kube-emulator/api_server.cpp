@@ -218,8 +218,19 @@ void ApiServer::serve_discovery(const RequestInfo& info, const httplib::Request&
     return;
   }
   if (p == "/version") return write_json(res, 200, registry_.version_doc());
-  if (p == "/api" || p == "/api/") return write_json(res, 200, registry_.core_versions_doc());
-  if (p == "/apis" || p == "/apis/") return write_json(res, 200, registry_.group_list_doc());
+  if (p == "/api" || p == "/api/" || p == "/apis" || p == "/apis/") {
+    // The answer depends on Accept: aggregated discovery when asked for, else the legacy document.
+    const bool core = p.rfind("/apis", 0) != 0;
+    res.set_header("Vary", "Accept");
+    const std::string version = aggregated_discovery_version(req.get_header_value("Accept"));
+    if (!version.empty()) {
+      res.status = 200;
+      res.set_content(registry_.aggregated_discovery_doc(core, version).dump(),
+                      aggregated_discovery_content_type(version));
+      return;
+    }
+    return write_json(res, 200, core ? registry_.core_versions_doc() : registry_.group_list_doc());
+  }
   if (p == "/openapi/v3" || p == "/openapi/v3/") return write_json(res, 200, registry_.openapi_v3_root());
   const std::string v3 = "/openapi/v3/";
   if (p.rfind(v3, 0) == 0) {

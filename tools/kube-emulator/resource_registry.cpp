@@ -1,5 +1,8 @@
 #include "resource_registry.hpp"
 
+#include <cctype>
+#include <cstdlib>
+#include <map>
 #include <set>
 
 namespace kjq::emulator {
@@ -10,6 +13,42 @@ namespace {
 const std::vector<std::string> kAllVerbs = {"create", "delete", "deletecollection", "get",
                                             "list",   "patch",  "update",           "watch"};
 const std::vector<std::string> kReadDelete = {"delete", "deletecollection", "get", "list", "watch"};
+
+std::string media_trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+}
+
+std::string media_lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// One Accept clause ("type/subtype;k=v;..."): the discovery version it asks for, or "".
+std::string discovery_version_of_clause(const std::string& clause) {
+  std::map<std::string, std::string> params;
+  std::string media_type;
+  std::size_t start = 0;
+  for (bool first = true;; first = false) {
+    const auto semi = clause.find(';', start);
+    const std::string part = media_trim(clause.substr(start, semi == std::string::npos ? std::string::npos : semi - start));
+    if (first) {
+      media_type = media_lower(part);
+    } else if (const auto eq = part.find('='); eq != std::string::npos) {
+      std::string value = media_trim(part.substr(eq + 1));
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+      params[media_lower(media_trim(part.substr(0, eq)))] = value;
+    }
+    if (semi == std::string::npos) break;
+    start = semi + 1;
+  }
+  if (media_type != "application/json") return "";  // answers are JSON only
+  if (auto q = params.find("q"); q != params.end() && std::strtod(q->second.c_str(), nullptr) <= 0) return "";
+  if (params["g"] != "apidiscovery.k8s.io" || params["as"] != "APIGroupDiscoveryList") return "";
+  const std::string& v = params["v"];
+  return v == "v2" || v == "v2beta1" ? v : "";
+}
 }  // namespace
 
 ResourceRegistry::ResourceRegistry() {
@@ -62,6 +101,42 @@ json ResourceRegistry::group_list_doc() const {
     groups.push_back({{"name", t.group}, {"versions", {gv}}, {"preferredVersion", gv}});
   }
   return {{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", groups}};
+}
+
+json ResourceRegistry::aggregated_discovery_doc(bool core, const std::string& discovery_version) const {
+  json items = json::array();
+  std::map<std::string, std::size_t> group_index;  // group name -> position in items
+  for (const auto& t : types_) {
+    if (t.group.empty() != core) continue;
+    auto [g, added] = group_index.try_emplace(t.group, items.size());
+    if (added) items.push_back({{"metadata", {{"name", t.group}}}, {"versions", json::array()}});
+    json& versions = items[g->second]["versions"];
+    json* entry = nullptr;
+    for (auto& v : versions)
+      if (v["version"] == t.version) entry = &v;
+    if (!entry) {
+      versions.push_back({{"version", t.version}, {"resources", json::array()}, {"freshness", "Current"}});
+      entry = &versions.back();
+    }
+    json r = {{"resource", t.resource},
+              {"responseKind", {{"group", t.group}, {"version", t.version}, {"kind", t.kind}}},
+              {"scope", t.namespaced ? "Namespaced" : "Cluster"},
+              {"singularResource", t.singular},
+              {"verbs", t.verbs}};
+    if (!t.short_names.empty()) r["shortNames"] = t.short_names;
+    if (!t.categories.empty()) r["categories"] = t.categories;
+    for (const auto& s : subresources_) {
+      if (s.parent != t.resource) continue;
+      r["subresources"].push_back({{"subresource", s.name},
+                                   {"responseKind", {{"group", t.group}, {"version", t.version}, {"kind", s.kind}}},
+                                   {"verbs", s.verbs}});
+    }
+    (*entry)["resources"].push_back(r);
+  }
+  return {{"apiVersion", "apidiscovery.k8s.io/" + discovery_version},
+          {"kind", "APIGroupDiscoveryList"},
+          {"metadata", json::object()},
+          {"items", items}};
 }
 
 json ResourceRegistry::resource_list_doc(const std::string& group, const std::string& version) const {
@@ -120,6 +195,25 @@ json ResourceRegistry::openapi_v3_group_version(const std::string& group, const 
           {"info", {{"title", "Kubernetes"}, {"version", "v1.32.0"}}},
           {"paths", paths},
           {"components", {{"schemas", json::object()}}}};
+}
+
+std::string aggregated_discovery_version(const std::string& accept) {
+  bool v2beta1 = false;
+  std::size_t start = 0;
+  while (start <= accept.size()) {
+    const auto comma = accept.find(',', start);
+    const std::string v =
+        discovery_version_of_clause(accept.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (v == "v2") return v;
+    if (v == "v2beta1") v2beta1 = true;
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return v2beta1 ? "v2beta1" : "";
+}
+
+std::string aggregated_discovery_content_type(const std::string& discovery_version) {
+  return "application/json;g=apidiscovery.k8s.io;v=" + discovery_version + ";as=APIGroupDiscoveryList";
 }
 
 }  // namespace kjq::emulator

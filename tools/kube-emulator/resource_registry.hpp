@@ -1,5 +1,6 @@
 #pragma once
-// The API resources the emulator serves, and the discovery / OpenAPI documents derived from them.
+// The API resources the emulator serves, and the discovery / OpenAPI documents derived from them:
+// legacy discovery, aggregated discovery (apidiscovery.k8s.io) and OpenAPI v3.
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -40,6 +41,9 @@ class ResourceRegistry {
   nlohmann::json version_doc() const;                       // /version
   nlohmann::json core_versions_doc() const;                 // /api
   nlohmann::json group_list_doc() const;                    // /apis
+  // Aggregated discovery: the APIGroupDiscoveryList of /api (core == true: the "" group only) or
+  // /apis (every named group), as apidiscovery.k8s.io/<discovery_version> ("v2" or "v2beta1").
+  nlohmann::json aggregated_discovery_doc(bool core, const std::string& discovery_version) const;
   // /api/v1 or /apis/G/V; null when the group-version is unknown.
   nlohmann::json resource_list_doc(const std::string& group, const std::string& version) const;
   nlohmann::json openapi_v3_root() const;                   // /openapi/v3
@@ -50,5 +54,12 @@ class ResourceRegistry {
   std::vector<ResourceType> types_;
   std::vector<SubresourceType> subresources_;
 };
+
+// Which aggregated-discovery version an Accept header asks for on /api and /apis: "v2" when any
+// acceptable application/json clause has g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,
+// else "v2beta1" when one asks for that, else "" (the legacy documents).
+std::string aggregated_discovery_version(const std::string& accept);
+// The Content-Type kube-apiserver answers aggregated discovery with, for that version.
+std::string aggregated_discovery_content_type(const std::string& discovery_version);
 
 }  // namespace kjq::emulator
