@@ -287,13 +287,107 @@ TEST_F(EmulatorHttp, emulator_DeletePropagation) {
   auto r = cli->Delete(jobs + "/orphaned");
   ASSERT_TRUE(r);
   EXPECT_EQ(json::parse(r->body)["status"], "Success");
+  // Foreground: the Job waits, with its finalizer, until the garbage collector's pod deletion
+  // (the pod's own terminationGracePeriodSeconds: the Job's grace period does not reach its pods)
+  // has run its course. A `hang` pod ignores SIGTERM and is killed when the 30 s (0.6 s scaled) end.
   r = cli->Delete(jobs + "/cascaded", R"({"propagationPolicy":"Foreground","gracePeriodSeconds":0})", "application/json");
   EXPECT_EQ(json::parse(r->body)["metadata"]["finalizers"][0], "foregroundDeletion");
+  json waiting = get(jobs + "/cascaded");
+  EXPECT_TRUE(waiting["metadata"].contains("deletionTimestamp"));
+  json cascaded = get("/api/v1/namespaces/default/pods?labelSelector=job-name%3Dcascaded");
+  ASSERT_EQ(cascaded["items"].size(), 1u);
+  EXPECT_EQ(cascaded["items"][0]["metadata"]["deletionGracePeriodSeconds"], 30);
+  EXPECT_TRUE(eventually([&] { return cli->Get(jobs + "/cascaded")->status == 404; }));
   json pods = get("/api/v1/namespaces/default/pods");
   ASSERT_EQ(pods["items"].size(), 1u);
   EXPECT_EQ(pods["items"][0]["metadata"]["labels"]["job-name"], "orphaned");
   EXPECT_FALSE(pods["items"][0]["metadata"].contains("ownerReferences"));
   EXPECT_EQ(cli->Delete(jobs + "/cascaded")->status, 404);
+}
+
+TEST_F(EmulatorHttp, emulator_GracefulPodDeletion) {
+  const std::string pods = "/api/v1/namespaces/default/pods";
+  auto running_pod = [&](const std::string& job) {
+    std::string name;
+    EXPECT_TRUE(eventually([&] {
+      const json list = get(pods + "?labelSelector=job-name%3D" + job);
+      for (const auto& p : list["items"])
+        if (p["status"].value("phase", "") == "Running" && !p["metadata"].contains("deletionTimestamp"))
+          name = p["metadata"]["name"];
+      return !name.empty();
+    }));
+    return name;
+  };
+  // A `hang` pod ignores SIGTERM: it stays Terminating for its grace period, is killed (137) and
+  // removed; the Job counts it failed and replaces it at once. A later, longer grace does not
+  // extend the first.
+  post(jobs, job_body("stubborn", {{"kube-emulator/outcome", "hang"}}));
+  const std::string first = running_pod("stubborn");
+  const std::string rv = get(pods)["metadata"]["resourceVersion"];
+  auto r = cli->Delete(pods + "/" + first, R"({"gracePeriodSeconds":25})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  json marked = json::parse(r->body);
+  EXPECT_EQ(marked["metadata"]["deletionGracePeriodSeconds"], 25);
+  EXPECT_TRUE(marked["metadata"].contains("deletionTimestamp"));
+  EXPECT_EQ(json::parse(cli->Delete(pods + "/" + first + "?gracePeriodSeconds=60")->body)["metadata"]
+                ["deletionGracePeriodSeconds"], 25);
+  EXPECT_EQ(get(pods + "/" + first)["status"]["phase"], "Running");  // still stopping
+  auto events = watch(pods + "?watch=true&resourceVersion=" + rv + "&fieldSelector=metadata.name%3D" + first,
+                      [](const std::vector<json>& e) { return !e.empty() && e.back()["type"] == "DELETED"; });
+  ASSERT_GE(events.size(), 2u);
+  const json& last = events.back()["object"];
+  EXPECT_EQ(last["status"]["phase"], "Failed");
+  EXPECT_EQ(last["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"], 137);
+  EXPECT_NE(running_pod("stubborn"), first);  // replaced
+  json killing = get("/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3D" + first);
+  bool saw_killing = false;
+  for (const auto& e : killing["items"]) saw_killing |= e["reason"] == "Killing";
+  EXPECT_TRUE(saw_killing);
+
+  // A process that handles SIGTERM exits at once (143), well before its grace period ends.
+  post(jobs, job_body("polite", {{"kube-emulator/run-seconds", "1000"}}));
+  const std::string p = running_pod("polite");
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(cli->Delete(pods + "/" + p + "?gracePeriodSeconds=1000")->status, 200);
+  EXPECT_TRUE(eventually([&] { return cli->Get(pods + "/" + p)->status == 404; }));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));  // 1000 s scaled is 20 s
+
+  // Grace 0 removes at once.
+  post(jobs, job_body("forced", {{"kube-emulator/outcome", "hang"}}));
+  const std::string f = running_pod("forced");
+  ASSERT_EQ(cli->Delete(pods + "/" + f + "?gracePeriodSeconds=0")->status, 200);
+  EXPECT_EQ(cli->Get(pods + "/" + f)->status, 404);
+}
+
+TEST_F(EmulatorHttp, emulator_DeadlineWaitsForTerminatingPodsBeforeFailed) {
+  // activeDeadlineSeconds: FailureTarget at once; Failed (and the Job's warning event) only when
+  // the pods being stopped are gone, with status.terminating counting them meanwhile.
+  json spec = {{"activeDeadlineSeconds", 1}};
+  json body = job_body("late", {{"kube-emulator/outcome", "hang"}}, spec);
+  body["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] = 50;  // 1 s scaled
+  post(jobs, body);
+  json target;
+  ASSERT_TRUE(eventually([&] {
+    target = get(jobs + "/late");
+    for (const auto& c : target["status"].value("conditions", json::array()))
+      if (c["type"] == "FailureTarget") return true;
+    return false;
+  }));
+  bool failed_early = false;
+  for (const auto& c : target["status"]["conditions"]) failed_early |= c["type"] == "Failed";
+  EXPECT_FALSE(failed_early) << target.dump();
+  EXPECT_EQ(target["status"]["terminating"], 1);
+  json done;
+  ASSERT_TRUE(eventually([&] {
+    done = get(jobs + "/late");
+    for (const auto& c : done["status"].value("conditions", json::array()))
+      if (c["type"] == "Failed") return true;
+    return false;
+  }));
+  EXPECT_EQ(done["status"]["terminating"], 0);
+  EXPECT_EQ(done["status"]["conditions"].back()["reason"], "DeadlineExceeded");
+  EXPECT_TRUE(get("/api/v1/namespaces/default/pods?labelSelector=job-name%3Dlate")["items"].empty());
 }
 
 TEST_F(EmulatorHttp, emulator_FaultInjectionFromTheAdminEndpoint) {

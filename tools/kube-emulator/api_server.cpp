@@ -618,9 +618,6 @@ void ApiServer::delete_object(const ResourceType& t, const std::string& ns, cons
                                              "propagationPolicy"}});
   const std::string uid = meta_str(*current, "uid");
   const std::string now = rfc3339_now();
-  const long long grace = options.contains("gracePeriodSeconds") && options["gracePeriodSeconds"].is_number_integer()
-                              ? options["gracePeriodSeconds"].get<long long>()
-                              : (t.resource == "pods" ? 30 : 0);
   if (t.resource == "jobs") {
     if (propagation == "Foreground") {
       ObjectPtr marked = store_.update(t, ns, name, [&](json& o) {
@@ -630,7 +627,7 @@ void ApiServer::delete_object(const ResourceType& t, const std::string& ns, cons
         return true;
       }, uid);
       controller_.delete_dependents(*current, propagation);
-      store_.remove(t, ns, name, uid);
+      controller_.finish_foreground_deletion(ns, name, uid);  // or when its last pod is gone
       controller_.poke(uid);
       if (write_response && marked) {
         res.status = 200;
@@ -644,19 +641,24 @@ void ApiServer::delete_object(const ResourceType& t, const std::string& ns, cons
     if (write_response) write_json(res, 200, make_success_status({{"name", name}, {"group", "batch"}, {"kind", "jobs"}, {"uid", uid}}));
     return;
   }
-  ObjectPtr removed = store_.remove(t, ns, name, uid);
-  if (!removed) throw not_found(t.resource, t.group, name);
   if (t.resource == "pods") {
-    for (const auto& ref : (*current)["metadata"].value("ownerReferences", json::array()))
-      if (ref.value("kind", "") == "Job") controller_.poke(ref.value("uid", ""));
+    std::optional<long long> grace;
+    if (options.contains("gracePeriodSeconds") && options["gracePeriodSeconds"].is_number_integer())
+      grace = options["gracePeriodSeconds"].get<long long>();
+    ObjectPtr pod = controller_.delete_pod(ns, name, grace, uid);
+    if (!pod) throw not_found(t.resource, t.group, name);
     if (write_response) {
-      json out = *current;
-      out["metadata"]["deletionTimestamp"] = now;
-      out["metadata"]["deletionGracePeriodSeconds"] = grace;
+      json out = pod->parse();
+      if (!out["metadata"].contains("deletionTimestamp")) {  // removed at once
+        out["metadata"]["deletionTimestamp"] = now;
+        out["metadata"]["deletionGracePeriodSeconds"] = 0;
+      }
       write_json(res, 200, out);
     }
     return;
   }
+  ObjectPtr removed = store_.remove(t, ns, name, uid);
+  if (!removed) throw not_found(t.resource, t.group, name);
   if (write_response)
     write_json(res, 200, make_success_status(json{{"name", name}, {"group", t.group}, {"kind", t.resource}, {"uid", uid}}));
 }

@@ -87,15 +87,20 @@ void JobController::poke(const std::string& job_uid) {
 void JobController::run() {
   std::vector<SimJob> created;
   std::vector<std::string> pokes;
+  std::vector<Termination> terminations;
   while (true) {
     {
       std::unique_lock lock(mu_);
-      auto ready = [&] { return stopping_ || !created_.empty() || !pokes_.empty(); };
-      if (timers_.empty()) cv_.wait(lock, ready);
-      else cv_.wait_until(lock, timers_.begin()->first, ready);
+      auto ready = [&] { return stopping_ || !created_.empty() || !pokes_.empty() || !terminations_.empty(); };
+      std::optional<SteadyTime> wake;
+      if (!timers_.empty()) wake = timers_.begin()->first;
+      if (!pod_exits_.empty() && (!wake || pod_exits_.begin()->first < *wake)) wake = pod_exits_.begin()->first;
+      if (!wake) cv_.wait(lock, ready);
+      else cv_.wait_until(lock, *wake, ready);
       if (stopping_) break;
       created.swap(created_);
       pokes.swap(pokes_);
+      terminations.swap(terminations_);
     }
     const auto now = clock_.now();
     for (auto& sj : created) {
@@ -109,6 +114,13 @@ void JobController::run() {
       if (it != jobs_by_uid_.end()) schedule(it->second, now);
     }
     pokes.clear();
+    for (const auto& t : terminations) begin_termination(t, now);
+    terminations.clear();
+    while (!pod_exits_.empty() && pod_exits_.begin()->first <= now) {
+      std::string key = pod_exits_.begin()->second;
+      pod_exits_.erase(pod_exits_.begin());
+      complete_termination(key);
+    }
     std::vector<std::pair<SteadyTime, std::string>> due;
     while (!timers_.empty() && timers_.begin()->first <= now) {
       due.emplace_back(timers_.begin()->first, timers_.begin()->second);
@@ -142,7 +154,7 @@ void JobController::create_pod(SimJob& sj, const json& job) {
     pod = make_job_pod(job, name, node_);
     PodPlan plan = plan_from_template(job["spec"]["template"], defaults_, sj.name);
     if (plan.outcome == Outcome::Unschedulable) pod["spec"].erase("nodeName");
-    SimPod sp{name, plan, clock_.now(), 0, false, {rfc3339_now(), "", ""}};
+    SimPod sp{name, plan, clock_.now(), 0, false, false, {rfc3339_now(), "", ""}};
     pod["status"] = pod_status(pod, plan, 0, sp.times);
     try {
       ObjectPtr stored = store_.create(pods_, pod);
@@ -190,22 +202,37 @@ void JobController::advance_pod(SimJob& sj, SimPod& pod, SteadyTime now) {
   pod.stage = target;
 }
 
-void JobController::finish(SimJob& sj, bool complete, const std::string& reason, const std::string& message) {
+namespace {
+json job_condition(const char* type, const std::string& reason, const std::string& message) {
   const std::string now = rfc3339_now();
-  auto cond = [&](const char* type) {
-    return json{{"type", type}, {"status", "True"}, {"lastProbeTime", now}, {"lastTransitionTime", now},
-                {"reason", reason}, {"message", message}};
-  };
+  return json{{"type", type}, {"status", "True"}, {"lastProbeTime", now}, {"lastTransitionTime", now},
+              {"reason", reason}, {"message", message}};
+}
+}  // namespace
+
+void JobController::finish(SimJob& sj, bool complete, const std::string& reason, const std::string& message) {
   if (complete) {
-    sj.conditions.push_back(cond("SuccessCriteriaMet"));
-    sj.conditions.push_back(cond("Complete"));
-    sj.completion_time = now;
+    sj.conditions.push_back(job_condition("SuccessCriteriaMet", reason, message));
+    sj.conditions.push_back(job_condition("Complete", reason, message));
+    sj.completion_time = sj.conditions.back()["lastTransitionTime"];
   } else {
-    sj.conditions.push_back(cond("FailureTarget"));
-    sj.conditions.push_back(cond("Failed"));
+    sj.conditions.push_back(job_condition("FailureTarget", reason, message));
+    if (terminating_pods(sj) > 0) {
+      sj.failed_condition_pending = true;  // Failed once the pods being stopped are gone
+      sj.failed_reason = reason;
+      sj.failed_message = message;
+    } else {
+      sj.conditions.push_back(job_condition("Failed", reason, message));
+    }
   }
   sj.finished = true;
   sj.finished_at = clock_.now();
+}
+
+int JobController::terminating_pods(const SimJob& sj) const {
+  int n = 0;
+  for (const auto& p : sj.pods) n += p.terminating ? 1 : 0;
+  return n;
 }
 
 void JobController::write_status(SimJob& sj) {
@@ -222,7 +249,7 @@ void JobController::write_status(SimJob& sj) {
   if (active) status["active"] = active;
   if (sj.succeeded) status["succeeded"] = sj.succeeded;
   if (sj.failed) status["failed"] = sj.failed;
-  status["terminating"] = 0;
+  status["terminating"] = terminating_pods(sj);
   status["uncountedTerminatedPods"] = json::object();
   status["ready"] = ready;
   ObjectPtr job_ptr = store_.update(jobs_, sj.ns, sj.name, [&](json& obj) {
@@ -230,7 +257,7 @@ void JobController::write_status(SimJob& sj) {
     obj["status"] = status;
     return true;
   }, sj.uid);
-  if (job_ptr && sj.finished && !sj.terminal_event_recorded) {
+  if (job_ptr && sj.finished && !sj.failed_condition_pending && !sj.terminal_event_recorded) {
     const json job = job_ptr->parse();
     const json& last = sj.conditions.back();
     if (last.value("type", "") == "Complete")
@@ -268,9 +295,141 @@ void JobController::delete_dependents(const json& job, const std::string& propag
         return true;
       });
     } else {
-      store_.remove(pods_, ns, name);
+      delete_pod(ns, name, std::nullopt, pod->uid());
     }
   }
+}
+
+ObjectPtr JobController::delete_pod(const std::string& ns, const std::string& name, std::optional<long long> grace,
+                                    const std::string& uid) {
+  ObjectPtr current = store_.get(pods_, ns, name);
+  if (!current || (!uid.empty() && current->uid() != uid)) return nullptr;
+  const json pod = current->parse();
+  const json& spec = pod["spec"];
+  long long seconds = grace ? *grace : spec_int(spec, "terminationGracePeriodSeconds", 30);
+  if (seconds < 0) seconds = 0;
+  std::string job_uid, job_name;
+  for (const auto& ref : pod["metadata"].value("ownerReferences", json::array()))
+    if (ref.value("kind", "") == "Job") {
+      job_uid = ref.value("uid", "");
+      job_name = ref.value("name", "");
+    }
+  const std::string phase = pod.value("status", json::object()).value("phase", "");
+  // The API server deletes at once what no kubelet has to stop (pod registry's graceful-delete check).
+  const bool at_once = seconds == 0 || spec.value("nodeName", "").empty() || phase == "Succeeded" || phase == "Failed";
+  if (at_once) {
+    ObjectPtr removed = store_.remove(pods_, ns, name, current->uid());
+    if (!job_uid.empty()) {
+      poke(job_uid);
+      finish_foreground_deletion(ns, job_name, job_uid);
+    }
+    return removed ? current : nullptr;
+  }
+  const auto& meta = pod["metadata"];
+  if (meta.contains("deletionGracePeriodSeconds") && meta["deletionGracePeriodSeconds"].is_number_integer() &&
+      meta["deletionGracePeriodSeconds"].get<long long>() <= seconds)
+    return current;  // already terminating with a grace period no longer than this one
+  const auto deadline = std::chrono::system_clock::now() +
+                        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                            clock_.scaled(static_cast<double>(seconds)));
+  ObjectPtr marked = store_.update(pods_, ns, name, [&](json& obj) {
+    obj["metadata"]["deletionTimestamp"] = rfc3339(deadline);
+    obj["metadata"]["deletionGracePeriodSeconds"] = seconds;
+    return true;
+  }, current->uid());
+  if (!marked) return nullptr;
+  {
+    std::lock_guard lock(mu_);
+    terminations_.push_back({ns, name, current->uid(), job_uid, job_name, seconds});
+  }
+  cv_.notify_one();
+  return marked;
+}
+
+JobController::SimPod* JobController::find_sim_pod(const std::string& job_uid, const std::string& pod_name,
+                                                   SimJob** job) {
+  auto it = jobs_by_uid_.find(job_uid);
+  if (it == jobs_by_uid_.end()) return nullptr;
+  for (auto& p : it->second.pods)
+    if (p.name == pod_name) {
+      if (job) *job = &it->second;
+      return &p;
+    }
+  return nullptr;
+}
+
+void JobController::begin_termination(const Termination& t, SteadyTime now) {
+  const std::string key = t.ns + "/" + t.name;
+  if (auto it = stopping_pods_.find(key); it != stopping_pods_.end()) {
+    // A shorter grace period: the kill comes sooner.
+    if (it->second.t.uid != t.uid || t.grace >= it->second.t.grace) return;
+    it->second.t.grace = t.grace;
+    if (it->second.exit_code == 137) pod_exits_.emplace(now + clock_.scaled(static_cast<double>(t.grace)), key);
+    return;
+  }
+  SimJob* sj = nullptr;
+  SimPod* sp = find_sim_pod(t.job_uid, t.name, &sj);
+  const bool running = sp && stage_is_running(sp->plan.outcome, sp->stage);
+  if (sp && !stage_is_terminated(sp->plan.outcome, sp->stage)) sp->terminating = true;
+  if (sj) schedule(*sj, now);
+  if (!running) {  // nothing to stop: the kubelet confirms the deletion at once
+    store_.remove(pods_, t.ns, t.name, t.uid);
+    if (sp) sp->terminating = false;
+    if (!t.job_uid.empty()) finish_foreground_deletion(t.ns, t.job_name, t.job_uid);
+    return;
+  }
+  StoppingPod stop{t, sp->plan, sp->times, sp->plan.outcome == Outcome::Hang ? 137 : 143};
+  ObjectPtr pod = store_.get(pods_, t.ns, t.name);
+  if (pod && pod->uid() == t.uid) {
+    const json obj = pod->parse();
+    for (const auto& c : obj["spec"].value("containers", json::array()))
+      record_event(obj, {"Normal", "Killing", "Stopping container " + c.value("name", ""), "kubelet",
+                         "spec.containers{" + c.value("name", "") + "}"});
+  }
+  // A `hang` process ignores SIGTERM and is killed when the grace period ends; others exit at once.
+  const double after = stop.exit_code == 137 ? static_cast<double>(t.grace) : 0.0;
+  stopping_pods_.emplace(key, std::move(stop));
+  pod_exits_.emplace(now + clock_.scaled(after), key);
+}
+
+void JobController::complete_termination(const std::string& key) {
+  auto it = stopping_pods_.find(key);
+  if (it == stopping_pods_.end()) return;  // already done (an earlier, longer timer)
+  StoppingPod stop = std::move(it->second);
+  stopping_pods_.erase(it);
+  const Termination& t = stop.t;
+  PodPlan ended = stop.plan;
+  ended.outcome = Outcome::Fail;
+  ended.exit_code = stop.exit_code;
+  stop.times.finished = rfc3339_now();
+  if (stop.times.started.empty()) stop.times.started = stop.times.finished;
+  // The kubelet's last status update, then its delete with grace 0.
+  store_.update(pods_, t.ns, t.name, [&](json& obj) {
+    obj["status"] = pod_status(obj, ended, final_stage(Outcome::Fail), stop.times);
+    return true;
+  }, t.uid);
+  store_.remove(pods_, t.ns, t.name, t.uid);
+  SimJob* sj = nullptr;
+  if (SimPod* sp = find_sim_pod(t.job_uid, t.name, &sj)) {
+    sp->terminating = false;
+    schedule(*sj, clock_.now());
+  }
+  if (!t.job_uid.empty()) finish_foreground_deletion(t.ns, t.job_name, t.job_uid);
+}
+
+void JobController::finish_foreground_deletion(const std::string& ns, const std::string& job_name,
+                                               const std::string& job_uid) {
+  ObjectPtr job = store_.get(jobs_, ns, job_name);
+  if (!job || job->uid() != job_uid) return;
+  const json obj = job->parse();
+  bool foreground = false;
+  for (const auto& f : obj["metadata"].value("finalizers", json::array()))
+    if (f == "foregroundDeletion") foreground = true;
+  if (!foreground) return;
+  auto left = store_.list(pods_, ns, [&](const StoredObject& pod) {
+    return pod.text().find(job_uid) != std::string::npos && owned_by(pod.parse(), job_uid);
+  });
+  if (left.items.empty()) store_.remove(jobs_, ns, job_name, job_uid);
 }
 
 std::optional<SteadyTime> JobController::sync_job(SimJob& sj) {
@@ -286,6 +445,13 @@ std::optional<SteadyTime> JobController::sync_job(SimJob& sj) {
   };
   const long long ttl = spec_int(spec, "ttlSecondsAfterFinished", -1);
   if (sj.finished) {
+    if (sj.failed_condition_pending && terminating_pods(sj) == 0) {
+      sj.conditions.push_back(job_condition("Failed", sj.failed_reason, sj.failed_message));
+      sj.failed_condition_pending = false;
+      sj.finished_at = now;
+    }
+    write_status(sj);  // the count of terminating pods, and Failed when they are gone
+    if (sj.failed_condition_pending) return SteadyTime::max();  // complete_termination wakes it
     if (ttl < 0) return std::nullopt;
     SteadyTime due = sj.finished_at + clock_.scaled(static_cast<double>(ttl));
     if (now >= due) {
@@ -303,7 +469,8 @@ std::optional<SteadyTime> JobController::sync_job(SimJob& sj) {
   // Move every live pod forward.
   for (auto& p : sj.pods) {
     if (p.gone || stage_is_terminated(p.plan.outcome, p.stage)) continue;
-    advance_pod(sj, p, now);
+    if (p.terminating) p.gone = true;  // being stopped: counts as failed, and may be replaced at once
+    else advance_pod(sj, p, now);
     if (p.gone || stage_is_terminated(p.plan.outcome, p.stage)) {
       if (p.gone || p.plan.exit_code != 0) {
         sj.failed++;
@@ -329,8 +496,10 @@ std::optional<SteadyTime> JobController::sync_job(SimJob& sj) {
       if (p.gone || stage_is_terminated(p.plan.outcome, p.stage)) continue;
       p.gone = true;
       sj.failed++;
-      if (store_.remove(pods_, sj.ns, p.name))
+      if (delete_pod(sj.ns, p.name, std::nullopt)) {
         record_event(*job, {"Normal", "SuccessfulDelete", "Deleted pod: " + p.name, "job-controller", ""});
+        if (store_.get(pods_, sj.ns, p.name)) p.terminating = true;  // the kubelet is stopping it
+      }
     }
   };
   if (deadline > 0 && now >= sj.start + clock_.scaled(static_cast<double>(deadline))) {
@@ -344,6 +513,7 @@ std::optional<SteadyTime> JobController::sync_job(SimJob& sj) {
   } else {
     if (deadline > 0) consider(sj.start + clock_.scaled(static_cast<double>(deadline)));
     long long want = std::min(parallelism, completions - sj.succeeded) - active;
+    if ((*job)["metadata"].contains("deletionTimestamp")) want = 0;  // being deleted: no new pods
     if (want > 0) {
       SteadyTime allowed = now;
       if (sj.failed > 0) {
@@ -364,6 +534,7 @@ std::optional<SteadyTime> JobController::sync_job(SimJob& sj) {
   }
   write_status(sj);
   if (sj.finished) {
+    if (sj.failed_condition_pending) return next ? next : SteadyTime::max();
     if (ttl < 0) return std::nullopt;
     consider(sj.finished_at + clock_.scaled(static_cast<double>(ttl)));
   }

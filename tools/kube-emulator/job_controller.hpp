@@ -36,8 +36,20 @@ class JobController {
 
   // Something about this job changed outside the controller (e.g. one of its pods was deleted).
   void poke(const std::string& job_uid);
-  // Delete the Job's pods (cascading deletion) or orphan them.
+  // Delete the Job's pods (cascading deletion, each with its own terminationGracePeriodSeconds,
+  // as the garbage collector does) or orphan them.
   void delete_dependents(const nlohmann::json& job, const std::string& propagation);
+  // Graceful deletion of a pod, from any thread. A pod that is not on a node or has finished,
+  // or a grace of 0, is removed at once; otherwise it gets deletionTimestamp and
+  // deletionGracePeriodSeconds (a later delete may only shorten them), and the simulated kubelet
+  // stops its container (SIGTERM; a `hang` pod ignores it and is killed at the deadline) and then
+  // removes it. `grace` defaults to the pod's terminationGracePeriodSeconds. Returns the pod as
+  // it is after the call (with deletionTimestamp), or null when there is no such pod.
+  ObjectPtr delete_pod(const std::string& ns, const std::string& name, std::optional<long long> grace,
+                       const std::string& uid = "");
+  // Foreground deletion: the Job stays (with its foregroundDeletion finalizer) until its last pod
+  // is gone. Removes it now if that is already so.
+  void finish_foreground_deletion(const std::string& ns, const std::string& job_name, const std::string& job_uid);
 
  private:
   struct SimPod {
@@ -45,7 +57,8 @@ class JobController {
     PodPlan plan;
     SteadyTime created;
     int stage = 0;
-    bool gone = false;  // deleted before it terminated (counted as failed)
+    bool gone = false;         // deleted before it terminated (counted as failed)
+    bool terminating = false;  // marked for deletion; the kubelet has not removed it yet
     PodTimes times;
   };
   struct SimJob {
@@ -62,6 +75,20 @@ class JobController {
     std::string completion_time;
     std::optional<SteadyTime> wake;
     bool terminal_event_recorded = false;
+    // Failed (after FailureTarget) waits until the pods being stopped are gone, as in 1.31+.
+    bool failed_condition_pending = false;
+    std::string failed_reason, failed_message;
+  };
+  // A pod whose deletion the kubelet is carrying out.
+  struct Termination {
+    std::string ns, name, uid, job_uid, job_name;
+    long long grace = 0;
+  };
+  struct StoppingPod {
+    Termination t;
+    PodPlan plan;
+    PodTimes times;
+    int exit_code = 143;  // 143: exited on SIGTERM; 137: killed at the end of the grace period
   };
 
   void run();
@@ -75,6 +102,10 @@ class JobController {
   void finish(SimJob& sj, bool complete, const std::string& reason, const std::string& message);
   void record_event(const nlohmann::json& object, const EventSpec& spec);
   void delete_job_and_pods(SimJob& sj);
+  void begin_termination(const Termination& t, SteadyTime now);  // controller thread
+  void complete_termination(const std::string& key);              // controller thread
+  SimPod* find_sim_pod(const std::string& job_uid, const std::string& pod_name, SimJob** job = nullptr);
+  int terminating_pods(const SimJob& sj) const;
 
   ObjectStore& store_;
   const ResourceType& jobs_;
@@ -90,9 +121,12 @@ class JobController {
   std::condition_variable cv_;
   std::vector<SimJob> created_;
   std::vector<std::string> pokes_;
+  std::vector<Termination> terminations_;
   // Owned by the controller thread.
   std::unordered_map<std::string, SimJob> jobs_by_uid_;
   std::multimap<SteadyTime, std::string> timers_;  // wake time -> job uid
+  std::unordered_map<std::string, StoppingPod> stopping_pods_;  // "ns/name" -> the pod
+  std::multimap<SteadyTime, std::string> pod_exits_;            // exit time -> "ns/name"
   bool stopping_ = false;
   std::thread thread_;
 };
