@@ -31,11 +31,16 @@ std::string meta(const json& o, const char* key) {
   return v.is_string() ? v.get<std::string>() : "";
 }
 
+// The Job controller has decided the Job's end. Since Kubernetes 1.31 FailureTarget and
+// SuccessCriteriaMet come first and Failed/Complete only once its pods are gone.
 bool job_has_final_condition(const json& job) {
   if (!job.contains("status") || !job["status"].is_object()) return false;
-  for (const auto& c : job["status"].value("conditions", json::array()))
-    if ((c.value("type", "") == "Complete" || c.value("type", "") == "Failed") && c.value("status", "") == "True")
+  for (const auto& c : job["status"].value("conditions", json::array())) {
+    const std::string type = c.value("type", "");
+    if ((type == "Complete" || type == "Failed" || type == "FailureTarget" || type == "SuccessCriteriaMet") &&
+        c.value("status", "") == "True")
       return true;
+  }
   return false;
 }
 
