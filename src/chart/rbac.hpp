@@ -17,7 +17,7 @@ std::string job_creator_role_name(const ChartContext& context);
 nlohmann::json render_job_creator_role(const ChartContext& context);
 
 // What following and cancelling jobs needs beyond the reference's rule: delete batch/jobs;
-// list/watch pods; get pods/log; list events (four rules, in that order).
+// list/watch/delete pods; get pods/log; list events (four rules, in that order).
 nlohmann::json follow_and_cancel_rules();
 nlohmann::json render_job_creator_role_binding(const ChartContext& context);
 

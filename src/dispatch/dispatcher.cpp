@@ -36,8 +36,38 @@ DispatchResult dispatch_job(kube::KubeApi& api, const std::string& ns, const que
   return out;
 }
 
-void cancel_job(kube::KubeApi& api, const std::string& ns, const std::string& name, int grace_period_seconds) {
+CancelOutcome cancel_job(kube::KubeApi& api, const std::string& ns, const std::string& name,
+                         int grace_period_seconds) {
+  CancelOutcome out;
+  kube::ListOptions o;
+  o.label_selector = "job-name=" + name;
+  std::vector<json> pods;
+  try {
+    pods = api.list_pods(ns, o).items;
+  } catch (const kube::ApiError& e) {
+    spdlog::warn("cancel {}: cannot list its pods ({}); they stop within their own grace period", name, e.what());
+  }
   api.delete_job(ns, name, grace_period_seconds);
+  for (const auto& pod : pods) {
+    const json& meta = pod["metadata"];
+    const std::string phase = pod.value("status", json::object()).value("phase", "");
+    if (phase == "Succeeded" || phase == "Failed") continue;  // nothing left to stop
+    const std::string pod_name = meta.value("name", "");
+    try {
+      api.delete_pod(ns, pod_name, grace_period_seconds, meta.value("uid", ""));
+      out.pods_stopped++;
+    } catch (const kube::ApiError& e) {
+      if (e.http_code() == 404 || e.http_code() == 409) continue;  // gone already, or a namesake
+      if (e.http_code() == 403) {
+        out.pods_forbidden = true;
+        spdlog::warn("cancel {}: the role may not delete pods, so they stop within their own "
+                     "terminationGracePeriodSeconds, not {} s (grant `delete` on pods)", name, grace_period_seconds);
+        break;
+      }
+      spdlog::warn("cancel {}: delete of pod {} failed: {}", name, pod_name, e.what());
+    }
+  }
+  return out;
 }
 
 }  // namespace kjq::dispatch

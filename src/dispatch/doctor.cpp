@@ -84,7 +84,8 @@ std::vector<CheckResult> run_doctor(const DoctorInput& in) {
     const std::vector<kube::AccessCheck> needed = {
         {"create", "batch", "jobs", ""}, {"get", "batch", "jobs", ""},  {"list", "batch", "jobs", ""},
         {"watch", "batch", "jobs", ""},  {"delete", "batch", "jobs", ""}, {"list", "", "pods", ""},
-        {"watch", "", "pods", ""},       {"get", "", "pods", "log"},     {"list", "", "events", ""}};
+        {"watch", "", "pods", ""},       {"delete", "", "pods", ""},     {"get", "", "pods", "log"},
+        {"list", "", "events", ""}};
     for (const auto& c : needed) {
       std::string what = c.verb + " " + (c.group.empty() ? "" : c.group + "/") + c.resource +
                          (c.subresource.empty() ? "" : "/" + c.subresource);

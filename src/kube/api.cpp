@@ -71,6 +71,16 @@ void KubeApi::delete_job(const std::string& ns, const std::string& name, std::op
   client_.send(r, "delete job " + name + in_ns(ns));
 }
 
+void KubeApi::delete_pod(const std::string& ns, const std::string& name, int grace_seconds, const std::string& uid) {
+  RestRequest r;
+  r.method = "DELETE";
+  r.path = pods_resource().object_path(ns, name);
+  json opts = {{"kind", "DeleteOptions"}, {"apiVersion", "v1"}, {"gracePeriodSeconds", grace_seconds}};
+  if (!uid.empty()) opts["preconditions"] = {{"uid", uid}};
+  r.body = opts.dump();
+  client_.send(r, "delete pod " + name + in_ns(ns));
+}
+
 ObjectList KubeApi::list_page(const Resource& res, const std::string& ns, const ListOptions& o) {
   RestRequest r;
   r.path = res.collection_path(ns);

@@ -64,8 +64,11 @@ class KubeApi {
   // body goes out in the manifest's own key order, as Nautobot's client sends its dict.
   nlohmann::json create_job(const std::string& ns, const nlohmann::ordered_json& job);
   nlohmann::json get_job(const std::string& ns, const std::string& name);
-  // Background propagation (pods go too); grace period for the pods (nullopt: server default).
+  // Background propagation (the garbage collector then deletes the pods, each with its own
+  // terminationGracePeriodSeconds: a Job's grace period does not reach them).
   void delete_job(const std::string& ns, const std::string& name, std::optional<int> grace_seconds);
+  // Graceful pod deletion; `uid` (if not empty) is a precondition, so a namesake is never hit.
+  void delete_pod(const std::string& ns, const std::string& name, int grace_seconds, const std::string& uid);
 
   ObjectList list_page(const Resource& r, const std::string& ns, const ListOptions& o);
   // Every page (continue tokens followed); resource_version from the first page.

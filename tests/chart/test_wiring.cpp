@@ -125,7 +125,7 @@ TEST(JobCreatorRole, FollowAndCancelIsASwitch) {
   EXPECT_EQ(rules, json::parse(R"([
     {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["create", "get", "list", "watch"]},
     {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["delete"]},
-    {"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "watch"]},
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "watch", "delete"]},
     {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
     {"apiGroups": [""], "resources": ["events"], "verbs": ["list"]}])"));
   auto off = render_yaml(values, {"serviceAccount.roles.jobCreator.followAndCancel=false"});

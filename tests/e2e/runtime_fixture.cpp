@@ -122,6 +122,22 @@ subjects:
   - {kind: User, name: kjq-rotated}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: kjq}
 ---
+# Apart, so that a test can take it away (a cancel without it leaves the pods their own grace).
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: kjq-pod-delete, namespace: default}
+rules:
+  - apiGroups: [""]
+    resources: ["pods"]
+    verbs: ["delete"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: kjq-pod-delete, namespace: default}
+subjects:
+  - {kind: ServiceAccount, name: kjq, namespace: default}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: kjq-pod-delete}
+---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata: {name: reader, namespace: default}

@@ -206,12 +206,56 @@ TEST(DispatchE2E, RetriesThroughInjected503And429) {
 TEST(DispatchE2E, CancelDeletesTheJobAndItsPods) {
   RuntimeEnv env;
   env.write_queue("default", RuntimeEnv::test_manifest("hang"));
+  auto running_pod = [&](const std::string& job) {
+    kube::ListOptions o;
+    o.label_selector = "job-name=" + job;
+    for (int i = 0; i < 500; ++i) {
+      auto pods = env.admin().list_pods("default", o).items;
+      if (!pods.empty() && pods[0]["status"].value("phase", "") == "Running") return pods[0];
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return json();
+  };
+  auto pods_of = [&](const std::string& job) {
+    kube::ListOptions o;
+    o.label_selector = "job-name=" + job;
+    return env.admin().list_pods("default", o).items;
+  };
   ASSERT_EQ(env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId}).exit_code, 0);
   const std::string name = "nautobot-job-" + kId;
+  ASSERT_FALSE(running_pod(name).is_null());
+  // The pods are deleted with the cancel's grace period (0: at once), not the 30 s the garbage
+  // collector would give them.
   auto c = env.kjq({"cancel", name, "--grace-period", "0"});
   ASSERT_EQ(c.exit_code, 0) << c.err;
   EXPECT_EQ(c.out, "job " + name + " cancelled\n");
   EXPECT_THROW(env.admin().get_job("default", name), kube::ApiError);
+  EXPECT_TRUE(pods_of(name).empty());
+  // A grace period: the pod is Terminating with it.
+  ASSERT_EQ(env.kjq({"dispatch", "--queue", "default", "--job-result-id", id(21)}).exit_code, 0);
+  const std::string second = "nautobot-job-" + id(21);
+  ASSERT_FALSE(running_pod(second).is_null());
+  ASSERT_EQ(env.kjq({"cancel", second, "--grace-period", "7"}).exit_code, 0);
+  auto terminating = pods_of(second);
+  ASSERT_EQ(terminating.size(), 1u);
+  EXPECT_EQ(terminating[0]["metadata"]["deletionGracePeriodSeconds"], 7);
+  // Without `delete` on pods: a warning, and the garbage collector's grace (the pod's 30 s).
+  kube::RestRequest unbind;
+  unbind.method = "DELETE";
+  unbind.path = "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings/kjq-pod-delete";
+  env.admin().client().send(unbind, "delete rolebinding");
+  ASSERT_EQ(env.kjq({"dispatch", "--queue", "default", "--job-result-id", id(22)}).exit_code, 0);
+  const std::string third = "nautobot-job-" + id(22);
+  ASSERT_FALSE(running_pod(third).is_null());
+  auto w = env.kjq({"cancel", third, "--grace-period", "0"});
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  EXPECT_THAT(w.err, HasSubstr("the role may not delete pods"));
+  bool gc_grace = false;
+  for (int i = 0; i < 200 && !gc_grace; ++i) {
+    for (const auto& p : pods_of(third)) gc_grace |= p["metadata"].value("deletionGracePeriodSeconds", 0) == 30;
+    if (!gc_grace) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(gc_grace);
   auto s = env.kjq({"status", name});
   EXPECT_EQ(s.exit_code, 6);
   auto again = env.kjq({"cancel", name});

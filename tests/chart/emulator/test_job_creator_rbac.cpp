@@ -56,10 +56,11 @@ TEST_F(JobCreatorRbac, NautobotMayCreateFollowAndCancelJobs) {
   EXPECT_TRUE(can(nautobot, "delete", "batch", "jobs", "", "nautobot-job-1"));
   EXPECT_TRUE(can(nautobot, "list", "", "pods"));
   EXPECT_TRUE(can(nautobot, "watch", "", "pods"));
+  EXPECT_TRUE(can(nautobot, "delete", "", "pods", "", "nautobot-job-1-abcde"));  // cancel's grace period
   EXPECT_TRUE(can(nautobot, "get", "", "pods", "log", "nautobot-job-1-abcde"));
   EXPECT_TRUE(can(nautobot, "list", "", "events"));
   // Nothing beyond that.
-  EXPECT_FALSE(can(nautobot, "delete", "", "pods", "", "x"));
+  EXPECT_FALSE(can(nautobot, "create", "", "pods"));
   EXPECT_FALSE(can(nautobot, "get", "", "secrets", "", "x"));
   EXPECT_FALSE(can(nautobot, "patch", "batch", "jobs", "", "x"));
 }
