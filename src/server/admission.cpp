@@ -99,6 +99,16 @@ void Admission::admit_loop() {
   }
 }
 
+std::chrono::steady_clock::duration yield_to_backlog(const std::function<std::chrono::steady_clock::duration()>& backlog,
+                                                     const std::atomic<bool>& stop, std::chrono::milliseconds above,
+                                                     std::chrono::milliseconds at_most) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto until = start + at_most;
+  while (!stop && std::chrono::steady_clock::now() < until && backlog() > above)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  return std::chrono::steady_clock::now() - start;
+}
+
 void Admission::create_loop() {
   while (true) {
     JobRecord r;
@@ -109,6 +119,7 @@ void Admission::create_loop() {
       r = std::move(work_.front());
       work_.pop_front();
     }
+    if (event_backlog_) yield_to_backlog(event_backlog_, stop_, kYieldWhenBacklogAbove, kMaxYield);
     create(r);
     std::lock_guard lock(mu_);
     in_flight_.erase(r.id);

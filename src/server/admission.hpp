@@ -6,8 +6,10 @@
 // answer leaves the job Submitted for the reconciler to retry (the Job's name is fixed, so a
 // retry can never make a second Job).
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <string>
@@ -39,6 +41,14 @@ class Admission {
   void recreate(const JobRecord& record);
   // A create for this job is queued or running in this process.
   bool in_flight(const std::string& id) const;
+  // The age of the tracker's oldest unprocessed watch event. While it is above
+  // kYieldWhenBacklogAbove, each create waits (up to kMaxYield): under a burst, recording what
+  // happened to running jobs goes before creating more (set before start()).
+  void set_event_backlog(std::function<std::chrono::steady_clock::duration()> backlog) {
+    event_backlog_ = std::move(backlog);
+  }
+  static constexpr std::chrono::milliseconds kYieldWhenBacklogAbove{20};
+  static constexpr std::chrono::milliseconds kMaxYield{100};
 
  private:
   void admit_loop();
@@ -59,7 +69,14 @@ class Admission {
   std::set<std::string> in_flight_;
   std::thread admit_thread_;
   std::vector<std::thread> workers_;
+  std::function<std::chrono::steady_clock::duration()> event_backlog_;
 };
+
+// Sleeps in short steps while `backlog()` is above `above`, for at most `at_most` or until `stop`;
+// returns the time waited. What Admission's create workers do before each create.
+std::chrono::steady_clock::duration yield_to_backlog(const std::function<std::chrono::steady_clock::duration()>& backlog,
+                                                     const std::atomic<bool>& stop, std::chrono::milliseconds above,
+                                                     std::chrono::milliseconds at_most);
 
 // The Job for one record: the queue's manifest prepared as Nautobot does (queue::prepare_job),
 // plus the service label on the Job and its pod template, and the time limit as

@@ -68,17 +68,11 @@ void JobTracker::start() {
         {
           std::unique_lock lock(mu_);
           auto pick = [&] {
-            // Oldest first; a name another worker holds stays queued (at most kWorkers are skipped).
-            for (auto it = dirty_order_.begin(); it != dirty_order_.end(); ++it)
-              if (!busy_.count(*it)) {
-                name = std::move(*it);
-                dirty_order_.erase(it);
-                auto d = dirty_.find(name);
-                seen = d->second;
-                dirty_.erase(d);
-                return true;
-              }
-            return false;
+            auto item = dirty_.take(busy_);
+            if (!item) return false;
+            name = std::move(item->name);
+            seen = item->seen;
+            return true;
           };
           cv_.wait(lock, [&] { return stop_ || pick(); });
           if (stop_) return;
@@ -93,7 +87,7 @@ void JobTracker::start() {
         {
           std::lock_guard lock(mu_);
           busy_.erase(name);
-          more = dirty_.count(name) > 0;  // changed again while this worker had it
+          more = dirty_.contains(name);  // changed again while this worker had it
         }
         if (more) cv_.notify_one();
       }
@@ -115,9 +109,7 @@ void JobTracker::stop() {
 void JobTracker::changed(const std::string& job_name, Clock::time_point seen) {
   {
     std::lock_guard lock(mu_);
-    auto [it, inserted] = dirty_.emplace(job_name, seen);
-    if (inserted) dirty_order_.push_back(job_name);
-    else if (!it->second) it->second = seen;  // keeps the oldest unprocessed event time
+    dirty_.event(job_name, seen);
   }
   cv_.notify_one();  // one worker is enough; waking all of them for every event costs more than it does
 }
@@ -125,9 +117,14 @@ void JobTracker::changed(const std::string& job_name, Clock::time_point seen) {
 void JobTracker::recheck(const std::string& job_name) {
   {
     std::lock_guard lock(mu_);
-    if (dirty_.emplace(job_name, std::nullopt).second) dirty_order_.push_back(job_name);
+    dirty_.recheck(job_name);
   }
   cv_.notify_one();
+}
+
+Clock::duration JobTracker::event_backlog_age() {
+  std::lock_guard lock(mu_);
+  return dirty_.oldest_event_age(Clock::now());
 }
 
 void JobTracker::loop() {

@@ -20,6 +20,7 @@
 #include "dispatch/lifecycle.hpp"
 #include "kube/api.hpp"
 #include "server/admission.hpp"
+#include "server/dirty_queue.hpp"
 #include "server/job_informer.hpp"
 #include "server/serve_metrics.hpp"
 #include "server/serve_options.hpp"
@@ -41,6 +42,9 @@ class JobTracker {
   void changed(const std::string& job_name, std::chrono::steady_clock::time_point seen);
   // Look at this Job again (reconcile): like changed() without an event time.
   void recheck(const std::string& job_name);
+  // How long the oldest unprocessed watch event has waited (zero when none). Admission's create
+  // workers hold back while it is high, so that recording what happened goes before making more.
+  std::chrono::steady_clock::duration event_backlog_age();
   // One pass over every unfinished record (also run at start-up and every reconcile_interval).
   void reconcile_all();
   // Deletes the Job of a job whose cancel was requested (API handler, and reconcile on restart).
@@ -76,12 +80,9 @@ class JobTracker {
   std::mutex mu_;
   std::condition_variable cv_;       // workers: a name became dirty
   std::condition_variable tick_cv_;  // the loop thread: stop
-  // Names to look at, with when their first unprocessed watch event arrived (nullopt: asked for by
-  // the reconcile, not by an event; not counted in the event-to-record lag), and the order they
-  // became dirty in: workers take the oldest first, so under a burst no Job waits behind names
+  // Names to look at. Workers take the oldest first, so under a burst no Job waits behind names
   // that keep changing (a map's name order made late-sorting names wait for seconds).
-  std::unordered_map<std::string, std::optional<std::chrono::steady_clock::time_point>> dirty_;
-  std::deque<std::string> dirty_order_;
+  DirtyQueue dirty_;
   std::set<std::string> busy_;
   // Per Job name: the last progress written, and a log captured when its container ended.
   std::map<std::string, std::pair<JobState, std::string>> written_;

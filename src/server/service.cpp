@@ -95,6 +95,7 @@ void Service::start() {
                                              config_.options.watch_timeout_seconds);
   p.admission = std::make_unique<Admission>(*p.store, *p.api, *p.manifests, config_.options, p.metrics);
   p.tracker = std::make_unique<JobTracker>(*p.store, *p.api, *p.informer, *p.admission, config_.options, p.metrics);
+  p.admission->set_event_backlog([t = p.tracker.get()] { return t->event_backlog_age(); });
   p.ctx = std::unique_ptr<ApiContext>(new ApiContext{*p.store, *p.batcher, *p.admission, *p.tracker, *p.informer,
                                                      p.metrics, config_.options, *p.manifests, *p.tokens,
                                                      config_.values_queues.has_value(),
