@@ -6,7 +6,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libcurl4-openssl-dev libcli11-dev libspdlog-dev libfmt-dev
   libsqlite3-dev libpq-dev libpqxx-dev libcpp-httplib-dev libssl-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  openssl python3-kubernetes postgresql nodejs npm
+  openssl python3-kubernetes postgresql nghttp2-server nodejs npm
 )
 missing=()
 for p in "${packages[@]}"; do

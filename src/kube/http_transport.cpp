@@ -197,6 +197,9 @@ HttpResponse HttpTransport::run(Handle& h, const HttpRequest& r, const std::func
   long code = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
   response.status = static_cast<int>(code);
+  long version = 0;
+  curl_easy_getinfo(c, CURLINFO_HTTP_VERSION, &version);
+  response.http_version = version == CURL_HTTP_VERSION_2_0 ? 2 : version == 0 ? 0 : 1;
   if (rc != CURLE_OK && !(t.stopped_by_callback && code != 0)) {
     if (t.stopped_by_callback) return response;  // cancelled before an answer
     std::string detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
