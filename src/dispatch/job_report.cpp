@@ -1,7 +1,12 @@
 #include "dispatch/job_report.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <exception>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include "kube/watch.hpp"
 #include "queue/job_preparation.hpp"
@@ -187,17 +192,17 @@ std::string format_job_table(const std::vector<JobRow>& rows) {
   return out;
 }
 
-}  // namespace kjq::dispatch
-
-namespace kjq::dispatch {
-
 void watch_jobs(kube::KubeApi& api, const std::string& ns, const std::string& queue_name,
                 const std::function<bool(const std::vector<JobRow>&, const std::string&)>& on_change,
                 const std::atomic<bool>* cancel) {
-  kube::ListOptions sel;
-  sel.label_selector = queue_selector(queue_name);
-  kube::ListWatch lw(api, kube::jobs_resource(), ns, sel);
+  // Two list+watch loops, Jobs (of the queue, by label) and pods (of any Job, then matched by
+  // their job-name label): a pod that cannot pull its image or is OOM-killed shows in the row as
+  // soon as the pod says so, not when the Job's status catches up. Rows are derived under one
+  // lock, and on_change is called from one thread at a time.
+  std::mutex mu;
   std::map<std::string, json> jobs;
+  std::map<std::string, std::map<std::string, json>> pods;  // job name -> pod name -> pod
+  std::atomic<bool> stop{false};
   auto rows = [&] {
     std::vector<const json*> sorted;
     for (const auto& [_, j] : jobs) sorted.push_back(&j);
@@ -205,21 +210,79 @@ void watch_jobs(kube::KubeApi& api, const std::string& ns, const std::string& qu
       return meta(*a, "creationTimestamp") > meta(*b, "creationTimestamp");
     });
     std::vector<JobRow> out;
-    for (const json* j : sorted) out.push_back(job_row(*j, {}));
+    for (const json* j : sorted) {
+      std::vector<json> own;
+      if (auto it = pods.find(meta(*j, "name")); it != pods.end())
+        for (const auto& [_, p] : it->second) own.push_back(p);
+      out.push_back(job_row(*j, own));
+    }
     return out;
   };
-  lw.run({[&](const std::vector<json>& items) {
-            jobs.clear();
-            for (const auto& j : items) jobs[meta(j, "name")] = j;
-            return on_change(rows(), "");
-          },
-          [&](const kube::WatchEvent& ev) {
-            const std::string name = meta(ev.object, "name");
-            if (ev.type == "DELETED") jobs.erase(name);
-            else jobs[name] = ev.object;
-            return on_change(rows(), name);
-          }},
-         cancel);
+  auto emit = [&](const std::string& changed) {  // with mu held
+    if (stop || (cancel && *cancel)) return false;
+    if (!on_change(rows(), changed)) stop = true;
+    return !stop;
+  };
+  std::thread relay([&] {  // an outside cancel stops both loops
+    while (!stop) {
+      if (cancel && *cancel) stop = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  std::thread pod_loop([&] {
+    kube::ListOptions sel;
+    sel.label_selector = "job-name";
+    kube::ListWatch lw(api, kube::pods_resource(), ns, sel);
+    try {
+      lw.run({[&](const std::vector<json>& items) {
+                std::lock_guard lock(mu);
+                pods.clear();
+                for (const auto& p : items) pods[queue::label_of(p, "job-name")][meta(p, "name")] = p;
+                return emit("");
+              },
+              [&](const kube::WatchEvent& ev) {
+                std::lock_guard lock(mu);
+                const std::string job = queue::label_of(ev.object, "job-name");
+                if (ev.type == "DELETED") {
+                  pods[job].erase(meta(ev.object, "name"));
+                  if (pods[job].empty()) pods.erase(job);
+                } else {
+                  pods[job][meta(ev.object, "name")] = ev.object;
+                }
+                return jobs.count(job) ? emit(job) : !stop.load();
+              }},
+             &stop);
+    } catch (const std::exception& e) {
+      // Without pods the rows still follow the Jobs; say why they may lag.
+      spdlog::warn("not watching pods ({}); statuses come from the Jobs alone", e.what());
+    }
+  });
+  std::exception_ptr failed;
+  try {
+    kube::ListOptions sel;
+    sel.label_selector = queue_selector(queue_name);
+    kube::ListWatch lw(api, kube::jobs_resource(), ns, sel);
+    lw.run({[&](const std::vector<json>& items) {
+              std::lock_guard lock(mu);
+              jobs.clear();
+              for (const auto& j : items) jobs[meta(j, "name")] = j;
+              return emit("");
+            },
+            [&](const kube::WatchEvent& ev) {
+              std::lock_guard lock(mu);
+              const std::string name = meta(ev.object, "name");
+              if (ev.type == "DELETED") jobs.erase(name);
+              else jobs[name] = ev.object;
+              return emit(name);
+            }},
+           &stop);
+  } catch (...) {
+    failed = std::current_exception();
+  }
+  stop = true;
+  pod_loop.join();
+  relay.join();
+  if (failed) std::rethrow_exception(failed);
 }
 
 }  // namespace kjq::dispatch

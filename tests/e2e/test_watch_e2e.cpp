@@ -6,6 +6,8 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "e2e/runtime_fixture.hpp"
@@ -51,6 +53,24 @@ TEST(WatchE2E, QueueWatchPrintsChangesUntilInterrupted) {
   auto r = w->wait(10);
   EXPECT_THAT(r.out, HasSubstr(kWatchedName + "  Submitted/"));
   EXPECT_THAT(r.out, HasSubstr(kWatchedName + "  Succeeded/Completed"));
+}
+
+TEST(WatchE2E, QueueWatchFollowsThePods) {
+  // An image that cannot be pulled shows only on the pod: the Job stays active with no condition.
+  RuntimeEnv env;
+  env.write_queue("default", RuntimeEnv::test_manifest("image-pull-error"));
+  auto w = env.kjq_background({"watch", "--queue", "default"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_EQ(env.kjq({"dispatch", "--queue", "default", "--job-result-id", kWatchedId}).exit_code, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  w->signal(SIGINT);
+  auto r = w->wait(10);
+  EXPECT_THAT(r.out, HasSubstr(kWatchedName + "  Submitted/"));
+  EXPECT_THAT(r.out, HasSubstr("ErrImagePull"));
+  // One line per change of status or reason, not one per pod event.
+  std::set<std::string> lines;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) EXPECT_TRUE(lines.insert(line).second) << "repeated: " << line;
 }
 
 TEST(WatchE2E, DroppedWatchesResume) {

@@ -1,8 +1,10 @@
 // kjq watch JOB | --queue Q: a live view, updated in place on a terminal (plain lines otherwise);
-// with JOB it exits when the job ends (0 succeeded, 4 failed).
+// with JOB it exits when the job ends (0 succeeded, 4 failed). Statuses come from the Jobs and
+// their pods.
 #include <unistd.h>
 
 #include <iostream>
+#include <map>
 
 #include "commands.hpp"
 #include "dispatch/follower.hpp"
@@ -34,13 +36,19 @@ int run_watch(const WatchFlags& f) {
     if (tty) std::cout << '\n';
     return end.phase == dispatch::Phase::Succeeded ? kExitOk : kExitJobFailed;
   }
+  std::map<std::string, std::string> printed;  // plain lines: a job's line only when its status or reason changes
   dispatch::watch_jobs(*s.api, s.ns, f.queue, [&](const std::vector<dispatch::JobRow>& rows, const std::string& changed) {
     if (tty) {
       std::cout << "\033[H\033[J" << dispatch::format_job_table(rows) << std::flush;
       return true;
     }
-    for (const auto& r : rows)
-      if (changed.empty() || r.name == changed) std::cout << r.name << "  " << r.status << "/" << r.reason << std::endl;
+    for (const auto& r : rows) {
+      if (!changed.empty() && r.name != changed) continue;
+      std::string line = r.status + "/" + r.reason;
+      if (printed[r.name] == line) continue;
+      printed[r.name] = line;
+      std::cout << r.name << "  " << line << std::endl;
+    }
     return true;
   });
   return kExitOk;
