@@ -114,6 +114,28 @@ TEST(emulator_selectors, LabelSelectors) {
   EXPECT_TRUE(sel.matches(labels));
 }
 
+TEST(emulator_selectors, StoredFlatLabelsMatchLikeTheJsonOnes) {
+  const json labels = {{"app", "kjq"}, {"tier", "worker"}, {"batch.kubernetes.io/job-name", "nautobot-job-1"},
+                       {"empty", ""}, {"count", 3}};
+  const Labels flat(labels);
+  EXPECT_EQ(flat.find("app").value_or("?"), "kjq");
+  EXPECT_EQ(flat.find("batch.kubernetes.io/job-name").value_or("?"), "nautobot-job-1");
+  EXPECT_EQ(flat.find("empty").value_or("?"), "");
+  EXPECT_FALSE(flat.find("count"));  // not a string: not a label
+  EXPECT_FALSE(flat.find("ap"));
+  EXPECT_FALSE(flat.find("kjq"));  // a value is not a key
+  EXPECT_TRUE(Labels(nullptr).empty());
+  EXPECT_TRUE(Labels(json::object()).empty());
+  for (const char* text : {"", "app=kjq", "app==kjq,tier", "app!=kjq", "tier in (web, worker)", "tier notin (worker)",
+                           "!missing", "missing", "empty=", "empty", "batch.kubernetes.io/job-name=nautobot-job-1",
+                           "count", "!count"}) {
+    const auto sel = LabelSelector::parse(text);
+    EXPECT_EQ(sel.matches(flat), sel.matches(labels)) << text;
+  }
+  EXPECT_TRUE(LabelSelector::parse("!app").matches(Labels(nullptr)));
+  EXPECT_FALSE(LabelSelector::parse("app").matches(Labels(nullptr)));
+}
+
 TEST(emulator_selectors, FieldSelectors) {
   json ev = {{"metadata", {{"name", "e1"}, {"namespace", "default"}}},
              {"involvedObject", {{"name", "pod-1"}, {"kind", "Pod"}}}, {"count", 1}};

@@ -544,7 +544,7 @@ std::optional<SteadyTime> JobController::sync_job(SimJob& sj) {
 std::optional<std::string> JobController::pod_log(const std::string& ns, const std::string& pod_name) const {
   ObjectPtr pod = store_.get(pods_, ns, pod_name);
   if (!pod) return std::nullopt;
-  std::string job_name = pod->labels().is_object() ? pod->labels().value("job-name", "") : "";
+  std::string job_name(pod->labels().find("job-name").value_or(""));
   return plan_from_template(pod->parse(), defaults_, job_name).log;
 }
 

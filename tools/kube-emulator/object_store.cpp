@@ -36,10 +36,8 @@ StoredObject::StoredObject(const json& object)
       resource_version_(meta_string(object, "resourceVersion")) {
   text_.shrink_to_fit();  // dump() grows its buffer by doubling; stored objects live long
   auto m = object.find("metadata");
-  if (m != object.end() && m->is_object()) {
-    auto l = m->find("labels");
-    if (l != m->end() && l->is_object() && !l->empty()) labels_ = *l;
-  }
+  if (m != object.end() && m->is_object())
+    if (auto l = m->find("labels"); l != m->end()) labels_ = Labels(*l);
 }
 
 std::string random_uid() {

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "labels.hpp"
 #include "resource_registry.hpp"
 
 namespace kjq::emulator {
@@ -31,12 +32,12 @@ class StoredObject {
   const std::string& name() const { return name_; }
   const std::string& uid() const { return uid_; }
   const std::string& resource_version() const { return resource_version_; }
-  const nlohmann::json& labels() const { return labels_; }  // object, or null when none
+  const Labels& labels() const { return labels_; }
 
  private:
   std::string text_;
   std::string ns_, name_, uid_, resource_version_;
-  nlohmann::json labels_;
+  Labels labels_;
 };
 using ObjectPtr = std::shared_ptr<const StoredObject>;
 

@@ -1,6 +1,8 @@
 #include "selectors.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <string_view>
 
 #include "api_status.hpp"
 
@@ -120,23 +122,22 @@ LabelSelector LabelSelector::from_object(const json& selector) {
   return sel;
 }
 
-bool LabelSelector::matches(const json& labels) const {
+template <typename Lookup>
+bool LabelSelector::matches_with(const Lookup& lookup) const {
   for (const auto& r : requirements_) {
-    const json* v = label_lookup(labels, r.key);
+    const std::optional<std::string_view> v = lookup(r.key);
     switch (r.op) {
       case Op::Equals:
-        if (!v || v->get_ref<const std::string&>() != r.values[0]) return false;
+        if (!v || *v != r.values[0]) return false;
         break;
       case Op::NotEquals:
-        if (v && v->get_ref<const std::string&>() == r.values[0]) return false;
+        if (v && *v == r.values[0]) return false;
         break;
       case Op::In:
-        if (!v || std::find(r.values.begin(), r.values.end(), v->get_ref<const std::string&>()) == r.values.end())
-          return false;
+        if (!v || std::find(r.values.begin(), r.values.end(), *v) == r.values.end()) return false;
         break;
       case Op::NotIn:
-        if (v && std::find(r.values.begin(), r.values.end(), v->get_ref<const std::string&>()) != r.values.end())
-          return false;
+        if (v && std::find(r.values.begin(), r.values.end(), *v) != r.values.end()) return false;
         break;
       case Op::Exists:
         if (!v) return false;
@@ -147,6 +148,18 @@ bool LabelSelector::matches(const json& labels) const {
     }
   }
   return true;
+}
+
+bool LabelSelector::matches(const json& labels) const {
+  return matches_with([&](const std::string& key) -> std::optional<std::string_view> {
+    const json* v = label_lookup(labels, key);
+    if (!v) return std::nullopt;
+    return std::string_view(v->get_ref<const std::string&>());
+  });
+}
+
+bool LabelSelector::matches(const Labels& labels) const {
+  return matches_with([&](const std::string& key) { return labels.find(key); });
 }
 
 FieldSelector FieldSelector::parse(const std::string& text) {

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "labels.hpp"
+
 namespace kjq::emulator {
 
 class LabelSelector {
@@ -14,6 +16,7 @@ class LabelSelector {
   // From a metav1.LabelSelector object (matchLabels / matchExpressions).
   static LabelSelector from_object(const nlohmann::json& selector);
   bool matches(const nlohmann::json& labels) const;  // labels: object or null
+  bool matches(const Labels& labels) const;
   bool empty() const { return requirements_.empty(); }
 
  private:
@@ -24,6 +27,8 @@ class LabelSelector {
     std::vector<std::string> values;
   };
   std::vector<Requirement> requirements_;
+  template <typename Lookup>
+  bool matches_with(const Lookup& lookup) const;
 };
 
 class FieldSelector {
