@@ -1,9 +1,13 @@
 // bench/dispatch: N dispatches through kjq's library in one process — the manifest read from
 // <base>/<queue>/manifest.json and prepared for every job (as `kjq dispatch` does), one
 // RestClient (keep-alive connections reused), T threads. Prints one JSON line:
-//   {"impl":"kjq","n":..,"threads":..,"seconds":..,"jobs_per_second":..,"p50_ms":..,"p99_ms":..}
+//   {"impl":"kjq","n":..,"threads":..,"seconds":..,"jobs_per_second":..,"p50_ms":..,"p99_ms":..,
+//    "cpu_ms_per_job":..}   (this process's user+system CPU per dispatch: steadier than jobs/s
+//                             on a shared machine, since it does not count the server's time)
 // Usage: dispatch_bench --server URL --ca FILE --token-file FILE --queues DIR --queue Q
 //                       [-n 1000] [--threads 8] [--namespace default] [--prefix bench]
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -82,10 +86,14 @@ int main(int argc, char** argv) {
     });
   for (auto& t : pool) t.join();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  const double cpu_ms = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
   std::sort(latencies.begin(), latencies.end());
   auto pct = [&](double p) { return latencies[static_cast<std::size_t>(p * (latencies.size() - 1))]; };
   std::printf("{\"impl\":\"kjq\",\"n\":%d,\"threads\":%d,\"failures\":%d,\"seconds\":%.3f,\"jobs_per_second\":%.1f,"
-              "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"requests\":%ld}\n",
-              n, threads, failures.load(), seconds, n / seconds, pct(0.5), pct(0.99), client.stats().requests.load());
+              "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"requests\":%ld,\"cpu_ms_per_job\":%.3f}\n",
+              n, threads, failures.load(), seconds, n / seconds, pct(0.5), pct(0.99), client.stats().requests.load(),
+              cpu_ms / n);
   return failures.load() == 0 ? 0 : 1;
 }

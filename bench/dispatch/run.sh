@@ -18,8 +18,10 @@ openssl x509 -req -in "$WORK/tls.csr" -CA "$WORK/ca.crt" -CAkey "$WORK/ca.key" -
 echo 'bench-token,system:serviceaccount:default:nautobot,1,"system:masters"' > "$WORK/tokens.csv"
 echo bench-token > "$WORK/token"
 mkdir -p "$WORK/queues/default"
-# The reference chart's default single-worker manifest (acceptance case 02); pods never start
-# (unschedulable) so the emulator's simulation stays out of the measurement.
+# The reference chart's default single-worker manifest (acceptance case 02). The emulator runs
+# with --no-controller: on a real cluster the job controller, scheduler and kubelets run
+# elsewhere, not on the API server's CPU; here they would share the two cores with both clients.
+# (The unschedulable annotation keeps pods from starting if the controller is switched back on.)
 python3 - "$HERE/../../tests/fixtures/chart-cases/02-single-worker-defaults/expected-text/example.json" \
   "$WORK/queues/default/manifest.json" <<'PY'
 import json, sys
@@ -28,20 +30,32 @@ m["spec"]["template"].setdefault("metadata", {}).setdefault("annotations", {})["
 json.dump(m, open(sys.argv[2], "w"))
 PY
 "${EMULATOR:-$BUILD/tools/kube-emulator/kube-emulator}" --listen 127.0.0.1:0 --tls-cert "$WORK/tls.crt" --tls-key "$WORK/tls.key" \
-  --token-file "$WORK/tokens.csv" --no-events >"$WORK/emu.out" 2>"$WORK/emu.err" &
+  --token-file "$WORK/tokens.csv" --no-events --no-controller >"$WORK/emu.out" 2>"$WORK/emu.err" &
 EMU_PID=$!
 for _ in $(seq 100); do URL=$(head -n1 "$WORK/emu.out" 2>/dev/null || true); [ -n "$URL" ] && break; sleep 0.05; done
 COMMON=(--server "$URL" --ca "$WORK/ca.crt" --token-file "$WORK/token" --queues "$WORK/queues" --queue default -n "$N")
-KJQ=$("$BUILD/bench/dispatch_bench" "${COMMON[@]}" --threads "$THREADS" --prefix kjq)
-PY=$(/usr/bin/python3 "$HERE/nautobot_dispatch.py" "${COMMON[@]}" --prefix nautobot-job)
-echo "$KJQ"
-echo "$PY"
-python3 - "$KJQ" "$PY" <<'PY'
+# Each side runs REPEAT times (default 3), alternating; the run with the median jobs/s is the
+# figure, so one noisy run on a shared machine does not decide the ratio.
+REPEAT=${REPEAT:-3}
+KJQ_RUNS=(); PY_RUNS=()
+for r in $(seq "$REPEAT"); do
+  KJQ_RUNS+=("$("$BUILD/bench/dispatch_bench" "${COMMON[@]}" --threads "$THREADS" --prefix "kjq$r")")
+  PY_RUNS+=("$(/usr/bin/python3 "$HERE/nautobot_dispatch.py" "${COMMON[@]}" --prefix "nautobot-job$r")")
+done
+printf '%s\n' "${KJQ_RUNS[@]}" "${PY_RUNS[@]}"
+python3 - "${KJQ_RUNS[@]}" "${PY_RUNS[@]}" <<'PY'
 import json, sys
-k, p = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-print(f"| implementation | N | concurrency | jobs/s | p50 per create (ms) | p99 per create (ms) |")
+runs = [json.loads(a) for a in sys.argv[1:]]
+half = len(runs) // 2
+def median(rs):
+    return sorted(rs, key=lambda r: r["jobs_per_second"])[len(rs) // 2]
+k, p = median(runs[:half]), median(runs[half:])
+print(f"| implementation | N | concurrency | jobs/s (median of {half}) | p50 per create (ms) | p99 per create (ms) |")
 print(f"|---|---|---|---|---|---|")
 for r in (k, p):
     print(f"| {r['impl']} | {r['n']} | {r['threads']} | {r['jobs_per_second']} | {r['p50_ms']} | {r['p99_ms']} |")
-print(f"\nthroughput ratio kjq / python: {k['jobs_per_second'] / p['jobs_per_second']:.1f}x")
+print(f"\nkjq runs (jobs/s): {[r['jobs_per_second'] for r in runs[:half]]}; "
+      f"cpu ms per job: {[r.get('cpu_ms_per_job') for r in runs[:half]]}")
+print(f"python runs (jobs/s): {[r['jobs_per_second'] for r in runs[half:]]}")
+print(f"throughput ratio kjq / python (medians): {k['jobs_per_second'] / p['jobs_per_second']:.1f}x")
 PY

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 
@@ -73,6 +74,22 @@ TEST(ManifestStoreTest, FollowsTheLinksOfAConfigMapVolume) {
   fs::create_directory_symlink(d.path() / "outside", d.path() / "q" / "..2026_11_27_01_05_00.2" / "escape");
   fs::create_directory_symlink("..data/escape", d.path() / "q" / "escape");
   EXPECT_NE(message([&] { s.load("escape"); }).find("outside"), std::string::npos);
+}
+
+TEST(ManifestStoreTest, AnAbsoluteLinkThatStaysInsideIsFollowed) {
+  // The kernel's beneath-the-base open refuses absolute links; the full check then accepts one
+  // that resolves inside the base.
+  TempDir d;
+  d.write("q/real/manifest.json", kJob);
+  fs::create_directory_symlink(d.path() / "q" / "real", d.path() / "q" / "abs");
+  EXPECT_EQ(ManifestStore(d.path() / "q").load("abs").manifest["metadata"]["labels"]["a"], "b");
+}
+
+TEST(ManifestStoreTest, AFifoIsRefusedNotWaitedOn) {
+  TempDir d;
+  fs::create_directories(d.path() / "q" / "pipe");
+  ASSERT_EQ(::mkfifo((d.path() / "q" / "pipe" / "manifest.json").c_str(), 0600), 0);
+  EXPECT_NE(message([&] { ManifestStore(d.path() / "q").load("pipe"); }).find("not a regular file"), std::string::npos);
 }
 
 TEST(ManifestStoreTest, TheBaseItselfMayBeALink) {
