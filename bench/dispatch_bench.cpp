@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
           auto m = store.load(queue);  // read at call time, like Nautobot
           auto job = kjq::queue::prepare_job(std::move(m.manifest), {queue, id, "{}", "/opt/nautobot/nautobot_config.py", prefix});
           const auto t0 = std::chrono::steady_clock::now();
-          kjq::dispatch::dispatch_job(api, ns, job);
+          kjq::dispatch::dispatch_job(api, ns, job, /*metadata_only=*/true);  // as kjq serve does
           latencies[static_cast<std::size_t>(i)] =
               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
         } catch (const std::exception& e) {

@@ -8,13 +8,14 @@ namespace kjq::dispatch {
 
 using nlohmann::json;
 
-DispatchResult dispatch_job(kube::KubeApi& api, const std::string& ns, const queue::PreparedJob& prepared) {
+DispatchResult dispatch_job(kube::KubeApi& api, const std::string& ns, const queue::PreparedJob& prepared,
+                            bool metadata_only) {
   const nlohmann::ordered_json& body = prepared.job;
   DispatchResult out;
   out.name = prepared.name;
   out.namespace_name = ns;
   try {
-    out.job = api.create_job(ns, body);
+    out.job = api.create_job(ns, body, metadata_only);
     return out;
   } catch (const kube::ApiError& e) {
     if (!e.is(kube::ErrorReason::AlreadyExists) && e.http_code() != 409) throw;

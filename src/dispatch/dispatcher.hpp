@@ -12,7 +12,7 @@
 namespace kjq::dispatch {
 
 struct DispatchResult {
-  nlohmann::json job;  // as the API server returned it
+  nlohmann::json job;  // as the API server returned it (with metadata_only: apiVersion, kind, metadata)
   std::string name;
   std::string namespace_name;
   bool already_existed = false;  // 409 and the existing Job is ours (same queue and job result)
@@ -26,7 +26,10 @@ class JobConflictError : public RuntimeError {
 
 // POST the Job. Retries are safe because the name is fixed: a 409 (after a retry, or a repeated
 // dispatch) is success when the existing Job carries the same queue and job-result labels.
-DispatchResult dispatch_job(kube::KubeApi& api, const std::string& ns, const queue::PreparedJob& prepared);
+// `metadata_only`: the caller needs only the created Job's metadata (uid, name), not the whole
+// answer (kjq serve, the benchmark); `kjq dispatch -o json` prints all of it.
+DispatchResult dispatch_job(kube::KubeApi& api, const std::string& ns, const queue::PreparedJob& prepared,
+                            bool metadata_only = false);
 
 // Deletes the Job (propagationPolicy Background), then its pods that are still running with the
 // given grace period: the garbage collector would give them their own terminationGracePeriodSeconds

@@ -41,7 +41,7 @@ std::string in_ns(const std::string& ns) { return ns.empty() ? "" : " in namespa
 
 }  // namespace
 
-json KubeApi::create_job(const std::string& ns, const nlohmann::ordered_json& job) {
+json KubeApi::create_job(const std::string& ns, const nlohmann::ordered_json& job, bool metadata_only) {
   RestRequest r;
   r.method = "POST";
   r.path = jobs_resource().collection_path(ns);
@@ -51,7 +51,16 @@ json KubeApi::create_job(const std::string& ns, const nlohmann::ordered_json& jo
     if (const auto n = meta->find("name"); n != meta->end() && n->is_string()) name = n->get<std::string>();
   r.retry_safe = !name.empty();
   const std::string what = "create job " + name + in_ns(ns);
-  return parse_body(client_.send(r, what), what);
+  const RestResponse answer = client_.send(r, what);
+  if (!metadata_only) return parse_body(answer, what);
+  const json::parser_callback_t keep = [](int depth, json::parse_event_t event, json& parsed) {
+    if (depth != 1 || event != json::parse_event_t::key) return true;
+    const auto& k = parsed.get_ref<const std::string&>();
+    return k == "metadata" || k == "kind" || k == "apiVersion";
+  };
+  auto j = json::parse(answer.body, keep, false);
+  if (j.is_discarded()) throw RuntimeError(what + ": the API server answered with invalid JSON");
+  return j;
 }
 
 json KubeApi::get_job(const std::string& ns, const std::string& name) {

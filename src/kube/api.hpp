@@ -62,7 +62,9 @@ class KubeApi {
 
   // POST with retries allowed: the Job has a fixed metadata.name, so a repeat answers 409. The
   // body goes out in the manifest's own key order, as Nautobot's client sends its dict.
-  nlohmann::json create_job(const std::string& ns, const nlohmann::ordered_json& job);
+  // With `metadata_only`, the answer keeps only apiVersion, kind and metadata (the spec and status
+  // are lexed but never built: a dispatch that needs just the uid skips most of the parse).
+  nlohmann::json create_job(const std::string& ns, const nlohmann::ordered_json& job, bool metadata_only = false);
   nlohmann::json get_job(const std::string& ns, const std::string& name);
   // Background propagation (the garbage collector then deletes the pods, each with its own
   // terminationGracePeriodSeconds: a Job's grace period does not reach them).

@@ -161,7 +161,7 @@ void Admission::create(const JobRecord& claimed) {
     return finish(JobState::Failed, "InvalidManifest", e.what());
   }
   try {
-    auto result = dispatch::dispatch_job(api_, options_.namespace_name, prepared);
+    auto result = dispatch::dispatch_job(api_, options_.namespace_name, prepared, /*metadata_only=*/true);
     const auto& meta = result.job.value("metadata", nlohmann::json::object());
     store_.set_kube_uid(r.id, meta.value("uid", ""), now_ms());
     if (!result.already_existed) metrics_.observe_submit_to_create(static_cast<double>(now_ms() - r.created_ms) / 1000.0);

@@ -8,7 +8,10 @@
 #include <thread>
 
 #include "e2e/runtime_fixture.hpp"
+#include "dispatch/dispatcher.hpp"
 #include "kube/errors.hpp"
+#include "queue/job_preparation.hpp"
+#include "queue/manifest_store.hpp"
 
 namespace kjq::test {
 namespace {
@@ -260,6 +263,24 @@ TEST(DispatchE2E, CancelDeletesTheJobAndItsPods) {
   EXPECT_EQ(s.exit_code, 6);
   auto again = env.kjq({"cancel", name});
   EXPECT_EQ(again.exit_code, 6);
+}
+
+TEST(DispatchE2E, MetadataOnlyKeepsTheUidAndDropsTheRest) {
+  RuntimeEnv env;
+  env.write_queue("default", RuntimeEnv::test_manifest("hang"));
+  kjq::queue::ManifestStore store(env.queues());
+  auto prepared = kjq::queue::prepare_job(store.load("default").manifest,
+                                          {"default", id(31), "{}", "/opt/nautobot/nautobot_config.py", "nautobot-job"});
+  auto slim = kjq::dispatch::dispatch_job(env.admin(), "default", prepared, /*metadata_only=*/true);
+  EXPECT_EQ(slim.job["kind"], "Job");
+  EXPECT_EQ(slim.job["metadata"]["name"], "nautobot-job-" + id(31));
+  EXPECT_EQ(slim.job["metadata"]["uid"], env.admin().get_job("default", "nautobot-job-" + id(31))["metadata"]["uid"]);
+  EXPECT_FALSE(slim.job.contains("spec"));
+  EXPECT_FALSE(slim.job.contains("status"));
+  auto prepared2 = kjq::queue::prepare_job(store.load("default").manifest,
+                                           {"default", id(32), "{}", "/opt/nautobot/nautobot_config.py", "nautobot-job"});
+  auto full = kjq::dispatch::dispatch_job(env.admin(), "default", prepared2);
+  EXPECT_TRUE(full.job.contains("spec"));
 }
 
 TEST(DispatchE2E, ChartManifestsDispatchUnchanged) {
