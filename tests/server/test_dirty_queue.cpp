@@ -68,7 +68,8 @@ TEST(DirtyQueue, OldestEventAge) {
   const auto t0 = DirtyQueue::Clock::now();
   EXPECT_EQ(q.oldest_event_age(t0), DirtyQueue::Clock::duration::zero());
   q.recheck("r");
-  EXPECT_EQ(q.oldest_event_age(t0 + 1s), DirtyQueue::Clock::duration::zero());  // rechecks do not count
+  EXPECT_EQ(q.oldest_event_age(t0 + 1s),
+            DirtyQueue::Clock::duration::zero());  // rechecks do not count
   q.event("a", t0);
   q.event("b", t0 + 40ms);
   EXPECT_EQ(q.oldest_event_age(t0 + 50ms), 50ms);

@@ -269,10 +269,17 @@ void JobController::write_status(SimJob& sj) {
 }
 
 void JobController::delete_job_and_pods(SimJob& sj) {
-  ObjectPtr job = store_.get(jobs_, sj.ns, sj.name);
-  if (!job || job->uid() != sj.uid) return;
-  store_.remove(jobs_, sj.ns, sj.name, sj.uid);
-  delete_dependents(job->parse(), "Background");
+  // The TTL-after-finished controller deletes with Foreground propagation: the Job is marked,
+  // and goes only once its pods are gone (a client that sees the Job 404 finds no pods either).
+  ObjectPtr job = store_.update(jobs_, sj.ns, sj.name, [&](json& o) {
+    o["metadata"]["deletionTimestamp"] = rfc3339_now();
+    o["metadata"]["deletionGracePeriodSeconds"] = 0;
+    o["metadata"]["finalizers"] = json::array({"foregroundDeletion"});
+    return true;
+  }, sj.uid);
+  if (!job) return;
+  delete_dependents(job->parse(), "Foreground");
+  finish_foreground_deletion(sj.ns, sj.name, sj.uid);
 }
 
 void JobController::delete_dependents(const json& job, const std::string& propagation) {
