@@ -358,6 +358,17 @@ TEST_F(EmulatorHttp, emulator_GracefulPodDeletion) {
   const std::string f = running_pod("forced");
   ASSERT_EQ(cli->Delete(pods + "/" + f + "?gracePeriodSeconds=0")->status, 200);
   EXPECT_EQ(cli->Get(pods + "/" + f)->status, 404);
+
+  // Background deletion of the Job: the Job goes at once; its running pod is stopped with its own
+  // terminationGracePeriodSeconds (30 s, 0.6 s scaled), even after the Job's simulation is gone.
+  post(jobs, job_body("orphan-free", {{"kube-emulator/outcome", "hang"}}));
+  const std::string b = running_pod("orphan-free");
+  ASSERT_EQ(cli->Delete(jobs + "/orphan-free?propagationPolicy=Background")->status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the controller forgets the Job
+  json stopping = get(pods + "/" + b);
+  EXPECT_EQ(stopping["metadata"]["deletionGracePeriodSeconds"], 30);
+  EXPECT_EQ(stopping["status"]["phase"], "Running");
+  EXPECT_TRUE(eventually([&] { return cli->Get(pods + "/" + b)->status == 404; }));
 }
 
 TEST_F(EmulatorHttp, emulator_DeadlineWaitsForTerminatingPodsBeforeFailed) {
@@ -367,24 +378,16 @@ TEST_F(EmulatorHttp, emulator_DeadlineWaitsForTerminatingPodsBeforeFailed) {
   json body = job_body("late", {{"kube-emulator/outcome", "hang"}}, spec);
   body["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] = 50;  // 1 s scaled
   post(jobs, body);
-  json target;
-  ASSERT_TRUE(eventually([&] {
-    target = get(jobs + "/late");
-    for (const auto& c : target["status"].value("conditions", json::array()))
-      if (c["type"] == "FailureTarget") return true;
+  auto has_condition = [](const json& job, const char* type) {
+    for (const auto& c : job["status"].value("conditions", json::array()))
+      if (c["type"] == type) return true;
     return false;
-  }));
-  bool failed_early = false;
-  for (const auto& c : target["status"]["conditions"]) failed_early |= c["type"] == "Failed";
-  EXPECT_FALSE(failed_early) << target.dump();
+  };
+  json target, done;
+  ASSERT_TRUE(eventually([&] { return has_condition(target = get(jobs + "/late"), "FailureTarget"); }));
+  EXPECT_FALSE(has_condition(target, "Failed")) << target.dump();
   EXPECT_EQ(target["status"]["terminating"], 1);
-  json done;
-  ASSERT_TRUE(eventually([&] {
-    done = get(jobs + "/late");
-    for (const auto& c : done["status"].value("conditions", json::array()))
-      if (c["type"] == "Failed") return true;
-    return false;
-  }));
+  ASSERT_TRUE(eventually([&] { return has_condition(done = get(jobs + "/late"), "Failed"); }));
   EXPECT_EQ(done["status"]["terminating"], 0);
   EXPECT_EQ(done["status"]["conditions"].back()["reason"], "DeadlineExceeded");
   EXPECT_TRUE(get("/api/v1/namespaces/default/pods?labelSelector=job-name%3Dlate")["items"].empty());

@@ -620,14 +620,7 @@ void ApiServer::delete_object(const ResourceType& t, const std::string& ns, cons
   const std::string now = rfc3339_now();
   if (t.resource == "jobs") {
     if (propagation == "Foreground") {
-      ObjectPtr marked = store_.update(t, ns, name, [&](json& o) {
-        o["metadata"]["deletionTimestamp"] = now;
-        o["metadata"]["deletionGracePeriodSeconds"] = 0;
-        o["metadata"]["finalizers"] = json::array({"foregroundDeletion"});
-        return true;
-      }, uid);
-      controller_.delete_dependents(*current, propagation);
-      controller_.finish_foreground_deletion(ns, name, uid);  // or when its last pod is gone
+      ObjectPtr marked = controller_.delete_job_foreground(ns, name, uid);  // goes with its last pod
       controller_.poke(uid);
       if (write_response && marked) {
         res.status = 200;

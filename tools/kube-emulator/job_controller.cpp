@@ -269,27 +269,35 @@ void JobController::write_status(SimJob& sj) {
 }
 
 void JobController::delete_job_and_pods(SimJob& sj) {
-  // The TTL-after-finished controller deletes with Foreground propagation: the Job is marked,
-  // and goes only once its pods are gone (a client that sees the Job 404 finds no pods either).
-  ObjectPtr job = store_.update(jobs_, sj.ns, sj.name, [&](json& o) {
+  // The TTL-after-finished controller deletes with Foreground propagation: the Job goes only once
+  // its pods are gone (a client that sees the Job 404 finds no pods either).
+  delete_job_foreground(sj.ns, sj.name, sj.uid);
+}
+
+ObjectPtr JobController::delete_job_foreground(const std::string& ns, const std::string& name, const std::string& uid) {
+  ObjectPtr marked = store_.update(jobs_, ns, name, [&](json& o) {
     o["metadata"]["deletionTimestamp"] = rfc3339_now();
     o["metadata"]["deletionGracePeriodSeconds"] = 0;
     o["metadata"]["finalizers"] = json::array({"foregroundDeletion"});
     return true;
-  }, sj.uid);
-  if (!job) return;
-  delete_dependents(job->parse(), "Foreground");
-  finish_foreground_deletion(sj.ns, sj.name, sj.uid);
+  }, uid);
+  if (!marked) return nullptr;
+  delete_dependents(marked->parse(), "Foreground");
+  finish_foreground_deletion(ns, name, uid);
+  return marked;
+}
+
+std::vector<ObjectPtr> JobController::owned_pods(const std::string& ns, const std::string& job_uid) const {
+  // A cheap text search first; the owner reference decides.
+  return store_.list(pods_, ns, [&](const StoredObject& pod) {
+    return pod.text().find(job_uid) != std::string::npos && owned_by(pod.parse(), job_uid);
+  }).items;
 }
 
 void JobController::delete_dependents(const json& job, const std::string& propagation) {
   const std::string ns = job["metadata"].value("namespace", "");
   const std::string uid = job["metadata"].value("uid", "");
-  // A cheap text search first; the owner reference decides.
-  auto owned = store_.list(pods_, ns, [&](const StoredObject& pod) {
-    return pod.text().find(uid) != std::string::npos && owned_by(pod.parse(), uid);
-  });
-  for (const auto& pod : owned.items) {
+  for (const auto& pod : owned_pods(ns, uid)) {
     const std::string& name = pod->name();
     if (propagation == "Orphan") {
       store_.update(pods_, ns, name, [&](json& obj) {
@@ -374,25 +382,34 @@ void JobController::begin_termination(const Termination& t, SteadyTime now) {
     if (it->second.exit_code == 137) pod_exits_.emplace(now + clock_.scaled(static_cast<double>(t.grace)), key);
     return;
   }
+  ObjectPtr pod = store_.get(pods_, t.ns, t.name);
+  if (!pod || pod->uid() != t.uid) return;
+  // What the kubelet stops is the stored pod: whether it runs, its plan (from its annotations,
+  // as its log is) and its times. The Job's simulation may already have forgotten it (the Job
+  // deleted first, in a Background deletion).
+  const json obj = pod->parse();
+  const json status = obj.value("status", json::object());
   SimJob* sj = nullptr;
-  SimPod* sp = find_sim_pod(t.job_uid, t.name, &sj);
-  const bool running = sp && stage_is_running(sp->plan.outcome, sp->stage);
-  if (sp && !stage_is_terminated(sp->plan.outcome, sp->stage)) sp->terminating = true;
+  if (SimPod* sp = find_sim_pod(t.job_uid, t.name, &sj); sp && !stage_is_terminated(sp->plan.outcome, sp->stage))
+    sp->terminating = true;
   if (sj) schedule(*sj, now);
-  if (!running) {  // nothing to stop: the kubelet confirms the deletion at once
+  if (status.value("phase", "") != "Running") {  // nothing to stop: the kubelet confirms the deletion at once
     store_.remove(pods_, t.ns, t.name, t.uid);
-    if (sp) sp->terminating = false;
+    if (SimPod* sp = find_sim_pod(t.job_uid, t.name)) sp->terminating = false;
     if (!t.job_uid.empty()) finish_foreground_deletion(t.ns, t.job_name, t.job_uid);
     return;
   }
-  StoppingPod stop{t, sp->plan, sp->times, sp->plan.outcome == Outcome::Hang ? 137 : 143};
-  ObjectPtr pod = store_.get(pods_, t.ns, t.name);
-  if (pod && pod->uid() == t.uid) {
-    const json obj = pod->parse();
-    for (const auto& c : obj["spec"].value("containers", json::array()))
-      record_event(obj, {"Normal", "Killing", "Stopping container " + c.value("name", ""), "kubelet",
-                         "spec.containers{" + c.value("name", "") + "}"});
-  }
+  PodPlan plan = plan_from_template(obj, defaults_, std::string(pod->labels().find("job-name").value_or("")));
+  PodTimes times{status.value("startTime", ""), "", ""};
+  for (const auto& cs : status.value("containerStatuses", json::array()))
+    if (cs.contains("state") && cs["state"].contains("running")) {
+      times.started = cs["state"]["running"].value("startedAt", "");
+      break;
+    }
+  StoppingPod stop{t, plan, times, plan.outcome == Outcome::Hang ? 137 : 143};
+  for (const auto& c : obj["spec"].value("containers", json::array()))
+    record_event(obj, {"Normal", "Killing", "Stopping container " + c.value("name", ""), "kubelet",
+                       "spec.containers{" + c.value("name", "") + "}"});
   // A `hang` process ignores SIGTERM and is killed when the grace period ends; others exit at once.
   const double after = stop.exit_code == 137 ? static_cast<double>(t.grace) : 0.0;
   stopping_pods_.emplace(key, std::move(stop));
@@ -432,11 +449,7 @@ void JobController::finish_foreground_deletion(const std::string& ns, const std:
   bool foreground = false;
   for (const auto& f : obj["metadata"].value("finalizers", json::array()))
     if (f == "foregroundDeletion") foreground = true;
-  if (!foreground) return;
-  auto left = store_.list(pods_, ns, [&](const StoredObject& pod) {
-    return pod.text().find(job_uid) != std::string::npos && owned_by(pod.parse(), job_uid);
-  });
-  if (left.items.empty()) store_.remove(jobs_, ns, job_name, job_uid);
+  if (foreground && owned_pods(ns, job_uid).empty()) store_.remove(jobs_, ns, job_name, job_uid);
 }
 
 std::optional<SteadyTime> JobController::sync_job(SimJob& sj) {
@@ -551,8 +564,7 @@ std::optional<SteadyTime> JobController::sync_job(SimJob& sj) {
 std::optional<std::string> JobController::pod_log(const std::string& ns, const std::string& pod_name) const {
   ObjectPtr pod = store_.get(pods_, ns, pod_name);
   if (!pod) return std::nullopt;
-  std::string job_name(pod->labels().find("job-name").value_or(""));
-  return plan_from_template(pod->parse(), defaults_, job_name).log;
+  return plan_from_template(pod->parse(), defaults_, std::string(pod->labels().find("job-name").value_or(""))).log;
 }
 
 }  // namespace kjq::emulator

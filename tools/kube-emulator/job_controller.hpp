@@ -47,8 +47,11 @@ class JobController {
   // it is after the call (with deletionTimestamp), or null when there is no such pod.
   ObjectPtr delete_pod(const std::string& ns, const std::string& name, std::optional<long long> grace,
                        const std::string& uid = "");
-  // Foreground deletion: the Job stays (with its foregroundDeletion finalizer) until its last pod
-  // is gone. Removes it now if that is already so.
+  // Foreground deletion (the API's, and the TTL controller's): marks the Job (deletionTimestamp,
+  // foregroundDeletion finalizer), deletes its pods, and removes it once the last one is gone.
+  // Returns the marked Job, or null when it is not there (or has another uid).
+  ObjectPtr delete_job_foreground(const std::string& ns, const std::string& name, const std::string& uid);
+  // Removes a Job marked for foreground deletion once it owns no pod.
   void finish_foreground_deletion(const std::string& ns, const std::string& job_name, const std::string& job_uid);
 
  private:
@@ -105,6 +108,8 @@ class JobController {
   void begin_termination(const Termination& t, SteadyTime now);  // controller thread
   void complete_termination(const std::string& key);              // controller thread
   SimPod* find_sim_pod(const std::string& job_uid, const std::string& pod_name, SimJob** job = nullptr);
+  // The namespace's pods with an owner reference to `job_uid`.
+  std::vector<ObjectPtr> owned_pods(const std::string& ns, const std::string& job_uid) const;
   int terminating_pods(const SimJob& sj) const;
 
   ObjectStore& store_;
