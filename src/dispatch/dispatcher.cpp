@@ -37,9 +37,7 @@ DispatchResult dispatch_job(kube::KubeApi& api, const std::string& ns, const que
   return out;
 }
 
-CancelOutcome cancel_job(kube::KubeApi& api, const std::string& ns, const std::string& name,
-                         int grace_period_seconds) {
-  CancelOutcome out;
+void cancel_job(kube::KubeApi& api, const std::string& ns, const std::string& name, int grace_period_seconds) {
   kube::ListOptions o;
   o.label_selector = "job-name=" + name;
   std::vector<json> pods;
@@ -56,11 +54,9 @@ CancelOutcome cancel_job(kube::KubeApi& api, const std::string& ns, const std::s
     const std::string pod_name = meta.value("name", "");
     try {
       api.delete_pod(ns, pod_name, grace_period_seconds, meta.value("uid", ""));
-      out.pods_stopped++;
     } catch (const kube::ApiError& e) {
       if (e.http_code() == 404 || e.http_code() == 409) continue;  // gone already, or a namesake
       if (e.http_code() == 403) {
-        out.pods_forbidden = true;
         spdlog::warn("cancel {}: the role may not delete pods, so they stop within their own "
                      "terminationGracePeriodSeconds, not {} s (grant `delete` on pods)", name, grace_period_seconds);
         break;
@@ -68,7 +64,6 @@ CancelOutcome cancel_job(kube::KubeApi& api, const std::string& ns, const std::s
       spdlog::warn("cancel {}: delete of pod {} failed: {}", name, pod_name, e.what());
     }
   }
-  return out;
 }
 
 }  // namespace kjq::dispatch

@@ -35,11 +35,6 @@ DispatchResult dispatch_job(kube::KubeApi& api, const std::string& ns, const que
 // given grace period: the garbage collector would give them their own terminationGracePeriodSeconds
 // whatever the Job's delete said. Pods go after the Job, since before it the Job controller would
 // replace them. A role without `delete` on pods leaves them to the garbage collector (a warning).
-struct CancelOutcome {
-  int pods_stopped = 0;          // pods deleted with the grace period
-  bool pods_forbidden = false;   // the role may not delete pods
-};
-CancelOutcome cancel_job(kube::KubeApi& api, const std::string& ns, const std::string& name,
-                         int grace_period_seconds);
+void cancel_job(kube::KubeApi& api, const std::string& ns, const std::string& name, int grace_period_seconds);
 
 }  // namespace kjq::dispatch

@@ -223,12 +223,14 @@ void watch_jobs(kube::KubeApi& api, const std::string& ns, const std::string& qu
     if (!on_change(rows(), changed)) stop = true;
     return !stop;
   };
-  std::thread relay([&] {  // an outside cancel stops both loops
-    while (!stop) {
-      if (cancel && *cancel) stop = true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  });
+  std::thread relay;  // an outside cancel stops both loops
+  if (cancel)
+    relay = std::thread([&] {
+      while (!stop) {
+        if (*cancel) stop = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    });
   std::thread pod_loop([&] {
     kube::ListOptions sel;
     sel.label_selector = "job-name";
@@ -281,7 +283,7 @@ void watch_jobs(kube::KubeApi& api, const std::string& ns, const std::string& qu
   }
   stop = true;
   pod_loop.join();
-  relay.join();
+  if (relay.joinable()) relay.join();
   if (failed) std::rethrow_exception(failed);
 }
 

@@ -122,6 +122,7 @@ Lifecycle derive_lifecycle(const json& job, const std::vector<json>& pods, const
     if (!c) c = condition(job, "SuccessCriteriaMet");
     l.phase = Phase::Succeeded;
     l.reason = "Completed";
+    l.job_ended = true;
     l.job_reason = c->value("reason", "");
     l.message = c->value("message", "");
     l.exit_code = 0;
@@ -130,6 +131,7 @@ Lifecycle derive_lifecycle(const json& job, const std::vector<json>& pods, const
   if (const json* c = condition(job, "Failed"); c || condition(job, "FailureTarget")) {
     if (!c) c = condition(job, "FailureTarget");
     l.phase = Phase::Failed;
+    l.job_ended = true;
     l.job_reason = c->value("reason", "");
     l.message = c->value("message", "");
     if (l.job_reason == "DeadlineExceeded") {
@@ -137,6 +139,7 @@ Lifecycle derive_lifecycle(const json& job, const std::vector<json>& pods, const
       return l;
     }
     if (auto detail = failed_pod_detail(pods)) {
+      detail->job_ended = true;
       detail->job_reason = l.job_reason;
       if (!l.message.empty()) detail->message += " (" + l.message + ")";
       return *detail;

@@ -30,6 +30,10 @@ struct Lifecycle {
   std::optional<int> exit_code;
   std::string pod;          // the pod the reason comes from ("" when none)
   std::string job_reason;   // the Job condition's own reason (BackoffLimitExceeded, ...)
+  // The Job controller has decided the end: Complete/SuccessCriteriaMet or Failed/FailureTarget
+  // (since Kubernetes 1.31 the target conditions come first, the final ones once the pods are
+  // gone). False when the end is read from the pods of a still-active Job.
+  bool job_ended = false;
   bool terminal() const { return phase == Phase::Succeeded || phase == Phase::Failed; }
   bool operator==(const Lifecycle&) const = default;
 };

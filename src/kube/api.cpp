@@ -31,8 +31,8 @@ const Resource& events_resource() {
 
 namespace {
 
-json parse_body(const RestResponse& r, const std::string& what) {
-  auto j = json::parse(r.body, nullptr, false);
+json parse_body(const RestResponse& r, const std::string& what, const json::parser_callback_t& filter = nullptr) {
+  auto j = json::parse(r.body, filter, false);
   if (j.is_discarded()) throw RuntimeError(what + ": the API server answered with invalid JSON");
   return j;
 }
@@ -51,16 +51,12 @@ json KubeApi::create_job(const std::string& ns, const nlohmann::ordered_json& jo
     if (const auto n = meta->find("name"); n != meta->end() && n->is_string()) name = n->get<std::string>();
   r.retry_safe = !name.empty();
   const std::string what = "create job " + name + in_ns(ns);
-  const RestResponse answer = client_.send(r, what);
-  if (!metadata_only) return parse_body(answer, what);
-  const json::parser_callback_t keep = [](int depth, json::parse_event_t event, json& parsed) {
+  if (!metadata_only) return parse_body(client_.send(r, what), what);
+  return parse_body(client_.send(r, what), what, [](int depth, json::parse_event_t event, json& parsed) {
     if (depth != 1 || event != json::parse_event_t::key) return true;
     const auto& k = parsed.get_ref<const std::string&>();
     return k == "metadata" || k == "kind" || k == "apiVersion";
-  };
-  auto j = json::parse(answer.body, keep, false);
-  if (j.is_discarded()) throw RuntimeError(what + ": the API server answered with invalid JSON");
-  return j;
+  });
 }
 
 json KubeApi::get_job(const std::string& ns, const std::string& name) {

@@ -24,15 +24,6 @@ InputError file_error(const std::string& file, const std::string& message) {
   return InputError(Diagnostic{file, 0, 0, "", message});
 }
 
-// Not empty, no NUL, not absolute, and no "." or ".."-prefixed component: the names the fast path
-// may hand to the kernel (resolve_queue_path explains what is wrong with the others).
-bool is_plain_queue_name(const std::string& queue) {
-  if (queue.empty() || queue.front() == '/' || queue.find('\0') != std::string::npos) return false;
-  for (const auto& part : fs::path(queue))
-    if (part.string().empty() || part.string().front() == '.') return false;
-  return true;
-}
-
 bool truthy(const ojson& j) {
   if (j.is_null()) return false;
   if (j.is_object() || j.is_array() || j.is_string()) return !j.empty();
@@ -108,7 +99,7 @@ ManifestStore ManifestStore::from_env() {
                        fallback ? std::optional<std::string>(fallback) : std::nullopt);
 }
 
-fs::path ManifestStore::resolve_queue_path(const std::string& queue) const {
+void ManifestStore::check_queue_name(const std::string& queue) const {
   const std::string where = "queue \"" + queue + "\"";
   if (queue.empty()) throw file_error("", "no queue name given");
   if (queue.find('\0') != std::string::npos) throw file_error("", "queue name contains a NUL byte");
@@ -119,6 +110,12 @@ fs::path ManifestStore::resolve_queue_path(const std::string& queue) const {
     // "..data" and "..2026_11_27_..." are the kubelet's own entries in a ConfigMap volume.
     if (part.string().rfind("..", 0) == 0) throw file_error("", where + " names a hidden \"..\" entry; refusing");
   }
+}
+
+fs::path ManifestStore::resolve_queue_path(const std::string& queue) const {
+  check_queue_name(queue);
+  const std::string where = "queue \"" + queue + "\"";
+  fs::path rel(queue);
   // Symbolic links are followed, as the kubelet's ConfigMap volumes need (each queue directory is
   // a link into ..data/), but the resolved file must stay inside the resolved base: a link that
   // points anywhere else is refused (Nautobot's containment check, made strict about links).
@@ -138,10 +135,10 @@ LoadedManifest ManifestStore::load(const std::string& queue) const {
   // Fast path, for every job: the kernel opens the file and vouches that it is inside the base.
   // Anything else (no file, an absolute link, a link that leaves the base, an old kernel) takes
   // the slow path, whose checks and messages decide, exactly as before.
+  check_queue_name(queue);
   fs::path file = base_ / queue / "manifest.json";
   std::optional<std::string> text;
-  if (is_plain_queue_name(queue))
-    if (const int fd = open_beneath(base_, queue + "/manifest.json"); fd >= 0) text = read_open_manifest(fd, file);
+  if (const int fd = open_beneath(base_, queue + "/manifest.json"); fd >= 0) text = read_open_manifest(fd, file);
   if (!text) {
     file = resolve_queue_path(queue);
     text = read_manifest(file);

@@ -34,6 +34,8 @@ class ManifestStore {
   const std::filesystem::path& base() const { return base_; }
   // The manifest path for `queue`, or throws kjq::InputError when the name is unsafe.
   std::filesystem::path resolve_queue_path(const std::string& queue) const;
+  // Refuses (kjq::InputError) names that are empty, absolute, or hold NUL, ".." or a "..x" entry.
+  void check_queue_name(const std::string& queue) const;
   // Reads and validates the manifest now. Throws kjq::InputError.
   LoadedManifest load(const std::string& queue) const;
   // Queue names that have a manifest.json directly below the base (for `kjq doctor`).

@@ -31,19 +31,6 @@ std::string meta(const json& o, const char* key) {
   return v.is_string() ? v.get<std::string>() : "";
 }
 
-// The Job controller has decided the Job's end. Since Kubernetes 1.31 FailureTarget and
-// SuccessCriteriaMet come first and Failed/Complete only once its pods are gone.
-bool job_has_final_condition(const json& job) {
-  if (!job.contains("status") || !job["status"].is_object()) return false;
-  for (const auto& c : job["status"].value("conditions", json::array())) {
-    const std::string type = c.value("type", "");
-    if ((type == "Complete" || type == "Failed" || type == "FailureTarget" || type == "SuccessCriteriaMet") &&
-        c.value("status", "") == "True")
-      return true;
-  }
-  return false;
-}
-
 std::vector<std::string> pod_names(const std::vector<json>& pods) {
   std::vector<std::string> out;
   for (const auto& p : pods) out.push_back(meta(p, "name"));
@@ -230,7 +217,7 @@ void JobTracker::sync_record(const JobRecord& r, const JobSnapshot& snap, dispat
     finish_with_evidence(r, state_of(l.phase), l.reason, l.message, l.exit_code, pods);
     // A pod that can never start leaves an active Job behind: delete it so it stops holding
     // a node's resources and the queue's slot.
-    if (l.phase == dispatch::Phase::Failed && !job_has_final_condition(job)) {
+    if (l.phase == dispatch::Phase::Failed && !l.job_ended) {
       try {
         dispatch::cancel_job(api_, options_.namespace_name, r.kube_name, 0);
       } catch (const std::exception& e) {

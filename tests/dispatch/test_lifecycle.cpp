@@ -66,6 +66,21 @@ TEST(LifecycleTest, FailureReasons) {
   EXPECT_EQ(derive_lifecycle(json(), {}).reason, "Deleted");
 }
 
+TEST(LifecycleTest, JobEndedSaysWhetherTheJobControllerDecided) {
+  // FailureTarget and SuccessCriteriaMet (Kubernetes 1.31+) count as decided, like the final ones.
+  for (const char* type : {"Complete", "SuccessCriteriaMet", "Failed", "FailureTarget"}) {
+    SCOPED_TRACE(type);
+    EXPECT_TRUE(derive_lifecycle(job(json::array({cond(type, "R")})), {}).job_ended);
+  }
+  json failed = job(json::array({cond("FailureTarget", "BackoffLimitExceeded")}));
+  EXPECT_TRUE(derive_lifecycle(failed, {pod("Failed", {{"terminated", {{"exitCode", 2}, {"reason", "Error"}}}})}).job_ended);
+  // A pod that can never start fails the job while the Job itself is still active.
+  auto early = derive_lifecycle(job(), {pod("Pending", {{"waiting", {{"reason", "ErrImagePull"}}}}, scheduled())});
+  EXPECT_EQ(early.phase, Phase::Failed);
+  EXPECT_FALSE(early.job_ended);
+  EXPECT_FALSE(derive_lifecycle(job(), {}).job_ended);
+}
+
 TEST(LifecycleTest, PodsThatCanNeverStartFailEarly) {
   for (std::string reason : {"ErrImagePull", "ImagePullBackOff", "CreateContainerConfigError", "InvalidImageName"}) {
     SCOPED_TRACE(reason);
