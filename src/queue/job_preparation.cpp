@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "util/diagnostic.hpp"
+#include "util/json_limits.hpp"
 
 namespace kjq::queue {
 
@@ -130,6 +131,7 @@ PreparedJob prepare_job(ojson manifest, const RunRequest& r) {
                                      "\" is not a DNS-1123 label (lower-case letters, digits and '-', starting and "
                                      "ending with a letter or digit)");
   ojson data;
+  if (auto why = json_limit_violation(r.data_json, kInputJsonLimits)) throw path_error("--data", "refused: " + *why);
   try {
     data = ojson::parse(r.data_json);
   } catch (const ojson::parse_error& e) {

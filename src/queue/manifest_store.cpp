@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "util/diagnostic.hpp"
+#include "util/json_limits.hpp"
 
 namespace kjq::queue {
 
@@ -145,6 +146,7 @@ LoadedManifest ManifestStore::load(const std::string& queue) const {
   }
   if (text) {
     ojson m;
+    if (auto why = json_limit_violation(*text, kInputJsonLimits)) throw file_error(file.string(), "refused: " + *why);
     try {
       m = ojson::parse(*text);
     } catch (const ojson::parse_error& e) {
@@ -155,6 +157,8 @@ LoadedManifest ManifestStore::load(const std::string& queue) const {
   }
   if (fallback_) {
     ojson m;
+    if (auto why = json_limit_violation(*fallback_, kInputJsonLimits))
+      throw file_error("NAUTOBOT_KUBERNETES_JOB_MANIFEST", "refused: " + *why);
     try {
       m = ojson::parse(*fallback_);
     } catch (const ojson::parse_error& e) {
