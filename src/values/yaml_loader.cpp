@@ -12,6 +12,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <optional>
@@ -328,6 +329,7 @@ struct RawNode {
   std::vector<std::size_t> children;  // sequence items; map keys and values interleaved
   std::size_t target = 0;             // aliases: the anchored node
   bool closed = false;                // all children known
+  bool block_map = false;             // maps: written in block style (not {...})
   // What a walk that expands aliases meets here (kUnbounded for a cycle):
   std::size_t expanded_nodes = 1;
   std::size_t expanded_height = 0;  // nested maps/lists, this node included
@@ -343,8 +345,9 @@ class GraphBuilder : public YAML::EventHandler {
 
   std::vector<RawNode> nodes;
   std::optional<std::size_t> root;
+  YAML::Mark start;  // where the document's first token is
 
-  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
   void OnDocumentEnd() override {}
 
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
@@ -390,8 +393,9 @@ class GraphBuilder : public YAML::EventHandler {
   void OnSequenceEnd() override { close(); }
 
   void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
+                  YAML::EmitterStyle::value style) override {
     open(RawNode::Kind::Map, mark, anchor);
+    nodes.back().block_map = style != YAML::EmitterStyle::Flow;
   }
   void OnMapEnd() override { close(); }
 
@@ -401,6 +405,7 @@ class GraphBuilder : public YAML::EventHandler {
   std::unordered_map<YAML::anchor_t, std::size_t> anchors_;
 
   void add(RawNode node, YAML::anchor_t anchor) {
+    if (!open_.empty()) check_key_has_colon(nodes[open_.back()], node);
     const std::size_t index = nodes.size();
     nodes.push_back(std::move(node));
     if (anchor != YAML::NullAnchor) anchors_[anchor] = index;
@@ -409,6 +414,22 @@ class GraphBuilder : public YAML::EventHandler {
     } else {
       nodes[open_.back()].children.push_back(index);
     }
+  }
+
+  // yaml-cpp reads a block-map line without ':' (`foo` after `a: 1`) as the key of a null
+  // value that it places at the key itself; YAML (and go-yaml) call that an error. An empty
+  // value after a real ':' is placed after the colon, and `? key` puts the key after the `?`.
+  void check_key_has_colon(const RawNode& map, const RawNode& value) const {
+    if (map.kind != RawNode::Kind::Map || !map.block_map || map.children.size() % 2 == 0) return;
+    const RawNode& key = nodes[map.children.back()];
+    if (value.kind != RawNode::Kind::Null || key.kind == RawNode::Kind::Null ||
+        value.mark.pos != key.mark.pos)
+      return;
+    const Mark m = to_mark(key.mark);
+    std::string what = key.kind == RawNode::Kind::Scalar ? " after " + json(key.value).dump() : "";
+    throw InputError(Diagnostic{source_, m.line, m.column, "",
+                                "invalid YAML: could not find the expected ':'" + what +
+                                    " (every line of a map is `key: value`)"});
   }
 
   void open(RawNode::Kind kind, const YAML::Mark& mark, YAML::anchor_t anchor) {
@@ -713,6 +734,10 @@ class Converter {
     if (node.tag != kTagBinary) return node.value;
     auto decoded = decode_base64(node.value);
     if (!decoded) fail(node.mark, path, "!!binary value is not valid base64");
+    // Values become JSON text, which cannot carry arbitrary bytes.
+    if (!is_valid_utf8(*decoded))
+      fail(node.mark, path,
+           "!!binary value decodes to bytes that are not valid UTF-8 (values must be text)");
     return *decoded;
   }
 
@@ -766,24 +791,143 @@ void check_size(std::string_view text, const std::string& source, const YamlLimi
                                     " bytes"});
 }
 
+bool has_utf16_bom(std::string_view text) {
+  return text.size() >= 2 && ((text[0] == '\xFE' && text[1] == '\xFF') ||
+                              (text[0] == '\xFF' && text[1] == '\xFE'));
+}
+
+// go-yaml's reader refuses, anywhere in the input, bytes that are not UTF-8 and characters YAML
+// does not allow (C0 controls but tab and line breaks, DEL, C1 controls but NEL, U+FFFE/FFFF).
+// yaml-cpp passes most of them through and even reads a NUL as the end of the input, which would
+// silently drop the rest of the file. Positions are 1-based, columns in bytes as yaml-cpp counts.
+void check_characters(std::string_view text, const std::string& source) {
+  if (has_utf16_bom(text)) return;  // yaml-cpp converts UTF-16 itself
+  int line = 1;
+  std::size_t line_start = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto b0 = static_cast<unsigned char>(text[i]);
+    if (b0 >= 0x20 && b0 < 0x7F) {  // the common case: printable ASCII
+      ++i;
+      continue;
+    }
+    if (b0 == '\n') {
+      ++line;
+      line_start = ++i;
+      continue;
+    }
+    const auto column = static_cast<int>(i - line_start) + 1;
+    if (b0 == '\t' || b0 == '\r') {
+      ++i;
+      continue;
+    }
+    if (b0 < 0x80) {
+      char code[8];
+      std::snprintf(code, sizeof code, "U+%04X", b0);
+      throw InputError(Diagnostic{source, line, column, "",
+                                  std::string("invalid YAML: control character ") + code +
+                                      " is not allowed (in a double-quoted string, write it as "
+                                      "an escape such as \\x01)"});
+    }
+    std::size_t len = b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : 2;
+    if (i + len > text.size() || !is_valid_utf8(text.substr(i, len)))
+      throw InputError(Diagnostic{source, line, column, "", "invalid UTF-8"});
+    std::uint32_t cp = b0 & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+    for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    if ((cp >= 0x80 && cp <= 0x9F && cp != 0x85) || cp == 0xFFFE || cp == 0xFFFF) {
+      char code[8];
+      std::snprintf(code, sizeof code, "U+%04X", cp);
+      throw InputError(Diagnostic{source, line, column, "",
+                                  std::string("invalid YAML: control character ") + code +
+                                      " is not allowed"});
+    }
+    i += len;
+  }
+}
+
+// yaml-cpp starts a new document wherever the first one's content stops, so `{}x` or `[1]\n[2]`
+// read as two documents. YAML allows a later document only after `---`, or after a `...` that
+// ended the previous one (then only blank and comment lines may come between).
+bool document_may_start_at(std::string_view text, std::size_t pos) {
+  if (pos > text.size()) return true;  // not a position in this text: nothing to judge
+  if (text.compare(pos, 3, "---") == 0 &&
+      (pos + 3 == text.size() || std::string_view(" \t\r\n").find(text[pos + 3]) != std::string_view::npos))
+    return true;
+  std::size_t end = pos;  // walk back over lines: the current one up to `pos`, then earlier ones
+  for (;;) {
+    const std::size_t nl = end == 0 ? std::string_view::npos : text.rfind('\n', end - 1);
+    const std::size_t begin = nl == std::string_view::npos ? 0 : nl + 1;
+    std::string_view line = text.substr(begin, end - begin);
+    const std::size_t first = line.find_first_not_of(" \t\r");
+    if (first != std::string_view::npos && line[first] != '#') {
+      line.remove_prefix(first);
+      return first == 0 && line.substr(0, 3) == "..." &&
+             (line.size() == 3 || std::string_view(" \t\r#").find(line[3]) != std::string_view::npos);
+    }
+    if (nl == std::string_view::npos) return false;  // nothing but blank and comment lines
+    end = nl;
+  }
+}
+
+// Stops the parser at the start of the next document, to see where it starts without reading it.
+class NextDocumentProbe : public YAML::EventHandler {
+ public:
+  struct Started {
+    YAML::Mark mark;
+  };
+  void OnDocumentStart(const YAML::Mark& mark) override { throw Started{mark}; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+void check_document_start(std::string_view text, const std::string& source,
+                          const YAML::Mark& mark) {
+  if (has_utf16_bom(text) || document_may_start_at(text, static_cast<std::size_t>(mark.pos)))
+    return;
+  fail_parse(source, mark,
+             "invalid YAML: unexpected content after the end of the document (a second document "
+             "must start with ---)");
+}
+
 // Parses documents one by one and hands each converted document to `sink` until it returns
 // false. yaml-cpp's exceptions become InputErrors with 1-based positions.
 template <typename Sink>
 void for_each_document(std::string_view text, const std::string& source, const YamlLimits& limits,
                        Sink&& sink) {
   check_size(text, source, limits);
+  // yaml-cpp skips a UTF-8 byte order mark without counting it in its positions.
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  check_characters(text, source);
   std::istringstream in{std::string(text)};
   try {
     YAML::Parser parser(in);
-    for (;;) {
+    for (bool first = true;; first = false) {
       GraphBuilder graph(source);
       if (!parser.HandleNextDocument(graph)) return;
+      if (!first) check_document_start(text, source, graph.start);
       YamlDocument doc;
       if (graph.root) {
         Converter converter(graph.nodes, source, limits, doc.marks);
         doc.value = converter.convert_document(*graph.root);
       }
-      if (!sink(std::move(doc))) return;
+      if (!sink(std::move(doc))) {
+        // The rest is not read, but it must not be the first document's own stray content.
+        NextDocumentProbe probe;
+        try {
+          parser.HandleNextDocument(probe);
+        } catch (const NextDocumentProbe::Started& next) {
+          check_document_start(text, source, next.mark);
+        }
+        return;
+      }
     }
   } catch (const YAML::DeepRecursion& e) {
     // yaml-cpp's own guard fires before ours when max_depth is above its limit; its message

@@ -226,6 +226,77 @@ TEST(YamlTyping, Utf8AndEscapes) {
   EXPECT_THAT(yaml_error_of("a: \"\\ud800\"\n").message, HasSubstr("invalid YAML"));  // lone surrogate
 }
 
+TEST(YamlTyping, BinaryThatIsNotUtf8IsAnInputErrorWithItsPath) {
+  // "/w==" decodes to the single byte 0xFF: not text, so it cannot become a JSON string.
+  const auto d = yaml_error_of("a:\n  b: !!binary /w==\n");
+  EXPECT_EQ(d.file, "t.yaml");
+  EXPECT_EQ(d.line, 2);
+  EXPECT_EQ(d.column, 6);
+  EXPECT_EQ(d.path, "a.b");
+  EXPECT_THAT(d.message, HasSubstr("!!binary"));
+  EXPECT_THAT(d.message, HasSubstr("not valid UTF-8"));
+  // ...and as a map key.
+  EXPECT_EQ(yaml_error_of("a:\n  !!binary /w==: 1\n").path, "a");
+  // Valid UTF-8 bytes still decode ("é" is C3 A9).
+  EXPECT_EQ(value_of("!!binary w6k="), "\xC3\xA9");
+}
+
+TEST(YamlCharacters, NulAndOtherControlCharactersAreRefusedWhereTheyAre) {
+  // yaml-cpp stops reading at a NUL: "b" and everything after it would silently vanish.
+  const auto nul = yaml_error_of(std::string("a: x\0y\nb: 1\n", 12));
+  EXPECT_EQ(nul.line, 1);
+  EXPECT_EQ(nul.column, 5);
+  EXPECT_THAT(nul.message, HasSubstr("control character U+0000"));
+  const auto soh = yaml_error_of("a: 1\nb: x\x01y\n");
+  EXPECT_EQ(soh.line, 2);
+  EXPECT_EQ(soh.column, 5);
+  EXPECT_THAT(soh.message, HasSubstr("U+0001"));
+  EXPECT_THAT(yaml_error_of("a: 1 # x\x7F\n").message, HasSubstr("U+007F"));      // even in comments
+  EXPECT_THAT(yaml_error_of("a: \"\xC2\x80\"\n").message, HasSubstr("U+0080"));  // C1 control
+  EXPECT_THAT(yaml_error_of("a: \xEF\xBF\xBF\n").message, HasSubstr("U+FFFF"));
+  // What YAML allows: tabs, CR LF, NEL, and control characters written as escapes.
+  EXPECT_EQ(value_of("\"x\ty\""), "x\ty");
+  EXPECT_EQ(value_of("\"\\0\\x01\""), std::string("\0\x01", 2));
+  EXPECT_EQ(parse_yaml("a:\t1\r\n", "t.yaml").value.at("a"), 1.0);
+  EXPECT_EQ(value_of("\xC2\x85x"), "\xC2\x85x");
+}
+
+TEST(YamlSyntax, ContentAfterTheDocumentIsRefused) {
+  for (const std::string text : {"{}x\n", "[1]\n[2]\n", "\"x\"\ny\n", "{a: 1} # c\n\n  x\n"}) {
+    const auto d = yaml_error_of(text);
+    EXPECT_THAT(d.message, HasSubstr("after the end of the document")) << text;
+    EXPECT_GE(d.line, 1) << text;
+  }
+  const auto d = yaml_error_of("{}x\n");
+  EXPECT_EQ(d.line, 1);
+  EXPECT_EQ(d.column, 3);
+  EXPECT_THROW(parse_yaml_stream("a: 1\n---\n{}x\n", "s.yaml"), InputError);
+  // A later document is fine after --- or after an explicit end (...).
+  EXPECT_EQ(parse_yaml("{}\n---\nx\n", "t.yaml").value, json::object());
+  EXPECT_EQ(parse_yaml("{}\n...\n# c\n\nx\n", "t.yaml").value, json::object());
+  EXPECT_EQ(parse_yaml_stream("a: 1\n...\nb: 2\n", "s.yaml").size(), 2u);
+  EXPECT_EQ(parse_yaml("\xEF\xBB\xBF" "a: 1\n---\nb: 2\n", "t.yaml").value.at("a"), 1.0);
+}
+
+TEST(YamlSyntax, LineWithoutColonInABlockMapIsRefused) {
+  const auto last = yaml_error_of("a: 1\nb: 2\nfoo\n");
+  EXPECT_EQ(last.line, 3);
+  EXPECT_EQ(last.column, 1);
+  EXPECT_THAT(last.message, HasSubstr("':'"));
+  EXPECT_THAT(last.message, HasSubstr("\"foo\""));
+  EXPECT_EQ(yaml_error_of("a: 1\nfoo").line, 2);  // no final newline
+  const auto nested = yaml_error_of("a:\n  b: 1\n  foo\n");
+  EXPECT_EQ(nested.line, 3);
+  EXPECT_EQ(nested.column, 3);
+  EXPECT_EQ(yaml_error_of("- a: 1\n  foo\n").line, 2);
+  EXPECT_EQ(yaml_error_of("a: &x 1\n*x\n").line, 2);
+  // Still fine: an empty value after ':', an explicit `? key`, a flow map's `{a}`.
+  EXPECT_TRUE(parse_yaml("a: 1\nfoo:\n", "t.yaml").value.at("foo").is_null());
+  EXPECT_TRUE(parse_yaml("a: 1\nfoo:", "t.yaml").value.at("foo").is_null());
+  EXPECT_TRUE(parse_yaml("a: 1\n? foo\n", "t.yaml").value.at("foo").is_null());
+  EXPECT_TRUE(parse_yaml("{a, b: 1}\n", "t.yaml").value.at("a").is_null());
+}
+
 // --- map keys ----------------------------------------------------------------------------------
 
 TEST(YamlKeys, BooleanWordsBecomeTrueFalse) {
