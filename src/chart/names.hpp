@@ -1,10 +1,13 @@
 #pragma once
 // Object names and standard labels, as the chart's helpers compute them (chart-behaviour §1.8).
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "chart/release.hpp"
+#include "util/diagnostic.hpp"
+#include "values/values_document.hpp"
 
 namespace kjq::chart {
 
@@ -26,5 +29,12 @@ std::string service_account_name(const nlohmann::json& values, const Release& re
 
 // Go template truncation helpers used by the names above.
 std::string trunc63_trim_dash(std::string s);
+
+// nameOverride and fullnameOverride that still give names Kubernetes refuses once the chart has
+// truncated them: the app.kubernetes.io/name label value, and the object-name prefix (a DNS-1123
+// subdomain). Each problem is located at the value that caused it. Non-string values are left to
+// values::validate_values.
+std::vector<Diagnostic> name_override_problems(const values::ValuesDocument& doc,
+                                               const Release& release);
 
 }  // namespace kjq::chart

@@ -5,6 +5,7 @@
 #include "chart/extra_objects.hpp"
 #include "chart/job_manifest.hpp"
 #include "chart/job_manifests_configmap.hpp"
+#include "chart/names.hpp"
 #include "chart/rbac.hpp"
 #include "chart/value_access.hpp"
 #include "util/diagnostic.hpp"
@@ -15,9 +16,10 @@
 namespace kjq::chart {
 
 RenderedChart render_chart(const values::ValuesDocument& doc, const Release& release) {
-  if (auto problems = values::validate_values(doc); !problems.empty()) {
-    throw InputError(std::move(problems));
-  }
+  auto invalid = values::validate_values(doc);
+  auto bad_names = name_override_problems(doc, release);
+  invalid.insert(invalid.end(), bad_names.begin(), bad_names.end());
+  if (!invalid.empty()) throw InputError(std::move(invalid));
   const auto context = ChartContext::build(doc.merged, release);
   RenderedChart rendered;
   std::vector<Diagnostic> problems;

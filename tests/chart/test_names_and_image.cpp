@@ -2,6 +2,7 @@
 
 #include "chart/image.hpp"
 #include "chart/names.hpp"
+#include "support/test_support.hpp"
 
 using nlohmann::json;
 using namespace kjq::chart;
@@ -68,4 +69,52 @@ TEST(ImagePullSecrets, GlobalFirstDeduplicatedAlwaysStrings) {
   EXPECT_EQ(image_pull_secrets(values),
             json::parse(R"([{"name":"a"},{"name":"b"},{"name":"123"},{"name":"c"}])"));
   EXPECT_EQ(image_pull_secrets(json::object()), json::array());
+}
+
+namespace {
+std::vector<kjq::Diagnostic> name_problems(const std::string& yaml, const std::string& release = "test") {
+  return name_override_problems(kjq::test::values_from_yaml(yaml), release_named(release));
+}
+}  // namespace
+
+TEST(NameOverrides, ValidOnesAndWhatTruncationRepairsAreAccepted) {
+  EXPECT_TRUE(name_problems("{}\n").empty());
+  EXPECT_TRUE(name_problems("nameOverride: nb\nfullnameOverride: acme.nautobot\n").empty());
+  // The chart cuts to 63 and drops one trailing "-": only what is still invalid is refused.
+  EXPECT_TRUE(name_problems("fullnameOverride: " + std::string(70, 'a') + "\n").empty());
+  EXPECT_TRUE(name_problems("fullnameOverride: " + std::string(62, 'a') + "-b\n").empty());
+  EXPECT_TRUE(name_problems("fullnameOverride: acme-\n").empty());
+  EXPECT_TRUE(name_problems("nameOverride: " + std::string(60, 'n') + "-\n").empty());
+  // A capital letter is fine in a label; the object names come from fullnameOverride.
+  EXPECT_TRUE(name_problems("nameOverride: MyNautobot\nfullnameOverride: acme\n").empty());
+}
+
+TEST(NameOverrides, InvalidOnesNameTheValuesPathAndTheResult) {
+  auto full = name_problems("a: 1\nfullnameOverride: Acme_Nautobot\n");
+  ASSERT_EQ(full.size(), 1u);
+  EXPECT_EQ(full[0].path, "fullnameOverride");
+  EXPECT_EQ(full[0].file, "values.yaml");
+  EXPECT_EQ(full[0].line, 2);
+  EXPECT_NE(full[0].message.find("\"Acme_Nautobot\""), std::string::npos) << full[0].message;
+  EXPECT_NE(full[0].message.find("lowercase"), std::string::npos) << full[0].message;
+  // Still invalid after truncation: the 63rd character is a "-" after another "-".
+  auto cut = name_problems("fullnameOverride: " + std::string(61, 'a') + "--b\n");
+  ASSERT_EQ(cut.size(), 1u);
+  EXPECT_NE(cut[0].message.find("once cut to 63"), std::string::npos) << cut[0].message;
+  // A dot at the cut, and a name that is only a dash.
+  EXPECT_EQ(name_problems("fullnameOverride: " + std::string(62, 'a') + ".b\n").size(), 1u);
+  EXPECT_EQ(name_problems("fullnameOverride: \"-\"\n").size(), 1u);
+  // nameOverride: the label, then (without fullnameOverride) <release>-<name>.
+  auto label = name_problems("nameOverride: \"nb!\"\n");
+  ASSERT_EQ(label.size(), 1u);  // said once, though both the label and the names are invalid
+  EXPECT_EQ(label[0].path, "nameOverride");
+  EXPECT_NE(label[0].message.find("app.kubernetes.io/name"), std::string::npos) << label[0].message;
+  auto upper = name_problems("nameOverride: MyNautobot\n");
+  ASSERT_EQ(upper.size(), 1u);
+  EXPECT_EQ(upper[0].path, "nameOverride");
+  EXPECT_NE(upper[0].message.find("\"test-MyNautobot\""), std::string::npos) << upper[0].message;
+  // The release takes part: a 53-character release leaves 9 characters of the name, ending "--".
+  auto release = std::string(53, 'r');
+  EXPECT_EQ(name_problems("nameOverride: abcdefg--y\n", release).size(), 1u);
+  EXPECT_TRUE(name_problems("nameOverride: abcdefgxyz\n", release).empty());
 }
