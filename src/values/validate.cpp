@@ -246,21 +246,31 @@ class Validator {
     check_map(m, path, "jobOverrides");
   }
 
+  // Resolves "kubernetesJobs" or "workers.<name>" in `root` (the user or the merged tree).
+  static const json* find_map(const json& root, const std::string& path) {
+    const json* map = nullptr;
+    auto dot = path.find('.');
+    if (dot == std::string::npos) {
+      map = find(root, path);
+    } else {
+      map = find(root, path.substr(0, dot));
+      map = map ? find(*map, path.substr(dot + 1)) : nullptr;
+    }
+    return map && map->is_object() ? map : nullptr;
+  }
+
   // Unknown keys are judged on what the user wrote, not on what the defaults contribute.
   void check_unknown_keys(const std::string& path_in_user) {
-    // Resolve "kubernetesJobs" or "workers.<name>" in the user tree.
-    const json* user_map = nullptr;
-    auto dot = path_in_user.find('.');
-    if (dot == std::string::npos) {
-      user_map = find(doc_.user, path_in_user);
-    } else {
-      user_map = find(doc_.user, path_in_user.substr(0, dot));
-      user_map = user_map ? find(*user_map, path_in_user.substr(dot + 1)) : nullptr;
-    }
-    if (!user_map || !user_map->is_object()) return;
+    const json* user_map = find_map(doc_.user, path_in_user);
+    if (!user_map) return;
+    const json* merged_map = find_map(doc_.merged, path_in_user);
     const auto& allowed = kubernetes_worker_keys();
     for (const auto& [key, value] : user_map->items()) {
       if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+      // A null that deleted a default key (Helm's coalescing, done before validation) is not a
+      // setting: `workers.default: {type: kubernetes, taskQueues: null}` is how the reference
+      // chart's schema wants the default Celery worker turned into a queue.
+      if (value.is_null() && merged_map && !merged_map->contains(key)) continue;
       std::string message = "unknown key for a Kubernetes job queue";
       if (auto hint = closest_match(key, allowed); !hint.empty()) {
         message += "; did you mean \"" + hint + "\"?";

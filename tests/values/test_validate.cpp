@@ -79,6 +79,28 @@ TEST(Validate, DefaultWorkerCanBecomeAQueueWithoutNullingTaskQueues) {
   EXPECT_TRUE(problems("workers: {default: {type: kubernetes}}\n").empty());
 }
 
+TEST(Validate, NullThatDeletesADefaultKeyIsGoneBeforeValidation) {
+  // What the reference chart's schema demands: taskQueues (a Celery setting the defaults give
+  // workers.default) deleted with null. Coalescing removes it first, so it is not unknown.
+  EXPECT_TRUE(problems("workers: {default: {type: kubernetes, taskQueues: null}}\n").empty());
+  // The same for the Beat worker, whose defaults carry more Celery-only keys.
+  EXPECT_TRUE(problems(R"(workers:
+  beat:
+    type: kubernetes
+    concurrency: null
+    replicaCount: null
+    command: null
+    livenessProbe: null
+    readinessProbe: null
+)").empty());
+  // A null on a key the defaults do not have stays (Helm keeps it), so it is still unknown.
+  auto p = problems("workers: {alpha: {enabled: true, type: kubernetes, taskQueues: null}}\n");
+  EXPECT_TRUE(has_problem(p, "values.yaml:1:52: workers.alpha.taskQueues: unknown key"));
+  // And a non-null value for a default key is still the user's setting.
+  EXPECT_TRUE(has_problem(problems("workers: {default: {type: kubernetes, taskQueues: x}}\n"),
+                          "workers.default.taskQueues: unknown key"));
+}
+
 TEST(Validate, ShapesOfQueueSettings) {
   auto p = problems(R"(kubernetesJobs:
   backoffLimit: three
