@@ -166,6 +166,22 @@ INSTANTIATE_TEST_SUITE_P(Corpus, BadValues, ::testing::Values(
       return name;
     });
 
+// `kjq values` runs render's checks: the same corpus fails there the same way, with or without
+// --computed (the stderr is identical to render's).
+TEST_P(BadValues, ValuesCommandRefusesThemLikeRender) {
+  const auto file = (kjq::test::fixtures_dir() / "bad-values" / GetParam()).string();
+  auto render = kjq_run({"render", "-f", example(), "-f", file, "-o", "none"});
+  ASSERT_EQ(render.exit_code, 3) << render.err;
+  for (bool computed : {false, true}) {
+    std::vector<std::string> args = {"values", "-f", example(), "-f", file};
+    if (computed) args.push_back("--computed");
+    auto values = kjq_run(args);
+    EXPECT_EQ(values.exit_code, 3) << values.err;
+    EXPECT_TRUE(values.out.empty()) << values.out;
+    EXPECT_EQ(values.err, render.err);
+  }
+}
+
 TEST(BadValuesMessages, SayWhatWasExpectedAndWhere) {
   auto message = [](const std::string& file) {
     return kjq_run({"render", "-f", (kjq::test::fixtures_dir() / "bad-values" / file).string()}).err;
@@ -223,6 +239,71 @@ TEST(HostileValues, DeepNestingAliasBombsAndHugeFilesAreRejected) {
     EXPECT_FALSE(fs::exists(dir)) << c.name;
     EXPECT_LT(seconds, 20.0) << c.name;
   }
+}
+
+// Inputs YAML itself refuses, and values that give names Kubernetes refuses: exit 3 with the file,
+// line, column and (where there is one) the values path.
+TEST(BadValuesMessages, YamlAndNameErrorsArePositionedInputErrors) {
+  TempDir tmp;
+  struct Case {
+    std::string name;
+    std::string content;
+    std::string expect;  // in stderr, after "kjq: error: <dir>/"
+  };
+  const std::vector<Case> cases = {
+      {"binary.yaml", "workers:\n  alpha:\n    type: !!binary /w==\n",
+       "binary.yaml:3:11: workers.alpha.type: !!binary value decodes to bytes that are not valid UTF-8"},
+      {"nul.yaml", std::string("kubernetesJobs:\n  backoffLimit: 1\0\nworkers: {}\n", 47),
+       "nul.yaml:2:18: invalid YAML: control character U+0000 is not allowed"},
+      {"trailing.yaml", "{workers: {}}\n{}x\n", "trailing.yaml:2:1: invalid YAML: unexpected content after"},
+      {"flow-trailing.yaml", "{}x\n", "flow-trailing.yaml:1:3: invalid YAML: unexpected content after"},
+      {"no-colon.yaml", "workers:\n  alpha:\n    enabled: true\nfoo\n",
+       "no-colon.yaml:4:1: invalid YAML: could not find the expected ':' after \"foo\""},
+      {"fullname.yaml", "fullnameOverride: Acme_Nautobot\n",
+       "fullname.yaml:1:1: fullnameOverride: fullnameOverride \"Acme_Nautobot\" gives the object names"},
+      {"name.yaml", "nameOverride: My.Nautobot\n",
+       "name.yaml:1:1: nameOverride: nameOverride \"My.Nautobot\" gives the object names \"nautobot-My.Nautobot\""},
+  };
+  for (const auto& c : cases) {
+    const auto file = tmp.write(c.name, c.content);
+    for (const char* command : {"render", "values"}) {
+      auto result = kjq_run({command, "-f", file.string()});
+      EXPECT_EQ(result.exit_code, 3) << command << " " << c.name << ": " << result.err;
+      EXPECT_TRUE(result.out.empty()) << command << " " << c.name;
+      EXPECT_NE(result.err.find("kjq: error: " + (tmp.path() / c.expect).string()), std::string::npos)
+          << command << " " << c.name << ": " << result.err;
+    }
+  }
+}
+
+// The reference chart's schema demands `taskQueues: null` to turn the default Celery worker into
+// a Kubernetes queue; the null deletes the default before validation, as Helm's coalescing does.
+TEST(RenderCli, NullDeletingADefaultKeyRendersLikeTheChart) {
+  TempDir tmp;
+  const auto file = tmp.write("queue.yaml", "workers:\n  default:\n    type: kubernetes\n    taskQueues: null\n");
+  const auto dir = tmp.path() / "job-queues";
+  auto result = kjq_run({"render", "-f", file.string(), "-o", "json", "--job-queues-dir", dir.string()});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto manifest = json::parse(kjq::test::read_text(dir / "default" / "manifest.json"));
+  EXPECT_EQ(manifest["kind"], "Job");
+  EXPECT_EQ(manifest.dump().find("taskQueues"), std::string::npos);
+  EXPECT_EQ(manifest.dump().find("CELERY_TASK_QUEUES"), std::string::npos);
+  std::vector<std::string> deployments;
+  const auto list = json::parse(result.out);
+  for (const auto& item : list["items"]) {
+    if (item["kind"] == "Deployment") deployments.push_back(item["metadata"]["name"]);
+    if (item["kind"] == "ConfigMap") {
+      EXPECT_EQ(item["data"].size(), 1u) << item.dump();  // the one queue, "default"
+      EXPECT_EQ(item["data"]["default"], kjq::test::read_text(dir / "default" / "manifest.json"));
+    }
+  }
+  // No Celery worker Deployment for "default" any more; Beat stays.
+  EXPECT_EQ(deployments, (std::vector<std::string>{"nautobot-celery-beat"}));
+  // `kjq values` agrees, and prints the worker without the deleted key.
+  auto values = kjq_run({"values", "-f", file.string()});
+  ASSERT_EQ(values.exit_code, 0) << values.err;
+  const auto merged = kjq::values::parse_yaml(values.out, "stdout").value;
+  EXPECT_EQ(merged["workers"]["default"], json::parse(R"({"enabled":true,"type":"kubernetes"})"));
 }
 
 // Every object kjq renders is valid against the Kubernetes schema (npm kubernetes-models).
