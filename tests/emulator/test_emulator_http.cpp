@@ -1,5 +1,5 @@
 // In-process emulator over real loopback sockets: job simulation, list paging, watch resume,
-// selector transitions, 410, SelfSubjectAccessReview, patch, fault injection.
+// selector transitions, 410, streaming lists, Tables, SelfSubjectAccessReview, patch, fault injection.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "emulator.hpp"
+#include "table_convertor.hpp"
 
 using namespace kjq::emulator;
 using nlohmann::json;
@@ -69,12 +70,13 @@ class EmulatorHttp : public ::testing::Test {
     return json::parse(r->body);
   }
   // Reads a watch stream until `stop` says so or the server ends it.
-  std::vector<json> watch(const std::string& path, const std::function<bool(const std::vector<json>&)>& stop) {
+  std::vector<json> watch(const std::string& path, const std::function<bool(const std::vector<json>&)>& stop,
+                          const httplib::Headers& headers = {}) {
     std::vector<json> events;
     std::string buf;
     httplib::Client c(emu->base_url());
     c.set_read_timeout(10);
-    c.Get(path, [&](const char* data, size_t n) {
+    c.Get(path, headers, [&](const char* data, size_t n) {
       buf.append(data, n);
       size_t nl;
       while ((nl = buf.find('\n')) != std::string::npos) {
@@ -615,4 +617,286 @@ TEST_F(EmulatorHttp, emulator_CreateLogOutlivesDeletedObjects) {
   EXPECT_FALSE(items[1]["uid"].get<std::string>().empty());
   // Pods and Events the controller makes are not API requests: not in the log.
   EXPECT_EQ(json::parse(admin.Get("/creates")->body)["items"].size(), 2u);
+}
+
+// --- streaming lists (WatchList) ---------------------------------------------------------------
+
+namespace {
+bool is_end_bookmark(const json& e) {
+  return e["type"] == "BOOKMARK" &&
+         e["object"]["metadata"].value("annotations", json::object()).value("k8s.io/initial-events-end", "") == "true";
+}
+}  // namespace
+
+TEST_F(EmulatorHttp, emulator_WatchListSendsTheStateThenTheInitialEventsEndBookmark) {
+  post(jobs, job_body("wl-a", {{"kube-emulator/outcome", "hang"}}));
+  post(jobs, job_body("wl-b", {{"kube-emulator/outcome", "hang"}}));
+  std::thread later([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    post(jobs, job_body("wl-c", {{"kube-emulator/outcome", "hang"}}));
+  });
+  auto events = watch(jobs + "?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true",
+                      [](const std::vector<json>& ev) {
+                        for (const auto& e : ev)
+                          if (e["type"] == "ADDED" && e["object"]["metadata"]["name"] == "wl-c") return true;
+                        return false;
+                      });
+  later.join();
+  // ADDED wl-a, ADDED wl-b, the end bookmark, then live events (wl-c and status updates).
+  ASSERT_GE(events.size(), 4u);
+  EXPECT_EQ(events[0]["type"], "ADDED");
+  EXPECT_EQ(events[0]["object"]["metadata"]["name"], "wl-a");
+  EXPECT_EQ(events[1]["type"], "ADDED");
+  EXPECT_EQ(events[1]["object"]["metadata"]["name"], "wl-b");
+  ASSERT_TRUE(is_end_bookmark(events[2])) << events[2].dump();
+  EXPECT_EQ(events[2]["object"]["kind"], "Job");
+  EXPECT_EQ(events[2]["object"]["apiVersion"], "batch/v1");
+  const auto bookmark_rv = std::stoull(events[2]["object"]["metadata"]["resourceVersion"].get<std::string>());
+  for (int i : {0, 1})
+    EXPECT_LE(std::stoull(events[i]["object"]["metadata"]["resourceVersion"].get<std::string>()), bookmark_rv);
+  int end_bookmarks = 0;
+  for (const auto& e : events) end_bookmarks += is_end_bookmark(e) ? 1 : 0;
+  EXPECT_EQ(end_bookmarks, 1);
+  EXPECT_EQ(events.back()["object"]["metadata"]["name"], "wl-c");
+}
+
+TEST_F(EmulatorHttp, emulator_LegacyWatchFromNowIsAStreamingListToo) {
+  post(jobs, job_body("legacy", {{"kube-emulator/outcome", "hang"}}));
+  // No resourceVersion: kube-apiserver defaults it to sendInitialEvents=true (WatchList on), so
+  // a client that allows bookmarks gets the end marker.
+  auto events = watch(jobs + "?watch=true&allowWatchBookmarks=true",
+                      [](const std::vector<json>& ev) { return is_end_bookmark(ev.back()); });
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0]["object"]["metadata"]["name"], "legacy");
+  EXPECT_TRUE(is_end_bookmark(events[1]));
+  // Without allowWatchBookmarks the initial events come, and no bookmark at all.
+  std::thread later([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    post(jobs, job_body("legacy2", {{"kube-emulator/outcome", "hang"}}));
+  });
+  events = watch(jobs + "?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan",
+                 [](const std::vector<json>& ev) { return ev.back()["object"]["metadata"]["name"] == "legacy2"; });
+  later.join();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events[0]["object"]["metadata"]["name"], "legacy");
+  for (const auto& e : events) EXPECT_NE(e["type"], "BOOKMARK") << e.dump();
+}
+
+TEST_F(EmulatorHttp, emulator_WatchListWithoutInitialEventsStartsNow) {
+  const std::string cms = "/api/v1/namespaces/default/configmaps";  // nothing updates them behind our back
+  post(cms, {{"metadata", {{"name", "before"}}}, {"data", {{"k", "v"}}}});
+  std::thread later([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    post(cms, {{"metadata", {{"name", "after"}}}});
+  });
+  auto events = watch(cms + "?watch=true&sendInitialEvents=false&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true",
+                      [](const std::vector<json>& ev) { return ev.back()["type"] != "BOOKMARK"; });
+  later.join();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back()["type"], "ADDED");
+  EXPECT_EQ(events.back()["object"]["metadata"]["name"], "after");
+  for (const auto& e : events) EXPECT_FALSE(is_end_bookmark(e)) << e.dump();  // no initial events to end
+}
+
+TEST_F(EmulatorHttp, emulator_ListOptionsAreValidatedAsKubeApiserverDoes) {
+  struct Case {
+    std::string query;
+    std::string message;
+  };
+  const std::string prefix = "ListOptions.meta.k8s.io \"\" is invalid: ";
+  const std::vector<Case> cases = {
+      {"?sendInitialEvents=true", "sendInitialEvents: Forbidden: sendInitialEvents is forbidden for list"},
+      {"?resourceVersionMatch=NotOlderThan",
+       "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"},
+      {"?resourceVersion=0&resourceVersionMatch=Exact",
+       "resourceVersionMatch: Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""},
+      {"?resourceVersion=1&resourceVersionMatch=Newest",
+       "resourceVersionMatch: Unsupported value: \"Newest\": supported values: \"Exact\", \"NotOlderThan\", \"\""},
+      {"?watch=true&sendInitialEvents=true",
+       "resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"},
+      {"?watch=true&sendInitialEvents=true&resourceVersionMatch=Exact&allowWatchBookmarks=true",
+       "[resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan, "
+       "resourceVersionMatch: Unsupported value: \"Exact\": supported values: \"NotOlderThan\"]"},
+      {"?watch=true&resourceVersion=5&resourceVersionMatch=NotOlderThan",
+       "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"},
+      {"?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&continue=abc",
+       "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden when continue is provided"},
+  };
+  for (const auto& c : cases) {
+    auto r = cli->Get(jobs + c.query);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 422) << c.query;
+    json st = json::parse(r->body);
+    EXPECT_EQ(st["kind"], "Status");
+    EXPECT_EQ(st["reason"], "Invalid");
+    EXPECT_EQ(st["message"], prefix + c.message) << c.query;
+    EXPECT_EQ(st["details"]["kind"], "ListOptions");
+    EXPECT_EQ(st["details"]["group"], "meta.k8s.io");
+    EXPECT_FALSE(st["details"].contains("name"));
+    EXPECT_FALSE(st["details"]["causes"].empty());
+  }
+  auto r = cli->Get(jobs + "?watch=true&sendInitialEvents=maybe&resourceVersionMatch=NotOlderThan");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  // A streaming list asked to be at least as new as a version the store has not reached: the
+  // watch cache waits 3 s, then answers 504 with the ResourceVersionTooLarge cause.
+  const auto rv = emu->store().current_rv() + 1000;
+  r = cli->Get(jobs + "?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&resourceVersion=" +
+               std::to_string(rv));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 504);
+  json st = json::parse(r->body);
+  EXPECT_EQ(st["reason"], "Timeout");
+  EXPECT_EQ(st["message"].get<std::string>().rfind("Timeout: Too large resource version: " + std::to_string(rv) + ", current: ", 0), 0u);
+  EXPECT_EQ(st["details"]["causes"][0]["reason"], "ResourceVersionTooLarge");
+  EXPECT_EQ(r->get_header_value("Retry-After"), "1");
+}
+
+// --- Tables ----------------------------------------------------------------------------------
+
+namespace {
+const char* kTableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
+std::vector<std::string> column_names(const json& table) {
+  std::vector<std::string> names;
+  for (const auto& c : table["columnDefinitions"]) names.push_back(c["name"]);
+  return names;
+}
+}  // namespace
+
+TEST_F(EmulatorHttp, emulator_JobAndPodTablesHaveTheServerColumns) {
+  post(jobs, job_body("tab", {{"kube-emulator/run-seconds", "1"}}));
+  ASSERT_TRUE(eventually([&] { return !condition(get(jobs + "/tab"), "Complete").is_null(); }));
+  const httplib::Headers accept{{"Accept", kTableAccept}};
+  auto r = cli->Get(jobs + "/tab", accept);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json;as=Table;v=v1;g=meta.k8s.io");
+  json t = json::parse(r->body);
+  EXPECT_EQ(t["kind"], "Table");
+  EXPECT_EQ(t["apiVersion"], "meta.k8s.io/v1");
+  EXPECT_EQ(column_names(t), (std::vector<std::string>{"Name", "Status", "Completions", "Duration", "Age",
+                                                       "Containers", "Images", "Selector"}));
+  EXPECT_EQ(t["columnDefinitions"][0]["format"], "name");
+  EXPECT_EQ(t["columnDefinitions"][4]["priority"], 0);
+  EXPECT_EQ(t["columnDefinitions"][5]["priority"], 1);  // wide
+  ASSERT_EQ(t["rows"].size(), 1u);
+  const json& cells = t["rows"][0]["cells"];
+  EXPECT_EQ(cells[0], "tab");
+  EXPECT_EQ(cells[1], "Complete");
+  EXPECT_EQ(cells[2], "1/1");
+  EXPECT_EQ(cells[3], "0s");  // 20 ms of simulated run time
+  EXPECT_EQ(cells[5], "main");
+  EXPECT_EQ(cells[6], "busybox");
+  EXPECT_EQ(cells[7].get<std::string>().rfind("batch.kubernetes.io/controller-uid=", 0), 0u);
+  // includeObject defaults to Metadata: a PartialObjectMetadata of the same Table version.
+  EXPECT_EQ(t["rows"][0]["object"]["kind"], "PartialObjectMetadata");
+  EXPECT_EQ(t["rows"][0]["object"]["apiVersion"], "meta.k8s.io/v1");
+  EXPECT_EQ(t["rows"][0]["object"]["metadata"]["name"], "tab");
+  EXPECT_FALSE(t["rows"][0]["object"].contains("spec"));
+  EXPECT_EQ(t["metadata"]["resourceVersion"], get(jobs + "/tab")["metadata"]["resourceVersion"]);
+
+  json pods = json::parse(cli->Get("/api/v1/namespaces/default/pods?labelSelector=job-name%3Dtab", accept)->body);
+  EXPECT_EQ(column_names(pods), (std::vector<std::string>{"Name", "Ready", "Status", "Restarts", "Age", "IP", "Node",
+                                                          "Nominated Node", "Readiness Gates"}));
+  ASSERT_EQ(pods["rows"].size(), 1u);
+  const json& pod = pods["rows"][0];
+  EXPECT_EQ(pod["cells"][1], "0/1");
+  EXPECT_EQ(pod["cells"][2], "Completed");
+  EXPECT_EQ(pod["cells"][3], "0");
+  EXPECT_EQ(pod["cells"][6], emu->controller().node_name());
+  EXPECT_EQ(pod["cells"][8], "<none>");
+  EXPECT_EQ(pod["conditions"][0]["type"], "Completed");
+  EXPECT_EQ(pod["conditions"][0]["reason"], "Succeeded");
+
+  json events = json::parse(cli->Get("/api/v1/namespaces/default/events", accept)->body);
+  EXPECT_EQ(column_names(events), (std::vector<std::string>{"Last Seen", "Type", "Reason", "Object", "Subobject", "Source",
+                                                            "Message", "First Seen", "Count", "Name"}));
+  bool completed = false;
+  for (const auto& row : events["rows"])
+    if (row["cells"][2] == "Completed") {
+      completed = true;
+      EXPECT_EQ(row["cells"][1], "Normal");
+      EXPECT_EQ(row["cells"][3], "job/tab");
+      EXPECT_EQ(row["cells"][5], "job-controller");
+      EXPECT_EQ(row["cells"][6], "Job completed");
+      EXPECT_EQ(row["cells"][8], 1);
+    }
+  EXPECT_TRUE(completed);
+}
+
+TEST_F(EmulatorHttp, emulator_TableStatusesIncludeObjectAndPaging) {
+  post(jobs, job_body("run", {{"kube-emulator/outcome", "hang"}}));
+  post(jobs, job_body("bad", {{"kube-emulator/outcome", "fail"}}, {{"backoffLimit", 0}}));
+  ASSERT_TRUE(eventually([&] { return !condition(get(jobs + "/bad"), "Failed").is_null(); }));
+  const httplib::Headers accept{{"Accept", kTableAccept}};
+  json t = json::parse(cli->Get(jobs, accept)->body);
+  ASSERT_EQ(t["rows"].size(), 2u);
+  EXPECT_EQ(t["rows"][0]["cells"][0], "bad");
+  EXPECT_EQ(t["rows"][0]["cells"][1], "Failed");
+  EXPECT_EQ(t["rows"][0]["cells"][2], "0/1");
+  EXPECT_EQ(t["rows"][1]["cells"][1], "Running");
+  EXPECT_EQ(t["metadata"]["resourceVersion"], get(jobs)["metadata"]["resourceVersion"]);
+
+  json obj = json::parse(cli->Get(jobs + "?includeObject=Object", accept)->body);
+  EXPECT_EQ(obj["rows"][0]["object"]["kind"], "Job");
+  EXPECT_EQ(obj["rows"][0]["object"]["spec"]["backoffLimit"], 0);
+  json none = json::parse(cli->Get(jobs + "?includeObject=None", accept)->body);
+  EXPECT_TRUE(none["rows"][0]["object"].is_null());
+  auto r = cli->Get(jobs + "?includeObject=Everything", accept);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(json::parse(r->body)["message"],
+            "Unable to convert to Table as requested: includeObject: Unsupported value: \"Everything\": supported "
+            "values: \"Metadata\", \"None\", \"Object\"");
+
+  json page = json::parse(cli->Get(jobs + "?limit=1", accept)->body);
+  ASSERT_EQ(page["rows"].size(), 1u);
+  EXPECT_EQ(page["metadata"]["remainingItemCount"], 1);
+  json rest = json::parse(cli->Get(jobs + "?limit=1&continue=" + page["metadata"]["continue"].get<std::string>(), accept)->body);
+  ASSERT_EQ(rest["rows"].size(), 1u);
+  EXPECT_EQ(rest["rows"][0]["cells"][0], "run");
+
+  // Only v1beta1 asked for: a v1beta1 Table. No Table clause: the plain list.
+  r = cli->Get(jobs, httplib::Headers{{"Accept", "application/json;as=Table;v=v1beta1;g=meta.k8s.io"}});
+  EXPECT_EQ(json::parse(r->body)["apiVersion"], "meta.k8s.io/v1beta1");
+  EXPECT_EQ(json::parse(r->body)["rows"][0]["object"]["apiVersion"], "meta.k8s.io/v1beta1");
+  r = cli->Get(jobs, httplib::Headers{{"Accept", "application/json;as=Table;v=v1;g=meta.k8s.io;q=0,application/json"}});
+  EXPECT_EQ(json::parse(r->body)["kind"], "JobList");
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+}
+
+TEST_F(EmulatorHttp, emulator_WatchAsTableSendsColumnsOnlyFirst) {
+  post(jobs, job_body("w1", {{"kube-emulator/outcome", "hang"}}));
+  post(jobs, job_body("w2", {{"kube-emulator/outcome", "hang"}}));
+  auto events = watch(jobs + "?watch=true", [](const std::vector<json>& ev) { return ev.size() == 2; },
+                      httplib::Headers{{"Accept", kTableAccept}});
+  ASSERT_EQ(events.size(), 2u);
+  for (const auto& e : events) {
+    EXPECT_EQ(e["type"], "ADDED");
+    EXPECT_EQ(e["object"]["kind"], "Table");
+    ASSERT_EQ(e["object"]["rows"].size(), 1u);
+  }
+  EXPECT_EQ(column_names(events[0]["object"]).size(), 8u);
+  EXPECT_TRUE(events[1]["object"]["columnDefinitions"].is_null());
+  EXPECT_EQ(events[1]["object"]["rows"][0]["cells"][0], "w2");
+}
+
+TEST(emulator_tables, HumanDurationMatchesKubectl) {
+  using std::chrono::seconds;
+  const std::vector<std::pair<long long, std::string>> cases = {
+      {-5, "<invalid>"}, {-1, "0s"},      {0, "0s"},       {119, "119s"},   {120, "2m"},      {125, "2m5s"},
+      {600, "10m"},      {10799, "179m"}, {10800, "3h"},   {11000, "3h3m"}, {8 * 3600, "8h"}, {47 * 3600, "47h"},
+      {48 * 3600, "2d"}, {50 * 3600, "2d2h"}, {8 * 86400, "8d"}, {730 * 86400, "2y"}, {731 * 86400, "2y1d"},
+      {8 * 365 * 86400, "8y"}};
+  for (const auto& [s, want] : cases) EXPECT_EQ(human_duration(seconds(s)), want) << s;
+}
+
+TEST(emulator_tables, AcceptNegotiation) {
+  EXPECT_EQ(table_version_for_accept(kTableAccept), "v1");
+  EXPECT_EQ(table_version_for_accept("application/json;as=Table;v=v1beta1;g=meta.k8s.io, application/json"), "v1beta1");
+  EXPECT_EQ(table_version_for_accept("application/json"), "");
+  EXPECT_EQ(table_version_for_accept(""), "");
+  EXPECT_EQ(table_version_for_accept("application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io,application/json"), "");
+  EXPECT_EQ(table_version_for_accept("application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,"
+                                     "application/json;as=Table;v=v1;g=meta.k8s.io"),
+            "v1");
 }

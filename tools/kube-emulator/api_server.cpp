@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "api_status.hpp"
@@ -11,6 +12,7 @@
 #include "protobuf_decode.hpp"
 #include "selectors.hpp"
 #include "sim_clock.hpp"
+#include "table_convertor.hpp"
 
 namespace kjq::emulator {
 
@@ -81,6 +83,65 @@ bool bool_param(const httplib::Request& req, const char* key) {
   auto v = parse_go_bool(req.get_param_value(key));
   if (!v) throw bad_request(std::string("invalid value for ") + key + ": \"" + req.get_param_value(key) + "\"");
   return *v;
+}
+
+StatusCause forbidden_cause(const char* field, const std::string& why) {
+  return {"FieldValueForbidden", "Forbidden: " + why, field};
+}
+
+// The list half of kube-apiserver's ListOptions validation (a watch has its own rules).
+void validate_list_options(const httplib::Request& req) {
+  std::vector<StatusCause> causes;
+  const std::string match = req.get_param_value("resourceVersionMatch");
+  const std::string rv = req.get_param_value("resourceVersion");
+  if (!match.empty()) {
+    if (rv.empty())
+      causes.push_back(forbidden_cause("resourceVersionMatch", "resourceVersionMatch is forbidden unless resourceVersion is provided"));
+    if (!req.get_param_value("continue").empty())
+      causes.push_back(forbidden_cause("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"));
+    if (match != "Exact" && match != "NotOlderThan")
+      causes.push_back({"FieldValueNotSupported",
+                        "Unsupported value: \"" + match + "\": supported values: \"Exact\", \"NotOlderThan\", \"\"",
+                        "resourceVersionMatch"});
+    if (match == "Exact" && rv == "0")
+      causes.push_back(forbidden_cause("resourceVersionMatch", "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""));
+  }
+  if (req.has_param("sendInitialEvents")) {
+    bool_param(req, "sendInitialEvents");  // a malformed value is a 400 first
+    causes.push_back(forbidden_cause("sendInitialEvents", "sendInitialEvents is forbidden for list"));
+  }
+  if (!causes.empty()) throw invalid("ListOptions", "meta.k8s.io", "", causes);
+}
+
+// A watch's streaming-list options after kube-apiserver's defaulting (WatchList on: a watch from
+// "" or "0" that names neither is a streaming list), validated as it does.
+struct WatchListOptions {
+  std::optional<bool> send_initial_events;
+  std::string match;
+};
+WatchListOptions watch_list_options(const httplib::Request& req) {
+  WatchListOptions o;
+  if (req.has_param("sendInitialEvents")) o.send_initial_events = bool_param(req, "sendInitialEvents");
+  o.match = req.get_param_value("resourceVersionMatch");
+  const std::string rv = req.get_param_value("resourceVersion");
+  if (!o.send_initial_events && o.match.empty() && (rv.empty() || rv == "0")) {
+    o.send_initial_events = true;
+    o.match = "NotOlderThan";
+  }
+  std::vector<StatusCause> causes;
+  if (o.send_initial_events && o.match != "NotOlderThan")
+    causes.push_back(forbidden_cause("resourceVersionMatch", "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"));
+  if (!o.match.empty()) {
+    if (!o.send_initial_events)
+      causes.push_back(forbidden_cause("resourceVersionMatch", "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"));
+    if (o.match != "NotOlderThan")
+      causes.push_back({"FieldValueNotSupported", "Unsupported value: \"" + o.match + "\": supported values: \"NotOlderThan\"",
+                        "resourceVersionMatch"});
+    if (!req.get_param_value("continue").empty())
+      causes.push_back(forbidden_cause("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"));
+  }
+  if (!causes.empty()) throw invalid("ListOptions", "meta.k8s.io", "", causes);
+  return o;
 }
 
 json parse_body(const httplib::Request& req) {
@@ -284,9 +345,17 @@ void ApiServer::serve_resource(const RequestInfo& info, const UserInfo& user, co
   if (info.verb == "list") return do_list(*t, info, req, res);
   if (info.verb == "watch") return do_watch(*t, info, req, res);
   if (info.verb == "get") {
+    const std::string table_version = t->stored ? table_version_for_accept(req.get_header_value("Accept")) : "";
+    const TableOptions table = make_table_options(table_version.empty() ? "v1" : table_version,
+                                                  req.get_param_value("includeObject"));
     ObjectPtr obj = store_.get(*t, info.ns, info.name);
     if (!obj) throw not_found(t->resource, t->group, info.name);
     res.status = 200;
+    if (!table_version.empty()) {
+      res.set_content(make_table(*t, {obj->parse()}, json{{"resourceVersion", obj->resource_version()}}, table).dump(),
+                      table_content_type(table_version));
+      return;
+    }
     res.set_content(obj->text(), "application/json");
     return;
   }
@@ -300,6 +369,10 @@ void ApiServer::serve_resource(const RequestInfo& info, const UserInfo& user, co
 
 void ApiServer::do_list(const ResourceType& t, const RequestInfo& info, const httplib::Request& req,
                         httplib::Response& res) {
+  validate_list_options(req);
+  const std::string table_version = table_version_for_accept(req.get_header_value("Accept"));
+  const TableOptions table = make_table_options(table_version.empty() ? "v1" : table_version,
+                                                req.get_param_value("includeObject"));
   auto ls = LabelSelector::parse(req.get_param_value("labelSelector"));
   auto fs = FieldSelector::parse(req.get_param_value("fieldSelector"));
   long long limit = parse_int_param(req, "limit", 0);
@@ -324,6 +397,19 @@ void ApiServer::do_list(const ResourceType& t, const RequestInfo& info, const ht
   }
   auto result = store_.list(t, info.ns, make_filter(ls, fs), after_key, static_cast<std::size_t>(limit));
   if (snapshot_rv == 0) snapshot_rv = result.rv;
+  if (!table_version.empty()) {
+    json list_meta = {{"resourceVersion", std::to_string(snapshot_rv)}};
+    if (result.remaining > 0) {
+      list_meta["continue"] = b64url_encode(json{{"rv", snapshot_rv}, {"start", result.last_key}}.dump());
+      list_meta["remainingItemCount"] = result.remaining;
+    }
+    std::vector<json> objects;
+    objects.reserve(result.items.size());
+    for (const auto& item : result.items) objects.push_back(item->parse());
+    res.status = 200;
+    res.set_content(make_table(t, objects, list_meta, table).dump(), table_content_type(table_version));
+    return;
+  }
   std::string body;
   body.reserve(256 + result.items.size() * 2048);
   body += "{\"kind\":\"" + t.kind + "List\",\"apiVersion\":\"" + t.api_version() + "\",\"metadata\":{";
@@ -359,13 +445,32 @@ struct WatchStream {
 void ApiServer::do_watch(const ResourceType& t, const RequestInfo& info, const httplib::Request& req,
                          httplib::Response& res) {
   const std::string rv_param = req.get_param_value("resourceVersion");
+  const WatchListOptions watch_list = watch_list_options(req);
   const bool bookmarks = bool_param(req, "allowWatchBookmarks");
+  const std::string table_version = table_version_for_accept(req.get_header_value("Accept"));
+  auto table = std::make_shared<TableOptions>(
+      make_table_options(table_version.empty() ? "v1" : table_version, req.get_param_value("includeObject")));
   long long timeout = parse_int_param(req, "timeoutSeconds", 0);
   if (timeout <= 0 || timeout > options_.watch_timeout_seconds) timeout = options_.watch_timeout_seconds;
   auto ls = LabelSelector::parse(req.get_param_value("labelSelector"));
   auto fs = FieldSelector::parse(req.get_param_value("fieldSelector"));
   auto filter = make_filter(ls, fs);
   const int drop_after = faults_.config().watch_drop_after_events;
+  const ResourceType* type = &t;
+
+  // One event line; objects become one-row Tables when the client asked for Tables (column
+  // definitions only in the first, as kube-apiserver does).
+  auto event_line = [type, table, as_table = !table_version.empty()](const char* event_type, const StoredObject& obj) {
+    std::string line;
+    if (!as_table) {
+      append_event_line(line, event_type, obj.text());
+      return line;
+    }
+    append_event_line(line, event_type,
+                      make_table(*type, {obj.parse()}, json{{"resourceVersion", obj.resource_version()}}, *table).dump());
+    table->no_headers = true;
+    return line;
+  };
 
   auto st = std::make_shared<WatchStream>();
   const auto now = std::chrono::steady_clock::now();
@@ -373,14 +478,37 @@ void ApiServer::do_watch(const ResourceType& t, const RequestInfo& info, const h
   const auto bookmark_every = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
       std::chrono::duration<double>(options_.bookmark_interval_seconds));
   st->next_bookmark = now + bookmark_every;
-  if (rv_param.empty() || rv_param == "0") {
+  if (watch_list.send_initial_events.value_or(false)) {
+    // A streaming list: the state at least as new as resourceVersion as ADDED events, then (with
+    // allowWatchBookmarks) a BOOKMARK marked k8s.io/initial-events-end at that state's version.
+    if (!rv_param.empty() && rv_param != "0") {
+      const uint64_t min_rv = parse_rv(rv_param);
+      const auto give_up = now + std::chrono::seconds(3);  // the watch cache's wait for freshness
+      while (store_.current_rv() < min_rv && std::chrono::steady_clock::now() < give_up)
+        store_.wait_for_change(store_.current_rv(), give_up);
+      if (store_.current_rv() < min_rv) {
+        ApiError e(504, "Timeout",
+                   "Timeout: Too large resource version: " + rv_param + ", current: " + std::to_string(store_.current_rv()),
+                   json{{"causes", json::array({{{"reason", "ResourceVersionTooLarge"},
+                                                 {"message", "Too large resource version"}}})},
+                        {"retryAfterSeconds", 1}});
+        e.retry_after_seconds = 1;
+        throw e;
+      }
+    }
     auto snapshot = store_.list(t, info.ns, filter);
-    for (const auto& item : snapshot.items) {
+    for (const auto& item : snapshot.items) st->pending.push_back(event_line("ADDED", *item));
+    st->last_rv = snapshot.rv;
+    if (bookmarks) {
+      json bm = {{"kind", t.kind}, {"apiVersion", t.api_version()},
+                 {"metadata", {{"resourceVersion", std::to_string(snapshot.rv)},
+                               {"annotations", {{"k8s.io/initial-events-end", "true"}}}}}};
       std::string line;
-      append_event_line(line, "ADDED", item->text());
+      append_event_line(line, "BOOKMARK", bm.dump());
       st->pending.push_back(std::move(line));
     }
-    st->last_rv = snapshot.rv;
+  } else if (rv_param.empty() || rv_param == "0") {
+    st->last_rv = store_.current_rv();  // sendInitialEvents=false: only changes from now on
   } else {
     uint64_t rv = parse_rv(rv_param);
     auto h = store_.events_after(t, rv);
@@ -399,13 +527,11 @@ void ApiServer::do_watch(const ResourceType& t, const RequestInfo& info, const h
   disable_compression(req);
   res.status = 200;
   res.set_header("Cache-Control", "no-cache, private");
-  const ResourceType* type = &t;
   const std::string ns = info.ns;
-  const double bookmark_interval = options_.bookmark_interval_seconds;
   res.set_chunked_content_provider(
-      "application/json", [this, st, type, ns, filter, bookmarks, bookmark_every, bookmark_interval, drop_after](
-                              std::size_t, httplib::DataSink& sink) {
-        (void)bookmark_interval;
+      table_version.empty() ? "application/json" : table_content_type(table_version),
+      [this, st, type, ns, filter, bookmarks, bookmark_every, drop_after, event_line](std::size_t,
+                                                                                       httplib::DataSink& sink) {
         while (!st->pending.empty()) {
           const std::string& line = st->pending.front();
           if (!sink.write(line.data(), line.size())) return false;
@@ -450,9 +576,7 @@ void ApiServer::do_watch(const ResourceType& t, const RequestInfo& info, const h
           else if (now_match) type_name = "ADDED";
           else if (was_match) type_name = "DELETED";
           if (!type_name) continue;
-          std::string line;
-          append_event_line(line, type_name, obj.text());
-          st->pending.push_back(std::move(line));
+          st->pending.push_back(event_line(type_name, obj));
         }
         st->last_rv = std::max(st->last_rv, h.rv);
         if (!st->pending.empty()) return true;
