@@ -120,7 +120,13 @@ void Admission::create_loop() {
       work_.pop_front();
     }
     if (event_backlog_) yield_to_backlog(event_backlog_, stop_, kYieldWhenBacklogAbove, kMaxYield);
-    create(r);
+    try {
+      create(r);
+    } catch (const std::exception& e) {
+      // The store failed mid-way (create() handles everything about the job itself): the record
+      // is still claimed, and the reconciler retries it. The worker lives on.
+      spdlog::error("job {}: {}", r.id, e.what());
+    }
     std::lock_guard lock(mu_);
     in_flight_.erase(r.id);
   }
@@ -158,7 +164,12 @@ void Admission::create(const JobRecord& claimed) {
   try {
     prepared = prepare_served_job(manifests_, r, options_);
   } catch (const InputError& e) {
-    return finish(JobState::Failed, "InvalidManifest", e.what());
+    const bool data = !e.diagnostics().empty() && e.diagnostics().front().path == "--data";
+    return finish(JobState::Failed, data ? "InvalidData" : "InvalidManifest", e.what());
+  } catch (const std::exception& e) {
+    // Whatever else makes this job impossible to build ends it, once: retrying would fail the
+    // same way forever (a poison row).
+    return finish(JobState::Failed, "InvalidJob", e.what());
   }
   try {
     auto result = dispatch::dispatch_job(api_, options_.namespace_name, prepared, /*metadata_only=*/true);

@@ -10,6 +10,7 @@
 #include "server/clock.hpp"
 #include "server/job_json.hpp"
 #include "util/diagnostic.hpp"
+#include "util/json_limits.hpp"
 
 namespace kjq::server {
 
@@ -17,12 +18,13 @@ using nlohmann::json;
 
 namespace {
 
-void reply(httplib::Response& res, int status, const json& body) {
+void reply(http::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n", "application/json");
+  res.body = body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  res.content_type = "application/json";
 }
 
-void error(httplib::Response& res, int status, const std::string& reason, const std::string& message) {
+void error(http::Response& res, int status, const std::string& reason, const std::string& message) {
   reply(res, status, {{"error", {{"code", status}, {"reason", reason}, {"message", message}}}});
 }
 
@@ -38,9 +40,9 @@ std::string reason_for(int status) {
 // Runs a handler with authentication and turns exceptions (the store unreachable, ...) into 503s
 // that never leak a secret
 // (the store redacts its URL; tokens are never part of any message).
-httplib::Server::Handler guarded(ApiContext& ctx, std::function<void(const httplib::Request&, httplib::Response&)> body) {
-  return [&ctx, body = std::move(body)](const httplib::Request& req, httplib::Response& res) {
-    if (!ctx.tokens.allows(req.get_header_value("Authorization"))) {
+http::Handler guarded(ApiContext& ctx, http::Handler body) {
+  return [&ctx, body = std::move(body)](const http::Request& req, http::Response& res) {
+    if (!ctx.tokens.allows(req.header("Authorization"))) {
       res.set_header("WWW-Authenticate", "Bearer");
       return error(res, 401, "Unauthorized", "a valid bearer token is required (Authorization: Bearer <token>)");
     }
@@ -48,6 +50,7 @@ httplib::Server::Handler guarded(ApiContext& ctx, std::function<void(const httpl
       body(req, res);
     } catch (const std::exception& e) {
       spdlog::error("{} {}: {}", req.method, req.path, e.what());
+      res = http::Response{};
       error(res, 503, "Unavailable", std::string("the request could not be completed: ") + e.what());
     }
   };
@@ -64,6 +67,9 @@ std::optional<int> optional_int(const json& body, const char* key, int min, int 
 }
 
 bool same_submission(const JobRecord& stored, const NewJob& wanted) {
+  // A stored row from before the limits existed is compared as text: comparing it as JSON would
+  // recurse once per level.
+  if (json_limit_violation(stored.data_json, kInputJsonLimits)) return false;
   return stored.queue == wanted.queue && json::parse(stored.data_json, nullptr, false) == json::parse(wanted.data_json, nullptr, false) &&
          stored.time_limit_seconds == wanted.time_limit_seconds;
 }
@@ -80,9 +86,25 @@ std::string random_uuid() {
 
 ParsedSubmission parse_submission(const std::string& text, const ApiContext& ctx) {
   ParsedSubmission out;
-  json body = json::parse(text, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    out.error = "the body must be a JSON object such as {\"queue\": \"default\", \"data\": {}}";
+  // Bounded before parsing: a body nested 60,000 levels deep would crash whatever walks it later.
+  if (auto why = json_limit_violation(text, kInputJsonLimits)) {
+    out.error = "the body is refused: " + *why;
+    return out;
+  }
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    out.error = "the body is empty: expected a JSON object such as {\"queue\": \"default\", \"data\": {}}";
+    return out;
+  }
+  json body;
+  try {
+    body = json::parse(text);
+  } catch (const json::parse_error& e) {
+    out.error = "the body is not valid JSON: " + json_error_text(e);
+    return out;
+  }
+  if (!body.is_object()) {
+    out.error = "the body must be a JSON object such as {\"queue\": \"default\", \"data\": {}}, got " +
+                std::string(body.type_name());
     return out;
   }
   NewJob job;
@@ -124,6 +146,10 @@ ParsedSubmission parse_submission(const std::string& text, const ApiContext& ctx
       out.error = "data: expected a JSON object (the job's keyword arguments), got " + body["data"].dump();
       return out;
     }
+    if (auto inexact = json_inexact_integer(text, "")) {
+      out.error = *inexact;
+      return out;
+    }
     // Keep the client's key order: Nautobot receives the kwargs as sent (--data).
     job.data_json = nlohmann::ordered_json::parse(text)["data"].dump();
   }
@@ -143,8 +169,8 @@ ParsedSubmission parse_submission(const std::string& text, const ApiContext& ctx
   return out;
 }
 
-void install_job_api(httplib::Server& server, ApiContext& ctx) {
-  server.Post("/api/v1/jobs", guarded(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {
+void install_job_api(http::HttpServer& server, ApiContext& ctx) {
+  server.route("POST", "/api/v1/jobs", guarded(ctx, [&ctx](const http::Request& req, http::Response& res) {
     const std::string& ns = ctx.options.namespace_name;
     ParsedSubmission p = parse_submission(req.body, ctx);
     if (!p.job) return error(res, p.status, reason_for(p.status), p.error);
@@ -161,19 +187,19 @@ void install_job_api(httplib::Server& server, ApiContext& ctx) {
     reply(res, r.inserted ? 202 : 200, body);
   }));
 
-  server.Get(R"(/api/v1/jobs/([^/]+))", guarded(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {
+  server.route("GET", "/api/v1/jobs/{}", guarded(ctx, [&ctx](const http::Request& req, http::Response& res) {
     const std::string& ns = ctx.options.namespace_name;
-    auto r = ctx.store.get(req.matches[1]);
-    if (!r) return error(res, 404, "NotFound", "job " + std::string(req.matches[1]) + " not found");
+    auto r = ctx.store.get(req.path_params[0]);
+    if (!r) return error(res, 404, "NotFound", "job " + req.path_params[0] + " not found");
     reply(res, 200, job_to_json(*r, ns, true));
   }));
 
-  server.Get("/api/v1/jobs", guarded(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {
+  server.route("GET", "/api/v1/jobs", guarded(ctx, [&ctx](const http::Request& req, http::Response& res) {
     const std::string& ns = ctx.options.namespace_name;
     JobFilter f;
-    f.queue = req.get_param_value("queue");
+    f.queue = req.param("queue");
     if (req.has_param("state")) {
-      f.state = parse_state(req.get_param_value("state"));
+      f.state = parse_state(req.param("state"));
       if (!f.state)
         return error(res, 400, "BadRequest",
                      "state: expected Queued, Submitted, Scheduled, Running, Succeeded, Failed or Cancelled");
@@ -188,11 +214,11 @@ void install_job_api(httplib::Server& server, ApiContext& ctx) {
       return used == text.size();
     };
     long long n = f.limit;
-    if (req.has_param("limit") && !whole(req.get_param_value("limit"), n))
+    if (req.has_param("limit") && !whole(req.param("limit"), n))
       return error(res, 400, "BadRequest", "limit: expected an integer from 1 to 1000");
     f.limit = static_cast<int>(std::clamp<long long>(n, 0, 100000));
     long long after = 0;
-    if (req.has_param("continue") && (!whole(req.get_param_value("continue"), after) || after < 0))
+    if (req.has_param("continue") && (!whole(req.param("continue"), after) || after < 0))
       return error(res, 400, "BadRequest", "continue: expected the value of a previous page's \"continue\"");
     f.after_seq = after;
     if (f.limit < 1 || f.limit > 1000) return error(res, 400, "BadRequest", "limit: expected 1 to 1000");
@@ -204,10 +230,12 @@ void install_job_api(httplib::Server& server, ApiContext& ctx) {
     reply(res, 200, body);
   }));
 
-  server.Post(R"(/api/v1/jobs/([^/]+)/cancel)", guarded(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {
+  server.route("POST", "/api/v1/jobs/{}/cancel", guarded(ctx, [&ctx](const http::Request& req, http::Response& res) {
     const std::string& ns = ctx.options.namespace_name;
     std::optional<int> grace;
     if (!req.body.empty()) {
+      if (auto why = json_limit_violation(req.body, kInputJsonLimits))
+        return error(res, 400, "BadRequest", "the body is refused: " + *why);
       json body = json::parse(req.body, nullptr, false);
       if (body.is_discarded() || !body.is_object())
         return error(res, 400, "BadRequest", "the body must be empty or a JSON object such as {\"gracePeriodSeconds\": 30}");
@@ -218,8 +246,8 @@ void install_job_api(httplib::Server& server, ApiContext& ctx) {
       grace = optional_int(body, "gracePeriodSeconds", 0, 24 * 3600, err);
       if (!err.empty()) return error(res, 400, "BadRequest", err);
     }
-    CancelResult c = ctx.store.request_cancel(req.matches[1], grace, now_ms());
-    if (!c.found) return error(res, 404, "NotFound", "job " + std::string(req.matches[1]) + " not found");
+    CancelResult c = ctx.store.request_cancel(req.path_params[0], grace, now_ms());
+    if (!c.found) return error(res, 404, "NotFound", "job " + req.path_params[0] + " not found");
     if (c.cancelled_now) {
       ctx.admission.wake();
       return reply(res, 200, job_to_json(c.record, ns, false));
@@ -230,7 +258,7 @@ void install_job_api(httplib::Server& server, ApiContext& ctx) {
     reply(res, 202, job_to_json(c.record, ns, false));
   }));
 
-  server.Get("/api/v1/queues", guarded(ctx, [&ctx](const httplib::Request&, httplib::Response& res) {
+  server.route("GET", "/api/v1/queues", guarded(ctx, [&ctx](const http::Request&, http::Response& res) {
     std::map<std::string, QueueCounts> by_queue;
     for (const auto& q : ctx.known_queues) by_queue[q].queue = q;
     for (const auto& [q, _] : ctx.options.limits.all()) by_queue[q].queue = q;
@@ -248,9 +276,11 @@ void install_job_api(httplib::Server& server, ApiContext& ctx) {
   }));
 }
 
-void install_health_and_metrics(httplib::Server& server, ApiContext& ctx) {
-  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
-  server.Get("/readyz", [&ctx](const httplib::Request&, httplib::Response& res) {
+void install_health_and_metrics(http::HttpServer& server, ApiContext& ctx) {
+  // Liveness answers on the I/O thread: it must not wait behind handlers blocked on the store.
+  server.route(
+      "GET", "/healthz", [](const http::Request&, http::Response& res) { res.body = "ok\n"; }, http::Dispatch::Inline);
+  server.route("GET", "/readyz", [&ctx](const http::Request&, http::Response& res) {
     std::vector<std::string> problems;
     try {
       ctx.store.schema_version();
@@ -262,22 +292,23 @@ void install_health_and_metrics(httplib::Server& server, ApiContext& ctx) {
       problems.push_back(std::string(ctx.informer.synced() ? "watches: failing" : "watches: not synced yet") +
                          (why.empty() ? "" : " (" + why + ")"));
     }
-    if (problems.empty()) return res.set_content("ok\n", "text/plain");
+    if (problems.empty()) {
+      res.body = "ok\n";
+      return;
+    }
     res.status = 503;
-    std::string text;
-    for (const auto& p : problems) text += p + "\n";
-    res.set_content(text, "text/plain");
+    for (const auto& p : problems) res.body += p + "\n";
   });
-  server.Get("/metrics", [&ctx](const httplib::Request&, httplib::Response& res) {
+  server.route("GET", "/metrics", [&ctx](const http::Request&, http::Response& res) {
     try {
       auto counts = ctx.store.queue_counts();
       std::vector<std::string> names(ctx.known_queues.begin(), ctx.known_queues.end());
       for (const auto& c : counts) names.push_back(c.queue);
-      res.set_content(ctx.metrics.scrape(counts, ctx.options.limits.all(names), ctx.external_counts()),
-                      "text/plain; version=0.0.4");
+      res.body = ctx.metrics.scrape(counts, ctx.options.limits.all(names), ctx.external_counts());
+      res.content_type = "text/plain; version=0.0.4";
     } catch (const std::exception& e) {
       res.status = 503;
-      res.set_content(std::string("metrics unavailable: ") + e.what() + "\n", "text/plain");
+      res.body = std::string("metrics unavailable: ") + e.what() + "\n";
     }
   });
 }

@@ -1,5 +1,5 @@
 #pragma once
-// The HTTP JSON API of `kjq serve` (docs/api.md, docs/openapi.yaml) on cpp-httplib:
+// The HTTP JSON API of `kjq serve` (docs/api.md, docs/openapi.yaml), served by http_server.hpp:
 //   POST /api/v1/jobs, GET /api/v1/jobs[?queue=&state=&limit=&continue=], GET /api/v1/jobs/{id},
 //   POST /api/v1/jobs/{id}/cancel, GET /api/v1/queues        (bearer token required)
 //   GET /healthz, GET /readyz, GET /metrics                   (no token; may be a separate listener)
@@ -10,11 +10,11 @@
 #include <set>
 #include <string>
 
-#include <httplib.h>
 
 #include "queue/manifest_store.hpp"
 #include "server/admission.hpp"
 #include "server/bearer_tokens.hpp"
+#include "server/http_server.hpp"
 #include "server/job_informer.hpp"
 #include "server/job_tracker.hpp"
 #include "server/serve_metrics.hpp"
@@ -42,9 +42,9 @@ struct ApiContext {
 };
 
 // Routes of the job API (authenticated).
-void install_job_api(httplib::Server& server, ApiContext& ctx);
+void install_job_api(http::HttpServer& server, ApiContext& ctx);
 // /healthz, /readyz, /metrics (unauthenticated).
-void install_health_and_metrics(httplib::Server& server, ApiContext& ctx);
+void install_health_and_metrics(http::HttpServer& server, ApiContext& ctx);
 
 // Validation of a POST /api/v1/jobs body, separate from HTTP so tests can reach it.
 // Returns the job or an error message (with the JSON path, e.g. "timeLimitSeconds: expected ...").

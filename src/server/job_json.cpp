@@ -1,5 +1,7 @@
 #include "server/job_json.hpp"
 
+#include "util/json_limits.hpp"
+
 #include <ctime>
 
 #include <fmt/format.h>
@@ -20,8 +22,15 @@ json job_to_json(const JobRecord& r, const std::string& ns, bool detail) {
   json j = {{"id", r.id}, {"queue", r.queue}, {"state", state_name(r.state)}};
   if (!r.reason.empty()) j["reason"] = r.reason;
   if (!r.message.empty()) j["message"] = r.message;
-  json data = json::parse(r.data_json, nullptr, false);
-  j["data"] = data.is_discarded() ? json::object() : data;
+  // Rows are read back as untrusted as they came in: one stored before the limits existed must
+  // not crash every answer that lists it.
+  if (auto why = json_limit_violation(r.data_json, kInputJsonLimits)) {
+    j["data"] = nullptr;
+    j["dataError"] = "the stored data is refused: " + *why;
+  } else {
+    json data = json::parse(r.data_json, nullptr, false);
+    j["data"] = data.is_discarded() ? json::object() : data;
+  }
   if (r.time_limit_seconds) j["timeLimitSeconds"] = *r.time_limit_seconds;
   if (!r.kube_name.empty()) {
     j["kubernetesJob"] = {{"namespace", ns}, {"name", r.kube_name}};
@@ -37,7 +46,8 @@ json job_to_json(const JobRecord& r, const std::string& ns, bool detail) {
     // A log is bytes: a binary or Latin-1 line would make the answer unserialisable. Bytes that
     // are not UTF-8 become U+FFFD, the rest is kept as printed.
     j["logTail"] = json::parse(json(r.log_tail).dump(-1, ' ', false, json::error_handler_t::replace));
-    json events = json::parse(r.events_json, nullptr, false);
+    json events = json_limit_violation(r.events_json, kApiListJsonLimits) ? json::array()
+                                                                          : json::parse(r.events_json, nullptr, false);
     j["events"] = events.is_array() ? events : json::array();
   }
   return j;

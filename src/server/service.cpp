@@ -1,7 +1,5 @@
 #include "server/service.hpp"
 
-#include <httplib.h>
-
 #include <spdlog/spdlog.h>
 
 #include "kube/api.hpp"
@@ -52,9 +50,8 @@ struct Service::Parts {
   std::unique_ptr<Admission> admission;
   std::unique_ptr<JobTracker> tracker;
   std::unique_ptr<ApiContext> ctx;
-  std::unique_ptr<httplib::Server> api_server, metrics_server;
+  std::unique_ptr<http::HttpServer> api_server, metrics_server;
   std::string api_url, metrics_url;
-  std::thread api_thread, metrics_thread;
   bool started = false;
 };
 
@@ -67,18 +64,22 @@ Service::Service(ServiceConfig config, std::unique_ptr<kube::RestClient> client)
 Service::~Service() { stop(); }
 
 namespace {
-std::unique_ptr<httplib::Server> make_server(int threads) {
-  auto s = std::make_unique<httplib::Server>();
-  s->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
-  s->set_payload_max_length(1024 * 1024);  // job data is kwargs, not files
-  s->set_tcp_nodelay(true);  // small JSON answers: never wait for a delayed ACK (40 ms each)
-  return s;
+std::unique_ptr<http::HttpServer> make_server(int threads, std::size_t max_connections) {
+  http::Limits limits;
+  limits.worker_threads = threads;
+  limits.max_connections = max_connections;
+  limits.max_body_bytes = 1024 * 1024;  // job data is kwargs, not files
+  return std::make_unique<http::HttpServer>(limits);
 }
 
-std::string bind_listener(httplib::Server& s, const std::string& address, const std::string& flag) {
+std::string start_listener(http::HttpServer& s, const std::string& address, const std::string& flag) {
   auto [host, port] = parse_listen(address, flag);
-  int bound = port == 0 ? s.bind_to_any_port(host) : (s.bind_to_port(host, port) ? port : -1);
-  if (bound < 0) throw RuntimeError(flag + ": cannot listen on " + address + " (address in use or not available)");
+  int bound = -1;
+  try {
+    bound = s.listen(host, port);
+  } catch (const RuntimeError& e) {
+    throw RuntimeError(flag + ": cannot listen on " + address + " (" + e.what() + ")");
+  }
   return "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(bound);
 }
 }  // namespace
@@ -115,23 +116,28 @@ void Service::start() {
     return c;
   };
 
-  p.api_server = make_server(config_.http_threads);
+  p.api_server = make_server(config_.http_threads, config_.max_connections);
   install_job_api(*p.api_server, *p.ctx);
   if (config_.metrics_listen.empty()) {
     install_health_and_metrics(*p.api_server, *p.ctx);
   } else {
-    p.metrics_server = make_server(4);
+    p.metrics_server = make_server(2, 256);
     install_health_and_metrics(*p.metrics_server, *p.ctx);
   }
-  p.api_url = bind_listener(*p.api_server, config_.listen, "--listen");
-  p.metrics_url = p.api_url;
-  if (p.metrics_server) p.metrics_url = bind_listener(*p.metrics_server, config_.metrics_listen, "--metrics-listen");
 
   p.tracker->start();
   p.informer->start([&p](const std::string& name, std::chrono::steady_clock::time_point seen) { p.tracker->changed(name, seen); });
   p.admission->start();
-  p.api_thread = std::thread([&p] { p.api_server->listen_after_bind(); });
-  if (p.metrics_server) p.metrics_thread = std::thread([&p] { p.metrics_server->listen_after_bind(); });
+  // Listening last: a request never reaches a part that has not started.
+  try {
+    p.api_url = start_listener(*p.api_server, config_.listen, "--listen");
+    p.metrics_url = p.api_url;
+    if (p.metrics_server) p.metrics_url = start_listener(*p.metrics_server, config_.metrics_listen, "--metrics-listen");
+  } catch (...) {
+    p.started = true;
+    stop();
+    throw;
+  }
   p.started = true;
   spdlog::info("kjq serve {} on {} (store {}, namespace {}, jobs labelled {}={})", config_.options.replica, p.api_url,
                redact_store_url(config_.store_url), config_.options.namespace_name, kServeLabel, config_.options.instance);
@@ -143,8 +149,6 @@ void Service::stop() {
   p.started = false;
   if (p.api_server) p.api_server->stop();
   if (p.metrics_server) p.metrics_server->stop();
-  if (p.api_thread.joinable()) p.api_thread.join();
-  if (p.metrics_thread.joinable()) p.metrics_thread.join();
   p.admission->stop();
   p.informer->stop();
   p.tracker->stop();

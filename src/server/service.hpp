@@ -13,10 +13,6 @@
 #include "kube/rest_client.hpp"
 #include "server/serve_options.hpp"
 
-namespace httplib {
-class Server;
-}
-
 namespace kjq::server {
 
 struct ServiceConfig {
@@ -30,7 +26,8 @@ struct ServiceConfig {
   // The enabled kubernetes queues of the values (-f/--set), when values were given: then only
   // these are accepted. nullopt: any queue whose name is safe.
   std::optional<std::set<std::string>> values_queues;
-  int http_threads = 16;
+  int http_threads = 16;  // workers for requests that have arrived whole; connections need none
+  std::size_t max_connections = 10'000;
 };
 
 class Service {

@@ -1,19 +1,22 @@
 #include "util/diagnostic.hpp"
 
+#include "util/display_text.hpp"
+
 namespace kjq {
 
 std::string Diagnostic::format() const {
   std::string out;
   if (!file.empty()) {
-    out += file;
+    out += display_text(file);
     if (line > 0) {
       out += ':' + std::to_string(line);
       if (column > 0) out += ':' + std::to_string(column);
     }
     out += ": ";
   }
-  if (!path.empty()) out += path + ": ";
-  out += message;
+  // Values, names and paths from the input are shown escaped, never as raw control characters.
+  if (!path.empty()) out += display_text(path) + ": ";
+  out += display_text(message, Newlines::Keep);
   return out;
 }
 

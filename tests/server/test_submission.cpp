@@ -118,11 +118,32 @@ bool looks_like_uuid_v4(const std::string& id) {
 
 TEST_F(SubmissionTest, TheBodyMustBeAJsonObject) {
   const std::string expected = "the body must be a JSON object such as {\"queue\": \"default\", \"data\": {}}";
-  EXPECT_EQ(refused(""), expected);
-  EXPECT_EQ(refused("not json"), expected);
-  EXPECT_EQ(refused("[{\"queue\":\"default\"}]"), expected);
-  EXPECT_EQ(refused("\"default\""), expected);
-  EXPECT_EQ(refused("{\"queue\":\"default\""), expected);  // truncated
+  EXPECT_EQ(refused("[{\"queue\":\"default\"}]"), expected + ", got array");
+  EXPECT_EQ(refused("\"default\""), expected + ", got string");
+}
+
+TEST_F(SubmissionTest, EachParseErrorSaysWhereAndWhy) {
+  EXPECT_EQ(refused(""), "the body is empty: expected a JSON object such as {\"queue\": \"default\", \"data\": {}}");
+  EXPECT_EQ(refused("not json").rfind("the body is not valid JSON: parse error at line 1, column 2: syntax error while parsing value - invalid literal", 0), 0u)
+      << refused("not json");
+  const std::string truncated = refused("{\"queue\":\"default\"");
+  EXPECT_EQ(truncated.rfind("the body is not valid JSON: parse error at line 1, column 19: ", 0), 0u) << truncated;
+  EXPECT_NE(truncated.find("unexpected end of input"), std::string::npos) << truncated;
+}
+
+TEST_F(SubmissionTest, DeepBodiesAreRefusedBeforeParsing) {
+  // 60,000 levels (120 KB) once crashed kjq serve when it built the Job, on every restart.
+  const std::string deep = "{\"queue\":\"default\",\"data\":{\"x\":" + std::string(60000, '[') + std::string(60000, ']') + "}}";
+  EXPECT_EQ(refused(deep), "the body is refused: nested deeper than 100 levels (at byte 130)");
+  const std::string ok = "{\"queue\":\"default\",\"data\":{\"x\":" + std::string(90, '[') + std::string(90, ']') + "}}";
+  EXPECT_EQ(accepted(ok).data_json, "{\"x\":" + std::string(90, '[') + std::string(90, ']') + "}");
+}
+
+TEST_F(SubmissionTest, IntegersBeyondSixtyFourBitsAreRefusedNotRounded) {
+  EXPECT_EQ(refused("{\"queue\":\"default\",\"data\":{\"n\":[1,18446744073709551617]}}"),
+            "data.n[1]: the integer 18446744073709551617 is outside the 64-bit range; send it as a string");
+  EXPECT_EQ(accepted("{\"queue\":\"default\",\"data\":{\"n\":18446744073709551615,\"f\":1.5}}").data_json,
+            "{\"n\":18446744073709551615,\"f\":1.5}");
 }
 
 TEST_F(SubmissionTest, AMissingOrEmptyQueueIsRefused) {

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 namespace kjq {
 namespace {
 
@@ -42,6 +44,34 @@ TEST(JsonLimits, SizeIsCheckedFirst) {
 TEST(JsonLimits, SixtyThousandLevelsAreRefusedCheaply) {
   EXPECT_TRUE(json_limit_violation(nested(60000), kInputJsonLimits));
   EXPECT_TRUE(json_limit_violation(nested(60000, '{', '}'), kApiObjectJsonLimits));
+}
+
+}  // namespace
+}  // namespace kjq
+
+namespace kjq {
+namespace {
+
+TEST(JsonInexactInteger, FindsIntegersBeyondSixtyFourBitsWithTheirPath) {
+  EXPECT_EQ(json_inexact_integer(R"({"a":1,"b":[1,2,{"c":18446744073709551616}]})", "data"),
+            std::string("data.b[2].c: the integer 18446744073709551616 is outside the 64-bit range; send it as a string"));
+  EXPECT_EQ(json_inexact_integer(R"([0,-99999999999999999999])", "data"),
+            std::string("data[1]: the integer -99999999999999999999 is outside the 64-bit range; send it as a string"));
+}
+
+TEST(JsonInexactInteger, AcceptsWhatFitsAndRealFloats) {
+  EXPECT_EQ(json_inexact_integer(R"({"max":18446744073709551615,"min":-9223372036854775808,"f":1e30,"g":2.5})", "data"),
+            std::nullopt);
+  EXPECT_EQ(json_inexact_integer(R"({"s":"18446744073709551616"})", "data"), std::nullopt);
+}
+
+TEST(JsonErrorText, DropsTheLibraryPrefix) {
+  try {
+    auto parsed = nlohmann::json::parse("{\"a\": }");
+    ADD_FAILURE() << parsed.dump();
+  } catch (const nlohmann::json::parse_error& e) {
+    EXPECT_EQ(json_error_text(e).rfind("parse error at line 1, column 7", 0), 0u) << json_error_text(e);
+  }
 }
 
 }  // namespace

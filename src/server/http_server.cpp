@@ -1,0 +1,669 @@
+#include "server/http_server.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "util/diagnostic.hpp"
+
+namespace kjq::server::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+std::string str(beast::string_view text) { return {text.data(), text.size()}; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> out;
+  std::size_t start = 1;  // paths start with '/'
+  while (start <= path.size()) {
+    const std::size_t slash = path.find('/', start);
+    const std::size_t end = slash == std::string_view::npos ? path.size() : slash;
+    out.emplace_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+// The transport's own answers use the API's error shape, so a client parses every error alike.
+std::string error_body(int status, std::string_view reason, std::string_view message) {
+  return nlohmann::json{{"error", {{"code", status}, {"reason", reason}, {"message", message}}}}.dump() + "\n";
+}
+
+std::string_view reason_phrase(int status) {
+  const auto text = bhttp::obsolete_reason(bhttp::int_to_status(static_cast<unsigned>(status)));
+  return {text.data(), text.size()};
+}
+
+}  // namespace
+
+std::string percent_decode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '%' && i + 2 < text.size()) {
+      const int hi = hex_value(text[i + 1]), lo = hex_value(text[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(plus_is_space && c == '+' ? ' ' : c);
+  }
+  return out;
+}
+
+std::string Request::header(std::string_view name) const {
+  for (const auto& [k, v] : headers)
+    if (iequals(k, name)) return v;
+  return "";
+}
+
+bool Request::has_param(std::string_view name) const {
+  return std::any_of(query.begin(), query.end(), [&](const auto& kv) { return kv.first == name; });
+}
+
+std::string Request::param(std::string_view name) const {
+  for (const auto& [k, v] : query)
+    if (k == name) return v;
+  return "";
+}
+
+// ---- EventStream ------------------------------------------------------------------------------
+
+bool EventStream::send(std::string data) {
+  std::shared_ptr<Sink> sink;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return false;
+    if (!attached_) {
+      early_.push_back(std::move(data));
+      return true;
+    }
+    sink = sink_.lock();
+    if (!sink) {
+      closed_ = true;
+      return false;
+    }
+  }
+  sink->push(std::move(data));
+  return true;
+}
+
+void EventStream::close() {
+  std::shared_ptr<Sink> sink;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return;
+    closed_ = true;
+    sink = sink_.lock();
+  }
+  if (sink) sink->finish();
+}
+
+bool EventStream::closed() const {
+  std::lock_guard lock(mu_);
+  return closed_;
+}
+
+void EventStream::on_close(std::function<void()> callback) {
+  {
+    std::lock_guard lock(mu_);
+    if (!(closed_ && attached_ && sink_.expired())) {
+      on_close_ = std::move(callback);
+      return;
+    }
+  }
+  callback();
+}
+
+void EventStream::attach(std::weak_ptr<Sink> sink) {
+  std::vector<std::string> early;
+  bool closed = false;
+  std::shared_ptr<Sink> s = sink.lock();
+  {
+    std::lock_guard lock(mu_);
+    sink_ = sink;
+    attached_ = true;
+    early.swap(early_);
+    closed = closed_;
+  }
+  if (!s) return;
+  for (auto& d : early) s->push(std::move(d));
+  if (closed) s->finish();
+}
+
+void EventStream::detach() {
+  std::function<void()> callback;
+  {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    sink_.reset();
+    callback = std::move(on_close_);
+    on_close_ = nullptr;
+  }
+  if (callback) callback();
+}
+
+// ---- the server -------------------------------------------------------------------------------
+
+class Session;
+
+struct HttpServer::Impl {
+  explicit Impl(Limits l) : limits(l) {}
+
+  struct Route {
+    std::string method;
+    std::vector<std::string> segments;  // "{}" matches one segment
+    Handler handler;
+    Dispatch dispatch;
+  };
+
+  const Route* match(const std::string& method, const std::string& raw_path, std::vector<std::string>& params,
+                     bool& path_known) const {
+    const auto segments = split_path(raw_path);
+    path_known = false;
+    for (const auto& r : routes) {
+      if (r.segments.size() != segments.size()) continue;
+      std::vector<std::string> found;
+      bool ok = true;
+      for (std::size_t i = 0; ok && i < segments.size(); ++i) {
+        if (r.segments[i] == "{}") {
+          ok = !segments[i].empty();
+          found.push_back(percent_decode(segments[i], false));
+        } else {
+          ok = r.segments[i] == segments[i];
+        }
+      }
+      if (!ok) continue;
+      path_known = true;
+      if (r.method != method) continue;
+      params = std::move(found);
+      return &r;
+    }
+    return nullptr;
+  }
+
+  void accept();
+
+  // Declared before the I/O objects: sessions count themselves out while those are destroyed.
+  std::atomic<std::uint64_t> accepted{0}, refused_over_cap{0}, timed_out{0}, rejected{0}, open{0}, streams{0};
+  std::atomic<bool> stopping{false};
+
+  Limits limits;
+  std::vector<Route> routes;
+  std::optional<asio::io_context> ioc;
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<asio::steady_timer> accept_retry;
+  std::optional<asio::thread_pool> workers;
+  std::thread io_thread;
+  bool running = false;
+};
+
+class Session : public std::enable_shared_from_this<Session>, public EventStream::Sink {
+ public:
+  Session(tcp::socket&& socket, HttpServer::Impl& impl) : stream_(std::move(socket)), impl_(impl) {
+    ++impl_.open;
+    beast::error_code ec;
+    const auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = fmt::format("{}:{}", ep.address().to_string(), ep.port());
+  }
+  ~Session() override {
+    if (event_stream_) {
+      event_stream_->detach();
+      --impl_.streams;
+    }
+    --impl_.open;
+  }
+
+  void start() { wait_for_request(); }
+
+  // EventStream::Sink: called from any thread, so hop onto this connection's strand.
+  void push(std::string data) override {
+    asio::post(stream_.get_executor(),
+               [self = shared_from_this(), d = std::move(data)]() mutable { self->queue_chunk(std::move(d)); });
+  }
+  void finish() override {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->end_stream(); });
+  }
+
+ private:
+  const Limits& limits() const { return impl_.limits; }
+
+  void wait_for_request() {
+    if (impl_.stopping) return close_now();
+    if (buffer_.size() > 0) return read_header();  // a pipelined request is already here
+    // An idle kept-alive connection costs no thread: wait for its next first byte.
+    stream_.expires_after(limits().idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      if (ec) {
+        if (ec == beast::error::timeout) ++self->impl_.timed_out;
+        return self->close_now();
+      }
+      self->buffer_.commit(n);
+      self->read_header();
+    });
+  }
+
+  void read_header() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(limits().max_header_bytes));
+    parser_->body_limit(limits().max_body_bytes);
+    // One deadline for the whole header, however slowly it trickles in.
+    stream_.expires_after(limits().header_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec == bhttp::error::header_limit)
+      return reject(431, "RequestHeaderFieldsTooLarge",
+                    fmt::format("the request headers exceed {} bytes", limits().max_header_bytes));
+    if (ec == bhttp::error::body_limit) return reject_too_large();
+    if (ec == beast::error::timeout) {
+      ++impl_.timed_out;
+      return close_now();
+    }
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset)
+      return close_now();
+    if (ec) return reject(400, "BadRequest", "malformed HTTP request: " + ec.message());
+    if (const auto length = parser_->content_length(); length && *length > limits().max_body_bytes)
+      return reject_too_large();
+    const auto& head = parser_->get();
+    if (iequals(str(head[bhttp::field::expect]), "100-continue")) {
+      write_ = "HTTP/1.1 100 Continue\r\n\r\n";
+      stream_.expires_after(limits().write_timeout);
+      return asio::async_write(stream_, asio::buffer(write_), [self = shared_from_this()](beast::error_code wec, std::size_t) {
+        if (wec) return self->close_now();
+        self->read_body();
+      });
+    }
+    if (parser_->is_done()) return dispatch();
+    read_body();
+  }
+
+  void read_body() {
+    if (parser_->is_done()) return dispatch();
+    stream_.expires_after(limits().body_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec == bhttp::error::body_limit) return self->reject_too_large();
+      if (ec == beast::error::timeout) {
+        ++self->impl_.timed_out;
+        return self->close_now();
+      }
+      if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset)
+        return self->close_now();
+      if (ec) return self->reject(400, "BadRequest", "malformed HTTP request body: " + ec.message());
+      self->dispatch();
+    });
+  }
+
+  void dispatch() {
+    auto message = parser_->release();
+    parser_.reset();
+    const bool keep_alive = message.keep_alive() && !impl_.stopping;
+    Request req;
+    req.method = str(message.method_string());
+    req.target = str(message.target());
+    req.remote = remote_;
+    for (const auto& field : message)
+      req.headers.emplace_back(str(field.name_string()), str(field.value()));
+    req.body = std::move(message.body());
+    const auto q = req.target.find('?');
+    const std::string raw_path = req.target.substr(0, q);
+    if (q != std::string::npos) {
+      std::string_view rest(req.target);
+      rest.remove_prefix(q + 1);
+      while (!rest.empty()) {
+        const auto amp = rest.find('&');
+        const std::string_view pair = rest.substr(0, amp);
+        if (!pair.empty()) {
+          const auto eq = pair.find('=');
+          req.query.emplace_back(percent_decode(pair.substr(0, eq), true),
+                                 eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1), true));
+        }
+        if (amp == std::string_view::npos) break;
+        rest.remove_prefix(amp + 1);
+      }
+    }
+    req.path = percent_decode(raw_path, false);
+    if (raw_path.empty() || raw_path.front() != '/')
+      return reject(400, "BadRequest", "the request target must be a path starting with '/'");
+
+    bool path_known = false;
+    const auto* route = impl_.match(req.method, raw_path, req.path_params, path_known);
+    if (!route) {
+      Response res;
+      res.content_type = "application/json";
+      res.status = path_known ? 405 : 404;
+      res.body = path_known ? error_body(405, "MethodNotAllowed", req.method + " is not allowed on " + req.path)
+                            : error_body(404, "NotFound", "no such path: " + req.path);
+      return respond(std::move(res), keep_alive);
+    }
+    // No read is pending while a handler runs; a pipelined request waits in the buffer.
+    stream_.expires_never();
+    if (route->dispatch == Dispatch::Inline) {
+      Response res;
+      run_handler(*route, req, res);
+      return respond(std::move(res), keep_alive);
+    }
+    asio::post(*impl_.workers, [self = shared_from_this(), route, req = std::move(req), keep_alive]() mutable {
+      Response res;
+      run_handler(*route, req, res);
+      asio::post(self->stream_.get_executor(), [self, res = std::move(res), keep_alive]() mutable {
+        self->respond(std::move(res), keep_alive);
+      });
+    });
+  }
+
+  static void run_handler(const HttpServer::Impl::Route& route, const Request& req, Response& res) {
+    try {
+      route.handler(req, res);
+    } catch (const std::exception& e) {
+      spdlog::error("{} {}: {}", req.method, req.path, e.what());
+      res = Response{};
+      res.status = 500;
+      res.content_type = "application/json";
+      res.body = error_body(500, "InternalError", "the request could not be completed");
+    }
+  }
+
+  static std::string head(const Response& res, bool keep_alive, bool chunked) {
+    std::string out = fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\n", res.status, reason_phrase(res.status),
+                                  res.content_type);
+    for (const auto& [k, v] : res.headers) {
+      // A header value with CR or LF would let a handler's input forge headers.
+      if (k.find_first_of("\r\n:") != std::string::npos || v.find_first_of("\r\n") != std::string::npos) continue;
+      out += k;
+      out += ": ";
+      out += v;
+      out += "\r\n";
+    }
+    if (chunked)
+      out += "Transfer-Encoding: chunked\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\n";
+    else
+      out += fmt::format("Content-Length: {}\r\n", res.body.size());
+    if (!keep_alive) out += "Connection: close\r\n";
+    out += "\r\n";
+    return out;
+  }
+
+  void respond(Response res, bool keep_alive) {
+    if (impl_.stopping) keep_alive = false;
+    if (res.stream) return start_stream(std::move(res));
+    write_ = head(res, keep_alive, false);
+    write_ += res.body;
+    stream_.expires_after(limits().write_timeout);
+    asio::async_write(stream_, asio::buffer(write_), [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+      if (ec) {
+        if (ec == beast::error::timeout) ++self->impl_.timed_out;
+        return self->close_now();
+      }
+      if (!keep_alive) return self->linger_close();
+      self->write_.clear();
+      self->wait_for_request();
+    });
+  }
+
+  void reject_too_large() {
+    reject(413, "RequestEntityTooLarge",
+           fmt::format("the request body exceeds {} bytes", limits().max_body_bytes));
+  }
+
+  void reject(int status, std::string_view reason, const std::string& message) {
+    ++impl_.rejected;
+    parser_.reset();
+    Response res;
+    res.status = status;
+    res.content_type = "application/json";
+    res.body = error_body(status, reason, message);
+    respond(std::move(res), false);
+  }
+
+  // After an answer that ends the connection while the client may still be sending (a 413): stop
+  // writing, read and drop what arrives for a moment, then close, so the client sees the answer
+  // instead of a reset.
+  void linger_close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(2));
+    drain();
+  }
+
+  void drain() {
+    if (drained_ > 4 * limits().max_body_bytes) return close_now();
+    scratch_.resize(64 * 1024);
+    stream_.async_read_some(asio::buffer(scratch_), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      if (ec) return self->close_now();
+      self->drained_ += n;
+      self->drain();
+    });
+  }
+
+  void close_now() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+    if (event_stream_) end_stream_now();
+  }
+
+  // ---- streamed answers ----
+
+  void start_stream(Response res) {
+    event_stream_ = std::move(res.stream);
+    ++impl_.streams;
+    backlog_.push_back(head(res, true, true));
+    stream_.expires_never();
+    event_stream_->attach(std::weak_ptr<EventStream::Sink>(shared_from_this()));
+    watch_for_hangup();
+    write_next();
+  }
+
+  // The client sends nothing on a stream; a read that completes means it closed (or misbehaves).
+  void watch_for_hangup() {
+    scratch_.resize(1024);
+    stream_.async_read_some(asio::buffer(scratch_),
+                            [self = shared_from_this()](beast::error_code, std::size_t) { self->end_stream_now(); });
+  }
+
+  void queue_chunk(std::string data) {
+    if (!event_stream_ || stream_ending_ || data.empty()) return;
+    backlog_bytes_ += data.size();
+    if (backlog_bytes_ > limits().max_stream_backlog) {
+      spdlog::warn("http: event stream to {} dropped: the client reads too slowly", remote_);
+      return end_stream_now();
+    }
+    backlog_.push_back(fmt::format("{:x}\r\n", data.size()) + data + "\r\n");
+    if (!writing_) write_next();
+  }
+
+  void end_stream() {
+    if (!event_stream_ || stream_ending_) return;
+    stream_ending_ = true;
+    backlog_.push_back("0\r\n\r\n");
+    if (!writing_) write_next();
+  }
+
+  void end_stream_now() {
+    if (!event_stream_) return;
+    auto es = std::move(event_stream_);
+    event_stream_.reset();
+    --impl_.streams;
+    es->detach();
+    backlog_.clear();
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  void write_next() {
+    if (backlog_.empty()) {
+      if (stream_ending_) end_stream_now();
+      return;
+    }
+    writing_ = true;
+    write_ = std::move(backlog_.front());
+    backlog_.pop_front();
+    stream_.expires_after(limits().write_timeout);
+    asio::async_write(stream_, asio::buffer(write_), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      self->writing_ = false;
+      self->backlog_bytes_ -= std::min(self->backlog_bytes_, n);
+      if (ec) {
+        if (ec == beast::error::timeout) ++self->impl_.timed_out;
+        return self->end_stream_now();
+      }
+      self->stream_.expires_never();
+      self->write_next();
+    });
+  }
+
+  beast::tcp_stream stream_;
+  HttpServer::Impl& impl_;
+  std::string remote_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::string write_;
+  std::vector<char> scratch_;
+  std::size_t drained_ = 0;
+  std::shared_ptr<EventStream> event_stream_;
+  std::deque<std::string> backlog_;
+  std::size_t backlog_bytes_ = 0;
+  bool writing_ = false;
+  bool stream_ending_ = false;
+};
+
+void HttpServer::Impl::accept() {
+  acceptor->async_accept(asio::make_strand(*ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (stopping || !acceptor->is_open()) return;
+    if (ec) {
+      // Out of descriptors (EMFILE/ENFILE) and the like: try again shortly instead of spinning.
+      spdlog::warn("http: accept failed: {}", ec.message());
+      accept_retry->expires_after(std::chrono::milliseconds(50));
+      accept_retry->async_wait([this](beast::error_code) {
+        if (!stopping) accept();
+      });
+      return;
+    }
+    if (open.load() >= limits.max_connections) {
+      ++refused_over_cap;
+      static constexpr std::string_view kBusy =
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 21\r\n"
+          "Connection: close\r\n\r\ntoo many connections\n";
+      beast::error_code ignored;
+      socket.non_blocking(true, ignored);
+      socket.write_some(asio::buffer(kBusy.data(), kBusy.size()), ignored);
+      socket.shutdown(tcp::socket::shutdown_both, ignored);
+      socket.close(ignored);
+    } else {
+      ++accepted;
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);  // small answers: never wait for a delayed ACK
+      std::make_shared<Session>(std::move(socket), *this)->start();
+    }
+    accept();
+  });
+}
+
+HttpServer::HttpServer(Limits limits) : impl_(std::make_unique<Impl>(limits)) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::route(std::string method, std::string pattern, Handler handler, Dispatch dispatch) {
+  impl_->routes.push_back({std::move(method), split_path(pattern), std::move(handler), dispatch});
+}
+
+int HttpServer::listen(const std::string& host, int port) {
+  Impl& p = *impl_;
+  p.ioc.emplace(1);
+  p.acceptor.emplace(*p.ioc);
+  p.accept_retry.emplace(*p.ioc);
+  beast::error_code ec;
+  tcp::endpoint endpoint;
+  const auto address = asio::ip::make_address(host, ec);
+  if (!ec) {
+    endpoint = tcp::endpoint(address, static_cast<unsigned short>(port));
+  } else {
+    tcp::resolver resolver(*p.ioc);
+    auto results = resolver.resolve(host, std::to_string(port), ec);
+    if (ec || results.empty()) throw RuntimeError("cannot resolve " + host + ": " + ec.message());
+    endpoint = results.begin()->endpoint();
+  }
+  p.acceptor->open(endpoint.protocol(), ec);
+  if (!ec) p.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) p.acceptor->bind(endpoint, ec);
+  if (!ec) p.acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw RuntimeError(fmt::format("cannot listen on {}:{}: {}", host, port, ec.message()));
+  const int bound = p.acceptor->local_endpoint().port();
+  p.workers.emplace(static_cast<std::size_t>(std::max(1, p.limits.worker_threads)));
+  p.accept();
+  p.running = true;
+  p.io_thread = std::thread([&p] {
+    // A handler that throws must not take the listener down with it.
+    while (true) {
+      try {
+        p.ioc->run();
+        return;
+      } catch (const std::exception& e) {
+        spdlog::error("http: {}", e.what());
+      }
+    }
+  });
+  return bound;
+}
+
+void HttpServer::stop() {
+  Impl& p = *impl_;
+  if (!p.running) return;
+  p.running = false;
+  p.stopping = true;
+  asio::post(*p.ioc, [&p] {
+    beast::error_code ignored;
+    p.acceptor->close(ignored);
+    p.accept_retry->cancel();
+  });
+  p.workers->stop();
+  p.workers->join();
+  p.ioc->stop();
+  if (p.io_thread.joinable()) p.io_thread.join();
+  // Destroying the pool's and then the context's pending work destroys each connection, while the
+  // context its sockets belong to still exists.
+  p.workers.reset();
+  p.accept_retry.reset();
+  p.acceptor.reset();
+  p.ioc.reset();
+}
+
+ServerStats HttpServer::stats() const {
+  const Impl& p = *impl_;
+  return {p.accepted.load(), p.refused_over_cap.load(), p.timed_out.load(), p.rejected.load(), p.open.load(),
+          p.streams.load()};
+}
+
+}  // namespace kjq::server::http
