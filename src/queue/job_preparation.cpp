@@ -116,8 +116,16 @@ std::string pod_name_prefix_from_env() {
 }
 
 std::string config_path_from_env() {
-  const char* v = std::getenv("NAUTOBOT_CONFIG");
-  return v && *v ? v : kDefaultConfigPath;
+  // Nautobot's own order: NAUTOBOT_CONFIG, else $NAUTOBOT_ROOT/nautobot_config.py. Nautobot's last
+  // resort is ~/.nautobot, a home directory on the machine that dispatches; the job's pod runs
+  // Nautobot's image, whose root is /opt/nautobot, so that is kjq's.
+  if (const char* v = std::getenv("NAUTOBOT_CONFIG"); v && *v) return v;
+  if (const char* root = std::getenv("NAUTOBOT_ROOT"); root && *root) {
+    std::string r = root;
+    while (r.size() > 1 && r.back() == '/') r.pop_back();
+    return r + (r == "/" ? "" : "/") + "nautobot_config.py";
+  }
+  return kDefaultConfigPath;
 }
 
 PreparedJob prepare_job(ojson manifest, const RunRequest& r) {

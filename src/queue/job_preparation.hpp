@@ -56,7 +56,8 @@ std::string label_of(const Json& object, const char* key) {
   return value != labels->end() && value->is_string() ? value->template get<std::string>() : "";
 }
 
-// Settings from the environment: NAUTOBOT_KUBERNETES_JOB_POD_NAME, NAUTOBOT_CONFIG.
+// Settings from the environment: NAUTOBOT_KUBERNETES_JOB_POD_NAME; NAUTOBOT_CONFIG, else
+// $NAUTOBOT_ROOT/nautobot_config.py, else /opt/nautobot/nautobot_config.py (Nautobot's image root).
 std::string pod_name_prefix_from_env();
 std::string config_path_from_env();
 

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "util/diagnostic.hpp"
+#include "util/file_read.hpp"
 #include "util/json_limits.hpp"
 
 namespace kjq::queue {
@@ -33,30 +34,17 @@ bool truthy(const ojson& j) {
   return true;
 }
 
-// Reads the whole of an open manifest and closes it; `file` names it in errors.
-std::string read_open_manifest(int fd, const fs::path& file) {
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw file_error(file.string(), "the manifest is not a regular file");
+// A ConfigMap holds at most 1 MiB, so no manifest it mounts is larger.
+constexpr std::size_t kMaxManifestBytes = 1024 * 1024;
+
+// Reads the whole of an open manifest (at most kMaxManifestBytes; a FIFO or device is refused);
+// `file` names it in errors.
+std::string read_open_manifest(const UniqueFd& fd, const fs::path& file) {
+  try {
+    return read_fd_bounded(fd.get(), file.string(), {kMaxManifestBytes, /*allow_special=*/false});
+  } catch (const FileReadError& e) {
+    throw file_error(file.string(), "cannot read the manifest: " + e.reason());
   }
-  std::string text(static_cast<std::size_t>(st.st_size), '\0');
-  std::size_t got = 0;
-  while (true) {
-    if (got == text.size()) text.resize(got + 4096);  // it grew since the fstat
-    const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const std::string why = std::strerror(errno);
-      ::close(fd);
-      throw file_error(file.string(), "cannot read the manifest: " + why);
-    }
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  text.resize(got);
-  return text;
 }
 
 // O_NONBLOCK so that a FIFO in the manifest's place is refused rather than waited on.
@@ -64,28 +52,37 @@ constexpr int kManifestOpenFlags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
 
 // The file's text, or nullopt when there is no such file.
 std::optional<std::string> read_manifest(const fs::path& file) {
-  const int fd = ::open(file.c_str(), kManifestOpenFlags);
-  if (fd < 0) {
+  const UniqueFd fd(::open(file.c_str(), kManifestOpenFlags));
+  if (!fd) {
     if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
     throw file_error(file.string(), std::string("cannot read the manifest: ") + std::strerror(errno));
   }
   return read_open_manifest(fd, file);
 }
 
+// Parses a manifest's JSON text after the checks no parser makes: a NUL byte anywhere (a parser
+// that stops there would accept a manifest followed by anything), and depth and size.
+ojson parse_manifest_text(const std::string& text, const std::string& source) {
+  if (auto at = find_nul_byte(text))
+    throw file_error(source, "refused: the JSON text contains a NUL byte (at byte " + std::to_string(*at + 1) + ")");
+  if (auto why = json_limit_violation(text, kInputJsonLimits)) throw file_error(source, "refused: " + *why);
+  try {
+    return ojson::parse(text);
+  } catch (const ojson::parse_error& e) {
+    throw file_error(source, std::string("invalid JSON: ") + e.what());
+  }
+}
+
 // Opens `rel` below `base` with openat2(RESOLVE_BENEATH): the kernel follows relative links but
 // fails (EXDEV) on any step that would leave the base, or on an absolute link. Two syscalls
 // instead of a readlink per path component; -1 (errno set) for anything it will not open.
-int open_beneath(const fs::path& base, const std::string& rel) {
-  const int dir = ::open(base.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) return -1;
+UniqueFd open_beneath(const fs::path& base, const std::string& rel) {
+  const UniqueFd dir(::open(base.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return UniqueFd();
   open_how how{};
   how.flags = kManifestOpenFlags;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-  const int fd = static_cast<int>(::syscall(SYS_openat2, dir, rel.c_str(), &how, sizeof how));
-  const int saved = errno;
-  ::close(dir);
-  errno = saved;
-  return fd;
+  return UniqueFd(static_cast<int>(::syscall(SYS_openat2, dir.get(), rel.c_str(), &how, sizeof how)));
 }
 
 }  // namespace
@@ -139,31 +136,18 @@ LoadedManifest ManifestStore::load(const std::string& queue) const {
   check_queue_name(queue);
   fs::path file = base_ / queue / "manifest.json";
   std::optional<std::string> text;
-  if (const int fd = open_beneath(base_, queue + "/manifest.json"); fd >= 0) text = read_open_manifest(fd, file);
+  if (const UniqueFd fd = open_beneath(base_, queue + "/manifest.json")) text = read_open_manifest(fd, file);
   if (!text) {
     file = resolve_queue_path(queue);
     text = read_manifest(file);
   }
   if (text) {
-    ojson m;
-    if (auto why = json_limit_violation(*text, kInputJsonLimits)) throw file_error(file.string(), "refused: " + *why);
-    try {
-      m = ojson::parse(*text);
-    } catch (const ojson::parse_error& e) {
-      throw file_error(file.string(), std::string("invalid JSON: ") + e.what());
-    }
+    ojson m = parse_manifest_text(*text, file.string());
     validate_job_manifest(m, file.string());
     return {std::move(m), file.string()};
   }
   if (fallback_) {
-    ojson m;
-    if (auto why = json_limit_violation(*fallback_, kInputJsonLimits))
-      throw file_error("NAUTOBOT_KUBERNETES_JOB_MANIFEST", "refused: " + *why);
-    try {
-      m = ojson::parse(*fallback_);
-    } catch (const ojson::parse_error& e) {
-      throw file_error("NAUTOBOT_KUBERNETES_JOB_MANIFEST", std::string("invalid JSON: ") + e.what());
-    }
+    ojson m = parse_manifest_text(*fallback_, "NAUTOBOT_KUBERNETES_JOB_MANIFEST");
     if (truthy(m)) {
       validate_job_manifest(m, "NAUTOBOT_KUBERNETES_JOB_MANIFEST");
       return {std::move(m), "NAUTOBOT_KUBERNETES_JOB_MANIFEST"};

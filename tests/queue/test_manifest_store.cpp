@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 
+#include "output/job_queues_dir.hpp"
 #include "queue/job_preparation.hpp"
 #include "queue/manifest_store.hpp"
 #include "support/test_support.hpp"
@@ -76,6 +79,33 @@ TEST(ManifestStoreTest, FollowsTheLinksOfAConfigMapVolume) {
   EXPECT_NE(message([&] { s.load("escape"); }).find("outside"), std::string::npos);
 }
 
+TEST(ManifestStoreTest, ReadsTheTreeKjqRenderWritesAndStillRefusesLinksOut) {
+  TempDir d;
+  const std::string other = std::string(kJob).replace(std::string(kJob).find("\"b\""), 3, "\"c\"");
+  output::write_job_queues_dir(d.path() / "q", {{"alpha", kJob}, {"beta", kJob}});
+  ManifestStore s(d.path() / "q");
+  EXPECT_EQ(s.queues(), (std::vector<std::string>{"alpha", "beta"}));
+  EXPECT_EQ(s.load("alpha").manifest["metadata"]["labels"]["a"], "b");
+  output::write_job_queues_dir(d.path() / "q", {{"alpha", other}});  // beta removed, alpha changed
+  EXPECT_EQ(s.load("alpha").manifest["metadata"]["labels"]["a"], "c");
+  EXPECT_NE(message([&] { s.load("beta"); }).find("unable to retrieve"), std::string::npos);
+  EXPECT_EQ(s.queues(), std::vector<std::string>{"alpha"});
+  for (std::string q : {"..data/alpha", "..data"}) EXPECT_NE(message([&] { s.load(q); }).find("refusing"), std::string::npos);
+  // ..data pointed out of the base, then a queue link pointed out of it: refused.
+  d.write("outside/alpha/manifest.json", kJob);
+  const fs::path data = d.path() / "q" / "..data";
+  const fs::path kept = fs::read_symlink(data);
+  fs::remove(data);
+  fs::create_directory_symlink(d.path() / "outside", data);
+  EXPECT_NE(message([&] { s.load("alpha"); }).find("outside"), std::string::npos);
+  fs::remove(data);
+  fs::create_directory_symlink(kept, data);
+  EXPECT_NO_THROW(s.load("alpha"));
+  fs::remove(d.path() / "q" / "alpha");
+  fs::create_directory_symlink("../outside/alpha", d.path() / "q" / "alpha");
+  EXPECT_NE(message([&] { s.load("alpha"); }).find("refusing"), std::string::npos);
+}
+
 TEST(ManifestStoreTest, AnAbsoluteLinkThatStaysInsideIsFollowed) {
   // The kernel's beneath-the-base open refuses absolute links; the full check then accepts one
   // that resolves inside the base.
@@ -116,6 +146,41 @@ TEST(ManifestStoreTest, FallbackAndClearErrors) {
   EXPECT_NE(message([&] { ManifestStore(d.path() / "q").load("empty"); }).find("no containers"), std::string::npos);
   fs::create_directories(d.path() / "q" / "dir" / "manifest.json");
   EXPECT_NE(message([&] { ManifestStore(d.path() / "q").load("dir"); }).find("not a regular file"), std::string::npos);
+}
+
+TEST(ManifestStoreTest, AManifestAboveOneMiBIsRefusedWithTheLimit) {
+  TempDir d;
+  std::string big = kJob;
+  big.insert(big.size() - 1, ",\"pad\":\"" + std::string(1024 * 1024, 'x') + "\"");
+  d.write("q/big/manifest.json", big);
+  ManifestStore s(d.path() / "q");
+  const std::string m = message([&] { s.load("big"); });
+  EXPECT_NE(m.find("q/big/manifest.json"), std::string::npos) << m;
+  EXPECT_NE(m.find("limit of 1048576 bytes (1 MiB)"), std::string::npos) << m;
+}
+
+TEST(ManifestStoreTest, NulBytesAnywhereAreRefused) {
+  TempDir d;
+  d.write("q/trailing/manifest.json", std::string(kJob) + std::string(4, '\0'));
+  std::string inside = kJob;
+  inside.insert(inside.find("nautobot-job"), std::string(1, '\0'));
+  d.write("q/inside/manifest.json", inside);
+  ManifestStore s(d.path() / "q");
+  for (std::string q : {"trailing", "inside"}) {
+    SCOPED_TRACE(q);
+    const std::string m = message([&] { s.load(q); });
+    EXPECT_NE(m.find("NUL byte"), std::string::npos) << m;
+  }
+}
+
+TEST(ManifestStoreTest, DeepFallbackManifestIsRefusedNotACrash) {
+  TempDir d;
+  fs::create_directories(d.path() / "q");
+  const std::string deep = std::string(60000, '[') + std::string(60000, ']');
+  ManifestStore s(d.path() / "q", deep);
+  const std::string m = message([&] { s.load("absent"); });
+  EXPECT_NE(m.find("NAUTOBOT_KUBERNETES_JOB_MANIFEST"), std::string::npos) << m;
+  EXPECT_NE(m.find("nested deeper than"), std::string::npos) << m;
 }
 
 TEST(JobPreparationTest, ExactlyAsNautobot) {
@@ -169,6 +234,49 @@ TEST(JobPreparation, LabelOfReadsJsonAndOrderedJsonAndToleratesOddShapes) {
   EXPECT_EQ(label_of(ojson::parse(R"({"metadata":[]})"), "a"), "");
   EXPECT_EQ(label_of(ojson::parse(R"({"metadata":{"labels":"a=b"}})"), "a"), "");
   EXPECT_EQ(label_of(ojson::parse(R"({"metadata":{"labels":{"a":1}}})"), "a"), "");
+}
+
+}  // namespace
+}  // namespace kjq::queue
+
+namespace kjq::queue {
+namespace {
+
+// Sets (or, with nullptr, unsets) an environment variable for one scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value) ::setenv(name, value, 1);
+    else ::unsetenv(name);
+  }
+  ~ScopedEnv() {
+    if (old_) ::setenv(name_, old_->c_str(), 1);
+    else ::unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST(JobPreparationTest, ConfigPathFollowsNautobotConfigThenNautobotRoot) {
+  {
+    ScopedEnv c("NAUTOBOT_CONFIG", nullptr), r("NAUTOBOT_ROOT", nullptr);
+    EXPECT_EQ(config_path_from_env(), "/opt/nautobot/nautobot_config.py");
+  }
+  {
+    ScopedEnv c("NAUTOBOT_CONFIG", nullptr), r("NAUTOBOT_ROOT", "/srv/nautobot/");
+    EXPECT_EQ(config_path_from_env(), "/srv/nautobot/nautobot_config.py");
+  }
+  {
+    ScopedEnv c("NAUTOBOT_CONFIG", "/etc/nb.py"), r("NAUTOBOT_ROOT", "/srv/nautobot");
+    EXPECT_EQ(config_path_from_env(), "/etc/nb.py");
+  }
+  {
+    ScopedEnv c("NAUTOBOT_CONFIG", ""), r("NAUTOBOT_ROOT", "");
+    EXPECT_EQ(config_path_from_env(), "/opt/nautobot/nautobot_config.py");
+  }
 }
 
 }  // namespace
