@@ -1,6 +1,8 @@
 #include "kube/api.hpp"
 
 #include "kube/errors.hpp"
+#include "kube/watch_decoder.hpp"
+#include "util/json_limits.hpp"
 
 namespace kjq::kube {
 
@@ -31,7 +33,10 @@ const Resource& events_resource() {
 
 namespace {
 
+// API answers are bounded like every other input: a list may be large, never arbitrarily deep.
 json parse_body(const RestResponse& r, const std::string& what, const json::parser_callback_t& filter = nullptr) {
+  if (auto why = json_limit_violation(r.body, kApiListJsonLimits))
+    throw RuntimeError(what + ": the API server's answer is refused: " + *why);
   auto j = json::parse(r.body, filter, false);
   if (j.is_discarded()) throw RuntimeError(what + ": the API server answered with invalid JSON");
   return j;
@@ -95,9 +100,7 @@ ObjectList KubeApi::list_page(const Resource& res, const std::string& ns, const 
   if (!o.continue_token.empty()) r.query.emplace_back("continue", o.continue_token);
   if (!o.resource_version.empty()) r.query.emplace_back("resourceVersion", o.resource_version);
   const std::string what = "list " + res.plural + in_ns(ns);
-  json j = o.parse_filter ? json::parse(client_.send(r, what).body, o.parse_filter, false)
-                         : parse_body(client_.send(r, what), what);
-  if (j.is_discarded()) throw RuntimeError(what + ": the answer is not JSON");
+  json j = parse_body(client_.send(r, what), what, o.parse_filter);
   ObjectList out;
   if (j.contains("items") && j["items"].is_array())
     for (auto& item : j["items"]) out.items.push_back(std::move(item));
@@ -140,23 +143,10 @@ void KubeApi::watch_once(const Resource& res, const std::string& ns, const ListO
   if (!selectors.field_selector.empty()) r.query.emplace_back("fieldSelector", selectors.field_selector);
   r.query.emplace_back("timeoutSeconds", std::to_string(timeout_seconds));
   r.timeout_ms = (timeout_seconds + 30) * 1000L;
-  std::string buffer;
   const std::string what = "watch " + res.plural + in_ns(ns);
-  bool stop = false;
+  WatchDecoder decoder(what, selectors.parse_filter);
   client_.stream(r, what, [&](std::string_view chunk) {
-    buffer.append(chunk);
-    // Every complete line of the buffer, then one erase: a chunk can hold many events.
-    std::size_t start = 0, nl;
-    while (!stop && (nl = buffer.find('\n', start)) != std::string::npos) {
-      const std::string_view line(buffer.data() + start, nl - start);
-      start = nl + 1;
-      if (line.find_first_not_of(" \r\t") == std::string_view::npos) continue;
-      json ev = selectors.parse_filter ? json::parse(line, selectors.parse_filter, false) : json::parse(line, nullptr, false);
-      if (ev.is_discarded() || !ev.is_object()) throw RuntimeError(what + ": invalid watch event");
-      if (!on_event(ev)) stop = true;
-    }
-    buffer.erase(0, start);
-    return !stop;
+    return decoder.feed(chunk, [&](json& ev) { return on_event(ev); });
   }, cancel);
 }
 

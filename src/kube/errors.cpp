@@ -1,5 +1,9 @@
 #include "kube/errors.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include "util/json_limits.hpp"
+
 namespace kjq::kube {
 
 std::string reason_name(ErrorReason r) {
@@ -71,7 +75,7 @@ std::string first_line(const std::string& s, std::size_t max = 200) {
 ApiError decode_status_error(int http_code, const std::string& body, const std::string& context) {
   std::string reason_text, message;
   std::vector<StatusCause> causes;
-  auto j = nlohmann::json::parse(body, nullptr, false);
+  auto j = json_limit_violation(body, kApiObjectJsonLimits) ? nlohmann::json() : nlohmann::json::parse(body, nullptr, false);
   if (j.is_object() && j.value("kind", "") == "Status") {
     reason_text = j.value("reason", "");
     message = j.value("message", "");
