@@ -2,6 +2,8 @@
 // HTTP routing of the Kubernetes API onto the store, controller, authenticator and authorizer:
 // discovery, OpenAPI, CRUD + list + watch for the registered resources, pods/log and
 // SelfSubjectAccessReview. Transport-agnostic apart from httplib request/response types.
+// Defined in api_server.cpp (routing, discovery, get, list), api_watch.cpp, api_writes.cpp and
+// api_logs_and_reviews.cpp.
 #include <atomic>
 #include <httplib.h>
 

@@ -2,6 +2,10 @@
 // The simulated job controller, scheduler and kubelet: creates Pods for Jobs, moves them through
 // their stages, keeps Job status (active/succeeded/failed, conditions) up to date, honours
 // backoffLimit, activeDeadlineSeconds and ttlSecondsAfterFinished, and records Events.
+// One class (they share the controller thread and its state), defined in three files as
+// Kubernetes keeps the parts apart: job_controller.cpp (the Job and TTL controllers),
+// garbage_collector.cpp (dependents, foreground deletion) and kubelet.cpp (pod stages, graceful
+// termination, logs).
 #include <condition_variable>
 #include <map>
 #include <mutex>
