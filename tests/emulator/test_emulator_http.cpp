@@ -848,6 +848,10 @@ TEST_F(EmulatorHttp, emulator_TableStatusesIncludeObjectAndPaging) {
             "Unable to convert to Table as requested: includeObject: Unsupported value: \"Everything\": supported "
             "values: \"Metadata\", \"None\", \"Object\"");
 
+  // Without a Table, includeObject means nothing (not validated either).
+  EXPECT_EQ(json::parse(cli->Get(jobs + "?includeObject=Everything")->body)["kind"], "JobList");
+  EXPECT_EQ(cli->Get(jobs + "/run?includeObject=Everything")->status, 200);
+
   json page = json::parse(cli->Get(jobs + "?limit=1", accept)->body);
   ASSERT_EQ(page["rows"].size(), 1u);
   EXPECT_EQ(page["metadata"]["remainingItemCount"], 1);

@@ -237,7 +237,7 @@ void ApiServer::serve_resource(const RequestInfo& info, const UserInfo& user, co
   if (info.verb == "watch") return do_watch(*t, info, req, res);
   if (info.verb == "get") {
     const std::string table_version = t->stored ? table_version_for_accept(req.get_header_value("Accept")) : "";
-    const TableOptions table = make_table_options(table_version.empty() ? "v1" : table_version,
+    const TableOptions table = make_table_options(table_version,
                                                   req.get_param_value("includeObject"));
     ObjectPtr obj = store_.get(*t, info.ns, info.name);
     if (!obj) throw not_found(t->resource, t->group, info.name);
@@ -262,7 +262,7 @@ void ApiServer::do_list(const ResourceType& t, const RequestInfo& info, const ht
                         httplib::Response& res) {
   validate_list_options(req);
   const std::string table_version = table_version_for_accept(req.get_header_value("Accept"));
-  const TableOptions table = make_table_options(table_version.empty() ? "v1" : table_version,
+  const TableOptions table = make_table_options(table_version,
                                                 req.get_param_value("includeObject"));
   auto ls = LabelSelector::parse(req.get_param_value("labelSelector"));
   auto fs = FieldSelector::parse(req.get_param_value("fieldSelector"));

@@ -87,8 +87,8 @@ void ApiServer::do_watch(const ResourceType& t, const RequestInfo& info,
   const WatchListOptions watch_list = watch_list_options(req);
   const bool bookmarks = bool_param(req, "allowWatchBookmarks");
   const std::string table_version = table_version_for_accept(req.get_header_value("Accept"));
-  auto table = std::make_shared<TableOptions>(make_table_options(
-      table_version.empty() ? "v1" : table_version, req.get_param_value("includeObject")));
+  auto table = std::make_shared<TableOptions>(
+      make_table_options(table_version, req.get_param_value("includeObject")));
   long long timeout = parse_int_param(req, "timeoutSeconds", 0);
   if (timeout <= 0 || timeout > options_.watch_timeout_seconds)
     timeout = options_.watch_timeout_seconds;

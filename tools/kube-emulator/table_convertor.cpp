@@ -403,6 +403,7 @@ std::string table_content_type(const std::string& table_version) {
 TableOptions make_table_options(const std::string& table_version,
                                 const std::string& include_object) {
   TableOptions o;
+  if (table_version.empty()) return o;  // no Table asked for: includeObject means nothing
   o.version = table_version;
   if (include_object.empty() || include_object == "Metadata" || include_object == "None" ||
       include_object == "Object")

@@ -24,7 +24,8 @@ struct TableOptions {
   std::string include_object = "Metadata";  // None, Object or Metadata (the default)
   bool no_headers = false;                  // omit columnDefinitions (watch events after the first)
 };
-// Validates `includeObject` (400 "Unable to convert to Table as requested: ..." otherwise).
+// Validates `includeObject` (400 "Unable to convert to Table as requested: ..." otherwise) when
+// `table_version` is not "" (kube-apiserver ignores it when no Table is asked for).
 TableOptions make_table_options(const std::string& table_version,
                                 const std::string& include_object);
 
