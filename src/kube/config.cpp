@@ -1,14 +1,16 @@
 #include "kube/config.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
 
 #include "util/diagnostic.hpp"
+#include "util/file_read.hpp"
 
 namespace kjq::kube {
 
@@ -43,13 +45,21 @@ std::string base64_decode(const std::string& in) {
 
 namespace {
 
-std::string read_trimmed(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return "";
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
+// A kubeconfig is YAML with a few certificates; nothing legitimate comes near this.
+constexpr std::size_t kMaxKubeconfigBytes = 16 * 1024 * 1024;
+constexpr std::size_t kMaxNamespaceFileBytes = 4096;
+
+// The service account's namespace file, trimmed; "" when it does not exist.
+std::string read_namespace_file(const std::string& path) {
+  std::string s;
+  try {
+    s = read_file_bounded(path, {kMaxNamespaceFileBytes, /*allow_special=*/false});
+  } catch (const FileReadError& e) {
+    if (e.problem() == FileReadProblem::not_found) return "";
+    throw InputError(Diagnostic{path, 0, 0, "", "cannot read the service account's namespace: " + e.reason()});
+  }
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.erase(0, 1);
   return s;
 }
 
@@ -65,10 +75,14 @@ InputError config_error(const std::string& file, const std::string& message) {
 
 void merge_file(Kubeconfig& kc, const std::string& file) {
   YAML::Node root;
+  std::string text;
   try {
-    root = YAML::LoadFile(file);
-  } catch (const YAML::BadFile&) {
-    throw config_error(file, "cannot read kubeconfig");
+    text = read_file_bounded(file, {kMaxKubeconfigBytes, /*allow_special=*/false});
+  } catch (const FileReadError& e) {
+    throw config_error(file, "cannot read kubeconfig: " + e.reason());
+  }
+  try {
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw InputError(Diagnostic{file, e.mark.line + 1, e.mark.column + 1, "", "invalid kubeconfig: " + e.msg});
   }
@@ -147,8 +161,24 @@ ClusterConfig load_kubeconfig(const std::vector<std::string>& files, const std::
     if (auto d = str(user, "client-certificate-data"); !d.empty()) c.client_cert_data = base64_decode(d);
     if (auto d = str(user, "client-key-data"); !d.empty()) c.client_key_data = base64_decode(d);
   }
-  if (auto ns = str(ctx->second, "namespace"); !ns.empty()) c.namespace_name = ns;
+  if (auto ns = str(ctx->second, "namespace"); !ns.empty()) {
+    if (auto problem = namespace_problem(ns); !problem.empty())
+      throw config_error(files_text, "context \"" + ctx_name + "\": namespace \"" + ns + "\" " + problem);
+    c.namespace_name = ns;
+    c.namespace_source = "context " + ctx_name;
+  }
   return c;
+}
+
+std::string namespace_problem(const std::string& ns) {
+  if (ns.empty()) return "is empty";
+  if (ns.size() > 63) return "is longer than 63 characters";
+  auto alnum = [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'); };
+  const bool chars_ok = std::all_of(ns.begin(), ns.end(), [&](char ch) { return alnum(ch) || ch == '-'; });
+  if (!chars_ok || !alnum(ns.front()) || !alnum(ns.back()))
+    return "is not a valid namespace: expected a DNS-1123 label (lower-case letters, digits and '-', starting and "
+           "ending with a letter or digit, at most 63 characters)";
+  return "";
 }
 
 ClusterConfig load_cluster_config(const ConfigRequest& r) {
@@ -164,6 +194,10 @@ ClusterConfig load_cluster_config(const ConfigRequest& r) {
     c = load_kubeconfig(files, r.context);
     found = true;
   };
+  // A namespace given on the command line is checked before any file is read.
+  if (!r.namespace_name.empty())
+    if (auto problem = namespace_problem(r.namespace_name); !problem.empty())
+      throw InputError(Diagnostic{"", 0, 0, "--namespace", "\"" + r.namespace_name + "\" " + problem});
   const bool nautobot = !env("NAUTOBOT_KUBERNETES_DEFAULT_SERVICE_ADDRESS").empty() ||
                         !env("NAUTOBOT_KUBERNETES_SSL_CA_CERT_PATH").empty() ||
                         !env("NAUTOBOT_KUBERNETES_TOKEN_PATH").empty();
@@ -189,7 +223,13 @@ ClusterConfig load_cluster_config(const ConfigRequest& r) {
     c.server = "https://" + host + ":" + env("KUBERNETES_SERVICE_PORT");
     c.ca_file = r.service_account_dir + "/ca.crt";
     c.token_file = r.service_account_dir + "/token";
-    if (auto ns = read_trimmed(r.service_account_dir + "/namespace"); !ns.empty()) c.namespace_name = ns;
+    const std::string ns_file = r.service_account_dir + "/namespace";
+    if (auto ns = read_namespace_file(ns_file); !ns.empty()) {
+      if (auto problem = namespace_problem(ns); !problem.empty())
+        throw InputError(Diagnostic{ns_file, 0, 0, "", "namespace \"" + ns + "\" " + problem});
+      c.namespace_name = ns;
+      c.namespace_source = ns_file;
+    }
     c.source = "in-cluster service account";
     found = true;
   } else {
@@ -201,8 +241,32 @@ ClusterConfig load_cluster_config(const ConfigRequest& r) {
     throw RuntimeError(
         "no Kubernetes configuration found: pass --kubeconfig, set KUBECONFIG, set "
         "NAUTOBOT_KUBERNETES_DEFAULT_SERVICE_ADDRESS/NAUTOBOT_KUBERNETES_TOKEN_PATH, or run in a pod");
-  if (auto ns = env("NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE"); !ns.empty()) c.namespace_name = ns;
-  if (!r.namespace_name.empty()) c.namespace_name = r.namespace_name;
+  // Nautobot creates its Jobs in KUBERNETES_JOB_POD_NAMESPACE, "default" when unset, whatever the
+  // cluster configuration says; kjq acting as Nautobot does the same.
+  const bool acting_as_nautobot = std::any_of(std::begin(kNautobotKubernetesVariables),
+                                              std::end(kNautobotKubernetesVariables),
+                                              [&](const char* v) { return !env(v).empty(); });
+  if (!r.namespace_name.empty()) {
+    c.namespace_name = r.namespace_name;
+    c.namespace_source = "--namespace";
+  } else if (auto ns = env("NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE"); !ns.empty()) {
+    if (auto problem = namespace_problem(ns); !problem.empty())
+      throw InputError(Diagnostic{"NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE", 0, 0, "", "\"" + ns + "\" " + problem});
+    c.namespace_name = ns;
+    c.namespace_source = "NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE";
+  } else if (acting_as_nautobot) {
+    c.namespace_name = "default";
+    c.namespace_source = "Nautobot's default (NAUTOBOT_KUBERNETES_* is set, NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE is not)";
+  }
+  // A bearer token over plain HTTP can be read, and replayed, by anyone on the path.
+  std::string scheme = c.server.substr(0, c.server.find("://"));
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  if (scheme == "http" && (!c.token.empty() || !c.token_file.empty()) && !r.allow_token_over_http)
+    throw InsecureTokenError("refusing to send the bearer token (" +
+                       (c.token_file.empty() ? std::string("the kubeconfig user's token") : "from " + c.token_file) +
+                       ") to " + c.server + " over plain HTTP (configuration: " + c.source +
+                       "): anyone on the path could read and reuse it. Use an https:// server address, or pass "
+                       "--allow-insecure-token-over-http (for a local test server only)");
   return c;
 }
 
