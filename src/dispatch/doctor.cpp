@@ -1,12 +1,12 @@
 #include "dispatch/doctor.hpp"
 
 #include <filesystem>
-#include <fstream>
 
 #include "kube/api.hpp"
 #include "kube/errors.hpp"
 #include "queue/job_preparation.hpp"
 #include "util/diagnostic.hpp"
+#include "util/file_read.hpp"
 
 namespace kjq::dispatch {
 
@@ -20,6 +20,23 @@ std::string diagnostics_text(const InputError& e) {
 }
 }  // namespace
 
+const std::vector<VerbNeed>& verb_needs() {
+  static const std::vector<VerbNeed> needs = {
+      {"create", "batch", "jobs", "", true, "dispatch: creating the Job is all Nautobot does"},
+      {"get", "batch", "jobs", "", true, "dispatch: a repeated dispatch (409) reads the Job to tell its own run from another's; kjq status"},
+      {"list", "batch", "jobs", "", false, "kjq list, kjq watch, and following a job (dispatch --wait, watch JOB)"},
+      {"watch", "batch", "jobs", "", false, "following a job (dispatch --wait, kjq watch); kjq serve's informer"},
+      {"delete", "batch", "jobs", "", false, "kjq cancel"},
+      {"list", "", "pods", "", false, "the lifecycle's pod detail (ErrImagePull, OOMKilled, exit codes) in status and --wait; kjq logs"},
+      {"watch", "", "pods", "", false, "seeing pod failures as they happen in kjq watch and --wait"},
+      {"delete", "", "pods", "", false,
+       "kjq cancel --grace-period: without it the Job's pods keep their own terminationGracePeriodSeconds"},
+      {"get", "", "pods", "log", false, "kjq logs and the log tail kjq serve records"},
+      {"list", "", "events", "", false, "the events in kjq status and in kjq serve's records"},
+  };
+  return needs;
+}
+
 std::vector<CheckResult> run_doctor(const DoctorInput& in) {
   std::vector<CheckResult> out;
   kube::ClusterConfig cfg;
@@ -29,6 +46,11 @@ std::vector<CheckResult> run_doctor(const DoctorInput& in) {
   } catch (const InputError& e) {
     out.push_back({"configuration", false, diagnostics_text(e), "fix the kubeconfig or pass --kubeconfig/--context"});
     return out;
+  } catch (const kube::InsecureTokenError& e) {
+    out.push_back({"configuration", false, e.what(),
+                   "give the API server's https:// address (NAUTOBOT_KUBERNETES_DEFAULT_SERVICE_ADDRESS or the "
+                   "kubeconfig's server); --allow-insecure-token-over-http is for a local test server only"});
+    return out;
   } catch (const std::exception& e) {
     out.push_back({"configuration", false, e.what(),
                    "run inside the cluster, set NAUTOBOT_KUBERNETES_* settings, or pass --kubeconfig"});
@@ -36,9 +58,14 @@ std::vector<CheckResult> run_doctor(const DoctorInput& in) {
   }
   bool credentials_ok = true;
   if (!cfg.token_file.empty()) {
-    std::ifstream t(cfg.token_file);
-    std::string token((std::istreambuf_iterator<char>(t)), std::istreambuf_iterator<char>());
-    if (!t || token.find_first_not_of(" \n\r\t") == std::string::npos) {
+    std::string token;
+    bool readable = true;
+    try {
+      token = read_file_bounded(cfg.token_file, {64 * 1024, /*allow_special=*/false});
+    } catch (const FileReadError&) {
+      readable = false;
+    }
+    if (!readable || token.find_first_not_of(" \n\r\t") == std::string::npos) {
       credentials_ok = false;
       out.push_back({"token file", false, cfg.token_file + " is missing or empty",
                      "mount a service-account token: the reference chart sets automountServiceAccountToken: false, so "
@@ -54,7 +81,7 @@ std::vector<CheckResult> run_doctor(const DoctorInput& in) {
   if (!cfg.ca_file.empty() && !fs::exists(cfg.ca_file))
     out.push_back({"CA certificate", false, cfg.ca_file + " does not exist",
                    "mount the cluster CA and point NAUTOBOT_KUBERNETES_SSL_CA_CERT_PATH / certificate-authority at it"});
-  out.push_back({"namespace", true, cfg.namespace_name, ""});
+  out.push_back({"namespace", true, cfg.namespace_name + " (from " + cfg.namespace_source + ")", ""});
   const std::string ns = cfg.namespace_name;
   kube::ClientOptions co = in.client;
   co.max_retries = 1;
@@ -81,21 +108,25 @@ std::vector<CheckResult> run_doctor(const DoctorInput& in) {
     out.push_back({"API server", false, e.what(), "check the token and the API server address"});
   }
   if (reachable && credentials_ok) {
-    const std::vector<kube::AccessCheck> needed = {
-        {"create", "batch", "jobs", ""}, {"get", "batch", "jobs", ""},  {"list", "batch", "jobs", ""},
-        {"watch", "batch", "jobs", ""},  {"delete", "batch", "jobs", ""}, {"list", "", "pods", ""},
-        {"watch", "", "pods", ""},       {"delete", "", "pods", ""},     {"get", "", "pods", "log"},
-        {"list", "", "events", ""}};
-    for (const auto& c : needed) {
+    for (const auto& need : verb_needs()) {
+      const kube::AccessCheck c{need.verb, need.group, need.resource, need.subresource};
       std::string what = c.verb + " " + (c.group.empty() ? "" : c.group + "/") + c.resource +
                          (c.subresource.empty() ? "" : "/" + c.subresource);
       try {
         std::string why;
-        bool ok = api.can_i(ns, c, &why);
-        out.push_back({"permission " + what, ok, ok ? "allowed in " + ns : "denied in " + ns + (why.empty() ? "" : ": " + why),
-                       ok ? "" : "grant it: a Role in " + ns + " with apiGroups [\"" + c.group + "\"], resources [\"" +
-                                     c.resource + (c.subresource.empty() ? "" : "/" + c.subresource) + "\"], verbs [\"" +
-                                     c.verb + "\"], bound to the service account"});
+        const bool allowed = api.can_i(ns, c, &why);
+        CheckResult r{"permission " + what, allowed || !need.required, "", "", !allowed && !need.required};
+        if (allowed) {
+          r.detail = "allowed in " + ns;
+        } else {
+          r.detail = "denied in " + ns + (why.empty() ? "" : ": " + why) +
+                     (need.required ? "; Nautobot's dispatch needs it (" + need.feature + ")"
+                                    : "; limits " + need.feature);
+          r.fix = "grant it: a Role in " + ns + " with apiGroups [\"" + c.group + "\"], resources [\"" + c.resource +
+                  (c.subresource.empty() ? "" : "/" + c.subresource) + "\"], verbs [\"" + c.verb +
+                  "\"], bound to the service account";
+        }
+        out.push_back(std::move(r));
       } catch (const std::exception& e) {
         out.push_back({"permission " + what, false, e.what(), "check the credentials (SelfSubjectAccessReview failed)"});
       }

@@ -10,12 +10,24 @@
 
 namespace kjq::dispatch {
 
+// A check passes, fails (kjq doctor exits 8: Nautobot's dispatch cannot work), or passes with a
+// warning (ok and warning both true: a kjq extra such as cancel or logs is limited; exit 0).
 struct CheckResult {
   std::string name;
   bool ok = true;
   std::string detail;
-  std::string fix;  // empty when ok
+  std::string fix;  // empty when ok and not a warning
+  bool warning = false;
 };
+
+// A permission kjq asks the API server about, and what depends on it.
+struct VerbNeed {
+  std::string verb, group, resource, subresource;
+  bool required;        // Nautobot's dispatch needs it: doctor fails without it
+  std::string feature;  // what it is for / what is limited without it
+};
+// The verbs kjq checks: create and get on jobs are required; the rest only limit kjq's extras.
+const std::vector<VerbNeed>& verb_needs();
 
 struct DoctorInput {
   kube::ConfigRequest config;

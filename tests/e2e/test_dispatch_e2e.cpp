@@ -153,6 +153,58 @@ TEST(DispatchE2E, TraversalAttemptsSendNothing) {
   EXPECT_THAT(env.emulator_stderr(), Not(HasSubstr("/jobs")));  // -v logs every request
 }
 
+TEST(DispatchE2E, OversizedDeepOrNulInputIsExit3NeverACrash) {
+  RuntimeEnv env;
+  env.write_queue("default", RuntimeEnv::test_manifest());
+  auto dispatch = [&](const std::vector<std::string>& extra, const std::map<std::string, std::string>& e = {}) {
+    std::vector<std::string> args = {"dispatch", "--queue", "default", "--job-result-id", kId};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return env.kjq(args, e, 30);
+  };
+  // --data nested 100,000 arrays deep, from a file (200 KB: more than one argument may hold) and
+  // inline (the opening brackets alone).
+  std::ofstream(env.dir() / "deep.json") << std::string(100000, '[') << std::string(100000, ']');
+  for (const std::string& data : {"@" + (env.dir() / "deep.json").string(), std::string(100000, '[')}) {
+    auto r = dispatch({"--data", data});
+    EXPECT_EQ(r.exit_code, 3) << r.err.substr(0, 300);
+    EXPECT_THAT(r.err, HasSubstr("--data: refused: nested deeper than 100 levels"));
+  }
+  // --data @/dev/zero: stops at 1 MiB + 1 byte, at once.
+  const auto start = std::chrono::steady_clock::now();
+  auto zero = dispatch({"--data", "@/dev/zero"});
+  EXPECT_EQ(zero.exit_code, 3) << zero.err;
+  EXPECT_THAT(zero.err, HasSubstr("/dev/zero"));
+  EXPECT_THAT(zero.err, HasSubstr("limit of 1048576 bytes (1 MiB)"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  // --data from a file with a NUL after the object.
+  std::ofstream(env.dir() / "nul.json", std::ios::binary) << std::string("{}\0", 3);
+  auto nul = dispatch({"--data", "@" + (env.dir() / "nul.json").string()});
+  EXPECT_EQ(nul.exit_code, 3) << nul.err;
+  EXPECT_THAT(nul.err, HasSubstr("NUL byte"));
+  // A manifest 50,000 levels deep, one above 1 MiB, one with trailing NUL bytes.
+  fs::create_directories(env.queues() / "deep");
+  std::ofstream(env.queues() / "deep" / "manifest.json") << std::string(50000, '[') << std::string(50000, ']');
+  fs::create_directories(env.queues() / "huge");
+  std::ofstream(env.queues() / "huge" / "manifest.json") << "[\"" << std::string(2 * 1024 * 1024, 'x') << "\"]";
+  fs::create_directories(env.queues() / "nul");
+  std::ofstream(env.queues() / "nul" / "manifest.json", std::ios::binary)
+      << RuntimeEnv::test_manifest().dump() << std::string(8, '\0');
+  for (auto [queue, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"deep", "nested deeper than 100 levels"}, {"huge", "limit of 1048576 bytes"}, {"nul", "NUL byte"}}) {
+    SCOPED_TRACE(queue);
+    auto r = env.kjq({"dispatch", "--queue", queue, "--job-result-id", kId}, {}, 30);
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_THAT(r.err, HasSubstr(expected));
+    EXPECT_THAT(r.err, HasSubstr(queue + "/manifest.json"));
+  }
+  // NAUTOBOT_KUBERNETES_JOB_MANIFEST 60,000 levels deep.
+  auto envdeep = env.kjq({"dispatch", "--queue", "missing", "--job-result-id", kId},
+                         {{"NAUTOBOT_KUBERNETES_JOB_MANIFEST", std::string(60000, '[') + std::string(60000, ']')}}, 30);
+  EXPECT_EQ(envdeep.exit_code, 3) << envdeep.err;
+  EXPECT_THAT(envdeep.err, HasSubstr("NAUTOBOT_KUBERNETES_JOB_MANIFEST: refused: nested deeper than 100 levels"));
+  EXPECT_THROW(env.admin().get_job("default", "nautobot-job-" + kId), kube::ApiError);  // nothing was created
+}
+
 TEST(DispatchE2E, FallbackManifestFromTheEnvironment) {
   RuntimeEnv env;
   json m = RuntimeEnv::test_manifest();
@@ -339,6 +391,150 @@ TEST(DispatchE2E, DoctorPassesWithTheRightRoleAndExplainsFailures) {
   auto wrongca = env.kjq({"doctor"}, {{"NAUTOBOT_KUBERNETES_SSL_CA_CERT_PATH", "/etc/ssl/certs/ca-certificates.crt"}});
   EXPECT_EQ(wrongca.exit_code, 8);
   EXPECT_THAT(wrongca.out, HasSubstr("TLS"));
+}
+
+TEST(DispatchE2E, DoctorWarnsForTheExtrasAndFailsOnlyForWhatDispatchNeeds) {
+  RuntimeEnv env;
+  env.write_queue("default", RuntimeEnv::test_manifest());
+  auto send = [&](const std::string& method, const std::string& path, const json& body) {
+    kube::RestRequest r;
+    r.method = method;
+    r.path = path;
+    if (!body.is_null()) r.body = body.dump();
+    env.admin().client().send(r, method + " " + path);
+  };
+  // The service account without `delete` on pods (cancel falls back to the garbage collector).
+  send("DELETE", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings/kjq-pod-delete", nullptr);
+  auto warned = env.kjq({"doctor"});
+  EXPECT_EQ(warned.exit_code, 0) << warned.out << warned.err;
+  EXPECT_THAT(warned.out, HasSubstr("[WARN] permission delete pods: denied in default"));
+  EXPECT_THAT(warned.out, HasSubstr("limits kjq cancel --grace-period"));
+  EXPECT_THAT(warned.out, HasSubstr("[ ok ] permission create batch/jobs"));
+  EXPECT_THAT(warned.out, HasSubstr("1 warning(s) limit kjq's extras"));
+  auto as_json = env.kjq({"doctor", "-o", "json"});
+  EXPECT_EQ(as_json.exit_code, 0) << as_json.err;
+  json report = json::parse(as_json.out);
+  EXPECT_EQ(report["ok"], true);
+  EXPECT_EQ(report["warnings"], 1);
+  // A user who may only create and get jobs: Nautobot's dispatch works, every extra is limited.
+  send("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles",
+       {{"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", "Role"},
+        {"metadata", {{"name", "creator"}, {"namespace", "default"}}},
+        {"rules", json::array({{{"apiGroups", {"batch"}}, {"resources", {"jobs"}}, {"verbs", {"create", "get"}}}})}});
+  send("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
+       {{"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", "RoleBinding"},
+        {"metadata", {{"name", "creator"}, {"namespace", "default"}}},
+        {"subjects", json::array({{{"kind", "User"}, {"name", "nobody"}}})},
+        {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", "creator"}}}});
+  std::ofstream(env.dir() / "creator.token") << RuntimeEnv::kNobodyToken << "\n";
+  const std::map<std::string, std::string> creator = {
+      {"NAUTOBOT_KUBERNETES_TOKEN_PATH", (env.dir() / "creator.token").string()}};
+  auto minimal = env.kjq({"doctor"}, creator);
+  EXPECT_EQ(minimal.exit_code, 0) << minimal.out << minimal.err;
+  EXPECT_THAT(minimal.out, HasSubstr("[ ok ] permission create batch/jobs"));
+  EXPECT_THAT(minimal.out, HasSubstr("[ ok ] permission get batch/jobs"));
+  EXPECT_THAT(minimal.out, HasSubstr("[WARN] permission delete batch/jobs: denied in default"));
+  EXPECT_THAT(minimal.out, HasSubstr("limits kjq cancel"));
+  EXPECT_THAT(minimal.out, HasSubstr("[WARN] permission get pods/log"));
+  EXPECT_THAT(minimal.out, HasSubstr("limits kjq logs"));
+  EXPECT_THAT(minimal.out, Not(HasSubstr("[FAIL]")));
+  // And dispatch indeed works with that role alone.
+  auto d = env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId}, creator);
+  EXPECT_EQ(d.exit_code, 0) << d.err;
+  // Without `get` on jobs, dispatch cannot tell a repeat of its own run from another's: a failure.
+  send("PUT", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles/creator",
+       {{"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", "Role"},
+        {"metadata", {{"name", "creator"}, {"namespace", "default"}}},
+        {"rules", json::array({{{"apiGroups", {"batch"}}, {"resources", {"jobs"}}, {"verbs", {"create"}}}})}});
+  auto noget = env.kjq({"doctor"}, creator);
+  EXPECT_EQ(noget.exit_code, 8) << noget.out;
+  EXPECT_THAT(noget.out, HasSubstr("[FAIL] permission get batch/jobs: denied in default"));
+  EXPECT_THAT(noget.out, HasSubstr("Nautobot's dispatch needs it"));
+}
+
+TEST(DispatchE2E, NoTokenOverPlainHttpUnlessAllowed) {
+  RuntimeEnv env;  // for its token file and queues; a second emulator serves plain HTTP
+  env.write_queue("default", RuntimeEnv::test_manifest());
+  std::ofstream(env.dir() / "http-tokens.csv") << RuntimeEnv::kKjqToken << ",system:serviceaccount:default:kjq,2,\"system:masters\"\n";
+  Background plain({emulator_binary(), "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--token-file",
+                    (env.dir() / "http-tokens.csv").string()},
+                   {"PATH=/usr/bin:/bin"});
+  std::string url;
+  for (int i = 0; i < 400 && url.empty(); ++i) {
+    const std::string out = plain.out_so_far();
+    if (auto nl = out.find('\n'); nl != std::string::npos) url = out.substr(0, nl);
+    else std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(url.rfind("http://", 0), 0u) << url << plain.err_so_far();
+  const std::map<std::string, std::string> to_http = {{"NAUTOBOT_KUBERNETES_DEFAULT_SERVICE_ADDRESS", url}};
+  auto refused = env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId}, to_http);
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("refusing to send the bearer token (from " + env.token_file().string() + ") to " +
+                                     url + " over plain HTTP"));
+  EXPECT_THAT(refused.err, HasSubstr("--allow-insecure-token-over-http"));
+  EXPECT_THAT(refused.err, Not(HasSubstr(RuntimeEnv::kKjqToken)));
+  auto doctor = env.kjq({"doctor"}, to_http);
+  EXPECT_EQ(doctor.exit_code, 8);
+  EXPECT_THAT(doctor.out, HasSubstr("[FAIL] configuration: refusing to send the bearer token"));
+  auto allowed = env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId, "--allow-insecure-token-over-http"},
+                         to_http);
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.err;
+  EXPECT_EQ(allowed.out, "nautobot-job-" + kId + "\n");
+  // No token: a plain-HTTP server is used as configured (the emulator then answers 401 itself).
+  std::ofstream(env.dir() / "kubeconfig") << "current-context: x\nclusters:\n- name: c\n  cluster: {server: " << url
+                                          << "}\ncontexts:\n- name: x\n  context: {cluster: c}\n";
+  auto anonymous = env.kjq({"list", "--kubeconfig", (env.dir() / "kubeconfig").string()});
+  EXPECT_THAT(anonymous.err, Not(HasSubstr("refusing to send")));
+  EXPECT_EQ(anonymous.exit_code, 5) << anonymous.err;
+}
+
+TEST(DispatchE2E, NamespacesAreDns1123LabelsEverywhere) {
+  RuntimeEnv env({{"-v"}});
+  env.write_queue("default", RuntimeEnv::test_manifest());
+  for (const std::string cmd : {"dispatch", "list", "doctor"}) {
+    SCOPED_TRACE(cmd);
+    std::vector<std::string> args = {cmd, "-n", "../kube-system"};
+    if (cmd == "dispatch") args.insert(args.end(), {"--queue", "default", "--job-result-id", kId});
+    auto r = env.kjq(args);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("namespace \"../kube-system\" is not a valid namespace"));
+  }
+  auto from_env = env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId},
+                          {{"NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE", "../kube-system"}});
+  EXPECT_EQ(from_env.exit_code, 3) << from_env.err;
+  EXPECT_THAT(from_env.err, HasSubstr("NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE: \"../kube-system\" is not a valid namespace"));
+  std::ofstream(env.dir() / "kubeconfig") << "current-context: x\nclusters:\n- name: c\n  cluster: {server: " << env.url()
+                                          << ", certificate-authority: ca.crt}\nusers:\n- name: u\n  user: {tokenFile: kjq.token}\n"
+                                          << "contexts:\n- name: x\n  context: {cluster: c, user: u, namespace: Kube_System}\n";
+  auto from_file = env.kjq({"list", "--kubeconfig", (env.dir() / "kubeconfig").string()},
+                           {{"NAUTOBOT_KUBERNETES_DEFAULT_SERVICE_ADDRESS", ""},
+                            {"NAUTOBOT_KUBERNETES_SSL_CA_CERT_PATH", ""},
+                            {"NAUTOBOT_KUBERNETES_TOKEN_PATH", ""},
+                            {"NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE", ""}});
+  EXPECT_EQ(from_file.exit_code, 3) << from_file.err;
+  EXPECT_THAT(from_file.err, HasSubstr("namespace \"Kube_System\" is not a valid namespace"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_THAT(env.emulator_stderr(), Not(HasSubstr("kube-system")));  // -v logs every request
+}
+
+TEST(DispatchE2E, WithNautobotsSettingsTheNamespaceIsNautobotsNotTheContexts) {
+  RuntimeEnv env;
+  env.write_queue("default", RuntimeEnv::test_manifest());
+  std::ofstream(env.dir() / "kubeconfig") << "current-context: x\nclusters:\n- name: c\n  cluster: {server: " << env.url()
+                                          << ", certificate-authority: ca.crt}\nusers:\n- name: u\n  user: {tokenFile: kjq.token}\n"
+                                          << "contexts:\n- name: x\n  context: {cluster: c, user: u, namespace: elsewhere}\n";
+  // KUBECONFIG says where the server is; NAUTOBOT_KUBERNETES_JOB_POD_NAME is set and the namespace
+  // variable is not: Nautobot would create the Job in "default", and so does kjq.
+  auto r = env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId, "-v"},
+                   {{"KUBECONFIG", (env.dir() / "kubeconfig").string()},
+                    {"NAUTOBOT_KUBERNETES_DEFAULT_SERVICE_ADDRESS", ""},
+                    {"NAUTOBOT_KUBERNETES_SSL_CA_CERT_PATH", ""},
+                    {"NAUTOBOT_KUBERNETES_TOKEN_PATH", ""},
+                    {"NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE", ""},
+                    {"NAUTOBOT_KUBERNETES_JOB_POD_NAME", "nautobot-job"}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("namespace default (Nautobot's default"));
+  EXPECT_NO_THROW(env.admin().get_job("default", "nautobot-job-" + kId));
 }
 
 TEST(DispatchE2E, KubeconfigWithContextAndNamespaceFlag) {

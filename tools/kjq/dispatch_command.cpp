@@ -1,16 +1,16 @@
 // kjq dispatch: Nautobot's runtime contract — read the queue's manifest now, name the Job
 // <prefix>-<id>, set the first container's command, create it; --wait follows it to the end.
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "commands.hpp"
 #include "dispatch/dispatcher.hpp"
 #include "dispatch/follower.hpp"
 #include "exit_codes.hpp"
 #include "kube_flags.hpp"
-#include "util/diagnostic.hpp"
 #include "queue/manifest_store.hpp"
+#include "util/diagnostic.hpp"
+#include "util/file_read.hpp"
+#include "util/json_limits.hpp"
 
 namespace kjq::cli {
 namespace {
@@ -21,17 +21,31 @@ struct DispatchFlags {
   int start_deadline = 300;
 };
 
+// The job data as Nautobot would pass it: at most 1 MiB (kInputJsonLimits), checked for NUL bytes,
+// depth and size before anything parses it. @FILE may name a pipe (@/dev/stdin); it is still
+// read no further than the limit.
 std::string read_data(const std::string& data) {
-  if (data.empty() || data[0] != '@') return data;
-  std::ifstream in(data.substr(1));
-  if (!in) throw InputError(Diagnostic{data.substr(1), 0, 0, "--data", "cannot read the data file"});
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::string text = data, source;
+  if (!data.empty() && data[0] == '@') {
+    source = data.substr(1);
+    try {
+      text = read_file_bounded(source, {kInputJsonLimits.max_bytes, /*allow_special=*/true});
+    } catch (const FileReadError& e) {
+      throw InputError(Diagnostic{source, 0, 0, "--data", "cannot read the data file: " + e.reason()});
+    }
+  }
+  if (auto at = find_nul_byte(text))
+    throw InputError(Diagnostic{source, 0, 0, "--data",
+                                "refused: the JSON text contains a NUL byte (at byte " + std::to_string(*at + 1) + ")"});
+  if (auto why = json_limit_violation(text, kInputJsonLimits))
+    throw InputError(Diagnostic{source, 0, 0, "--data", "refused: " + *why});
+  return text;
 }
 
 int run_dispatch(const DispatchFlags& f) {
-  queue::RunRequest req{f.queue, f.id, read_data(f.data),
+  // The data first: a bad --data is refused before any manifest is read.
+  std::string data = read_data(f.data);
+  queue::RunRequest req{f.queue, f.id, std::move(data),
                         f.config.empty() ? queue::config_path_from_env() : f.config, queue::pod_name_prefix_from_env()};
   auto loaded = queue::ManifestStore::from_env().load(f.queue);
   auto prepared = queue::prepare_job(std::move(loaded.manifest), req);

@@ -17,6 +17,7 @@ struct KubeFlags {
   double qps = 50;
   int burst = 100;
   bool verbose = false;
+  bool allow_token_over_http = false;  // --allow-insecure-token-over-http
 };
 
 void add_kube_flags(CLI::App& cmd, KubeFlags& flags, const std::string& output_help,
