@@ -16,6 +16,7 @@
 #include "util/diagnostic.hpp"
 #include "util/value_path.hpp"
 #include "values/yaml_scalars.hpp"
+#include "values/yaml_simple_reader.hpp"
 
 namespace kjq::values::yaml {
 
@@ -275,10 +276,16 @@ bool is_merge_key(const RawNode& key) {
 }
 
 void for_each_graph(std::string_view text, const std::string& source, const YamlLimits& limits,
-                    const std::function<bool(const Graph&)>& sink) {
+                    const std::function<bool(const Graph&)>& sink, bool only_yaml_cpp) {
   // yaml-cpp skips a UTF-8 byte order mark without counting it in its positions.
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   check_characters(text, source);
+  if (!only_yaml_cpp) {
+    if (auto simple = read_simple_document(text)) {
+      sink(*simple);
+      return;
+    }
+  }
   std::istringstream in{std::string(text)};
   try {
     YAML::Parser parser(in);

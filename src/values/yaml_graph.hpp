@@ -50,8 +50,10 @@ bool is_merge_key(const RawNode& key);
 // Refuses what YAML refuses but yaml-cpp lets through (control characters, content after a
 // document, a block-map line without ':'); yaml-cpp's errors become InputErrors with 1-based
 // positions.
+// Most values files are read by read_simple_document (yaml_simple_reader.hpp) instead of
+// yaml-cpp, to the same graph; `only_yaml_cpp` turns that off (tests compare the two).
 void for_each_graph(std::string_view text, const std::string& source, const YamlLimits& limits,
-                    const std::function<bool(const Graph&)>& sink);
+                    const std::function<bool(const Graph&)>& sink, bool only_yaml_cpp = false);
 
 // The guards of one walk that expands aliases; each failure is an InputError naming the source,
 // the position and the values path.

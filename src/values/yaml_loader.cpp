@@ -92,7 +92,7 @@ class Converter {
       const std::string key = walk_.key_of(key_node, path);
       const std::string key_path = path_key(path, key);
       written.add(key, key_node.mark, key_path, walk_);
-      erase_marks_under(*marks_, key_path);  // a merged value it replaces
+      if (out.contains(key)) erase_marks_under(*marks_, key_path);  // a merged value it replaces
       (*marks_)[key_path] = yaml::to_mark(key_node.mark);
       out[key] = convert(value_index, key_path, depth + 1);
     }
