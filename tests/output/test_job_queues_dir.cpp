@@ -310,10 +310,10 @@ class JobQueuesDirKill : public JobQueuesDir {
   // Two sets that differ in every way: queues only in each, changed content, shared queues.
   void SetUp() override {
     JobQueuesDir::SetUp();
-    for (int i = 0; i < 24; ++i) {
+    for (int i = 0; i < 12; ++i) {
       const std::string q = "q" + std::to_string(i);
-      if (i < 18) a_[q] = "A-" + q;  // q18..q23 are added by b_
-      if (i >= 6) b_[q] = "B-" + q;  // q0..q5 are removed by b_
+      if (i < 9) a_[q] = "A-" + q;   // q9..q11 are added by b_
+      if (i >= 3) b_[q] = "B-" + q;  // q0..q2 are removed by b_
     }
   }
 
@@ -374,7 +374,7 @@ TEST_F(JobQueuesDirKill, KilledAtEveryStepTheTreeIsTheOldOrTheNewSet) {
   const int steps = steps_seen;
   write_job_queues_dir(dir_, a_);
   kjq::output::set_job_queues_dir_step_hook(nullptr);
-  ASSERT_GT(steps, 30);
+  ASSERT_GT(steps, 15);
   // Each step, in both directions (a_ → b_, then b_ → a_ once the switch has happened).
   for (int k = 1; k <= steps + 1; ++k) {
     SCOPED_TRACE("killed at step " + std::to_string(k));
@@ -395,7 +395,7 @@ TEST_F(JobQueuesDirKill, KilledAtRandomTimesTheTreeIsTheOldOrTheNewSet) {
       200, std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count() / 2);
   std::mt19937 rng(12345);
   std::uniform_int_distribution<long> delay(0, render_us * 3 / 2);
-  for (int round = 0; round < 60; ++round) {
+  for (int round = 0; round < 40; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
     kill_once(-1, delay(rng));
     if (HasFatalFailure()) return;
