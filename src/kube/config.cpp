@@ -256,7 +256,7 @@ ClusterConfig load_cluster_config(const ConfigRequest& r) {
     c.namespace_source = "NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE";
   } else if (acting_as_nautobot) {
     c.namespace_name = "default";
-    c.namespace_source = "Nautobot's default (NAUTOBOT_KUBERNETES_* is set, NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE is not)";
+    c.namespace_source = "Nautobot's default: NAUTOBOT_KUBERNETES_* is set, NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE is not";
   }
   // A bearer token over plain HTTP can be read, and replayed, by anyone on the path.
   std::string scheme = c.server.substr(0, c.server.find("://"));
