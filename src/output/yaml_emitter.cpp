@@ -128,6 +128,11 @@ bool is_yaml_printable(std::uint32_t cp) {
 // Whether every character is valid UTF-8 and YAML-printable (newlines allowed if asked).
 bool all_printable(std::string_view s, bool allow_newline) {
   for (std::size_t i = 0; i < s.size();) {
+    // Printable ASCII needs no decoding; it is nearly all of a rendered manifest's text.
+    if (const auto b = static_cast<unsigned char>(s[i]); b >= 0x20 && b < 0x7F) {
+      ++i;
+      continue;
+    }
     const std::size_t len = utf8_length(s, i);
     if (len == 0) return false;
     const auto cp = decode_utf8(s, i, len);
