@@ -89,7 +89,11 @@ ValuesDocument load_values(const ValuesOptions& options) {
   doc.sources.push_back({kDefaultsSourceName, defaults.marks});
   for (const auto& file : options.files) {
     auto loaded = load_values_file(file, options.limits);
-    merge_overwrite(doc.user, loaded.value);
+    if (doc.user.empty()) {
+      doc.user = std::move(loaded.value);  // the same as merging into {}, without a deep copy
+    } else {
+      merge_overwrite(doc.user, loaded.value);
+    }
     doc.sources.push_back({file.string(), std::move(loaded.marks)});
   }
   apply_command_line(doc, options.set, SetTyping::Typed, "--set");
