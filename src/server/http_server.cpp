@@ -31,25 +31,6 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::vector<std::string> split_path(std::string_view path) {
-  std::vector<std::string> out;
-  std::size_t start = 1;  // paths start with '/'
-  while (start <= path.size()) {
-    const std::size_t slash = path.find('/', start);
-    const std::size_t end = slash == std::string_view::npos ? path.size() : slash;
-    out.emplace_back(path.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 // The transport's own answers use the API's error shape, so a client parses every error alike.
 std::string error_body(int status, std::string_view reason, std::string_view message) {
   return nlohmann::json{{"error", {{"code", status}, {"reason", reason}, {"message", message}}}}.dump() + "\n";
@@ -61,24 +42,6 @@ std::string_view reason_phrase(int status) {
 }
 
 }  // namespace
-
-std::string percent_decode(std::string_view text, bool plus_is_space) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '%' && i + 2 < text.size()) {
-      const int hi = hex_value(text[i + 1]), lo = hex_value(text[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(plus_is_space && c == '+' ? ' ' : c);
-  }
-  return out;
-}
 
 std::string Request::header(std::string_view name) const {
   for (const auto& [k, v] : headers)
@@ -180,36 +143,10 @@ struct HttpServer::Impl {
   explicit Impl(Limits l) : limits(l) {}
 
   struct Route {
-    std::string method;
-    std::vector<std::string> segments;  // "{}" matches one segment
     Handler handler;
     Dispatch dispatch;
   };
-
-  const Route* match(const std::string& method, const std::string& raw_path, std::vector<std::string>& params,
-                     bool& path_known) const {
-    const auto segments = split_path(raw_path);
-    path_known = false;
-    for (const auto& r : routes) {
-      if (r.segments.size() != segments.size()) continue;
-      std::vector<std::string> found;
-      bool ok = true;
-      for (std::size_t i = 0; ok && i < segments.size(); ++i) {
-        if (r.segments[i] == "{}") {
-          ok = !segments[i].empty();
-          found.push_back(percent_decode(segments[i], false));
-        } else {
-          ok = r.segments[i] == segments[i];
-        }
-      }
-      if (!ok) continue;
-      path_known = true;
-      if (r.method != method) continue;
-      params = std::move(found);
-      return &r;
-    }
-    return nullptr;
-  }
+  Router router;
 
   void accept();
 
@@ -218,7 +155,7 @@ struct HttpServer::Impl {
   std::atomic<bool> stopping{false};
 
   Limits limits;
-  std::vector<Route> routes;
+  std::vector<Route> routes;  // by the router's index
   std::optional<asio::io_context> ioc;
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::steady_timer> accept_retry;
@@ -336,30 +273,14 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
     for (const auto& field : message)
       req.headers.emplace_back(str(field.name_string()), str(field.value()));
     req.body = std::move(message.body());
-    const auto q = req.target.find('?');
-    const std::string raw_path = req.target.substr(0, q);
-    if (q != std::string::npos) {
-      std::string_view rest(req.target);
-      rest.remove_prefix(q + 1);
-      while (!rest.empty()) {
-        const auto amp = rest.find('&');
-        const std::string_view pair = rest.substr(0, amp);
-        if (!pair.empty()) {
-          const auto eq = pair.find('=');
-          req.query.emplace_back(percent_decode(pair.substr(0, eq), true),
-                                 eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1), true));
-        }
-        if (amp == std::string_view::npos) break;
-        rest.remove_prefix(amp + 1);
-      }
-    }
-    req.path = percent_decode(raw_path, false);
+    std::string raw_path;
+    split_target(req.target, raw_path, req.path, req.query);
     if (raw_path.empty() || raw_path.front() != '/')
       return reject(400, "BadRequest", "the request target must be a path starting with '/'");
 
     bool path_known = false;
-    const auto* route = impl_.match(req.method, raw_path, req.path_params, path_known);
-    if (!route) {
+    auto matched = impl_.router.match(req.method, raw_path, path_known);
+    if (!matched) {
       Response res;
       res.content_type = "application/json";
       res.status = path_known ? 405 : 404;
@@ -367,6 +288,8 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
                             : error_body(404, "NotFound", "no such path: " + req.path);
       return respond(std::move(res), keep_alive);
     }
+    req.path_params = std::move(matched->params);
+    const auto* route = &impl_.routes[matched->route];
     // No read is pending while a handler runs; a pipelined request waits in the buffer.
     stream_.expires_never();
     if (route->dispatch == Dispatch::Inline) {
@@ -596,7 +519,8 @@ HttpServer::HttpServer(Limits limits) : impl_(std::make_unique<Impl>(limits)) {}
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::route(std::string method, std::string pattern, Handler handler, Dispatch dispatch) {
-  impl_->routes.push_back({std::move(method), split_path(pattern), std::move(handler), dispatch});
+  impl_->router.add(std::move(method), pattern);
+  impl_->routes.push_back({std::move(handler), dispatch});
 }
 
 int HttpServer::listen(const std::string& host, int port) {

@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include "server/http_router.hpp"
+
 namespace kjq::server::http {
 
 struct Request {
@@ -143,8 +145,5 @@ class HttpServer {
  private:
   std::unique_ptr<Impl> impl_;
 };
-
-// "%2F" → "/", and '+' → ' ' when `plus_is_space` (query strings). Invalid escapes stay as sent.
-std::string percent_decode(std::string_view text, bool plus_is_space);
 
 }  // namespace kjq::server::http

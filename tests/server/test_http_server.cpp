@@ -182,6 +182,8 @@ TEST_F(HttpServerTest, HeaderDeadlineCutsOffAByteAtATimeClient) {
   }
   EXPECT_TRUE(cut) << "a trickling client kept its connection for the whole header";
   EXPECT_LT(Clock::now() - t0, 2s);
+  // The socket closes as the deadline passes; the count follows a moment later.
+  for (int i = 0; i < 100 && server_->stats().timed_out == 0; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_GE(server_->stats().timed_out, 1u);
 }
 
@@ -324,6 +326,40 @@ TEST_F(HttpServerTest, StopClosesStreamsAndConnections) {
   EXPECT_TRUE(streamer.closed_by_peer(2s));
   std::lock_guard lock(mu_);
   EXPECT_FALSE(streams_.front()->send("late"));
+}
+
+}  // namespace
+}  // namespace kjq::server::http
+
+namespace kjq::server::http {
+namespace {
+
+TEST(HttpRouter, MatchesSegmentsInOrderAndTellsA405FromA404) {
+  Router r;
+  r.add("GET", "/api/v1/jobs");
+  r.add("GET", "/api/v1/jobs/{}");
+  r.add("POST", "/api/v1/jobs/{}/cancel");
+  bool known = false;
+  auto m = r.match("GET", "/api/v1/jobs/a%2Fb", known);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->route, 1u);
+  EXPECT_EQ(m->params, std::vector<std::string>{"a/b"});  // decoded after splitting: "/" stays inside
+  EXPECT_FALSE(r.match("GET", "/api/v1/jobs/x/cancel", known));
+  EXPECT_TRUE(known);
+  EXPECT_FALSE(r.match("GET", "/api/v1/nothing", known));
+  EXPECT_FALSE(known);
+  EXPECT_FALSE(r.match("GET", "/api/v1/jobs/", known));
+}
+
+TEST(HttpRouter, SplitTargetDecodesPathAndQuery) {
+  std::string raw, path;
+  std::vector<std::pair<std::string, std::string>> query;
+  split_target("/a%20b?x=1+2&&y&z=%zz", raw, path, query);
+  EXPECT_EQ(raw, "/a%20b");
+  EXPECT_EQ(path, "/a b");
+  EXPECT_EQ(query, (std::vector<std::pair<std::string, std::string>>{{"x", "1 2"}, {"y", ""}, {"z", "%zz"}}));
+  EXPECT_EQ(percent_decode("%4", false), "%4");
+  EXPECT_EQ(percent_decode("100%", true), "100%");
 }
 
 }  // namespace
