@@ -113,10 +113,12 @@ class SetExpression {
   [[noreturn]] void fail(const std::string& path, const std::string& message) const {
     const char* flag = typing_ == SetTyping::Typed ? "--set" : "--set-string";
     throw InputError(Diagnostic{flag, 0, 0, path,
-                                message + " (in " + json(std::string(original_)).dump() + ")"});
+                                message + " (in " + json_quoted(std::string(original_)) + ")"});
   }
 
-  static std::string json_quoted(const std::string& s) { return json(s).dump(); }
+  // The expression as typed may not be UTF-8 (the parser reads it as Go does, with U+FFFD for
+  // such bytes); quoting it for a message must not throw.
+  static std::string json_quoted(const std::string& s) { return json(s).dump(-1, ' ', false, json::error_handler_t::replace); }
 
   // Reads up to (and consumes) the first unescaped stop character. A backslash takes the next
   // character literally; a backslash at the very end is dropped, as Helm does.

@@ -272,3 +272,16 @@ TEST(SetTarget, NullTargetBecomesAnObject) {
   apply_set_expression(target, "a=1", SetTyping::Typed);
   EXPECT_EQ(target, json::parse(R"({"a":1})"));
 }
+
+// Found by fuzz/fuzz_set_expression: quoting an expression that is not UTF-8 for the error
+// message threw nlohmann's type_error, which ended kjq with "internal error".
+TEST(SetErrors, AnExpressionThatIsNotUtf8GetsAnInputErrorNotACrash) {
+  json values = json::object();
+  try {
+    apply_set_expression(values, "workers.beta.extraEnvVars[\x95\x95" "0].name=X", SetTyping::Typed);
+    FAIL() << "an index that is not a number was accepted";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("\xef\xbf\xbd"));  // the bad bytes shown as U+FFFD
+  }
+  EXPECT_EQ(values, json::object());
+}
