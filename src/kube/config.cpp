@@ -9,6 +9,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "util/base64.hpp"
 #include "util/diagnostic.hpp"
 #include "util/file_read.hpp"
 
@@ -25,22 +26,9 @@ EnvLookup process_env() {
 }
 
 std::string base64_decode(const std::string& in) {
-  static const std::string chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  unsigned value = 0;
-  int bits = -8;
-  for (char c : in) {
-    if (c == '=' || c == '\n' || c == '\r' || c == ' ') continue;
-    auto pos = chars.find(c);
-    if (pos == std::string::npos) throw InputError(Diagnostic{"", 0, 0, "", "invalid base64 data"});
-    value = (value << 6) | static_cast<unsigned>(pos);
-    bits += 6;
-    if (bits >= 0) {
-      out.push_back(static_cast<char>((value >> bits) & 0xFF));
-      bits -= 8;
-    }
-  }
-  return out;
+  auto out = kjq::base64_decode(in);
+  if (!out) throw InputError(Diagnostic{"", 0, 0, "", "invalid base64 data (standard alphabet with padding expected)"});
+  return *out;
 }
 
 namespace {

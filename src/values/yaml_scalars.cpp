@@ -10,6 +10,8 @@
 #include <optional>
 #include <unordered_map>
 
+#include "util/base64.hpp"
+
 namespace kjq::values::yaml {
 
 namespace {
@@ -184,43 +186,6 @@ Scalar resolve_plain(std::string_view s) {
   return make_string();
 }
 
-// RFC 4648 base64 as Go's StdEncoding decodes it (padding required); nullopt when invalid.
-std::optional<std::string> decode_base64(std::string_view text) {
-  std::string compact;
-  for (char c : text)
-    if (c != '\n' && c != '\r') compact += c;  // go-yaml's scanner folds line breaks away
-  if (compact.size() % 4 != 0) return std::nullopt;
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  for (std::size_t i = 0; i < compact.size(); i += 4) {
-    const bool last = i + 4 == compact.size();
-    int pads = 0;
-    std::uint32_t bits = 0;
-    for (std::size_t j = 0; j < 4; ++j) {
-      const char c = compact[i + j];
-      if (c == '=' && last && j >= 2) {
-        ++pads;
-        bits <<= 6;
-        continue;
-      }
-      const int v = value(c);
-      if (v < 0 || pads > 0) return std::nullopt;
-      bits = (bits << 6) | static_cast<std::uint32_t>(v);
-    }
-    out += static_cast<char>((bits >> 16) & 0xFF);
-    if (pads < 2) out += static_cast<char>((bits >> 8) & 0xFF);
-    if (pads < 1) out += static_cast<char>(bits & 0xFF);
-  }
-  return out;
-}
-
 // strconv.FormatFloat(v, 'g', -1, 32): how sigs.k8s.io/yaml spells a float map key.
 std::string format_float_key(double value) {
   const float f = static_cast<float>(value);
@@ -285,7 +250,7 @@ Scalar type_scalar(const std::string& value, std::string_view tag) {
 // The text of a scalar that typed as a string (!!binary content is decoded, as go-yaml does).
 std::string typed_string(const std::string& value, std::string_view tag) {
   if (tag != kTagBinary) return value;
-  auto decoded = decode_base64(value);
+  auto decoded = base64_decode(value);  // go-yaml folds line breaks away, as Go's decoder skips them
   if (!decoded) throw ScalarError("!!binary value is not valid base64");
   // Values become JSON text, which cannot carry arbitrary bytes.
   if (!is_valid_utf8(*decoded))

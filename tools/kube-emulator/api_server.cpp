@@ -8,6 +8,7 @@
 #include "protobuf_decode.hpp"
 #include "selectors.hpp"
 #include "table_convertor.hpp"
+#include "util/base64.hpp"
 
 // Routing, discovery, and the read verbs (get, list). Watch streams are in api_watch.cpp, the
 // write verbs in api_writes.cpp, pods/log and SelfSubjectAccessReview in api_logs_and_reviews.cpp.
@@ -18,42 +19,12 @@ using nlohmann::json;
 
 namespace {
 
-const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-std::string b64url_encode(const std::string& in) {
-  std::string out;
-  int val = 0, bits = -6;
-  for (unsigned char c : in) {
-    val = (val << 8) + c;
-    bits += 8;
-    while (bits >= 0) {
-      out.push_back(kB64[(val >> bits) & 0x3F]);
-      bits -= 6;
-    }
-  }
-  if (bits > -6) out.push_back(kB64[((val << 8) >> (bits + 8)) & 0x3F]);
-  return out;
-}
+std::string b64url_encode(const std::string& in) { return base64_encode(in, Base64::UrlUnpadded); }
 
 std::string b64url_decode(const std::string& in) {
-  int table[256];
-  std::fill(std::begin(table), std::end(table), -1);
-  for (int i = 0; i < 64; i++) table[static_cast<unsigned char>(kB64[i])] = i;
-  table[static_cast<unsigned char>('+')] = 62;
-  table[static_cast<unsigned char>('/')] = 63;
-  std::string out;
-  int val = 0, bits = -8;
-  for (unsigned char c : in) {
-    if (c == '=') break;
-    if (table[c] == -1) throw bad_request("continue key is not valid: illegal base64 data");
-    val = (val << 6) + table[c];
-    bits += 6;
-    if (bits >= 0) {
-      out.push_back(static_cast<char>((val >> bits) & 0xFF));
-      bits -= 8;
-    }
-  }
-  return out;
+  auto out = base64_decode(in, Base64::UrlUnpadded);
+  if (!out) throw bad_request("continue key is not valid: illegal base64 data");
+  return *out;
 }
 
 // The list half of kube-apiserver's ListOptions validation (a watch has its own rules).
