@@ -4,7 +4,7 @@
 
 #include "dispatch/dispatcher.hpp"
 #include "kube/errors.hpp"
-#include "server/clock.hpp"
+#include "util/clock.hpp"
 #include "util/diagnostic.hpp"
 
 namespace kjq::server {

@@ -7,7 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "queue/job_preparation.hpp"
-#include "server/clock.hpp"
+#include "util/clock.hpp"
 #include "server/job_json.hpp"
 #include "util/diagnostic.hpp"
 #include "util/json_limits.hpp"

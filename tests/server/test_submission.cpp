@@ -15,7 +15,7 @@
 #include "queue/manifest_store.hpp"
 #include "server/admission.hpp"
 #include "server/bearer_tokens.hpp"
-#include "server/clock.hpp"
+#include "util/clock.hpp"
 #include "server/http_api.hpp"
 #include "server/job_informer.hpp"
 #include "server/job_tracker.hpp"
@@ -28,6 +28,7 @@
 namespace {
 
 using namespace kjq::server;
+using kjq::now_ms;
 namespace fs = std::filesystem;
 
 kjq::kube::ClusterConfig unreachable_cluster() {

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "server/clock.hpp"
+#include "util/clock.hpp"
 #include "server/store/migrations.hpp"
 #include "util/diagnostic.hpp"
 

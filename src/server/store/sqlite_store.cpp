@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
-#include "server/clock.hpp"
+#include "util/clock.hpp"
 #include "server/store/migrations.hpp"
 #include "util/diagnostic.hpp"
 
