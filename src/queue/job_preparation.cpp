@@ -140,6 +140,8 @@ PreparedJob prepare_job(ojson manifest, const RunRequest& r) {
                                      "ending with a letter or digit)");
   ojson data;
   if (auto why = json_limit_violation(r.data_json, kInputJsonLimits)) throw path_error("--data", "refused: " + *why);
+  // Nautobot reads the kwargs with Python's json, which keeps any integer; a double would not.
+  if (auto inexact = json_inexact_integer(r.data_json, "")) throw path_error("--data", *inexact);
   try {
     data = ojson::parse(r.data_json);
   } catch (const ojson::parse_error& e) {

@@ -279,5 +279,23 @@ TEST(JobPreparationTest, ConfigPathFollowsNautobotConfigThenNautobotRoot) {
   }
 }
 
+
+TEST(JobPreparationTest, IntegersBeyondSixtyFourBitsAreRefusedNotRounded) {
+  // nlohmann would keep 2^64 as the double 1.8446744073709552e+19; Nautobot's Python would have
+  // received the exact integer.
+  RunRequest r{"default", "abc", R"({"n": [1, 18446744073709551616]})", kDefaultConfigPath, "nautobot-job"};
+  try {
+    prepare_job(ojson::parse(kJob), r);
+    FAIL() << "an inexact integer was passed on";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.diagnostics().front().path, "--data");
+    EXPECT_EQ(e.diagnostics().front().message,
+              "n[1]: the integer 18446744073709551616 is outside the 64-bit range; send it as a string");
+  }
+  r.data_json = R"({"n": 18446744073709551615, "m": -9223372036854775808})";
+  EXPECT_EQ(prepare_job(ojson::parse(kJob), r).job["spec"]["template"]["spec"]["containers"][0]["command"][5],
+            "{\"n\": 18446744073709551615, \"m\": -9223372036854775808}");
+}
+
 }  // namespace
 }  // namespace kjq::queue
