@@ -38,18 +38,28 @@ int main(int argc, char** argv) {
     }
     if (i + 1 >= argc) break;
     std::string v = argv[i + 1];
-    if (k == "--server") server = v;
-    else if (k == "--ca") ca = v;
-    else if (k == "--token-file") token_file = v;
-    else if (k == "--queues") queues = v;
-    else if (k == "--queue") queue = v;
-    else if (k == "--namespace") ns = v;
-    else if (k == "--prefix") prefix = v;
-    else if (k == "-n") n = std::atoi(v.c_str());
-    else if (k == "--threads") threads = std::atoi(v.c_str());
+    if (k == "--server")
+      server = v;
+    else if (k == "--ca")
+      ca = v;
+    else if (k == "--token-file")
+      token_file = v;
+    else if (k == "--queues")
+      queues = v;
+    else if (k == "--queue")
+      queue = v;
+    else if (k == "--namespace")
+      ns = v;
+    else if (k == "--prefix")
+      prefix = v;
+    else if (k == "-n")
+      n = std::atoi(v.c_str());
+    else if (k == "--threads")
+      threads = std::atoi(v.c_str());
   }
   if (server.empty() || queues.empty()) {
-    std::cerr << "usage: dispatch_bench --server URL --ca FILE --token-file FILE --queues DIR [--queue Q] [-n N] [--threads T]\n";
+    std::cerr << "usage: dispatch_bench --server URL --ca FILE --token-file FILE --queues DIR [--queue Q] [-n N] "
+                 "[--threads T]\n";
     return 2;
   }
   kjq::kube::ClusterConfig cfg;
@@ -74,7 +84,8 @@ int main(int argc, char** argv) {
         std::snprintf(id, sizeof id, "%08d-0000-4000-8000-%012d", i, i);
         try {
           auto m = store.load(queue);  // read at call time, like Nautobot
-          auto job = kjq::queue::prepare_job(std::move(m.manifest), {queue, id, "{}", "/opt/nautobot/nautobot_config.py", prefix});
+          auto job = kjq::queue::prepare_job(std::move(m.manifest),
+                                             {queue, id, "{}", "/opt/nautobot/nautobot_config.py", prefix});
           const auto t0 = std::chrono::steady_clock::now();
           kjq::dispatch::dispatch_job(api, ns, job, /*metadata_only=*/true);  // as kjq serve does
           latencies[static_cast<std::size_t>(i)] =
@@ -88,12 +99,14 @@ int main(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  const double cpu_ms = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+  const double cpu_ms =
+      (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
   std::sort(latencies.begin(), latencies.end());
   auto pct = [&](double p) { return latencies[static_cast<std::size_t>(p * (latencies.size() - 1))]; };
-  std::printf("{\"impl\":\"kjq\",\"n\":%d,\"threads\":%d,\"failures\":%d,\"seconds\":%.3f,\"jobs_per_second\":%.1f,"
-              "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"requests\":%ld,\"cpu_ms_per_job\":%.3f}\n",
-              n, threads, failures.load(), seconds, n / seconds, pct(0.5), pct(0.99), client.stats().requests.load(),
-              cpu_ms / n);
+  std::printf(
+      "{\"impl\":\"kjq\",\"n\":%d,\"threads\":%d,\"failures\":%d,\"seconds\":%.3f,\"jobs_per_second\":%.1f,"
+      "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"requests\":%ld,\"cpu_ms_per_job\":%.3f}\n",
+      n, threads, failures.load(), seconds, n / seconds, pct(0.5), pct(0.99), client.stats().requests.load(),
+      cpu_ms / n);
   return failures.load() == 0 ? 0 : 1;
 }

@@ -45,8 +45,7 @@ void BM_RenderQueues(benchmark::State& state) {
   }
   state.counters["queues"] = queues;
   state.counters["us_per_queue"] = benchmark::Counter(
-      static_cast<double>(queues), benchmark::Counter::kIsIterationInvariantRate |
-                                       benchmark::Counter::kInvert);
+      static_cast<double>(queues), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
   state.counters["manifest_MiB"] = static_cast<double>(bytes) / (1024.0 * 1024.0);
   state.counters["peak_rss_MiB"] = peak_rss_mib();
 }

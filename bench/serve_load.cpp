@@ -62,7 +62,8 @@ double metric(const std::string& page, const std::string& name) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> a = {{"-n", "10000"}, {"--threads", "16"}, {"--queue", "default"}, {"--wait", "1"}};
+  std::map<std::string, std::string> a = {
+      {"-n", "10000"}, {"--threads", "16"}, {"--queue", "default"}, {"--wait", "1"}};
   for (int i = 1; i + 1 < argc; i += 2) a[argv[i]] = argv[i + 1];
   const int n = std::stoi(a["-n"]), threads = std::stoi(a["--threads"]), pid = std::stoi(a["--pid"]);
   const std::string url = a["--url"], token = a["--token"], admin = a["--admin"], queue = a["--queue"];
@@ -125,19 +126,20 @@ int main(int argc, char** argv) {
   }
   auto m = api.Get("/metrics");
   const std::string page = m ? m->body : "";
-  json out = {{"n", n},
-              {"threads", threads},
-              {"submit_failures", failures.load()},
-              {"submissions_per_second", std::lround(n / submit_seconds)},
-              {"submit_seconds", submit_seconds},
-              {"jobs_created", created.size()},
-              {"jobs_running_at_end", running},
-              {"submit_to_create_p50_ms", quantile(latency_ms, 0.5)},
-              {"submit_to_create_p99_ms", quantile(latency_ms, 0.99)},
-              {"event_to_record_p50_ms", 1000 * metric(page, "kjq_serve_event_to_record_quantiles_seconds{quantile=\"0.5\"}")},
-              {"event_to_record_p99_ms", 1000 * metric(page, "kjq_serve_event_to_record_quantiles_seconds{quantile=\"0.99\"}")},
-              {"serve_peak_rss_mib_sampled", peak_rss / 1024.0},
-              {"serve_vmhwm_mib", status_kib(pid, "VmHWM:") / 1024.0}};
+  json out = {
+      {"n", n},
+      {"threads", threads},
+      {"submit_failures", failures.load()},
+      {"submissions_per_second", std::lround(n / submit_seconds)},
+      {"submit_seconds", submit_seconds},
+      {"jobs_created", created.size()},
+      {"jobs_running_at_end", running},
+      {"submit_to_create_p50_ms", quantile(latency_ms, 0.5)},
+      {"submit_to_create_p99_ms", quantile(latency_ms, 0.99)},
+      {"event_to_record_p50_ms", 1000 * metric(page, "kjq_serve_event_to_record_quantiles_seconds{quantile=\"0.5\"}")},
+      {"event_to_record_p99_ms", 1000 * metric(page, "kjq_serve_event_to_record_quantiles_seconds{quantile=\"0.99\"}")},
+      {"serve_peak_rss_mib_sampled", peak_rss / 1024.0},
+      {"serve_vmhwm_mib", status_kib(pid, "VmHWM:") / 1024.0}};
   std::cout << out.dump() << std::endl;
   return failures == 0 ? 0 : 1;
 }

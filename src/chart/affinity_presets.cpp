@@ -31,26 +31,22 @@ json node_affinity_preset(const json& type, const json& key, const json& values)
   if (values.is_array()) {
     for (const auto& v : values) quoted.push_back(value_text(v));
   }
-  json expression = {{"key", key.is_null() ? json("") : json(value_text(key))},
-                     {"operator", "In"},
-                     {"values", std::move(quoted)}};
+  json expression = {
+      {"key", key.is_null() ? json("") : json(value_text(key))}, {"operator", "In"}, {"values", std::move(quoted)}};
   json match = {{"matchExpressions", json::array({std::move(expression)})}};
   if (is(type, "soft")) {
     return {{"preferredDuringSchedulingIgnoredDuringExecution",
              json::array({{{"preference", std::move(match)}, {"weight", 1}}})}};
   }
-  return {{"requiredDuringSchedulingIgnoredDuringExecution",
-           {{"nodeSelectorTerms", json::array({std::move(match)})}}}};
+  return {{"requiredDuringSchedulingIgnoredDuringExecution", {{"nodeSelectorTerms", json::array({std::move(match)})}}}};
 }
 
 json affinity_from_presets(const json& settings, const json& match_labels) {
   json affinity = json::object();
-  if (auto pod = pod_affinity_preset(value_at(settings, {"podAffinityPreset"}), match_labels);
-      !pod.is_null()) {
+  if (auto pod = pod_affinity_preset(value_at(settings, {"podAffinityPreset"}), match_labels); !pod.is_null()) {
     affinity["podAffinity"] = std::move(pod);
   }
-  if (auto anti = pod_affinity_preset(value_at(settings, {"podAntiAffinityPreset"}), match_labels);
-      !anti.is_null()) {
+  if (auto anti = pod_affinity_preset(value_at(settings, {"podAntiAffinityPreset"}), match_labels); !anti.is_null()) {
     affinity["podAntiAffinity"] = std::move(anti);
   }
   if (auto node = node_affinity_preset(value_at(settings, {"nodeAffinityPreset", "type"}),

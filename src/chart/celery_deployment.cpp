@@ -126,7 +126,8 @@ json main_container(const ChartContext& context, const WorkerValues& c, const st
   container["env"] = std::move(env);
 
   json env_from = context.base_env_from;
-  for (const auto& [key, ref] : {std::pair{"extraEnvVarsCM", "configMapRef"}, std::pair{"extraEnvVarsSecret", "secretRef"}}) {
+  for (const auto& [key, ref] :
+       {std::pair{"extraEnvVarsCM", "configMapRef"}, std::pair{"extraEnvVarsSecret", "secretRef"}}) {
     const json& names = c[key];
     if (!is_truthy(names) || !names.is_array()) continue;
     const std::string where = c.source_path(key);
@@ -160,13 +161,16 @@ json main_container(const ChartContext& context, const WorkerValues& c, const st
 
 long long template_int(const json& value) {
   switch (value.type()) {
-    case json::value_t::number_integer: return value.get<long long>();
-    case json::value_t::number_unsigned: return static_cast<long long>(value.get<unsigned long long>());
+    case json::value_t::number_integer:
+      return value.get<long long>();
+    case json::value_t::number_unsigned:
+      return static_cast<long long>(value.get<unsigned long long>());
     case json::value_t::number_float: {
       double d = value.get<double>();
       return std::isfinite(d) ? static_cast<long long>(d) : 0;
     }
-    case json::value_t::boolean: return value.get<bool>() ? 1 : 0;
+    case json::value_t::boolean:
+      return value.get<bool>() ? 1 : 0;
     case json::value_t::string: {
       const auto& s = value.get_ref<const std::string&>();
       if (s.empty()) return 0;
@@ -177,7 +181,8 @@ long long template_int(const json& value) {
       double d = std::strtod(s.c_str(), &end);  // "2.0" → 2, as cast trims zero decimals
       return end && *end == '\0' && std::isfinite(d) && d == std::floor(d) ? static_cast<long long>(d) : 0;
     }
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
@@ -252,7 +257,8 @@ json render_celery_deployment(const ChartContext& context, const values::ValuesD
   }
   if (is_truthy(c["updateStrategy"])) spec["strategy"] = c["updateStrategy"];
 
-  return {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"metadata", std::move(metadata)}, {"spec", std::move(spec)}};
+  return {
+      {"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"metadata", std::move(metadata)}, {"spec", std::move(spec)}};
 }
 
 std::vector<json> render_celery_deployments(const ChartContext& context, const values::ValuesDocument& doc,

@@ -21,8 +21,7 @@ nlohmann::json render_celery_deployment(const ChartContext& context, const value
                                         const CeleryWorker& worker, const ManifestsWiring& wiring);
 
 // Every Deployment of celery_deployment_workers(), in sorted worker order.
-std::vector<nlohmann::json> render_celery_deployments(const ChartContext& context,
-                                                      const values::ValuesDocument& doc,
+std::vector<nlohmann::json> render_celery_deployments(const ChartContext& context, const values::ValuesDocument& doc,
                                                       const ManifestsWiring& wiring);
 
 // Sprig's `int` (cast.ToInt): numbers truncated, numeric strings parsed, true → 1, else 0.

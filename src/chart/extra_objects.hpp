@@ -12,7 +12,6 @@ namespace kjq::chart {
 
 // In list order; a string item may hold several `---` documents. Throws kjq::InputError naming
 // extraObjects[i] for bad templates, bad YAML, or an item that is not a Kubernetes object.
-std::vector<nlohmann::json> render_extra_objects(const ChartContext& context,
-                                                 const values::ValuesDocument& doc);
+std::vector<nlohmann::json> render_extra_objects(const ChartContext& context, const values::ValuesDocument& doc);
 
 }  // namespace kjq::chart

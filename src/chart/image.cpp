@@ -26,10 +26,10 @@ void append_secret_names(const json& list, std::vector<std::string>& names) {
 std::string image_reference(const json& values, const Release& release) {
   const json& image = value_at(values, {"nautobot", "image"});
   const json& global_registry = value_at(values, {"global", "imageRegistry"});
-  std::string registry = is_truthy(global_registry) ? value_text(global_registry)
-                                                    : (is_truthy(value_at(image, {"registry"}))
-                                                           ? value_text(value_at(image, {"registry"}))
-                                                           : std::string{});
+  std::string registry =
+      is_truthy(global_registry)
+          ? value_text(global_registry)
+          : (is_truthy(value_at(image, {"registry"})) ? value_text(value_at(image, {"registry"})) : std::string{});
   std::string reference = value_text(value_at(image, {"repository"}));
   const json& digest = value_at(image, {"digest"});
   if (is_truthy(digest)) {

@@ -77,8 +77,7 @@ json render_job_manifest(const ChartContext& context, const std::string& queue) 
   json pod_template = {
       {"metadata",
        {{"annotations", layered({&worker_name, &pod_annotations})},
-        {"labels", layered({&context.standard_labels, &context.common_labels, &pod_labels,
-                            &component})}}},
+        {"labels", layered({&context.standard_labels, &context.common_labels, &pod_labels, &component})}}},
       {"spec",
        {{"containers", std::move(containers)},
         {"imagePullSecrets", context.image_pull_secrets},
@@ -96,8 +95,7 @@ json render_job_manifest(const ChartContext& context, const std::string& queue) 
       {"kind", "Job"},
       {"metadata",
        {{"annotations", layered({&worker_name, &context.common_annotations, &annotations})},
-        {"labels", layered({&context.standard_labels, &context.common_labels, &labels,
-                            &component})},
+        {"labels", layered({&context.standard_labels, &context.common_labels, &labels, &component})},
         {"name", kMainContainerName}}},
       {"spec",
        {{"backoffLimit", setting(w, "backoffLimit")},
@@ -131,11 +129,10 @@ std::vector<Diagnostic> check_job_manifest(const json& manifest, const std::stri
   }
   if (!containers || containers->empty() || !(*containers)[0].is_object() ||
       (*containers)[0].value("name", json()) != kMainContainerName) {
-    problems.push_back(doc.at(
-        path_key(path_key(path_key(worker_path, "overrides"), "spec"), "containers"),
-        std::string("the job's first container must be \"") + kMainContainerName +
-            "\": Nautobot puts the job command into containers[0]; overrides.spec.containers "
-            "replaces the whole list, so repeat the main container first or use sidecars"));
+    problems.push_back(doc.at(path_key(path_key(path_key(worker_path, "overrides"), "spec"), "containers"),
+                              std::string("the job's first container must be \"") + kMainContainerName +
+                                  "\": Nautobot puts the job command into containers[0]; overrides.spec.containers "
+                                  "replaces the whole list, so repeat the main container first or use sidecars"));
     return problems;
   }
   std::set<std::string> volume_names;
@@ -158,12 +155,10 @@ std::vector<Diagnostic> check_job_manifest(const json& manifest, const std::stri
         const auto name = mount["name"].get<std::string>();
         if (volume_names.count(name)) continue;
         problems.push_back(doc.at(
-            worker_path,
-            "container \"" + container.value("name", std::string("?")) +
-                "\" mounts volume \"" + name +
-                "\", which is not in the job's volumes; lists replace rather than merge, so a "
-                "worker that sets extraVolumes must also set the extraVolumeMounts that go with "
-                "them (and the other way round)"));
+            worker_path, "container \"" + container.value("name", std::string("?")) + "\" mounts volume \"" + name +
+                             "\", which is not in the job's volumes; lists replace rather than merge, so a "
+                             "worker that sets extraVolumes must also set the extraVolumeMounts that go with "
+                             "them (and the other way round)"));
       }
     }
   }

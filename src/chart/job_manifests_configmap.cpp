@@ -5,13 +5,9 @@
 
 namespace kjq::chart {
 
-std::string manifests_configmap_name(const std::string& fullname) {
-  return fullname + "-k8s-jobs-manifests";
-}
+std::string manifests_configmap_name(const std::string& fullname) { return fullname + "-k8s-jobs-manifests"; }
 
-std::string manifest_text(const nlohmann::json& manifest) {
-  return output::to_go_pretty_json(manifest) + "\n";
-}
+std::string manifest_text(const nlohmann::json& manifest) { return output::to_go_pretty_json(manifest) + "\n"; }
 
 nlohmann::json render_manifests_configmap(const ChartContext& context,
                                           const std::map<std::string, std::string>& texts) {
@@ -19,8 +15,7 @@ nlohmann::json render_manifests_configmap(const ChartContext& context,
   for (const auto& [queue, text] : texts) data[queue] = text;
   return {{"apiVersion", "v1"},
           {"kind", "ConfigMap"},
-          {"metadata", object_metadata(context, manifests_configmap_name(context.fullname),
-                                       nlohmann::json::object())},
+          {"metadata", object_metadata(context, manifests_configmap_name(context.fullname), nlohmann::json::object())},
           {"data", std::move(data)}};
 }
 

@@ -17,7 +17,6 @@ std::string manifest_text(const nlohmann::json& manifest);
 
 // The ConfigMap. Unlike the reference it carries the standard labels, commonLabels and
 // commonAnnotations (reference defect 6; see docs/differences.md).
-nlohmann::json render_manifests_configmap(const ChartContext& context,
-                                          const std::map<std::string, std::string>& texts);
+nlohmann::json render_manifests_configmap(const ChartContext& context, const std::map<std::string, std::string>& texts);
 
 }  // namespace kjq::chart

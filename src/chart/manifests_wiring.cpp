@@ -37,16 +37,13 @@ ManifestsWiring manifests_wiring(const ChartContext& context,
     items.push_back({{"key", queue}, {"path", queue + "/manifest.json"}});
   }
   wiring.volume = {{"name", kManifestsVolumeName},
-                   {"configMap", {{"name", manifests_configmap_name(context.fullname)},
-                                  {"items", std::move(items)}}}};
-  wiring.volume_mount = {
-      {"name", kManifestsVolumeName}, {"mountPath", wiring.mount_path}, {"readOnly", true}};
+                   {"configMap", {{"name", manifests_configmap_name(context.fullname)}, {"items", std::move(items)}}}};
+  wiring.volume_mount = {{"name", kManifestsVolumeName}, {"mountPath", wiring.mount_path}, {"readOnly", true}};
   if (wiring.mount_path != kDefaultJobQueuePath) {
     wiring.env.push_back({{"name", "NAUTOBOT_JOB_QUEUE_PATH"}, {"value", wiring.mount_path}});
   }
   if (context.release.namespace_ != kDefaultJobPodNamespace) {
-    wiring.env.push_back(
-        {{"name", "NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE"}, {"value", context.release.namespace_}});
+    wiring.env.push_back({{"name", "NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE"}, {"value", context.release.namespace_}});
   }
   if (values::is_truthy(value_at(context.values, {"nautobot", "jobsManifestsRestartOnChange"}))) {
     wiring.checksum = manifests_checksum(queue_manifests);
@@ -64,8 +61,7 @@ json nautobot_wiring_patch(const ManifestsWiring& wiring, const std::string& con
     main["volumeMounts"] = json::array({wiring.volume_mount});
     if (!wiring.env.empty()) main["env"] = wiring.env;
     // Without restart-on-change, drop a checksum left by an earlier patch.
-    annotations[kManifestsChecksumAnnotation] =
-        wiring.checksum.empty() ? json(nullptr) : json(wiring.checksum);
+    annotations[kManifestsChecksumAnnotation] = wiring.checksum.empty() ? json(nullptr) : json(wiring.checksum);
   } else {
     pod_spec["volumes"] = json::array({{{"name", kManifestsVolumeName}, {"$patch", "delete"}}});
     main["volumeMounts"] = json::array({{{"mountPath", wiring.mount_path}, {"$patch", "delete"}}});
@@ -75,8 +71,7 @@ json nautobot_wiring_patch(const ManifestsWiring& wiring, const std::string& con
   }
   pod_spec["containers"] = json::array({std::move(main)});
   return {{"spec",
-           {{"template",
-             {{"metadata", {{"annotations", std::move(annotations)}}}, {"spec", std::move(pod_spec)}}}}}};
+           {{"template", {{"metadata", {{"annotations", std::move(annotations)}}}, {"spec", std::move(pod_spec)}}}}}};
 }
 
 }  // namespace kjq::chart

@@ -21,12 +21,12 @@ inline constexpr const char* kDefaultJobQueuePath = "/etc/nautobot/job-queues"; 
 inline constexpr const char* kDefaultJobPodNamespace = "default";                // Nautobot's default
 
 struct ManifestsWiring {
-  std::vector<std::string> queues;  // enabled Kubernetes queues; empty: nothing to wire
-  std::string mount_path;           // nautobot.jobsManifestsMountPath without trailing '/'
-  nlohmann::json volume;            // configMap volume with items (null when no queues)
-  nlohmann::json volume_mount;      // the directory mount, read-only (null when no queues)
+  std::vector<std::string> queues;               // enabled Kubernetes queues; empty: nothing to wire
+  std::string mount_path;                        // nautobot.jobsManifestsMountPath without trailing '/'
+  nlohmann::json volume;                         // configMap volume with items (null when no queues)
+  nlohmann::json volume_mount;                   // the directory mount, read-only (null when no queues)
   nlohmann::json env = nlohmann::json::array();  // NAUTOBOT_JOB_QUEUE_PATH / _POD_NAMESPACE
-  std::string checksum;             // checksum/k8s-jobs-manifests value; "" when not wanted
+  std::string checksum;                          // checksum/k8s-jobs-manifests value; "" when not wanted
 
   bool enabled() const { return !queues.empty(); }
 };

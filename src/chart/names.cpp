@@ -22,17 +22,14 @@ std::string string_at(const json& map, const char* key) {
 bool allowed_in_release(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }
 
 // regexReplaceAll "(-?[^a-z\d\-])+-?" "-" over the lower-cased release name.
-bool is_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
+bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
 // Kubernetes' label value rule: at most 63 characters, [A-Za-z0-9] at both ends, and
 // letters, digits, '-', '_' and '.' between; empty is allowed.
 bool is_label_value(const std::string& s) {
   if (s.empty()) return true;
   if (s.size() > 63 || !is_alnum(s.front()) || !is_alnum(s.back())) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.'; });
+  return std::all_of(s.begin(), s.end(), [](char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.'; });
 }
 
 // Kubernetes' object name rule (DNS-1123 subdomain): dot-separated lowercase labels of letters,
@@ -46,8 +43,7 @@ bool is_dns1123_subdomain(const std::string& s) {
     const std::size_t dot = s.find('.', start);
     const std::string_view part(s.data() + start, (dot == std::string::npos ? s.size() : dot) - start);
     if (part.empty() || !lower_alnum(part.front()) || !lower_alnum(part.back())) return false;
-    if (!std::all_of(part.begin(), part.end(), [&](char c) { return lower_alnum(c) || c == '-'; }))
-      return false;
+    if (!std::all_of(part.begin(), part.end(), [&](char c) { return lower_alnum(c) || c == '-'; })) return false;
     if (dot == std::string::npos) return true;
     start = dot + 1;
   }
@@ -137,8 +133,7 @@ std::string service_account_name(const json& values, const Release& release) {
   return create ? fullname(values, release) : "default";
 }
 
-std::vector<Diagnostic> name_override_problems(const values::ValuesDocument& doc,
-                                               const Release& release) {
+std::vector<Diagnostic> name_override_problems(const values::ValuesDocument& doc, const Release& release) {
   std::vector<Diagnostic> problems;
   const json& values = doc.merged;
   auto is_set = [&](const char* key) {
@@ -147,18 +142,16 @@ std::vector<Diagnostic> name_override_problems(const values::ValuesDocument& doc
   };
   auto after_truncation = [](const std::string& original, const std::string& result) {
     return result == original ? std::string{}
-                              : " (" + quoted(result) +
-                                    " once cut to 63 characters and one trailing \"-\" removed)";
+                              : " (" + quoted(result) + " once cut to 63 characters and one trailing \"-\" removed)";
   };
   if (is_set("nameOverride")) {
     const std::string& original = values["nameOverride"].get_ref<const std::string&>();
     const std::string name = chart_name(values);
     if (!is_label_value(name)) {
-      problems.push_back(doc.at(
-          "nameOverride",
-          "nameOverride " + quoted(original) + after_truncation(original, name) +
-              " is the app.kubernetes.io/name label, which Kubernetes refuses: use letters, "
-              "digits, '-', '_' and '.', starting and ending with a letter or digit"));
+      problems.push_back(
+          doc.at("nameOverride", "nameOverride " + quoted(original) + after_truncation(original, name) +
+                                     " is the app.kubernetes.io/name label, which Kubernetes refuses: use letters, "
+                                     "digits, '-', '_' and '.', starting and ending with a letter or digit"));
     }
   }
   // The object-name prefix comes from fullnameOverride, else from the release and nameOverride
@@ -173,13 +166,16 @@ std::vector<Diagnostic> name_override_problems(const values::ValuesDocument& doc
   const std::string& original = values[source].get_ref<const std::string&>();
   std::string message = std::string(source) + " " + quoted(original) + " gives the object names ";
   message += source == std::string_view("fullnameOverride")
-                 ? quoted(full) + (full == original ? "" : " (once cut to 63 characters and one "
-                                                           "trailing \"-\" removed)")
-                 : quoted(full) + " (<release>-<nameOverride>, cut to 63 characters and one "
-                                  "trailing \"-\" removed)";
-  message += " and their -celery-<worker>, -k8s-jobs-manifests... variants, which Kubernetes "
-             "refuses: use lowercase letters, digits, '-' and '.', starting and ending with a "
-             "letter or digit";
+                 ? quoted(full) + (full == original ? ""
+                                                    : " (once cut to 63 characters and one "
+                                                      "trailing \"-\" removed)")
+                 : quoted(full) +
+                       " (<release>-<nameOverride>, cut to 63 characters and one "
+                       "trailing \"-\" removed)";
+  message +=
+      " and their -celery-<worker>, -k8s-jobs-manifests... variants, which Kubernetes "
+      "refuses: use lowercase letters, digits, '-' and '.', starting and ending with a "
+      "letter or digit";
   problems.push_back(doc.at(source, std::move(message)));
   return problems;
 }

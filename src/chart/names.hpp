@@ -34,7 +34,6 @@ std::string trunc63_trim_dash(std::string s);
 // truncated them: the app.kubernetes.io/name label value, and the object-name prefix (a DNS-1123
 // subdomain). Each problem is located at the value that caused it. Non-string values are left to
 // values::validate_values.
-std::vector<Diagnostic> name_override_problems(const values::ValuesDocument& doc,
-                                               const Release& release);
+std::vector<Diagnostic> name_override_problems(const values::ValuesDocument& doc, const Release& release);
 
 }  // namespace kjq::chart

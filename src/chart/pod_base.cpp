@@ -35,14 +35,12 @@ json credentials_env(const json& values, const Release& release, const std::stri
     if (is_truthy(pg_secret)) {
       env.push_back(secret_env(
           "NAUTOBOT_DB_PASSWORD",
-          first_truthy({&value_at(values, {"postgresql", "auth", "secretKeys", "userPasswordKey"})},
-                       "password"),
+          first_truthy({&value_at(values, {"postgresql", "auth", "secretKeys", "userPasswordKey"})}, "password"),
           value_text(pg_secret)));
     } else {
       env.push_back(secret_env(
           "NAUTOBOT_DB_PASSWORD", "password",
-          release.name + "-" +
-              first_truthy({&value_at(values, {"postgresql", "nameOverride"})}, "postgresql")));
+          release.name + "-" + first_truthy({&value_at(values, {"postgresql", "nameOverride"})}, "postgresql")));
     }
   } else if (is_truthy(db_secret)) {
     env.push_back(secret_env("NAUTOBOT_DB_USER",
@@ -57,10 +55,10 @@ json credentials_env(const json& values, const Release& release, const std::stri
   }
 
   const json& redis_override = value_at(values, {"redis", "nameOverride"});
-  std::string redis_secret = first_truthy(
-      {&value_at(values, {"nautobot", "redis", "existingSecret"}),
-       &value_at(values, {"redis", "auth", "existingSecret"})},
-      release.name + "-" + (is_truthy(redis_override) ? value_text(redis_override) : "redis"));
+  std::string redis_secret =
+      first_truthy({&value_at(values, {"nautobot", "redis", "existingSecret"}),
+                    &value_at(values, {"redis", "auth", "existingSecret"})},
+                   release.name + "-" + (is_truthy(redis_override) ? value_text(redis_override) : "redis"));
   std::string redis_key = first_truthy({&value_at(values, {"nautobot", "redis", "existingSecretPasswordKey"}),
                                         &value_at(values, {"redis", "auth", "existingSecretPasswordKey"})},
                                        "redis-password");
@@ -69,8 +67,8 @@ json credentials_env(const json& values, const Release& release, const std::stri
 }
 
 json base_env_from(const std::string& fullname) {
-  return json::array({{{"configMapRef", {{"name", fullname + "-env"}}}},
-                      {{"secretRef", {{"name", fullname + "-env"}}}}});
+  return json::array(
+      {{{"configMapRef", {{"name", fullname + "-env"}}}}, {{"secretRef", {{"name", fullname + "-env"}}}}});
 }
 
 json base_volumes(const json& values, const std::string& fullname, bool with_media) {
@@ -81,8 +79,7 @@ json base_volumes(const json& values, const std::string& fullname, bool with_med
     volumes.push_back({{"name", "nautobot-config-custom"}, {"configMap", {{"name", value_text(cm)}}}});
   }
   if (with_media && is_truthy(value_at(values, {"nautobot", "persistenceMediaFiles", "enabled"}))) {
-    volumes.push_back({{"name", "nautobot-media"},
-                       {"persistentVolumeClaim", {{"claimName", fullname + "-media"}}}});
+    volumes.push_back({{"name", "nautobot-media"}, {"persistentVolumeClaim", {{"claimName", fullname + "-media"}}}});
   }
   return volumes;
 }

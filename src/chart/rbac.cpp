@@ -29,8 +29,12 @@ std::string job_creator_role_name(const ChartContext& context) {
 
 json follow_and_cancel_rules() {
   return json::array(
-      {{{"apiGroups", json::array({"batch"})}, {"resources", json::array({"jobs"})}, {"verbs", json::array({"delete"})}},
-       {{"apiGroups", json::array({""})}, {"resources", json::array({"pods"})}, {"verbs", json::array({"list", "watch", "delete"})}},
+      {{{"apiGroups", json::array({"batch"})},
+        {"resources", json::array({"jobs"})},
+        {"verbs", json::array({"delete"})}},
+       {{"apiGroups", json::array({""})},
+        {"resources", json::array({"pods"})},
+        {"verbs", json::array({"list", "watch", "delete"})}},
        {{"apiGroups", json::array({""})}, {"resources", json::array({"pods/log"})}, {"verbs", json::array({"get"})}},
        {{"apiGroups", json::array({""})}, {"resources", json::array({"events"})}, {"verbs", json::array({"list"})}}});
 }

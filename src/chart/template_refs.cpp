@@ -17,8 +17,8 @@ std::string_view trim(std::string_view s) {
   throw InputError(Diagnostic{"", 0, 0, where, std::move(message)});
 }
 
-std::string resolve_values_path(std::string_view path, const TemplateScope& scope,
-                                const std::string& where, std::string_view expression) {
+std::string resolve_values_path(std::string_view path, const TemplateScope& scope, const std::string& where,
+                                std::string_view expression) {
   const nlohmann::json* node = &scope.values;
   std::string walked = ".Values";
   while (!path.empty()) {
@@ -32,8 +32,7 @@ std::string resolve_values_path(std::string_view path, const TemplateScope& scop
     node = &(*node)[std::string(key)];
   }
   if (node->is_object() || node->is_array()) {
-    fail(where, "{{ " + std::string(expression) + " }}: " + walked +
-                    " is a " + (node->is_object() ? "map" : "list") +
+    fail(where, "{{ " + std::string(expression) + " }}: " + walked + " is a " + (node->is_object() ? "map" : "list") +
                     "; only single values can be substituted");
   }
   if (node->is_null()) fail(where, "{{ " + std::string(expression) + " }}: " + walked + " is null");
@@ -42,8 +41,7 @@ std::string resolve_values_path(std::string_view path, const TemplateScope& scop
 
 }  // namespace
 
-std::string substitute_template_refs(std::string_view text, const TemplateScope& scope,
-                                     const std::string& where) {
+std::string substitute_template_refs(std::string_view text, const TemplateScope& scope, const std::string& where) {
   std::string out;
   std::size_t pos = 0;
   while (true) {

@@ -17,7 +17,6 @@ struct TemplateScope {
 
 // Substitutes every {{ ... }} in `text`. Throws kjq::InputError (path = `where`) for an
 // unsupported expression, an unterminated {{, or a .Values path that is missing or not a scalar.
-std::string substitute_template_refs(std::string_view text, const TemplateScope& scope,
-                                     const std::string& where);
+std::string substitute_template_refs(std::string_view text, const TemplateScope& scope, const std::string& where);
 
 }  // namespace kjq::chart

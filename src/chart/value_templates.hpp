@@ -11,7 +11,6 @@
 namespace kjq::chart {
 
 // Throws kjq::InputError with the path of the offending string (under `where`).
-nlohmann::json render_value_templates(const nlohmann::json& node, const TemplateScope& scope,
-                                      const std::string& where);
+nlohmann::json render_value_templates(const nlohmann::json& node, const TemplateScope& scope, const std::string& where);
 
 }  // namespace kjq::chart

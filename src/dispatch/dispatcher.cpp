@@ -57,8 +57,10 @@ void cancel_job(kube::KubeApi& api, const std::string& ns, const std::string& na
     } catch (const kube::ApiError& e) {
       if (e.http_code() == 404 || e.http_code() == 409) continue;  // gone already, or a namesake
       if (e.http_code() == 403) {
-        spdlog::warn("cancel {}: the role may not delete pods, so they stop within their own "
-                     "terminationGracePeriodSeconds, not {} s (grant `delete` on pods)", name, grace_period_seconds);
+        spdlog::warn(
+            "cancel {}: the role may not delete pods, so they stop within their own "
+            "terminationGracePeriodSeconds, not {} s (grant `delete` on pods)",
+            name, grace_period_seconds);
         break;
       }
       spdlog::warn("cancel {}: delete of pod {} failed: {}", name, pod_name, e.what());

@@ -23,11 +23,13 @@ std::string diagnostics_text(const InputError& e) {
 const std::vector<VerbNeed>& verb_needs() {
   static const std::vector<VerbNeed> needs = {
       {"create", "batch", "jobs", "", true, "dispatch: creating the Job is all Nautobot does"},
-      {"get", "batch", "jobs", "", true, "dispatch: a repeated dispatch (409) reads the Job to tell its own run from another's; kjq status"},
+      {"get", "batch", "jobs", "", true,
+       "dispatch: a repeated dispatch (409) reads the Job to tell its own run from another's; kjq status"},
       {"list", "batch", "jobs", "", false, "kjq list, kjq watch, and following a job (dispatch --wait, watch JOB)"},
       {"watch", "batch", "jobs", "", false, "following a job (dispatch --wait, kjq watch); kjq serve's informer"},
       {"delete", "batch", "jobs", "", false, "kjq cancel"},
-      {"list", "", "pods", "", false, "the lifecycle's pod detail (ErrImagePull, OOMKilled, exit codes) in status and --wait; kjq logs"},
+      {"list", "", "pods", "", false,
+       "the lifecycle's pod detail (ErrImagePull, OOMKilled, exit codes) in status and --wait; kjq logs"},
       {"watch", "", "pods", "", false, "seeing pod failures as they happen in kjq watch and --wait"},
       {"delete", "", "pods", "", false,
        "kjq cancel --grace-period: without it the Job's pods keep their own terminationGracePeriodSeconds"},
@@ -79,8 +81,9 @@ std::vector<CheckResult> run_doctor(const DoctorInput& in) {
                    "configure a user with a token, tokenFile or client certificate"});
   }
   if (!cfg.ca_file.empty() && !fs::exists(cfg.ca_file))
-    out.push_back({"CA certificate", false, cfg.ca_file + " does not exist",
-                   "mount the cluster CA and point NAUTOBOT_KUBERNETES_SSL_CA_CERT_PATH / certificate-authority at it"});
+    out.push_back(
+        {"CA certificate", false, cfg.ca_file + " does not exist",
+         "mount the cluster CA and point NAUTOBOT_KUBERNETES_SSL_CA_CERT_PATH / certificate-authority at it"});
   out.push_back({"namespace", true, cfg.namespace_name + " (from " + cfg.namespace_source + ")", ""});
   const std::string ns = cfg.namespace_name;
   kube::ClientOptions co = in.client;
@@ -94,7 +97,8 @@ std::vector<CheckResult> run_doctor(const DoctorInput& in) {
     auto v = nlohmann::json::parse(client.send(r, "GET /version").body, nullptr, false);
     reachable = true;
     out.push_back({"API server", true,
-                   cfg.server + " reachable, TLS verified" + std::string(cfg.insecure_skip_tls_verify ? " (DISABLED)" : "") +
+                   cfg.server + " reachable, TLS verified" +
+                       std::string(cfg.insecure_skip_tls_verify ? " (DISABLED)" : "") +
                        (v.is_object() ? ", version " + v.value("gitVersion", "?") : ""),
                    ""});
   } catch (const kube::TransportError& e) {
@@ -119,16 +123,17 @@ std::vector<CheckResult> run_doctor(const DoctorInput& in) {
         if (allowed) {
           r.detail = "allowed in " + ns;
         } else {
-          r.detail = "denied in " + ns + (why.empty() ? "" : ": " + why) +
-                     (need.required ? "; Nautobot's dispatch needs it (" + need.feature + ")"
-                                    : "; limits " + need.feature);
+          r.detail =
+              "denied in " + ns + (why.empty() ? "" : ": " + why) +
+              (need.required ? "; Nautobot's dispatch needs it (" + need.feature + ")" : "; limits " + need.feature);
           r.fix = "grant it: a Role in " + ns + " with apiGroups [\"" + c.group + "\"], resources [\"" + c.resource +
                   (c.subresource.empty() ? "" : "/" + c.subresource) + "\"], verbs [\"" + c.verb +
                   "\"], bound to the service account";
         }
         out.push_back(std::move(r));
       } catch (const std::exception& e) {
-        out.push_back({"permission " + what, false, e.what(), "check the credentials (SelfSubjectAccessReview failed)"});
+        out.push_back(
+            {"permission " + what, false, e.what(), "check the credentials (SelfSubjectAccessReview failed)"});
       }
     }
   }
@@ -145,8 +150,8 @@ std::vector<CheckResult> run_doctor(const DoctorInput& in) {
   for (const auto& q : queues) {
     try {
       auto m = in.store.load(q);
-      auto p = queue::prepare_job(m.manifest, {q, "00000000-0000-0000-0000-000000000000", "{}",
-                                               queue::kDefaultConfigPath, in.pod_name_prefix});
+      auto p = queue::prepare_job(
+          m.manifest, {q, "00000000-0000-0000-0000-000000000000", "{}", queue::kDefaultConfigPath, in.pod_name_prefix});
       out.push_back({"queue " + q, true, m.source + " is a valid Job (name " + p.name + ")", ""});
     } catch (const InputError& e) {
       out.push_back({"queue " + q, false, diagnostics_text(e), "re-render the manifest with kjq render"});

@@ -88,8 +88,10 @@ Lifecycle follow_job(kube::KubeApi& api, const std::string& ns, const std::strin
                    },
                    [&](const kube::WatchEvent& ev) {
                      std::lock_guard lock(s.mu);
-                     if (ev.type == "DELETED") s.pods.erase(name_of(ev.object));
-                     else s.pods[name_of(ev.object)] = ev.object;
+                     if (ev.type == "DELETED")
+                       s.pods.erase(name_of(ev.object));
+                     else
+                       s.pods[name_of(ev.object)] = ev.object;
                      notify();
                      return !stop.load();
                    }},

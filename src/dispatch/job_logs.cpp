@@ -49,8 +49,10 @@ void job_logs(kube::KubeApi& api, const std::string& ns, const std::string& job,
     const json& cs = job_obj["spec"]["template"]["spec"]["containers"];
     if (cs.is_array() && !cs.empty()) options.container = cs[0].value("name", "");
   }
-  if (options.follow) api.follow_pod_logs(ns, pod, options, out, cancel);
-  else out(api.pod_logs(ns, pod, options));
+  if (options.follow)
+    api.follow_pod_logs(ns, pod, options, out, cancel);
+  else
+    out(api.pod_logs(ns, pod, options));
 }
 
 }  // namespace kjq::dispatch

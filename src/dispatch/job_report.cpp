@@ -82,11 +82,13 @@ json job_report_to_json(const JobReport& r) {
   }
   json events = json::array();
   for (const auto& e : r.events)
-    events.push_back({{"type", e.value("type", "")}, {"reason", e.value("reason", "")},
+    events.push_back({{"type", e.value("type", "")},
+                      {"reason", e.value("reason", "")},
                       {"object", e.contains("involvedObject") ? e["involvedObject"].value("kind", "") + "/" +
                                                                     e["involvedObject"].value("name", "")
                                                               : ""},
-                      {"message", e.value("message", "")}, {"time", event_time(e)}});
+                      {"message", e.value("message", "")},
+                      {"time", event_time(e)}});
   return {{"name", meta(r.job, "name")},
           {"namespace", meta(r.job, "namespace")},
           {"queue", annotation(r.job, queue::kQueueAnnotation)},
@@ -103,10 +105,12 @@ std::string format_job_report(const JobReport& r) {
   out += "Namespace:   " + meta(r.job, "namespace") + "\n";
   if (auto q = annotation(r.job, queue::kQueueAnnotation); !q.empty()) out += "Queue:       " + q + "\n";
   if (auto id = queue::label_of(r.job, queue::kJobResultLabel); !id.empty()) out += "Job result:  " + id + "\n";
-  out += "Created:     " + meta(r.job, "creationTimestamp") + " (" + since(meta(r.job, "creationTimestamp")) + " ago)\n";
+  out +=
+      "Created:     " + meta(r.job, "creationTimestamp") + " (" + since(meta(r.job, "creationTimestamp")) + " ago)\n";
   out += "Status:      " + phase_name(r.lifecycle.phase) + "\n";
   out += "Reason:      " + r.lifecycle.reason;
-  if (r.lifecycle.exit_code && r.lifecycle.phase == Phase::Failed) out += " (exit code " + std::to_string(*r.lifecycle.exit_code) + ")";
+  if (r.lifecycle.exit_code && r.lifecycle.phase == Phase::Failed)
+    out += " (exit code " + std::to_string(*r.lifecycle.exit_code) + ")";
   out += "\n";
   if (!r.lifecycle.message.empty()) out += "Message:     " + r.lifecycle.message + "\n";
   out += "Pods:\n";
@@ -130,31 +134,33 @@ std::string format_job_report(const JobReport& r) {
   for (std::size_t i = first; i < r.events.size(); ++i) {
     const json& e = r.events[i];
     out += "  " + since(event_time(e)) + " ago  " + e.value("type", "") + "  " + e.value("reason", "") + "  " +
-           (e.contains("involvedObject") ? e["involvedObject"].value("kind", "") + "/" + e["involvedObject"].value("name", "") : "") +
+           (e.contains("involvedObject")
+                ? e["involvedObject"].value("kind", "") + "/" + e["involvedObject"].value("name", "")
+                : "") +
            "  " + e.value("message", "") + "\n";
   }
   return out;
 }
 
 JobRow job_row(const json& j, const std::vector<json>& pods) {
-    const std::string name = meta(j, "name");
-    Lifecycle l = derive_lifecycle(j, pods);
-    const json st = j.value("status", json::object());
-    const json spec = j.value("spec", json::object());
-    JobRow row;
-    row.name = name;
-    row.queue = annotation(j, queue::kQueueAnnotation);
-    row.status = phase_name(l.phase);
-    row.reason = l.reason + (l.exit_code && l.phase == Phase::Failed ? "(" + std::to_string(*l.exit_code) + ")" : "");
-    row.completions = std::to_string(st.value("succeeded", 0)) + "/" + std::to_string(spec.value("completions", 1));
-    auto start = parse_rfc3339(st.value("startTime", ""));
-    auto end = parse_rfc3339(st.value("completionTime", ""));
-    if (start) {
-      auto stop = end ? *end : std::chrono::system_clock::now();
-      row.duration = human_duration(std::chrono::duration_cast<std::chrono::seconds>(stop - *start));
-    }
-    row.age = since(meta(j, "creationTimestamp"));
-    return row;
+  const std::string name = meta(j, "name");
+  Lifecycle l = derive_lifecycle(j, pods);
+  const json st = j.value("status", json::object());
+  const json spec = j.value("spec", json::object());
+  JobRow row;
+  row.name = name;
+  row.queue = annotation(j, queue::kQueueAnnotation);
+  row.status = phase_name(l.phase);
+  row.reason = l.reason + (l.exit_code && l.phase == Phase::Failed ? "(" + std::to_string(*l.exit_code) + ")" : "");
+  row.completions = std::to_string(st.value("succeeded", 0)) + "/" + std::to_string(spec.value("completions", 1));
+  auto start = parse_rfc3339(st.value("startTime", ""));
+  auto end = parse_rfc3339(st.value("completionTime", ""));
+  if (start) {
+    auto stop = end ? *end : std::chrono::system_clock::now();
+    row.duration = human_duration(std::chrono::duration_cast<std::chrono::seconds>(stop - *start));
+  }
+  row.age = since(meta(j, "creationTimestamp"));
+  return row;
 }
 
 std::vector<JobRow> list_job_rows(kube::KubeApi& api, const std::string& ns, const std::string& queue_name) {
@@ -165,9 +171,8 @@ std::vector<JobRow> list_job_rows(kube::KubeApi& api, const std::string& ns, con
   po.label_selector = "job-name";
   std::map<std::string, std::vector<json>> pods;
   for (auto& p : api.list_pods(ns, po).items) pods[queue::label_of(p, "job-name")].push_back(std::move(p));
-  std::sort(jobs.begin(), jobs.end(), [](const json& a, const json& b) {
-    return meta(a, "creationTimestamp") > meta(b, "creationTimestamp");
-  });
+  std::sort(jobs.begin(), jobs.end(),
+            [](const json& a, const json& b) { return meta(a, "creationTimestamp") > meta(b, "creationTimestamp"); });
   std::vector<JobRow> rows;
   for (const auto& j : jobs) rows.push_back(job_row(j, pods[meta(j, "name")]));
   return rows;
@@ -273,8 +278,10 @@ void watch_jobs(kube::KubeApi& api, const std::string& ns, const std::string& qu
             [&](const kube::WatchEvent& ev) {
               std::lock_guard lock(mu);
               const std::string name = meta(ev.object, "name");
-              if (ev.type == "DELETED") jobs.erase(name);
-              else jobs[name] = ev.object;
+              if (ev.type == "DELETED")
+                jobs.erase(name);
+              else
+                jobs[name] = ev.object;
               return emit(name);
             }},
            &stop);

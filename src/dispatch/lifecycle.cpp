@@ -8,11 +8,16 @@ using nlohmann::json;
 
 std::string phase_name(Phase p) {
   switch (p) {
-    case Phase::Submitted: return "Submitted";
-    case Phase::Scheduled: return "Scheduled";
-    case Phase::Running: return "Running";
-    case Phase::Succeeded: return "Succeeded";
-    case Phase::Failed: return "Failed";
+    case Phase::Submitted:
+      return "Submitted";
+    case Phase::Scheduled:
+      return "Scheduled";
+    case Phase::Running:
+      return "Running";
+    case Phase::Succeeded:
+      return "Succeeded";
+    case Phase::Failed:
+      return "Failed";
   }
   return "Submitted";
 }
@@ -97,7 +102,8 @@ std::optional<Lifecycle> failed_pod_detail(const std::vector<json>& pods) {
         l.reason = r == "OOMKilled" ? "OOMKilled" : "Error";
         l.exit_code = code;
         l.pod = pod_name(*p);
-        l.message = "container " + cs.value("name", "") + (r == "OOMKilled" ? " was killed: out of memory" : " exited with code " + std::to_string(code));
+        l.message = "container " + cs.value("name", "") +
+                    (r == "OOMKilled" ? " was killed: out of memory" : " exited with code " + std::to_string(code));
         if (t.contains("message") && t["message"].is_string() && !t["message"].get<std::string>().empty())
           l.message += ": " + t["message"].get<std::string>();
         return l;

@@ -28,8 +28,8 @@ struct Lifecycle {
   std::string reason;
   std::string message;
   std::optional<int> exit_code;
-  std::string pod;          // the pod the reason comes from ("" when none)
-  std::string job_reason;   // the Job condition's own reason (BackoffLimitExceeded, ...)
+  std::string pod;         // the pod the reason comes from ("" when none)
+  std::string job_reason;  // the Job condition's own reason (BackoffLimitExceeded, ...)
   // The Job controller has decided the end: Complete/SuccessCriteriaMet or Failed/FailureTarget
   // (since Kubernetes 1.31 the target conditions come first, the final ones once the pods are
   // gone). False when the end is read from the pods of a still-active Job.

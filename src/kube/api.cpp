@@ -145,9 +145,9 @@ void KubeApi::watch_once(const Resource& res, const std::string& ns, const ListO
   r.timeout_ms = (timeout_seconds + 30) * 1000L;
   const std::string what = "watch " + res.plural + in_ns(ns);
   WatchDecoder decoder(what, selectors.parse_filter);
-  client_.stream(r, what, [&](std::string_view chunk) {
-    return decoder.feed(chunk, [&](json& ev) { return on_event(ev); });
-  }, cancel);
+  client_.stream(
+      r, what, [&](std::string_view chunk) { return decoder.feed(chunk, [&](json& ev) { return on_event(ev); }); },
+      cancel);
 }
 
 std::string KubeApi::pod_logs(const std::string& ns, const std::string& pod, const LogOptions& o) {
@@ -160,8 +160,7 @@ std::string KubeApi::pod_logs(const std::string& ns, const std::string& pod, con
 }
 
 void KubeApi::follow_pod_logs(const std::string& ns, const std::string& pod, const LogOptions& o,
-                              const std::function<bool(std::string_view)>& on_data,
-                              const std::atomic<bool>* cancel) {
+                              const std::function<bool(std::string_view)>& on_data, const std::atomic<bool>* cancel) {
   RestRequest r;
   r.path = pods_resource().object_path(ns, pod) + "/log";
   r.query.emplace_back("follow", "true");

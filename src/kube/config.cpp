@@ -204,8 +204,7 @@ ClusterConfig load_cluster_config(const ConfigRequest& r) {
     c.token_file = or_default("NAUTOBOT_KUBERNETES_TOKEN_PATH", r.service_account_dir + "/token");
     c.source = "Nautobot settings (NAUTOBOT_KUBERNETES_*)";
     found = true;
-  } else if (!env("KUBERNETES_SERVICE_HOST").empty() && !env("KUBERNETES_SERVICE_PORT").empty() &&
-             r.context.empty()) {
+  } else if (!env("KUBERNETES_SERVICE_HOST").empty() && !env("KUBERNETES_SERVICE_PORT").empty() && r.context.empty()) {
     std::string host = env("KUBERNETES_SERVICE_HOST");
     if (host.find(':') != std::string::npos) host = "[" + host + "]";
     c.server = "https://" + host + ":" + env("KUBERNETES_SERVICE_PORT");
@@ -231,9 +230,9 @@ ClusterConfig load_cluster_config(const ConfigRequest& r) {
         "NAUTOBOT_KUBERNETES_DEFAULT_SERVICE_ADDRESS/NAUTOBOT_KUBERNETES_TOKEN_PATH, or run in a pod");
   // Nautobot creates its Jobs in KUBERNETES_JOB_POD_NAMESPACE, "default" when unset, whatever the
   // cluster configuration says; kjq acting as Nautobot does the same.
-  const bool acting_as_nautobot = std::any_of(std::begin(kNautobotKubernetesVariables),
-                                              std::end(kNautobotKubernetesVariables),
-                                              [&](const char* v) { return !env(v).empty(); });
+  const bool acting_as_nautobot =
+      std::any_of(std::begin(kNautobotKubernetesVariables), std::end(kNautobotKubernetesVariables),
+                  [&](const char* v) { return !env(v).empty(); });
   if (!r.namespace_name.empty()) {
     c.namespace_name = r.namespace_name;
     c.namespace_source = "--namespace";
@@ -244,17 +243,19 @@ ClusterConfig load_cluster_config(const ConfigRequest& r) {
     c.namespace_source = "NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE";
   } else if (acting_as_nautobot) {
     c.namespace_name = "default";
-    c.namespace_source = "Nautobot's default: NAUTOBOT_KUBERNETES_* is set, NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE is not";
+    c.namespace_source =
+        "Nautobot's default: NAUTOBOT_KUBERNETES_* is set, NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE is not";
   }
   // A bearer token over plain HTTP can be read, and replayed, by anyone on the path.
   std::string scheme = c.server.substr(0, c.server.find("://"));
   std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char ch) { return std::tolower(ch); });
   if (scheme == "http" && (!c.token.empty() || !c.token_file.empty()) && !r.allow_token_over_http)
-    throw InsecureTokenError("refusing to send the bearer token (" +
-                       (c.token_file.empty() ? std::string("the kubeconfig user's token") : "from " + c.token_file) +
-                       ") to " + c.server + " over plain HTTP (configuration: " + c.source +
-                       "): anyone on the path could read and reuse it. Use an https:// server address, or pass "
-                       "--allow-insecure-token-over-http (for a local test server only)");
+    throw InsecureTokenError(
+        "refusing to send the bearer token (" +
+        (c.token_file.empty() ? std::string("the kubeconfig user's token") : "from " + c.token_file) + ") to " +
+        c.server + " over plain HTTP (configuration: " + c.source +
+        "): anyone on the path could read and reuse it. Use an https:// server address, or pass "
+        "--allow-insecure-token-over-http (for a local test server only)");
   return c;
 }
 

@@ -31,7 +31,7 @@ struct ClusterConfig {
   std::string token_file;  // re-read periodically (service account, `tokenFile`)
   std::string namespace_name = "default";
   std::string namespace_source = "the default";  // "--namespace", "NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE", ...
-  std::string source;  // human description: "kubeconfig /x (context y)", "in-cluster", ...
+  std::string source;                            // human description: "kubeconfig /x (context y)", "in-cluster", ...
 };
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
@@ -49,10 +49,12 @@ struct ConfigRequest {
 };
 
 // The variables that make kjq act as Nautobot (their namespace rule applies when any is set).
-inline constexpr const char* kNautobotKubernetesVariables[] = {
-    "NAUTOBOT_KUBERNETES_DEFAULT_SERVICE_ADDRESS", "NAUTOBOT_KUBERNETES_SSL_CA_CERT_PATH",
-    "NAUTOBOT_KUBERNETES_TOKEN_PATH",              "NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE",
-    "NAUTOBOT_KUBERNETES_JOB_POD_NAME",            "NAUTOBOT_KUBERNETES_JOB_MANIFEST"};
+inline constexpr const char* kNautobotKubernetesVariables[] = {"NAUTOBOT_KUBERNETES_DEFAULT_SERVICE_ADDRESS",
+                                                               "NAUTOBOT_KUBERNETES_SSL_CA_CERT_PATH",
+                                                               "NAUTOBOT_KUBERNETES_TOKEN_PATH",
+                                                               "NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE",
+                                                               "NAUTOBOT_KUBERNETES_JOB_POD_NAME",
+                                                               "NAUTOBOT_KUBERNETES_JOB_MANIFEST"};
 
 // Why `ns` is not a valid namespace (a DNS-1123 label: at most 63 of [a-z0-9-], starting and
 // ending with a letter or digit), or "" when it is.

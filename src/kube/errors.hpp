@@ -12,8 +12,19 @@
 namespace kjq::kube {
 
 enum class ErrorReason {
-  BadRequest, Unauthorized, Forbidden, NotFound, AlreadyExists, Conflict, Gone, Invalid,
-  TooManyRequests, Timeout, ServerError, ServiceUnavailable, Other
+  BadRequest,
+  Unauthorized,
+  Forbidden,
+  NotFound,
+  AlreadyExists,
+  Conflict,
+  Gone,
+  Invalid,
+  TooManyRequests,
+  Timeout,
+  ServerError,
+  ServiceUnavailable,
+  Other
 };
 
 // "NotFound", "AlreadyExists", ... (the Kubernetes StatusReason spelling).

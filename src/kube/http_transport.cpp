@@ -162,13 +162,19 @@ HttpResponse HttpTransport::run(Handle& h, const HttpRequest& r, const std::func
   } else {
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (!tls.ca_data.empty()) set_blob(c, CURLOPT_CAINFO_BLOB, tls.ca_data);
-    else if (!tls.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, tls.ca_file.c_str());
+    if (!tls.ca_data.empty())
+      set_blob(c, CURLOPT_CAINFO_BLOB, tls.ca_data);
+    else if (!tls.ca_file.empty())
+      curl_easy_setopt(c, CURLOPT_CAINFO, tls.ca_file.c_str());
   }
-  if (!tls.client_cert_data.empty()) set_blob(c, CURLOPT_SSLCERT_BLOB, tls.client_cert_data);
-  else if (!tls.client_cert_file.empty()) curl_easy_setopt(c, CURLOPT_SSLCERT, tls.client_cert_file.c_str());
-  if (!tls.client_key_data.empty()) set_blob(c, CURLOPT_SSLKEY_BLOB, tls.client_key_data);
-  else if (!tls.client_key_file.empty()) curl_easy_setopt(c, CURLOPT_SSLKEY, tls.client_key_file.c_str());
+  if (!tls.client_cert_data.empty())
+    set_blob(c, CURLOPT_SSLCERT_BLOB, tls.client_cert_data);
+  else if (!tls.client_cert_file.empty())
+    curl_easy_setopt(c, CURLOPT_SSLCERT, tls.client_cert_file.c_str());
+  if (!tls.client_key_data.empty())
+    set_blob(c, CURLOPT_SSLKEY_BLOB, tls.client_key_data);
+  else if (!tls.client_key_file.empty())
+    curl_easy_setopt(c, CURLOPT_SSLKEY, tls.client_key_file.c_str());
 
   curl_slist* headers = nullptr;
   for (const auto& hd : r.headers) headers = curl_slist_append(headers, hd.c_str());
@@ -205,8 +211,9 @@ HttpResponse HttpTransport::run(Handle& h, const HttpRequest& r, const std::func
     std::string detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
     std::string what = r.method + " " + r.url.substr(0, r.url.find('?')) + ": " + detail;
     if (is_tls_error(rc))
-      what += "\n  hint: TLS verification failed; check the CA (certificate-authority / "
-              "NAUTOBOT_KUBERNETES_SSL_CA_CERT_PATH) matches the API server's certificate";
+      what +=
+          "\n  hint: TLS verification failed; check the CA (certificate-authority / "
+          "NAUTOBOT_KUBERNETES_SSL_CA_CERT_PATH) matches the API server's certificate";
     throw TransportError(what, is_tls_error(rc));
   }
   return response;

@@ -39,7 +39,7 @@ struct HttpResponse {
   int status = 0;
   std::string body;
   std::map<std::string, std::string> headers;  // lower-case names
-  int http_version = 0;                         // 1 (HTTP/1.x) or 2 (HTTP/2, negotiated by ALPN)
+  int http_version = 0;                        // 1 (HTTP/1.x) or 2 (HTTP/2, negotiated by ALPN)
   std::string header(const std::string& lower_name) const;
 };
 

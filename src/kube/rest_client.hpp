@@ -62,8 +62,8 @@ class RestClient {
   RestResponse send(const RestRequest& request, const std::string& what);
   // Streams a 2xx body (watch, follow logs). Retries like send() until the stream is
   // established; a stream broken afterwards throws TransportError.
-  void stream(const RestRequest& request, const std::string& what,
-              const std::function<bool(std::string_view)>& on_data, const std::atomic<bool>* cancel);
+  void stream(const RestRequest& request, const std::string& what, const std::function<bool(std::string_view)>& on_data,
+              const std::atomic<bool>* cancel);
 
   RestStats& stats() { return stats_; }
   std::string url_for(const RestRequest& request) const;

@@ -12,7 +12,10 @@ using nlohmann::json;
 
 ListWatch::ListWatch(KubeApi& api, const Resource& resource, std::string ns, ListOptions selectors,
                      int watch_timeout_seconds)
-    : api_(api), resource_(resource), ns_(std::move(ns)), selectors_(std::move(selectors)),
+    : api_(api),
+      resource_(resource),
+      ns_(std::move(ns)),
+      selectors_(std::move(selectors)),
       timeout_(watch_timeout_seconds) {}
 
 namespace {
@@ -40,29 +43,32 @@ void ListWatch::run(const WatchHandlers& h, const std::atomic<bool>* cancel) {
     bool gone = false, stopped = false;
     try {
       ++stats_.watches;
-      api_.watch_once(resource_, ns_, selectors_, rv_, timeout_, [&](const json& ev) {
-        const std::string type = ev.value("type", "");
-        const json& obj = ev.contains("object") ? ev["object"] : json::object();
-        if (type == "ERROR") {
-          const int code = obj.value("code", 0);
-          if (code == 410) {
-            gone = true;
-            return false;
-          }
-          throw decode_status_error(code, obj.dump(), "watch " + resource_.plural);
-        }
-        if (auto rv = rv_of(obj); !rv.empty()) rv_ = rv;
-        failures = 0;
-        if (type == "BOOKMARK") {
-          ++stats_.bookmarks;
-          return true;
-        }
-        if (h.on_event && !h.on_event(WatchEvent{type, obj})) {
-          stopped = true;
-          return false;
-        }
-        return true;
-      }, cancel);
+      api_.watch_once(
+          resource_, ns_, selectors_, rv_, timeout_,
+          [&](const json& ev) {
+            const std::string type = ev.value("type", "");
+            const json& obj = ev.contains("object") ? ev["object"] : json::object();
+            if (type == "ERROR") {
+              const int code = obj.value("code", 0);
+              if (code == 410) {
+                gone = true;
+                return false;
+              }
+              throw decode_status_error(code, obj.dump(), "watch " + resource_.plural);
+            }
+            if (auto rv = rv_of(obj); !rv.empty()) rv_ = rv;
+            failures = 0;
+            if (type == "BOOKMARK") {
+              ++stats_.bookmarks;
+              return true;
+            }
+            if (h.on_event && !h.on_event(WatchEvent{type, obj})) {
+              stopped = true;
+              return false;
+            }
+            return true;
+          },
+          cancel);
     } catch (const ApiError& e) {
       if (e.http_code() == 410 || e.is(ErrorReason::Gone)) {
         gone = true;

@@ -130,13 +130,27 @@ void append_go_string(std::string& out, std::string_view s) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
         default:
           if (c < 0x20 || c == '<' || c == '>' || c == '&') {
             out += "\\u00";
@@ -172,13 +186,26 @@ void append_go_string(std::string& out, std::string_view s) {
 
 void append_scalar(std::string& out, const json& v) {
   switch (v.type()) {
-    case json::value_t::null: out += "null"; break;
-    case json::value_t::boolean: out += v.get<bool>() ? "true" : "false"; break;
-    case json::value_t::number_integer: out += std::to_string(v.get<std::int64_t>()); break;
-    case json::value_t::number_unsigned: out += std::to_string(v.get<std::uint64_t>()); break;
-    case json::value_t::number_float: out += go_json_float(v.get<double>()); break;
-    case json::value_t::string: append_go_string(out, v.get_ref<const std::string&>()); break;
-    default: throw std::invalid_argument("cannot encode a binary or discarded JSON value");
+    case json::value_t::null:
+      out += "null";
+      break;
+    case json::value_t::boolean:
+      out += v.get<bool>() ? "true" : "false";
+      break;
+    case json::value_t::number_integer:
+      out += std::to_string(v.get<std::int64_t>());
+      break;
+    case json::value_t::number_unsigned:
+      out += std::to_string(v.get<std::uint64_t>());
+      break;
+    case json::value_t::number_float:
+      out += go_json_float(v.get<double>());
+      break;
+    case json::value_t::string:
+      append_go_string(out, v.get_ref<const std::string&>());
+      break;
+    default:
+      throw std::invalid_argument("cannot encode a binary or discarded JSON value");
   }
 }
 
@@ -231,9 +258,15 @@ void append_go_format(std::string& out, const json& v, bool top) {
   switch (v.type()) {
     // A template prints a missing/nil value as "<no value>", which Helm blanks out; inside a
     // map or list fmt prints nil as "<nil>".
-    case json::value_t::null: out += top ? "" : "<nil>"; break;
-    case json::value_t::string: out += v.get_ref<const std::string&>(); break;
-    case json::value_t::number_float: out += go_g_float(v.get<double>()); break;
+    case json::value_t::null:
+      out += top ? "" : "<nil>";
+      break;
+    case json::value_t::string:
+      out += v.get_ref<const std::string&>();
+      break;
+    case json::value_t::number_float:
+      out += go_g_float(v.get<double>());
+      break;
     case json::value_t::object: {
       out += "map[";
       bool first = true;
@@ -258,7 +291,8 @@ void append_go_format(std::string& out, const json& v, bool top) {
       out += ']';
       break;
     }
-    default: append_scalar(out, v);
+    default:
+      append_scalar(out, v);
   }
 }
 

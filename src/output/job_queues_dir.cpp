@@ -29,8 +29,7 @@ constexpr const char* kDataLink = "..data";
 constexpr const char* kDataTmpLink = "..data_tmp";
 constexpr const char* kTmpPrefix = "..tmp-";
 constexpr std::size_t kMaxLedgerBytes = 4 * 1024 * 1024;
-constexpr std::size_t kMaxManifestBytes =
-    1024 * 1024;  // what a ConfigMap holds; only for comparing
+constexpr std::size_t kMaxManifestBytes = 1024 * 1024;  // what a ConfigMap holds; only for comparing
 constexpr std::size_t kMaxQueueName = 253;
 
 JobQueuesDirStepHook step_hook = nullptr;
@@ -91,8 +90,7 @@ bool is_temporary_name(const std::string& name) {
 }
 
 std::string random_suffix() {
-  static thread_local std::mt19937_64 rng{std::random_device{}() ^
-                                          static_cast<unsigned long>(::getpid())};
+  static thread_local std::mt19937_64 rng{std::random_device{}() ^ static_cast<unsigned long>(::getpid())};
   static constexpr char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
   std::string s;
   for (int i = 0; i < 12; ++i) s += kChars[rng() % (sizeof kChars - 1)];
@@ -108,8 +106,7 @@ void remove_tree(const fs::path& p) {
 // Creates `target` as a symbolic link to `points_to` under a temporary name, then renames it over
 // `target` (replacing a link there) — or, with `exchange`, swaps it with what is there (a
 // directory) and returns the temporary name, which then holds the old entry.
-fs::path place_link(const fs::path& dir, const std::string& points_to, const fs::path& target,
-                    bool exchange) {
+fs::path place_link(const fs::path& dir, const std::string& points_to, const fs::path& target, bool exchange) {
   fs::path tmp;
   for (int attempt = 0;; ++attempt) {
     tmp = dir / (kTmpPrefix + random_suffix());
@@ -117,14 +114,12 @@ fs::path place_link(const fs::path& dir, const std::string& points_to, const fs:
     if (errno != EEXIST || attempt > 8)
       throw RuntimeError("cannot create the link " + tmp.string() + ": " + errno_text());
   }
-  const int rc = exchange
-                     ? ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE)
-                     : ::rename(tmp.c_str(), target.c_str());
+  const int rc = exchange ? ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE)
+                          : ::rename(tmp.c_str(), target.c_str());
   if (rc != 0) {
     const std::string why = errno_text();
     ::unlink(tmp.c_str());
-    throw RuntimeError("cannot put the link " + target.string() + " -> " + points_to +
-                       " in place: " + why);
+    throw RuntimeError("cannot put the link " + target.string() + " -> " + points_to + " in place: " + why);
   }
   step();
   return tmp;
@@ -142,13 +137,11 @@ void write_new_file(const fs::path& path, std::string_view content) {
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::fchmod(fd.get(), 0644) != 0)
-    throw RuntimeError("cannot chmod " + path.string() + ": " + errno_text());
+  if (::fchmod(fd.get(), 0644) != 0) throw RuntimeError("cannot chmod " + path.string() + ": " + errno_text());
 }
 
 void sync_dir(const UniqueFd& dir_fd, const fs::path& dir) {
-  if (::fsync(dir_fd.get()) != 0)
-    throw RuntimeError("cannot sync " + dir.string() + ": " + errno_text());
+  if (::fsync(dir_fd.get()) != 0) throw RuntimeError("cannot sync " + dir.string() + ": " + errno_text());
 }
 
 // Queue names kjq wrote on an earlier run. Lines that are not valid queue names are ignored:
@@ -184,8 +177,7 @@ enum class QueueEntry {
 
 // Refuses anything kjq must not replace: a foreign link, a file, a directory with other files
 // (for a queue being `removed`, other files are fine: they stay, and so does their directory).
-QueueEntry inspect_queue_entry(const fs::path& dir, const std::string& queue,
-                               bool removed = false) {
+QueueEntry inspect_queue_entry(const fs::path& dir, const std::string& queue, bool removed = false) {
   const fs::path qdir = dir / queue;
   switch (lstat_kind(qdir)) {
     case Kind::missing:
@@ -193,8 +185,8 @@ QueueEntry inspect_queue_entry(const fs::path& dir, const std::string& queue,
     case Kind::symlink: {
       const std::string target = read_link(qdir);
       if (target == link_target(queue)) return QueueEntry::ours;
-      throw RuntimeError("refusing to use " + qdir.string() + ": it is a symlink to " + target +
-                         ", not kjq's " + link_target(queue));
+      throw RuntimeError("refusing to use " + qdir.string() + ": it is a symlink to " + target + ", not kjq's " +
+                         link_target(queue));
     }
     case Kind::directory:
       break;
@@ -204,12 +196,11 @@ QueueEntry inspect_queue_entry(const fs::path& dir, const std::string& queue,
   std::error_code ec;
   for (fs::directory_iterator it(qdir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name.rfind(std::string(".") + kManifest + ".tmp-", 0) == 0)
-      continue;  // an old render's leftover
+    if (name.rfind(std::string(".") + kManifest + ".tmp-", 0) == 0) continue;  // an old render's leftover
     if (name != kManifest && removed) continue;
     if (name != kManifest)
-      throw RuntimeError("refusing to replace " + qdir.string() + " with a link into " + kDataLink +
-                         ": it holds " + name + ", which kjq did not write; move it away");
+      throw RuntimeError("refusing to replace " + qdir.string() + " with a link into " + kDataLink + ": it holds " +
+                         name + ", which kjq did not write; move it away");
     if (lstat_kind(it->path()) != Kind::regular)
       throw RuntimeError("refusing to use " + it->path().string() + ": it is not a regular file");
   }
@@ -225,11 +216,9 @@ bool holds_exactly(const fs::path& data, const std::map<std::string, std::string
   if (ec || entries != manifests.size()) return false;
   for (const auto& [queue, bytes] : manifests) {
     const fs::path file = data / queue / kManifest;
-    if (lstat_kind(data / queue) != Kind::directory || lstat_kind(file) != Kind::regular)
-      return false;
+    if (lstat_kind(data / queue) != Kind::directory || lstat_kind(file) != Kind::regular) return false;
     try {
-      if (read_file_bounded(file, {std::max(bytes.size(), kMaxManifestBytes), false}) != bytes)
-        return false;
+      if (read_file_bounded(file, {std::max(bytes.size(), kMaxManifestBytes), false}) != bytes) return false;
     } catch (const FileReadError&) {
       return false;
     }
@@ -239,14 +228,12 @@ bool holds_exactly(const fs::path& data, const std::map<std::string, std::string
 
 // Removes what an interrupted render left in <dir>: temporary links and files, timestamped
 // directories other than `keep`, and `.manifest.json.tmp-*` files in old-layout queue directories.
-void remove_leftovers(const fs::path& dir, const std::string& keep,
-                      const std::set<std::string>& old_dirs) {
+void remove_leftovers(const fs::path& dir, const std::string& keep, const std::set<std::string>& old_dirs) {
   std::error_code ec;
   std::vector<fs::path> doomed;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (is_temporary_name(name) || (is_data_dir_name(name) && name != keep))
-      doomed.push_back(it->path());
+    if (is_temporary_name(name) || (is_data_dir_name(name) && name != keep)) doomed.push_back(it->path());
   }
   if (ec) throw RuntimeError("cannot list " + dir.string() + ": " + ec.message());
   for (const auto& p : doomed) {
@@ -271,8 +258,7 @@ std::string new_data_dir_name(const fs::path& dir) {
   std::string path = (dir / stamp).string();
   if (::mkdtemp(path.data()) == nullptr)
     throw RuntimeError("cannot create a directory in " + dir.string() + ": " + errno_text());
-  if (::chmod(path.c_str(), 0755) != 0)
-    throw RuntimeError("cannot chmod " + path + ": " + errno_text());
+  if (::chmod(path.c_str(), 0755) != 0) throw RuntimeError("cannot chmod " + path + ": " + errno_text());
   return fs::path(path).filename().string();
 }
 
@@ -284,15 +270,13 @@ JobQueuesDirResult write_job_queues_dir(const std::filesystem::path& dir,
                                         const std::map<std::string, std::string>& manifests) {
   for (const auto& [queue, bytes] : manifests) {
     if (auto problem = queue_name_problem(queue); !problem.empty())
-      throw RuntimeError("invalid job queue name \"" + queue + "\" for " + dir.string() + ": " +
-                         problem);
+      throw RuntimeError("invalid job queue name \"" + queue + "\" for " + dir.string() + ": " + problem);
   }
 
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw RuntimeError("cannot create " + dir.string() + ": " + ec.message());
-  if (!fs::is_directory(dir))
-    throw RuntimeError("cannot use " + dir.string() + ": not a directory");
+  if (!fs::is_directory(dir)) throw RuntimeError("cannot use " + dir.string() + ": not a directory");
   const UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir_fd) throw RuntimeError("cannot open " + dir.string() + ": " + errno_text());
   // One render at a time per tree (the lock goes with the descriptor, also when killed).
@@ -311,8 +295,7 @@ JobQueuesDirResult write_job_queues_dir(const std::filesystem::path& dir,
     default:
       throw RuntimeError("refusing to use " + data_link.string() + ": it is not a symlink");
   }
-  if (!current.empty() &&
-      (!is_data_dir_name(current) || lstat_kind(dir / current) != Kind::directory))
+  if (!current.empty() && (!is_data_dir_name(current) || lstat_kind(dir / current) != Kind::directory))
     current.clear();  // not one of kjq's: replaced below
 
   const fs::path ledger = dir / kLedger;
@@ -345,20 +328,17 @@ JobQueuesDirResult write_job_queues_dir(const std::filesystem::path& dir,
     next = new_data_dir_name(dir);
     for (const auto& [queue, bytes] : manifests) {
       const fs::path qdir = dir / next / queue;
-      if (::mkdir(qdir.c_str(), 0755) != 0)
-        throw RuntimeError("cannot create " + qdir.string() + ": " + errno_text());
+      if (::mkdir(qdir.c_str(), 0755) != 0) throw RuntimeError("cannot create " + qdir.string() + ": " + errno_text());
       write_new_file(qdir / kManifest, bytes);
       step();
     }
-    if (::syncfs(dir_fd.get()) != 0)
-      throw RuntimeError("cannot sync " + dir.string() + ": " + errno_text());
+    if (::syncfs(dir_fd.get()) != 0) throw RuntimeError("cannot sync " + dir.string() + ": " + errno_text());
   }
   // 2. Links for added queues: they dangle (the queue is absent, as before) until the switch.
   for (const auto& [queue, entry] : entries)
     if (entry == QueueEntry::absent) {
       if (::symlink(link_target(queue).c_str(), (dir / queue).c_str()) != 0)
-        throw RuntimeError("cannot create the link " + (dir / queue).string() + ": " +
-                           errno_text());
+        throw RuntimeError("cannot create the link " + (dir / queue).string() + ": " + errno_text());
       step();
     }
   // 3. The switch: one rename() of a temporary link over ..data.
@@ -369,8 +349,7 @@ JobQueuesDirResult write_job_queues_dir(const std::filesystem::path& dir,
       throw RuntimeError("cannot create the link " + tmp.string() + ": " + errno_text());
     step();
     if (::rename(tmp.c_str(), data_link.c_str()) != 0)
-      throw RuntimeError("cannot rename " + tmp.string() + " to " + data_link.string() + ": " +
-                         errno_text());
+      throw RuntimeError("cannot rename " + tmp.string() + " to " + data_link.string() + ": " + errno_text());
     sync_dir(dir_fd, dir);
     step();
   }

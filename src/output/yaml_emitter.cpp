@@ -3,8 +3,8 @@
 #include "output/utf8.hpp"
 
 #include <array>
-#include <cmath>
 #include <cctype>
+#include <cmath>
 #include <string_view>
 
 #include "output/go_json.hpp"
@@ -28,9 +28,7 @@ std::size_t span(std::string_view s, std::size_t i, Pred pred) {
   return n;
 }
 
-std::size_t sign_length(std::string_view s) {
-  return !s.empty() && (s[0] == '-' || s[0] == '+') ? 1 : 0;
-}
+std::size_t sign_length(std::string_view s) { return !s.empty() && (s[0] == '-' || s[0] == '+') ? 1 : 0; }
 
 // What Go's strconv.ParseInt(s, 0, 64) accepts in form (size aside): 0x1F, 0o17, 0b101, 017, 42.
 bool looks_like_int(std::string_view s) {
@@ -85,10 +83,10 @@ bool looks_like_timestamp(std::string_view s) {
 // than a string. The checks err on the side of quoting.
 bool resolves_to_non_string(const std::string& s) {
   static const std::array<std::string_view, 40> kReserved = {
-      "y",     "Y",     "yes",   "Yes",   "YES",   "n",     "N",     "no",    "No",    "NO",
-      "true",  "True",  "TRUE",  "false", "False", "FALSE", "on",    "On",    "ON",    "off",
-      "Off",   "OFF",   "~",     "null",  "Null",  "NULL",  ".inf",  ".Inf",  ".INF",  "+.inf",
-      "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan",  ".NaN",  ".NAN",  "<<",    "="};
+      "y",     "Y",     "yes",   "Yes",   "YES",   "n",     "N",    "no",   "No",   "NO",
+      "true",  "True",  "TRUE",  "false", "False", "FALSE", "on",   "On",   "ON",   "off",
+      "Off",   "OFF",   "~",     "null",  "Null",  "NULL",  ".inf", ".Inf", ".INF", "+.inf",
+      "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan",  ".NaN", ".NAN", "<<",   "="};
   for (auto r : kReserved)
     if (s == r) return true;
 
@@ -268,10 +266,18 @@ class Emitter {
   // A scalar (or empty collection) and its line end; block content goes at `indent`.
   void scalar_line(const json& v, std::size_t indent) {
     switch (v.type()) {
-      case json::value_t::object: out += "{}\n"; return;
-      case json::value_t::array: out += "[]\n"; return;
-      case json::value_t::null: out += "null\n"; return;
-      case json::value_t::boolean: out += v.get<bool>() ? "true\n" : "false\n"; return;
+      case json::value_t::object:
+        out += "{}\n";
+        return;
+      case json::value_t::array:
+        out += "[]\n";
+        return;
+      case json::value_t::null:
+        out += "null\n";
+        return;
+      case json::value_t::boolean:
+        out += v.get<bool>() ? "true\n" : "false\n";
+        return;
       case json::value_t::string: {
         const auto& s = v.get_ref<const std::string&>();
         if (!can_be_literal(s)) {
@@ -288,7 +294,8 @@ class Emitter {
         }
         return;
       }
-      default: out += number_text(v) + "\n";
+      default:
+        out += number_text(v) + "\n";
     }
   }
 

@@ -21,13 +21,27 @@ void dump_string(const std::string& s, std::string& out) {
   out.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -67,10 +81,18 @@ void dump(const ojson& v, std::string& out) {
       out.push_back(']');
       break;
     }
-    case ojson::value_t::string: dump_string(v.get<std::string>(), out); break;
-    case ojson::value_t::null: out += "null"; break;
-    case ojson::value_t::boolean: out += v.get<bool>() ? "true" : "false"; break;
-    default: out += v.dump(); break;  // numbers: shortest round-trip, like Python's repr
+    case ojson::value_t::string:
+      dump_string(v.get<std::string>(), out);
+      break;
+    case ojson::value_t::null:
+      out += "null";
+      break;
+    case ojson::value_t::boolean:
+      out += v.get<bool>() ? "true" : "false";
+      break;
+    default:
+      out += v.dump();
+      break;  // numbers: shortest round-trip, like Python's repr
   }
 }
 
@@ -132,12 +154,14 @@ PreparedJob prepare_job(ojson manifest, const RunRequest& r) {
   if (r.job_result_id.empty()) throw path_error("--job-result-id", "no job result id given");
   const std::string name = r.name_prefix + "-" + r.job_result_id;
   if (name.size() > 63)
-    throw path_error("metadata.name", "the Job name \"" + name + "\" is " + std::to_string(name.size()) +
-                                     " characters; at most 63 are allowed (shorten NAUTOBOT_KUBERNETES_JOB_POD_NAME)");
+    throw path_error("metadata.name",
+                     "the Job name \"" + name + "\" is " + std::to_string(name.size()) +
+                         " characters; at most 63 are allowed (shorten NAUTOBOT_KUBERNETES_JOB_POD_NAME)");
   if (!is_dns1123_label(name))
-    throw path_error("metadata.name", "the Job name \"" + name +
-                                     "\" is not a DNS-1123 label (lower-case letters, digits and '-', starting and "
-                                     "ending with a letter or digit)");
+    throw path_error("metadata.name",
+                     "the Job name \"" + name +
+                         "\" is not a DNS-1123 label (lower-case letters, digits and '-', starting and "
+                         "ending with a letter or digit)");
   ojson data;
   if (auto why = json_limit_violation(r.data_json, kInputJsonLimits)) throw path_error("--data", "refused: " + *why);
   // Nautobot reads the kwargs with Python's json, which keeps any integer; a double would not.

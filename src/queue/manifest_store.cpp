@@ -101,10 +101,12 @@ void ManifestStore::check_queue_name(const std::string& queue) const {
   const std::string where = "queue \"" + queue + "\"";
   if (queue.empty()) throw file_error("", "no queue name given");
   if (queue.find('\0') != std::string::npos) throw file_error("", "queue name contains a NUL byte");
-  if (queue.front() == '/') throw file_error("", where + " is an absolute path; refusing (it would leave " + base_.string() + ")");
+  if (queue.front() == '/')
+    throw file_error("", where + " is an absolute path; refusing (it would leave " + base_.string() + ")");
   fs::path rel(queue);
   for (const auto& part : rel) {
-    if (part == "..") throw file_error("", where + " contains \"..\"; refusing (it would leave " + base_.string() + ")");
+    if (part == "..")
+      throw file_error("", where + " contains \"..\"; refusing (it would leave " + base_.string() + ")");
     // "..data" and "..2026_11_27_..." are the kubelet's own entries in a ConfigMap volume.
     if (part.string().rfind("..", 0) == 0) throw file_error("", where + " names a hidden \"..\" entry; refusing");
   }
@@ -124,8 +126,7 @@ fs::path ManifestStore::resolve_queue_path(const std::string& queue) const {
   fs::path real_file = fs::weakly_canonical(file, ec);
   if (ec) throw file_error(file.string(), "cannot resolve the manifest path: " + ec.message());
   const std::string b = real_base.string(), f = real_file.string();
-  if (!(f.rfind(b + "/", 0) == 0))
-    throw file_error("", where + " resolves to " + f + ", outside " + b + "; refusing");
+  if (!(f.rfind(b + "/", 0) == 0)) throw file_error("", where + " resolves to " + f + ", outside " + b + "; refusing");
   return file;
 }
 
@@ -154,7 +155,7 @@ LoadedManifest ManifestStore::load(const std::string& queue) const {
     }
   }
   throw file_error(file.string(), "unable to retrieve a Kubernetes job manifest for queue \"" + queue +
-                                 "\": the file does not exist and NAUTOBOT_KUBERNETES_JOB_MANIFEST is not set");
+                                      "\": the file does not exist and NAUTOBOT_KUBERNETES_JOB_MANIFEST is not set");
 }
 
 std::vector<std::string> ManifestStore::queues() const {
@@ -172,7 +173,10 @@ std::vector<std::string> ManifestStore::queues() const {
 void validate_job_manifest(const ojson& m, const std::string& source) {
   if (!m.is_object()) throw file_error(source, "the manifest is not a JSON object");
   if (m.value("kind", "") != "Job")
-    throw file_error(source, "the manifest is not a Job (kind is \"" + (m.contains("kind") && m["kind"].is_string() ? m["kind"].get<std::string>() : std::string()) + "\")");
+    throw file_error(source,
+                     "the manifest is not a Job (kind is \"" +
+                         (m.contains("kind") && m["kind"].is_string() ? m["kind"].get<std::string>() : std::string()) +
+                         "\")");
   const ojson* c = nullptr;
   if (m.contains("spec") && m["spec"].is_object() && m["spec"].contains("template") &&
       m["spec"]["template"].is_object() && m["spec"]["template"].contains("spec") &&

@@ -99,9 +99,9 @@ void Admission::admit_loop() {
   }
 }
 
-std::chrono::steady_clock::duration yield_to_backlog(const std::function<std::chrono::steady_clock::duration()>& backlog,
-                                                     const std::atomic<bool>& stop, std::chrono::milliseconds above,
-                                                     std::chrono::milliseconds at_most) {
+std::chrono::steady_clock::duration yield_to_backlog(
+    const std::function<std::chrono::steady_clock::duration()>& backlog, const std::atomic<bool>& stop,
+    std::chrono::milliseconds above, std::chrono::milliseconds at_most) {
   const auto start = std::chrono::steady_clock::now();
   const auto until = start + at_most;
   while (!stop && std::chrono::steady_clock::now() < until && backlog() > above)
@@ -147,7 +147,8 @@ void Admission::create(const JobRecord& claimed) {
     spdlog::warn("job {} (queue {}): {}: {}", r.id, r.queue, reason, message);
     wake();
   };
-  if (r.cancel_requested) return finish(JobState::Cancelled, "CancelledBeforeStart", "cancelled before its Job was created");
+  if (r.cancel_requested)
+    return finish(JobState::Cancelled, "CancelledBeforeStart", "cancelled before its Job was created");
   // A create that got no usable answer: the job stays Submitted with the reason on record, and
   // the reconciler creates it again (same name, so never twice).
   auto retry_later = [&](const std::string& message) {
@@ -175,7 +176,8 @@ void Admission::create(const JobRecord& claimed) {
     auto result = dispatch::dispatch_job(api_, options_.namespace_name, prepared, /*metadata_only=*/true);
     const auto& meta = result.job.value("metadata", nlohmann::json::object());
     store_.set_kube_uid(r.id, meta.value("uid", ""), now_ms());
-    if (!result.already_existed) metrics_.observe_submit_to_create(static_cast<double>(now_ms() - r.created_ms) / 1000.0);
+    if (!result.already_existed)
+      metrics_.observe_submit_to_create(static_cast<double>(now_ms() - r.created_ms) / 1000.0);
     spdlog::debug("job {} created as {}", r.id, prepared.name);
   } catch (const dispatch::JobConflictError& e) {
     metrics_.count_create_failure();

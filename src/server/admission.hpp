@@ -74,9 +74,9 @@ class Admission {
 
 // Sleeps in short steps while `backlog()` is above `above`, for at most `at_most` or until `stop`;
 // returns the time waited. What Admission's create workers do before each create.
-std::chrono::steady_clock::duration yield_to_backlog(const std::function<std::chrono::steady_clock::duration()>& backlog,
-                                                     const std::atomic<bool>& stop, std::chrono::milliseconds above,
-                                                     std::chrono::milliseconds at_most);
+std::chrono::steady_clock::duration yield_to_backlog(
+    const std::function<std::chrono::steady_clock::duration()>& backlog, const std::atomic<bool>& stop,
+    std::chrono::milliseconds above, std::chrono::milliseconds at_most);
 
 // The Job for one record: the queue's manifest prepared as Nautobot does (queue::prepare_job),
 // plus the service label on the Job and its pod template, and the time limit as

@@ -25,11 +25,13 @@ BearerTokens::BearerTokens(std::filesystem::path file) : file_(std::move(file)) 
   try {
     text = read_file(file_, 64 * 1024);
   } catch (const std::exception& e) {
-    throw InputError(Diagnostic{file_.string(), 0, 0, "--api-token-file", std::string("cannot read the API token: ") + e.what()});
+    throw InputError(
+        Diagnostic{file_.string(), 0, 0, "--api-token-file", std::string("cannot read the API token: ") + e.what()});
   }
   token_ = trimmed(text);
   if (token_.empty())
-    throw InputError(Diagnostic{file_.string(), 0, 0, "--api-token-file", "expected a bearer token, the file is empty"});
+    throw InputError(
+        Diagnostic{file_.string(), 0, 0, "--api-token-file", "expected a bearer token, the file is empty"});
 }
 
 void BearerTokens::reload_if_changed() {

@@ -7,8 +7,8 @@
 #include <spdlog/spdlog.h>
 
 #include "queue/job_preparation.hpp"
-#include "util/clock.hpp"
 #include "server/job_json.hpp"
+#include "util/clock.hpp"
 #include "util/diagnostic.hpp"
 #include "util/json_limits.hpp"
 
@@ -30,10 +30,14 @@ void error(http::Response& res, int status, const std::string& reason, const std
 
 std::string reason_for(int status) {
   switch (status) {
-    case 400: return "BadRequest";
-    case 404: return "NotFound";
-    case 409: return "Conflict";
-    default: return "Error";
+    case 400:
+      return "BadRequest";
+    case 404:
+      return "NotFound";
+    case 409:
+      return "Conflict";
+    default:
+      return "Error";
   }
 }
 
@@ -70,7 +74,8 @@ bool same_submission(const JobRecord& stored, const NewJob& wanted) {
   // A stored row from before the limits existed is compared as text: comparing it as JSON would
   // recurse once per level.
   if (json_limit_violation(stored.data_json, kInputJsonLimits)) return false;
-  return stored.queue == wanted.queue && json::parse(stored.data_json, nullptr, false) == json::parse(wanted.data_json, nullptr, false) &&
+  return stored.queue == wanted.queue &&
+         json::parse(stored.data_json, nullptr, false) == json::parse(wanted.data_json, nullptr, false) &&
          stored.time_limit_seconds == wanted.time_limit_seconds;
 }
 
@@ -129,13 +134,15 @@ ParsedSubmission parse_submission(const std::string& text, const ApiContext& ctx
   }
   if (body.contains("id") && !body["id"].is_null()) {
     if (!body["id"].is_string() || !queue::is_dns1123_label(body["id"].get<std::string>())) {
-      out.error = "id: expected lower-case letters, digits and '-' (a DNS-1123 label, e.g. a UUID), got " + body["id"].dump();
+      out.error =
+          "id: expected lower-case letters, digits and '-' (a DNS-1123 label, e.g. a UUID), got " + body["id"].dump();
       return out;
     }
     job.id = body["id"].get<std::string>();
     if (ctx.options.name_prefix.size() + 1 + job.id.size() > 63) {
-      out.error = fmt::format("id: too long: the Job name {}-<id> must fit in 63 characters (id at most {})",
-                              ctx.options.name_prefix, std::max(0, 62 - static_cast<int>(ctx.options.name_prefix.size())));
+      out.error =
+          fmt::format("id: too long: the Job name {}-<id> must fit in 63 characters (id at most {})",
+                      ctx.options.name_prefix, std::max(0, 62 - static_cast<int>(ctx.options.name_prefix.size())));
       return out;
     }
   } else {
@@ -171,109 +178,119 @@ ParsedSubmission parse_submission(const std::string& text, const ApiContext& ctx
 
 void install_job_api(http::HttpServer& server, ApiContext& ctx) {
   server.route("POST", "/api/v1/jobs", guarded(ctx, [&ctx](const http::Request& req, http::Response& res) {
-    const std::string& ns = ctx.options.namespace_name;
-    ParsedSubmission p = parse_submission(req.body, ctx);
-    if (!p.job) return error(res, p.status, reason_for(p.status), p.error);
-    SubmitResult r = ctx.batcher.submit(*p.job);
-    if (!r.inserted && !same_submission(r.record, *p.job))
-      return error(res, 409, "Conflict",
-                   "id: job " + r.record.id + " exists with a different queue, data or time limit; an id names one job");
-    if (r.inserted) {
-      ctx.metrics.count_submitted(1);
-      ctx.admission.wake();
-    }
-    json body = job_to_json(r.record, ns, false);
-    res.set_header("Location", "/api/v1/jobs/" + r.record.id);
-    reply(res, r.inserted ? 202 : 200, body);
-  }));
+                 const std::string& ns = ctx.options.namespace_name;
+                 ParsedSubmission p = parse_submission(req.body, ctx);
+                 if (!p.job) return error(res, p.status, reason_for(p.status), p.error);
+                 SubmitResult r = ctx.batcher.submit(*p.job);
+                 if (!r.inserted && !same_submission(r.record, *p.job))
+                   return error(res, 409, "Conflict",
+                                "id: job " + r.record.id +
+                                    " exists with a different queue, data or time limit; an id names one job");
+                 if (r.inserted) {
+                   ctx.metrics.count_submitted(1);
+                   ctx.admission.wake();
+                 }
+                 json body = job_to_json(r.record, ns, false);
+                 res.set_header("Location", "/api/v1/jobs/" + r.record.id);
+                 reply(res, r.inserted ? 202 : 200, body);
+               }));
 
   server.route("GET", "/api/v1/jobs/{}", guarded(ctx, [&ctx](const http::Request& req, http::Response& res) {
-    const std::string& ns = ctx.options.namespace_name;
-    auto r = ctx.store.get(req.path_params[0]);
-    if (!r) return error(res, 404, "NotFound", "job " + req.path_params[0] + " not found");
-    reply(res, 200, job_to_json(*r, ns, true));
-  }));
+                 const std::string& ns = ctx.options.namespace_name;
+                 auto r = ctx.store.get(req.path_params[0]);
+                 if (!r) return error(res, 404, "NotFound", "job " + req.path_params[0] + " not found");
+                 reply(res, 200, job_to_json(*r, ns, true));
+               }));
 
-  server.route("GET", "/api/v1/jobs", guarded(ctx, [&ctx](const http::Request& req, http::Response& res) {
-    const std::string& ns = ctx.options.namespace_name;
-    JobFilter f;
-    f.queue = req.param("queue");
-    if (req.has_param("state")) {
-      f.state = parse_state(req.param("state"));
-      if (!f.state)
-        return error(res, 400, "BadRequest",
-                     "state: expected Queued, Submitted, Scheduled, Running, Succeeded, Failed or Cancelled");
-    }
-    auto whole = [](const std::string& text, long long& out) {
-      std::size_t used = 0;
-      try {
-        out = std::stoll(text, &used);
-      } catch (const std::exception&) {
-        return false;
-      }
-      return used == text.size();
-    };
-    long long n = f.limit;
-    if (req.has_param("limit") && !whole(req.param("limit"), n))
-      return error(res, 400, "BadRequest", "limit: expected an integer from 1 to 1000");
-    f.limit = static_cast<int>(std::clamp<long long>(n, 0, 100000));
-    long long after = 0;
-    if (req.has_param("continue") && (!whole(req.param("continue"), after) || after < 0))
-      return error(res, 400, "BadRequest", "continue: expected the value of a previous page's \"continue\"");
-    f.after_seq = after;
-    if (f.limit < 1 || f.limit > 1000) return error(res, 400, "BadRequest", "limit: expected 1 to 1000");
-    JobPage page = ctx.store.list(f);
-    json items = json::array();
-    for (const auto& r : page.items) items.push_back(job_to_json(r, ns, false));
-    json body = {{"items", std::move(items)}};
-    if (page.next_after_seq > 0) body["continue"] = std::to_string(page.next_after_seq);
-    reply(res, 200, body);
-  }));
+  server.route(
+      "GET", "/api/v1/jobs", guarded(ctx, [&ctx](const http::Request& req, http::Response& res) {
+        const std::string& ns = ctx.options.namespace_name;
+        JobFilter f;
+        f.queue = req.param("queue");
+        if (req.has_param("state")) {
+          f.state = parse_state(req.param("state"));
+          if (!f.state)
+            return error(res, 400, "BadRequest",
+                         "state: expected Queued, Submitted, Scheduled, Running, Succeeded, Failed or Cancelled");
+        }
+        auto whole = [](const std::string& text, long long& out) {
+          std::size_t used = 0;
+          try {
+            out = std::stoll(text, &used);
+          } catch (const std::exception&) {
+            return false;
+          }
+          return used == text.size();
+        };
+        long long n = f.limit;
+        if (req.has_param("limit") && !whole(req.param("limit"), n))
+          return error(res, 400, "BadRequest", "limit: expected an integer from 1 to 1000");
+        f.limit = static_cast<int>(std::clamp<long long>(n, 0, 100000));
+        long long after = 0;
+        if (req.has_param("continue") && (!whole(req.param("continue"), after) || after < 0))
+          return error(res, 400, "BadRequest", "continue: expected the value of a previous page's \"continue\"");
+        f.after_seq = after;
+        if (f.limit < 1 || f.limit > 1000) return error(res, 400, "BadRequest", "limit: expected 1 to 1000");
+        JobPage page = ctx.store.list(f);
+        json items = json::array();
+        for (const auto& r : page.items) items.push_back(job_to_json(r, ns, false));
+        json body = {{"items", std::move(items)}};
+        if (page.next_after_seq > 0) body["continue"] = std::to_string(page.next_after_seq);
+        reply(res, 200, body);
+      }));
 
   server.route("POST", "/api/v1/jobs/{}/cancel", guarded(ctx, [&ctx](const http::Request& req, http::Response& res) {
-    const std::string& ns = ctx.options.namespace_name;
-    std::optional<int> grace;
-    if (!req.body.empty()) {
-      if (auto why = json_limit_violation(req.body, kInputJsonLimits))
-        return error(res, 400, "BadRequest", "the body is refused: " + *why);
-      json body = json::parse(req.body, nullptr, false);
-      if (body.is_discarded() || !body.is_object())
-        return error(res, 400, "BadRequest", "the body must be empty or a JSON object such as {\"gracePeriodSeconds\": 30}");
-      for (const auto& [key, _] : body.items())
-        if (key != "gracePeriodSeconds")
-          return error(res, 400, "BadRequest", key + ": unknown field (expected gracePeriodSeconds)");
-      std::string err;
-      grace = optional_int(body, "gracePeriodSeconds", 0, 24 * 3600, err);
-      if (!err.empty()) return error(res, 400, "BadRequest", err);
-    }
-    CancelResult c = ctx.store.request_cancel(req.path_params[0], grace, now_ms());
-    if (!c.found) return error(res, 404, "NotFound", "job " + req.path_params[0] + " not found");
-    if (c.cancelled_now) {
-      ctx.admission.wake();
-      return reply(res, 200, job_to_json(c.record, ns, false));
-    }
-    if (is_final(c.record.state))
-      return error(res, 409, "Conflict", "job " + c.record.id + " already ended: " + state_name(c.record.state));
-    ctx.tracker.send_cancel(c.record);
-    reply(res, 202, job_to_json(c.record, ns, false));
-  }));
+                 const std::string& ns = ctx.options.namespace_name;
+                 std::optional<int> grace;
+                 if (!req.body.empty()) {
+                   if (auto why = json_limit_violation(req.body, kInputJsonLimits))
+                     return error(res, 400, "BadRequest", "the body is refused: " + *why);
+                   json body = json::parse(req.body, nullptr, false);
+                   if (body.is_discarded() || !body.is_object())
+                     return error(res, 400, "BadRequest",
+                                  "the body must be empty or a JSON object such as {\"gracePeriodSeconds\": 30}");
+                   for (const auto& [key, _] : body.items())
+                     if (key != "gracePeriodSeconds")
+                       return error(res, 400, "BadRequest", key + ": unknown field (expected gracePeriodSeconds)");
+                   std::string err;
+                   grace = optional_int(body, "gracePeriodSeconds", 0, 24 * 3600, err);
+                   if (!err.empty()) return error(res, 400, "BadRequest", err);
+                 }
+                 CancelResult c = ctx.store.request_cancel(req.path_params[0], grace, now_ms());
+                 if (!c.found) return error(res, 404, "NotFound", "job " + req.path_params[0] + " not found");
+                 if (c.cancelled_now) {
+                   ctx.admission.wake();
+                   return reply(res, 200, job_to_json(c.record, ns, false));
+                 }
+                 if (is_final(c.record.state))
+                   return error(res, 409, "Conflict",
+                                "job " + c.record.id + " already ended: " + state_name(c.record.state));
+                 ctx.tracker.send_cancel(c.record);
+                 reply(res, 202, job_to_json(c.record, ns, false));
+               }));
 
   server.route("GET", "/api/v1/queues", guarded(ctx, [&ctx](const http::Request&, http::Response& res) {
-    std::map<std::string, QueueCounts> by_queue;
-    for (const auto& q : ctx.known_queues) by_queue[q].queue = q;
-    for (const auto& [q, _] : ctx.options.limits.all()) by_queue[q].queue = q;
-    for (auto& c : ctx.store.queue_counts()) by_queue[c.queue] = c;
-    json items = json::array();
-    for (const auto& [name, c] : by_queue) {
-      const int limit = ctx.options.limits.limit(name);
-      json q = {{"name", name},         {"queued", c.queued},       {"submitted", c.submitted},
-                {"scheduled", c.scheduled}, {"running", c.running}, {"active", c.active()},
-                {"succeeded", c.succeeded}, {"failed", c.failed},   {"cancelled", c.cancelled}};
-      q["limit"] = limit > 0 ? json(limit) : json(nullptr);
-      items.push_back(std::move(q));
-    }
-    reply(res, 200, {{"items", std::move(items)}});
-  }));
+                 std::map<std::string, QueueCounts> by_queue;
+                 for (const auto& q : ctx.known_queues) by_queue[q].queue = q;
+                 for (const auto& [q, _] : ctx.options.limits.all()) by_queue[q].queue = q;
+                 for (auto& c : ctx.store.queue_counts()) by_queue[c.queue] = c;
+                 json items = json::array();
+                 for (const auto& [name, c] : by_queue) {
+                   const int limit = ctx.options.limits.limit(name);
+                   json q = {{"name", name},
+                             {"queued", c.queued},
+                             {"submitted", c.submitted},
+                             {"scheduled", c.scheduled},
+                             {"running", c.running},
+                             {"active", c.active()},
+                             {"succeeded", c.succeeded},
+                             {"failed", c.failed},
+                             {"cancelled", c.cancelled}};
+                   q["limit"] = limit > 0 ? json(limit) : json(nullptr);
+                   items.push_back(std::move(q));
+                 }
+                 reply(res, 200, {{"items", std::move(items)}});
+               }));
 }
 
 void install_health_and_metrics(http::HttpServer& server, ApiContext& ctx) {

@@ -10,7 +10,6 @@
 #include <set>
 #include <string>
 
-
 #include "queue/manifest_store.hpp"
 #include "server/admission.hpp"
 #include "server/bearer_tokens.hpp"

@@ -5,12 +5,12 @@
 #include <deque>
 #include <thread>
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "util/diagnostic.hpp"
 
@@ -237,10 +237,11 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
     if (iequals(str(head[bhttp::field::expect]), "100-continue")) {
       write_ = "HTTP/1.1 100 Continue\r\n\r\n";
       stream_.expires_after(limits().write_timeout);
-      return asio::async_write(stream_, asio::buffer(write_), [self = shared_from_this()](beast::error_code wec, std::size_t) {
-        if (wec) return self->close_now();
-        self->read_body();
-      });
+      return asio::async_write(stream_, asio::buffer(write_),
+                               [self = shared_from_this()](beast::error_code wec, std::size_t) {
+                                 if (wec) return self->close_now();
+                                 self->read_body();
+                               });
     }
     if (parser_->is_done()) return dispatch();
     read_body();
@@ -270,8 +271,7 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
     req.method = str(message.method_string());
     req.target = str(message.target());
     req.remote = remote_;
-    for (const auto& field : message)
-      req.headers.emplace_back(str(field.name_string()), str(field.value()));
+    for (const auto& field : message) req.headers.emplace_back(str(field.name_string()), str(field.value()));
     req.body = std::move(message.body());
     std::string raw_path;
     split_target(req.target, raw_path, req.path, req.query);
@@ -300,9 +300,8 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
     asio::post(*impl_.workers, [self = shared_from_this(), route, req = std::move(req), keep_alive]() mutable {
       Response res;
       run_handler(*route, req, res);
-      asio::post(self->stream_.get_executor(), [self, res = std::move(res), keep_alive]() mutable {
-        self->respond(std::move(res), keep_alive);
-      });
+      asio::post(self->stream_.get_executor(),
+                 [self, res = std::move(res), keep_alive]() mutable { self->respond(std::move(res), keep_alive); });
     });
   }
 
@@ -319,8 +318,8 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
   }
 
   static std::string head(const Response& res, bool keep_alive, bool chunked) {
-    std::string out = fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\n", res.status, reason_phrase(res.status),
-                                  res.content_type);
+    std::string out =
+        fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\n", res.status, reason_phrase(res.status), res.content_type);
     for (const auto& [k, v] : res.headers) {
       // A header value with CR or LF would let a handler's input forge headers.
       if (k.find_first_of("\r\n:") != std::string::npos || v.find_first_of("\r\n") != std::string::npos) continue;
@@ -344,20 +343,20 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
     write_ = head(res, keep_alive, false);
     write_ += res.body;
     stream_.expires_after(limits().write_timeout);
-    asio::async_write(stream_, asio::buffer(write_), [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
-      if (ec) {
-        if (ec == beast::error::timeout) ++self->impl_.timed_out;
-        return self->close_now();
-      }
-      if (!keep_alive) return self->linger_close();
-      self->write_.clear();
-      self->wait_for_request();
-    });
+    asio::async_write(stream_, asio::buffer(write_),
+                      [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+                        if (ec) {
+                          if (ec == beast::error::timeout) ++self->impl_.timed_out;
+                          return self->close_now();
+                        }
+                        if (!keep_alive) return self->linger_close();
+                        self->write_.clear();
+                        self->wait_for_request();
+                      });
   }
 
   void reject_too_large() {
-    reject(413, "RequestEntityTooLarge",
-           fmt::format("the request body exceeds {} bytes", limits().max_body_bytes));
+    reject(413, "RequestEntityTooLarge", fmt::format("the request body exceeds {} bytes", limits().max_body_bytes));
   }
 
   void reject(int status, std::string_view reason, const std::string& message) {
@@ -586,8 +585,8 @@ void HttpServer::stop() {
 
 ServerStats HttpServer::stats() const {
   const Impl& p = *impl_;
-  return {p.accepted.load(), p.refused_over_cap.load(), p.timed_out.load(), p.rejected.load(), p.open.load(),
-          p.streams.load()};
+  return {p.accepted.load(), p.refused_over_cap.load(), p.timed_out.load(), p.rejected.load(),
+          p.open.load(),     p.streams.load()};
 }
 
 }  // namespace kjq::server::http

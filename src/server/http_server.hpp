@@ -25,9 +25,9 @@
 namespace kjq::server::http {
 
 struct Request {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // as sent: "/api/v1/jobs?limit=5"
-  std::string path;    // percent-decoded, without the query: "/api/v1/jobs"
+  std::string method;                                        // "GET", "POST", ...
+  std::string target;                                        // as sent: "/api/v1/jobs?limit=5"
+  std::string path;                                          // percent-decoded, without the query: "/api/v1/jobs"
   std::vector<std::pair<std::string, std::string>> query;    // decoded, in order
   std::vector<std::pair<std::string, std::string>> headers;  // as sent
   std::vector<std::string> path_params;                      // the "{}" segments of the route, decoded
@@ -118,7 +118,7 @@ struct ServerStats {
   std::uint64_t timed_out = 0;         // header, body, idle or write deadline passed
   std::uint64_t rejected = 0;          // 400, 413, 431 answered by the transport itself
   std::uint64_t open = 0;
-  std::uint64_t streams = 0;           // open event streams
+  std::uint64_t streams = 0;  // open event streams
 };
 
 class HttpServer {

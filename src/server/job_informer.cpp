@@ -50,7 +50,8 @@ std::string slim(const json& o) {
   }
   if (o.contains("status") && o["status"].is_object()) {
     json status = o["status"];
-    for (const char* k : {"hostIP", "hostIPs", "podIP", "podIPs", "qosClass", "uncountedTerminatedPods"}) status.erase(k);
+    for (const char* k : {"hostIP", "hostIPs", "podIP", "podIPs", "qosClass", "uncountedTerminatedPods"})
+      status.erase(k);
     if (status.contains("containerStatuses") && status["containerStatuses"].is_array())
       for (auto& cs : status["containerStatuses"])
         for (const char* k : {"image", "imageID", "containerID"}) cs.erase(k);
@@ -171,8 +172,10 @@ void JobInformer::run_jobs() {
                std::string text = ev.type == "DELETED" ? std::string() : slim(ev.object);
                {
                  std::lock_guard lock(mu_);
-                 if (ev.type == "DELETED") jobs_.erase(name);
-                 else jobs_[name] = std::move(text);
+                 if (ev.type == "DELETED")
+                   jobs_.erase(name);
+                 else
+                   jobs_[name] = std::move(text);
                }
                note_stats();
                changed(name);

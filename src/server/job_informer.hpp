@@ -69,8 +69,8 @@ class JobInformer {
   std::atomic<bool> jobs_failing_{false}, pods_failing_{false};
   mutable std::mutex mu_;
   // Slim copies as compact JSON text (job_informer.cpp: slim()).
-  std::map<std::string, std::string> jobs_;                                   // by Job name
-  std::map<std::string, std::map<std::string, std::string>> pods_by_job_;    // job-name → pod name → pod
+  std::map<std::string, std::string> jobs_;                                // by Job name
+  std::map<std::string, std::map<std::string, std::string>> pods_by_job_;  // job-name → pod name → pod
   InformerStats stats_;
   std::string last_error_;
   std::thread job_thread_, pod_thread_;

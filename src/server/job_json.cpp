@@ -38,8 +38,10 @@ json job_to_json(const JobRecord& r, const std::string& ns, bool detail) {
   }
   if (r.exit_code) j["exitCode"] = *r.exit_code;
   if (r.cancel_requested) j["cancelRequested"] = true;
-  const std::pair<const char*, std::int64_t> times[] = {
-      {"createdAt", r.created_ms}, {"submittedAt", r.submitted_ms}, {"startedAt", r.started_ms}, {"finishedAt", r.finished_ms}};
+  const std::pair<const char*, std::int64_t> times[] = {{"createdAt", r.created_ms},
+                                                        {"submittedAt", r.submitted_ms},
+                                                        {"startedAt", r.started_ms},
+                                                        {"finishedAt", r.finished_ms}};
   for (const auto& [key, ms] : times)
     if (ms > 0) j[key] = format_time_ms(ms);
   if (detail) {

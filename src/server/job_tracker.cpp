@@ -16,11 +16,16 @@ constexpr int kWorkers = 4;
 
 JobState state_of(dispatch::Phase p) {
   switch (p) {
-    case dispatch::Phase::Submitted: return JobState::Submitted;
-    case dispatch::Phase::Scheduled: return JobState::Scheduled;
-    case dispatch::Phase::Running: return JobState::Running;
-    case dispatch::Phase::Succeeded: return JobState::Succeeded;
-    case dispatch::Phase::Failed: return JobState::Failed;
+    case dispatch::Phase::Submitted:
+      return JobState::Submitted;
+    case dispatch::Phase::Scheduled:
+      return JobState::Scheduled;
+    case dispatch::Phase::Running:
+      return JobState::Running;
+    case dispatch::Phase::Succeeded:
+      return JobState::Succeeded;
+    case dispatch::Phase::Failed:
+      return JobState::Failed;
   }
   return JobState::Submitted;
 }
@@ -198,7 +203,8 @@ void JobTracker::sync_record(const JobRecord& r, const JobSnapshot& snap, dispat
   // The cached pods, unless the Job's end came before theirs and they are read again below.
   std::vector<json> listed;
   const std::vector<json>* pods_ptr = &snap.pods;
-  if (l.phase == dispatch::Phase::Failed && !l.exit_code && l.reason == l.job_reason && l.reason != "DeadlineExceeded") {
+  if (l.phase == dispatch::Phase::Failed && !l.exit_code && l.reason == l.job_reason &&
+      l.reason != "DeadlineExceeded") {
     // The Job's Failed condition can come before the pod watch delivers the pod's end: read the
     // pods once so the reason names the container's failure.
     try {
@@ -283,7 +289,8 @@ void JobTracker::finish_with_evidence(const JobRecord& r, JobState state, const 
   f.log_tail = early_log(r.kube_name);
   if (!f.log_tail)
     if (auto pod = pod_with_log(pods))
-      if (const json* p = find_pod(pods, *pod)) f.log_tail = capture_log_tail(api_, options_.namespace_name, *p, options_.evidence);
+      if (const json* p = find_pod(pods, *pod))
+        f.log_tail = capture_log_tail(api_, options_.namespace_name, *p, options_.evidence);
   f.events_json = capture_events(api_, options_.namespace_name, r.kube_name, pod_names(pods)).dump();
   f.now_ms = now_ms();
   if (store_.finish(r.id, f)) {

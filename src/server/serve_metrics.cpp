@@ -39,16 +39,29 @@ ServeMetrics::ServeMetrics()
       create_failures_(counter(*registry_, "kjq_serve_job_create_failures_total",
                                "Job creates the API server refused or did not answer (after the client's retries)")),
       reconciles_(counter(*registry_, "kjq_serve_reconciles_total", "Full reconciles of every unfinished job")),
-      jobs_(prometheus::BuildGauge().Name("kjq_serve_jobs").Help("Jobs in the store by queue and state").Register(*registry_)),
-      depth_(prometheus::BuildGauge().Name("kjq_serve_queue_depth").Help("Jobs waiting (Queued) per queue").Register(*registry_)),
-      limit_(prometheus::BuildGauge().Name("kjq_serve_queue_limit").Help("Concurrency cap per queue (0: none)").Register(*registry_)),
+      jobs_(prometheus::BuildGauge()
+                .Name("kjq_serve_jobs")
+                .Help("Jobs in the store by queue and state")
+                .Register(*registry_)),
+      depth_(prometheus::BuildGauge()
+                 .Name("kjq_serve_queue_depth")
+                 .Help("Jobs waiting (Queued) per queue")
+                 .Register(*registry_)),
+      limit_(prometheus::BuildGauge()
+                 .Name("kjq_serve_queue_limit")
+                 .Help("Concurrency cap per queue (0: none)")
+                 .Register(*registry_)),
       api_requests_(counter(*registry_, "kjq_serve_api_requests_total", "Kubernetes API requests sent")),
-      api_retries_(counter(*registry_, "kjq_serve_api_retries_total", "Kubernetes API requests retried (429, 5xx, connection errors)")),
-      api_throttled_(counter(*registry_, "kjq_serve_api_throttle_waits_total", "Kubernetes API requests that waited for the client-side rate limit")),
+      api_retries_(counter(*registry_, "kjq_serve_api_retries_total",
+                           "Kubernetes API requests retried (429, 5xx, connection errors)")),
+      api_throttled_(counter(*registry_, "kjq_serve_api_throttle_waits_total",
+                             "Kubernetes API requests that waited for the client-side rate limit")),
       token_reloads_(counter(*registry_, "kjq_serve_token_reloads_total",
                              "Service account token re-reads forced by a 401 answer")),
-      watch_restarts_(prometheus::BuildCounter().Name("kjq_serve_watch_restarts_total")
-                          .Help("Watches resumed or relisted after their stream ended or broke").Register(*registry_)),
+      watch_restarts_(prometheus::BuildCounter()
+                          .Name("kjq_serve_watch_restarts_total")
+                          .Help("Watches resumed or relisted after their stream ended or broke")
+                          .Register(*registry_)),
       relists_(counter(*registry_, "kjq_serve_watch_relists_total", "Full relists after 410 Gone")),
       watch_failures_(counter(*registry_, "kjq_serve_watch_failures_total",
                               "Watches that failed in a way retrying did not fix (403, ...); retried with backoff")) {}
@@ -65,7 +78,8 @@ std::string ServeMetrics::scrape(const std::vector<QueueCounts>& counts, const s
     const std::pair<const char*, std::int64_t> by_state[] = {
         {"Queued", q.queued},       {"Submitted", q.submitted}, {"Scheduled", q.scheduled}, {"Running", q.running},
         {"Succeeded", q.succeeded}, {"Failed", q.failed},       {"Cancelled", q.cancelled}};
-    for (const auto& [state, n] : by_state) jobs_.Add({{"queue", q.queue}, {"state", state}}).Set(static_cast<double>(n));
+    for (const auto& [state, n] : by_state)
+      jobs_.Add({{"queue", q.queue}, {"state", state}}).Set(static_cast<double>(n));
     depth_.Add({{"queue", q.queue}}).Set(static_cast<double>(q.queued));
   }
   for (const auto& [queue, limit] : limits) limit_.Add({{"queue", queue}}).Set(limit);

@@ -12,18 +12,18 @@ inline constexpr const char* kServeLabel = "kjq.nautobot.com/serve";  // on Jobs
 
 struct ServeOptions {
   std::string namespace_name = "default";
-  std::string instance = "kjq-serve";   // value of kServeLabel: the watches select on it
-  std::string replica;                  // this process's name in the store's `owner` column
+  std::string instance = "kjq-serve";  // value of kServeLabel: the watches select on it
+  std::string replica;                 // this process's name in the store's `owner` column
   std::string name_prefix = "nautobot-job";
   std::string config_path = "/opt/nautobot/nautobot_config.py";
   QueueLimits limits;
   EvidenceOptions evidence;
-  int create_workers = 8;               // parallel Job creates
-  int claim_batch = 64;                 // jobs claimed per store transaction
-  std::chrono::seconds start_deadline{300};      // a pod that cannot start fails after this
-  std::chrono::seconds reconcile_interval{30};   // full pass over every unfinished job
-  std::chrono::seconds orphan_grace{30};         // a claim without a Job, by another replica, is
-                                                 // retried only after this long
+  int create_workers = 8;                       // parallel Job creates
+  int claim_batch = 64;                         // jobs claimed per store transaction
+  std::chrono::seconds start_deadline{300};     // a pod that cannot start fails after this
+  std::chrono::seconds reconcile_interval{30};  // full pass over every unfinished job
+  std::chrono::seconds orphan_grace{30};        // a claim without a Job, by another replica, is
+                                                // retried only after this long
   int default_cancel_grace_seconds = 30;
   int watch_timeout_seconds = 300;
 };

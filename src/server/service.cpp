@@ -20,8 +20,8 @@ std::pair<std::string, int> parse_listen(const std::string& address, const std::
   const auto colon = address.rfind(':');
   int port = -1;
   const std::string digits = colon == std::string::npos ? "" : address.substr(colon + 1);
-  const bool all_digits = !digits.empty() && digits.size() <= 5 &&
-                          digits.find_first_not_of("0123456789") == std::string::npos;
+  const bool all_digits =
+      !digits.empty() && digits.size() <= 5 && digits.find_first_not_of("0123456789") == std::string::npos;
   if (colon != std::string::npos && colon > 0 && all_digits) {
     try {
       std::size_t used = 0;
@@ -32,7 +32,8 @@ std::pair<std::string, int> parse_listen(const std::string& address, const std::
     }
   }
   if (port < 0 || port > 65535)
-    throw InputError(Diagnostic{flag, 0, 0, "", "expected HOST:PORT such as 127.0.0.1:8080 (port 0: any free port), got \"" + address + "\""});
+    throw InputError(Diagnostic{
+        flag, 0, 0, "", "expected HOST:PORT such as 127.0.0.1:8080 (port 0: any free port), got \"" + address + "\""});
   std::string host = address.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   return {host, port};
@@ -97,10 +98,9 @@ void Service::start() {
   p.admission = std::make_unique<Admission>(*p.store, *p.api, *p.manifests, config_.options, p.metrics);
   p.tracker = std::make_unique<JobTracker>(*p.store, *p.api, *p.informer, *p.admission, config_.options, p.metrics);
   p.admission->set_event_backlog([t = p.tracker.get()] { return t->event_backlog_age(); });
-  p.ctx = std::unique_ptr<ApiContext>(new ApiContext{*p.store, *p.batcher, *p.admission, *p.tracker, *p.informer,
-                                                     p.metrics, config_.options, *p.manifests, *p.tokens,
-                                                     config_.values_queues.has_value(),
-                                                     config_.values_queues.value_or(std::set<std::string>{}), nullptr});
+  p.ctx = std::unique_ptr<ApiContext>(new ApiContext{
+      *p.store, *p.batcher, *p.admission, *p.tracker, *p.informer, p.metrics, config_.options, *p.manifests, *p.tokens,
+      config_.values_queues.has_value(), config_.values_queues.value_or(std::set<std::string>{}), nullptr});
   p.ctx->external_counts = [&p] {
     ExternalCounts c;
     auto& s = p.client->stats();
@@ -126,7 +126,8 @@ void Service::start() {
   }
 
   p.tracker->start();
-  p.informer->start([&p](const std::string& name, std::chrono::steady_clock::time_point seen) { p.tracker->changed(name, seen); });
+  p.informer->start(
+      [&p](const std::string& name, std::chrono::steady_clock::time_point seen) { p.tracker->changed(name, seen); });
   p.admission->start();
   // Listening last: a request never reaches a part that has not started.
   try {
@@ -140,7 +141,8 @@ void Service::start() {
   }
   p.started = true;
   spdlog::info("kjq serve {} on {} (store {}, namespace {}, jobs labelled {}={})", config_.options.replica, p.api_url,
-               redact_store_url(config_.store_url), config_.options.namespace_name, kServeLabel, config_.options.instance);
+               redact_store_url(config_.store_url), config_.options.namespace_name, kServeLabel,
+               config_.options.instance);
 }
 
 void Service::stop() {

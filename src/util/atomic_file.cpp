@@ -36,8 +36,7 @@ std::filesystem::path write_temporary(const std::filesystem::path& target, std::
   std::string tmp_name = ".";
   tmp_name.append(target.filename().string()).append(".tmp-").append(random_suffix());
   const auto tmp = dir / tmp_name;
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                  static_cast<mode_t>(mode));
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, static_cast<mode_t>(mode));
   if (fd < 0) throw RuntimeError("cannot create " + tmp.string() + ": " + errno_text());
   auto fail = [&](const std::string& what) {
     std::string msg = what + " " + tmp.string() + ": " + errno_text();
@@ -73,8 +72,7 @@ void rename_into_place(const std::filesystem::path& tmp, const std::filesystem::
 
 }  // namespace
 
-void write_file_atomic(const std::filesystem::path& target, std::string_view content,
-                       std::filesystem::perms mode) {
+void write_file_atomic(const std::filesystem::path& target, std::string_view content, std::filesystem::perms mode) {
   rename_into_place(write_temporary(target, content, mode, /*sync=*/true), target);
 }
 
@@ -137,8 +135,8 @@ std::string read_file(const std::filesystem::path& path, std::size_t max_bytes) 
     out.append(buf, static_cast<std::size_t>(n));
     if (out.size() > max_bytes) {
       ::close(fd);
-      throw RuntimeError("cannot read " + path.string() + ": larger than the limit of " +
-                         std::to_string(max_bytes) + " bytes");
+      throw RuntimeError("cannot read " + path.string() + ": larger than the limit of " + std::to_string(max_bytes) +
+                         " bytes");
     }
   }
   ::close(fd);

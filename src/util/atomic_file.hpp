@@ -29,10 +29,8 @@ class AtomicWriteBatch {
 
   // Throws RuntimeError naming the path.
   void stage(const std::filesystem::path& target, std::string_view content,
-             std::filesystem::perms mode = std::filesystem::perms::owner_read |
-                                           std::filesystem::perms::owner_write |
-                                           std::filesystem::perms::group_read |
-                                           std::filesystem::perms::others_read);
+             std::filesystem::perms mode = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                                           std::filesystem::perms::group_read | std::filesystem::perms::others_read);
   // Syncs, then renames every staged file over its target, in staging order.
   void commit();
   std::size_t size() const { return staged_.size(); }

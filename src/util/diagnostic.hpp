@@ -7,10 +7,10 @@
 namespace kjq {
 
 struct Diagnostic {
-  std::string file;   // file the value came from ("" when unknown, "--set" for command-line values)
-  int line = 0;       // 1-based; 0 when unknown
-  int column = 0;     // 1-based; 0 when unknown
-  std::string path;   // values path, e.g. workers.alpha.extraEnvVars[0].name ("" when none)
+  std::string file;  // file the value came from ("" when unknown, "--set" for command-line values)
+  int line = 0;      // 1-based; 0 when unknown
+  int column = 0;    // 1-based; 0 when unknown
+  std::string path;  // values path, e.g. workers.alpha.extraEnvVars[0].name ("" when none)
   std::string message;
 
   // "values.yaml:12:5: workers.alpha.type: expected \"celery\" or \"kubernetes\", got \"k8s\""

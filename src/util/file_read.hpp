@@ -70,8 +70,7 @@ struct FileReadOptions {
 };
 
 // Reads the whole file at `path`. Throws FileReadError.
-std::string read_file_bounded(const std::filesystem::path& path,
-                              const FileReadOptions& options = {});
+std::string read_file_bounded(const std::filesystem::path& path, const FileReadOptions& options = {});
 // Reads the whole of an open descriptor (left open; its owner closes it); `name` names it in
 // errors. A descriptor opened with O_NONBLOCK is switched to blocking once it is known to be
 // acceptable. Throws FileReadError.

@@ -22,15 +22,20 @@ std::optional<std::string> json_limit_violation(std::string_view text, const Jso
       continue;
     }
     switch (c) {
-      case '"': in_string = true; break;
+      case '"':
+        in_string = true;
+        break;
       case '[':
       case '{':
         if (++depth > limits.max_depth)
           return fmt::format("nested deeper than {} levels (at byte {})", limits.max_depth, i + 1);
         break;
       case ']':
-      case '}': --depth; break;
-      default: break;
+      case '}':
+        --depth;
+        break;
+      default:
+        break;
     }
   }
   return std::nullopt;

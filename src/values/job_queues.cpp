@@ -12,8 +12,7 @@ std::string worker_type(const nlohmann::json& worker) {
 }
 
 namespace {
-std::vector<std::string> enabled_workers_of_type(const nlohmann::json& values,
-                                                 std::string_view type) {
+std::vector<std::string> enabled_workers_of_type(const nlohmann::json& values, std::string_view type) {
   std::vector<std::string> names;
   auto workers = values.find("workers");
   if (workers == values.end() || !workers->is_object()) return names;
@@ -51,10 +50,9 @@ nlohmann::json queue_settings(const nlohmann::json& values, std::string_view que
 const std::vector<std::string>& kubernetes_worker_keys() {
   static const std::vector<std::string> keys = {
       // reference chart schema (kubernetesWorker)
-      "enabled", "type", "ttlSecondsAfterFinished", "backoffLimit", "imagePullPolicy",
-      "annotations", "podAnnotations", "labels", "podLabels", "initContainers", "sidecars",
-      "extraEnvVars", "extraEnvVarsCM", "extraEnvVarsSecret", "extraVolumes",
-      "extraVolumeMounts", "resources", "serviceAccountName", "overrides",
+      "enabled", "type", "ttlSecondsAfterFinished", "backoffLimit", "imagePullPolicy", "annotations", "podAnnotations",
+      "labels", "podLabels", "initContainers", "sidecars", "extraEnvVars", "extraEnvVarsCM", "extraEnvVarsSecret",
+      "extraVolumes", "extraVolumeMounts", "resources", "serviceAccountName", "overrides",
       // kjq extensions
       "activeDeadlineSeconds", "jobOverrides", "maxConcurrency"};
   return keys;

@@ -77,8 +77,7 @@ std::optional<std::int64_t> parse_decimal_int64(std::string_view s) {
   }
   if (s.empty()) return std::nullopt;
   std::uint64_t n = 0;
-  const std::uint64_t limit =
-      static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) + (negative ? 1 : 0);
+  const std::uint64_t limit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) + (negative ? 1 : 0);
   for (char c : s) {
     if (c < '0' || c > '9') return std::nullopt;
     const auto d = static_cast<std::uint64_t>(c - '0');
@@ -112,13 +111,14 @@ class SetExpression {
 
   [[noreturn]] void fail(const std::string& path, const std::string& message) const {
     const char* flag = typing_ == SetTyping::Typed ? "--set" : "--set-string";
-    throw InputError(Diagnostic{flag, 0, 0, path,
-                                message + " (in " + json_quoted(std::string(original_)) + ")"});
+    throw InputError(Diagnostic{flag, 0, 0, path, message + " (in " + json_quoted(std::string(original_)) + ")"});
   }
 
   // The expression as typed may not be UTF-8 (the parser reads it as Go does, with U+FFFD for
   // such bytes); quoting it for a message must not throw.
-  static std::string json_quoted(const std::string& s) { return json(s).dump(-1, ' ', false, json::error_handler_t::replace); }
+  static std::string json_quoted(const std::string& s) {
+    return json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+  }
 
   // Reads up to (and consumes) the first unescaped stop character. A backslash takes the next
   // character literally; a backslash at the very end is dropped, as Helm does.
@@ -150,8 +150,7 @@ class SetExpression {
       Run key = read_until("=[,.");
       const std::string key_path = path_key(path, key.text);
       if (!key.stop) fail(key_path, "key " + json_quoted(key.text) + " has no value");
-      if (*key.stop == ',')
-        fail(key_path, "key " + json_quoted(key.text) + " has no value (cannot end with ,)");
+      if (*key.stop == ',') fail(key_path, "key " + json_quoted(key.text) + " has no value (cannot end with ,)");
       if (key.text.empty()) fail(path, "empty key name");
       if (++levels > kMaxPathLevels)
         fail(key_path, "nesting deeper than " + std::to_string(kMaxPathLevels) + " levels");
@@ -161,9 +160,8 @@ class SetExpression {
       }
       if (*key.stop == '.') {
         if (++dots > kMaxNestedNameLevel)
-          fail(key_path,
-               "value name nested level is greater than maximum supported nested level of " +
-                   std::to_string(kMaxNestedNameLevel));
+          fail(key_path, "value name nested level is greater than maximum supported nested level of " +
+                             std::to_string(kMaxNestedNameLevel));
         map = &descend_into_map(*map, key.text, key_path);
         path = key_path;
         continue;
@@ -174,11 +172,9 @@ class SetExpression {
       for (;;) {
         const std::size_t index = list_index(path);
         path = path_index(path, index);
-        if (++levels > kMaxPathLevels)
-          fail(path, "nesting deeper than " + std::to_string(kMaxPathLevels) + " levels");
+        if (++levels > kMaxPathLevels) fail(path, "nesting deeper than " + std::to_string(kMaxPathLevels) + " levels");
         Run rest = read_until("[.=");
-        if (!rest.text.empty())
-          fail(path, "unexpected data at end of array index: " + json_quoted(rest.text));
+        if (!rest.text.empty()) fail(path, "unexpected data at end of array index: " + json_quoted(rest.text));
         if (!rest.stop) fail(path, "key " + json_quoted(path) + " has no value");
         if (list->size() <= index) list->get_ref<json::array_t&>().resize(index + 1);
         json& slot = (*list)[index];
@@ -194,8 +190,7 @@ class SetExpression {
         }
         // A nested list: an existing non-list element is an error in Helm, null is not.
         if (slot.is_null()) slot = json::array();
-        if (!slot.is_array())
-          fail(path, "cannot index " + path + ": it is a " + slot.type_name() + ", not a list");
+        if (!slot.is_array()) fail(path, "cannot index " + path + ": it is a " + slot.type_name() + ", not a list");
         list = &slot;
       }
     }
@@ -206,16 +201,14 @@ class SetExpression {
     auto it = map.find(key);
     if (it == map.end()) return map[key] = json::object();
     if (!it->is_object())
-      fail(key_path,
-           "cannot set keys under " + key_path + ": it is a " + it->type_name() + ", not a map");
+      fail(key_path, "cannot set keys under " + key_path + ": it is a " + it->type_name() + ", not a map");
     return *it;
   }
 
   json& existing_or_new_list(json& map, const std::string& key, const std::string& key_path) {
     auto it = map.find(key);
     if (it == map.end()) return map[key] = json::array();
-    if (!it->is_array())
-      fail(key_path, "cannot index " + key_path + ": it is a " + it->type_name() + ", not a list");
+    if (!it->is_array()) fail(key_path, "cannot index " + key_path + ": it is a " + it->type_name() + ", not a list");
     return *it;
   }
 
@@ -223,16 +216,15 @@ class SetExpression {
   std::size_t list_index(const std::string& path) {
     Run run = read_until("]");
     if (!run.stop) fail(path, "unterminated [ in key (missing ])");
-    const bool digits_only = !run.text.empty() &&
-                             run.text.find_first_not_of("+-0123456789") == std::string::npos &&
+    const bool digits_only = !run.text.empty() && run.text.find_first_not_of("+-0123456789") == std::string::npos &&
                              run.text.find_first_of("+-", 1) == std::string::npos;
     if (!digits_only) fail(path, "invalid list index " + json_quoted(run.text));
     const auto index = parse_decimal_int64(run.text);
     if (!index) fail(path, "list index " + run.text + " is out of range");
     if (*index < 0) fail(path, "negative list index " + std::to_string(*index) + " is not allowed");
     if (*index > kMaxIndex)
-      fail(path, "list index " + std::to_string(*index) + " is greater than the maximum of " +
-                     std::to_string(kMaxIndex));
+      fail(path,
+           "list index " + std::to_string(*index) + " is greater than the maximum of " + std::to_string(kMaxIndex));
     return static_cast<std::size_t>(*index);
   }
 
@@ -272,8 +264,7 @@ class SetExpression {
 
 void apply_set_expression(json& target, std::string_view expression, SetTyping typing) {
   if (target.is_null()) target = json::object();
-  if (!target.is_object())
-    throw std::invalid_argument("apply_set_expression: target must be an object");
+  if (!target.is_object()) throw std::invalid_argument("apply_set_expression: target must be an object");
   // Work on a copy so that a failing expression leaves the target as it was.
   json work = target;
   SetExpression(expression, typing).apply_to(work);

@@ -7,8 +7,8 @@
 #include "util/value_path.hpp"
 #include "values/job_queues.hpp"
 #include "values/merge.hpp"
-#include "values/value_shape.hpp"
 #include "values/validate_celery.hpp"
+#include "values/value_shape.hpp"
 
 namespace kjq::values {
 
@@ -24,8 +24,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     row[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
       std::size_t above = row[j];
-      bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
-                  std::tolower(static_cast<unsigned char>(b[j - 1]));
+      bool same =
+          std::tolower(static_cast<unsigned char>(a[i - 1])) == std::tolower(static_cast<unsigned char>(b[j - 1]));
       row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
       diagonal = above;
     }
@@ -60,9 +60,7 @@ class Validator {
   }
 
  private:
-  void error(std::string_view path, std::string message) {
-    diagnostics_.push_back(doc_.at(path, std::move(message)));
-  }
+  void error(std::string_view path, std::string message) { diagnostics_.push_back(doc_.at(path, std::move(message))); }
 
   static const json* find(const json& map, std::string_view key) {
     if (!map.is_object()) return nullptr;
@@ -88,14 +86,15 @@ class Validator {
     }
     for (const auto& [k, item] : value->items()) {
       if (!item.is_string()) {
-        error(path_key(path, k), "expected a string (Kubernetes label and annotation values are "
-                                 "strings; quote it), got " + describe_value(item));
+        error(path_key(path, k),
+              "expected a string (Kubernetes label and annotation values are "
+              "strings; quote it), got " +
+                  describe_value(item));
       }
     }
   }
 
-  void check_bool(const json& parent, const std::string& parent_path, std::string_view key,
-                  bool required) {
+  void check_bool(const json& parent, const std::string& parent_path, std::string_view key, bool required) {
     const json* value = find(parent, key);
     auto path = path_key(parent_path, key);
     if (!value) {
@@ -112,8 +111,7 @@ class Validator {
     }
   }
 
-  void check_integer(const json& parent, const std::string& parent_path, std::string_view key,
-                     double minimum) {
+  void check_integer(const json& parent, const std::string& parent_path, std::string_view key, double minimum) {
     const json* value = find(parent, key);
     if (!value || value->is_null()) return;
     auto path = path_key(parent_path, key);
@@ -159,8 +157,7 @@ class Validator {
     }
   }
 
-  void check_list_of_strings(const json& parent, const std::string& parent_path,
-                             std::string_view key) {
+  void check_list_of_strings(const json& parent, const std::string& parent_path, std::string_view key) {
     const json* value = find(parent, key);
     if (!value || value->is_null()) return;
     auto path = path_key(parent_path, key);
@@ -183,8 +180,7 @@ class Validator {
       const json* value = find((*env)[i], "value");
       if (value && !value->is_string() && !value->is_null()) {
         error(path_key(path_index(path_key(parent_path, "extraEnvVars"), i), "value"),
-              "expected a string (environment values are strings; quote it), got " +
-                  describe_value(*value));
+              "expected a string (environment values are strings; quote it), got " + describe_value(*value));
       }
     }
   }
@@ -223,8 +219,7 @@ class Validator {
     check_integer(m, path, "activeDeadlineSeconds", 1);
     check_integer(m, path, "maxConcurrency", 0);  // kjq serve: 0 means no limit
     if (const json* policy = find(m, "imagePullPolicy"); policy && !policy->is_null()) {
-      if (!policy->is_string() || (*policy != "Always" && *policy != "Never" &&
-                                   *policy != "IfNotPresent")) {
+      if (!policy->is_string() || (*policy != "Always" && *policy != "Never" && *policy != "IfNotPresent")) {
         error(path_key(path, "imagePullPolicy"),
               "expected Always, Never or IfNotPresent, got " + describe_value(*policy));
       }
@@ -305,8 +300,7 @@ class Validator {
       bool kubernetes = false;
       if (type && is_truthy(*type)) {
         if (!type->is_string() || (*type != "celery" && *type != "kubernetes")) {
-          error(path_key(path, "type"),
-                "expected \"celery\" or \"kubernetes\", got " + describe_value(*type));
+          error(path_key(path, "type"), "expected \"celery\" or \"kubernetes\", got " + describe_value(*type));
           continue;
         }
         kubernetes = *type == "kubernetes";
@@ -316,9 +310,7 @@ class Validator {
       if (kubernetes) {
         check_unknown_keys(path);
         check_kubernetes_settings(worker, path);
-      } else if (is_enabled && std::any_of(name.begin(), name.end(), [](char c) {
-                   return c >= 'A' && c <= 'Z';
-                 })) {
+      } else if (is_enabled && std::any_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
         error(path, "Celery worker names become Deployment names and must be lowercase");
       }
     }
@@ -380,9 +372,7 @@ class Validator {
 
 bool is_valid_worker_name(std::string_view name) {
   if (name.empty() || name.size() > 63) return false;
-  auto alnum = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  };
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
   if (!alnum(name.front()) || !alnum(name.back())) return false;
   return std::all_of(name.begin(), name.end(), [&](char c) { return alnum(c) || c == '-'; });
 }
@@ -400,8 +390,6 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
   return best;
 }
 
-std::vector<Diagnostic> validate_values(const ValuesDocument& doc) {
-  return Validator(doc).run();
-}
+std::vector<Diagnostic> validate_values(const ValuesDocument& doc) { return Validator(doc).run(); }
 
 }  // namespace kjq::values

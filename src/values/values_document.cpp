@@ -25,8 +25,8 @@ void collect_paths(const nlohmann::json& value, const std::string& prefix, Sourc
   }
 }
 
-void apply_command_line(ValuesDocument& doc, const std::vector<std::string>& expressions,
-                        SetTyping typing, const char* source_name) {
+void apply_command_line(ValuesDocument& doc, const std::vector<std::string>& expressions, SetTyping typing,
+                        const char* source_name) {
   for (const auto& expression : expressions) {
     apply_set_expression(doc.user, expression, typing);
     // Record which paths this expression names, for error locations.
@@ -60,9 +60,8 @@ std::string parent_path(std::string_view path) {
   auto dot = path.rfind('.');
   auto bracket = path.rfind(']');
   if (dot == std::string_view::npos || (bracket != std::string_view::npos && bracket > dot)) {
-    return bracket != std::string_view::npos && bracket + 1 < path.size()
-               ? std::string(path.substr(0, bracket + 1))
-               : std::string{};
+    return bracket != std::string_view::npos && bracket + 1 < path.size() ? std::string(path.substr(0, bracket + 1))
+                                                                          : std::string{};
   }
   return std::string(path.substr(0, dot));
 }
@@ -73,8 +72,7 @@ Diagnostic ValuesDocument::at(std::string_view path, std::string message) const 
     for (auto it = sources.rbegin(); it != sources.rend(); ++it) {
       auto found = it->marks.find(probe);
       if (found != it->marks.end()) {
-        return Diagnostic{it->name, found->second.line, found->second.column, std::string(path),
-                          std::move(message)};
+        return Diagnostic{it->name, found->second.line, found->second.column, std::string(path), std::move(message)};
       }
     }
     if (probe.empty()) break;

@@ -116,14 +116,12 @@ class GraphBuilder : public YAML::EventHandler {
   void check_key_has_colon(const RawNode& map, const RawNode& value) const {
     if (map.kind != RawNode::Kind::Map || !map.block_map || map.children.size() % 2 == 0) return;
     const RawNode& key = graph.nodes[map.children.back()];
-    if (value.kind != RawNode::Kind::Null || key.kind == RawNode::Kind::Null ||
-        value.mark.pos != key.mark.pos)
-      return;
+    if (value.kind != RawNode::Kind::Null || key.kind == RawNode::Kind::Null || value.mark.pos != key.mark.pos) return;
     const Mark m = to_mark(key.mark);
     std::string what = key.kind == RawNode::Kind::Scalar ? " after " + json(key.value).dump() : "";
-    throw InputError(Diagnostic{source_, m.line, m.column, "",
-                                "invalid YAML: could not find the expected ':'" + what +
-                                    " (every line of a map is `key: value`)"});
+    throw InputError(
+        Diagnostic{source_, m.line, m.column, "",
+                   "invalid YAML: could not find the expected ':'" + what + " (every line of a map is `key: value`)"});
   }
 
   void open(RawNode::Kind kind, const YAML::Mark& mark, YAML::anchor_t anchor) {
@@ -154,15 +152,13 @@ class GraphBuilder : public YAML::EventHandler {
 // ---------------------------------------------------------------------------------------------
 // Reading the text: what YAML refuses and yaml-cpp does not.
 
-[[noreturn]] void fail_parse(const std::string& source, const YAML::Mark& mark,
-                             std::string message) {
+[[noreturn]] void fail_parse(const std::string& source, const YAML::Mark& mark, std::string message) {
   const Mark m = mark.is_null() ? Mark{} : to_mark(mark);
   throw InputError(Diagnostic{source, m.line, m.column, "", std::move(message)});
 }
 
 bool has_utf16_bom(std::string_view text) {
-  return text.size() >= 2 && ((text[0] == '\xFE' && text[1] == '\xFF') ||
-                              (text[0] == '\xFF' && text[1] == '\xFE'));
+  return text.size() >= 2 && ((text[0] == '\xFE' && text[1] == '\xFF') || (text[0] == '\xFF' && text[1] == '\xFE'));
 }
 
 // go-yaml's reader refuses, anywhere in the input, bytes that are not UTF-8 and characters YAML
@@ -206,8 +202,7 @@ void check_characters(std::string_view text, const std::string& source) {
       char code[8];
       std::snprintf(code, sizeof code, "U+%04X", cp);
       throw InputError(Diagnostic{source, line, column, "",
-                                  std::string("invalid YAML: control character ") + code +
-                                      " is not allowed"});
+                                  std::string("invalid YAML: control character ") + code + " is not allowed"});
     }
     i += len;
   }
@@ -247,20 +242,15 @@ class NextDocumentProbe : public YAML::EventHandler {
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
   void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
   void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
   void OnMapEnd() override {}
 };
 
-void check_document_start(std::string_view text, const std::string& source,
-                          const YAML::Mark& mark) {
-  if (has_utf16_bom(text) || document_may_start_at(text, static_cast<std::size_t>(mark.pos)))
-    return;
+void check_document_start(std::string_view text, const std::string& source, const YAML::Mark& mark) {
+  if (has_utf16_bom(text) || document_may_start_at(text, static_cast<std::size_t>(mark.pos))) return;
   fail_parse(source, mark,
              "invalid YAML: unexpected content after the end of the document (a second document "
              "must start with ---)");
@@ -271,8 +261,7 @@ void check_document_start(std::string_view text, const std::string& source,
 Mark to_mark(const YAML::Mark& m) { return Mark{one_based(m.line), one_based(m.column)}; }
 
 bool is_merge_key(const RawNode& key) {
-  return key.kind == RawNode::Kind::Scalar && key.value == "<<" &&
-         (key.tag == kPlainTag || key.tag == kTagMerge);
+  return key.kind == RawNode::Kind::Scalar && key.value == "<<" && (key.tag == kPlainTag || key.tag == kTagMerge);
 }
 
 void for_each_graph(std::string_view text, const std::string& source, const YamlLimits& limits,
@@ -387,8 +376,7 @@ void GraphWalk::fail_depth(const YAML::Mark& mark, const std::string& path, bool
 }
 
 void GraphWalk::fail_budget(const YAML::Mark& mark, const std::string& path) const {
-  fail(mark, path,
-       "more than " + std::to_string(limits_.max_nodes) + " values once aliases are expanded");
+  fail(mark, path, "more than " + std::to_string(limits_.max_nodes) + " values once aliases are expanded");
 }
 
 void GraphWalk::count(const RawNode& node, const std::string& path) {
@@ -406,8 +394,7 @@ void GraphWalk::check_alias(const RawNode& alias, const std::string& path, std::
                             std::size_t visited) const {
   if (alias.expanded_height == kUnbounded) fail_depth(alias.mark, path, true);
   if (depth + alias.expanded_height > limits_.max_depth) fail_depth(alias.mark, path, false);
-  if (add_saturating(visited, alias.expanded_nodes) > limits_.max_nodes)
-    fail_budget(alias.mark, path);
+  if (add_saturating(visited, alias.expanded_nodes) > limits_.max_nodes) fail_budget(alias.mark, path);
 }
 
 void GraphWalk::check_alias(const RawNode& alias, const std::string& path, std::size_t depth) const {
@@ -431,8 +418,8 @@ void DuplicateKeys::add(const std::string& key, const YAML::Mark& mark, const st
   if (auto [it, inserted] = seen_.emplace(key, mark); !inserted) {
     const Mark first = to_mark(it->second);
     walk.fail(mark, key_path,
-              "duplicate key " + json(key).dump() + " (first defined at line " +
-                  std::to_string(first.line) + ", column " + std::to_string(first.column) + ")");
+              "duplicate key " + json(key).dump() + " (first defined at line " + std::to_string(first.line) +
+                  ", column " + std::to_string(first.column) + ")");
   }
 }
 

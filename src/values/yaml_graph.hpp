@@ -83,10 +83,8 @@ class GraphWalk {
   const YamlLimits& limits_;
   std::size_t visited_ = 0;
 
-  void locate_limit_error(std::size_t index, const std::string& path, std::size_t depth,
-                          std::size_t& visited) const;
-  void check_alias(const RawNode& alias, const std::string& path, std::size_t depth,
-                   std::size_t visited) const;
+  void locate_limit_error(std::size_t index, const std::string& path, std::size_t depth, std::size_t& visited) const;
+  void check_alias(const RawNode& alias, const std::string& path, std::size_t depth, std::size_t visited) const;
   [[noreturn]] void fail_depth(const YAML::Mark& mark, const std::string& path, bool cyclic) const;
   [[noreturn]] void fail_budget(const YAML::Mark& mark, const std::string& path) const;
 };
@@ -95,8 +93,7 @@ class GraphWalk {
 // (so does Helm); kjq refuses the second, naming where the first is.
 class DuplicateKeys {
  public:
-  void add(const std::string& key, const YAML::Mark& mark, const std::string& key_path,
-           const GraphWalk& walk);
+  void add(const std::string& key, const YAML::Mark& mark, const std::string& key_path, const GraphWalk& walk);
 
  private:
   std::unordered_map<std::string, YAML::Mark> seen_;

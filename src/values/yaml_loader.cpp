@@ -25,15 +25,13 @@ void erase_marks_under(SourceMarks& marks, const std::string& path) {
   for (const char sep : {'.', '['}) {
     const std::string prefix = path + sep;
     auto it = marks.lower_bound(prefix);
-    while (it != marks.end() && it->first.compare(0, prefix.size(), prefix) == 0)
-      it = marks.erase(it);
+    while (it != marks.end() && it->first.compare(0, prefix.size(), prefix) == 0) it = marks.erase(it);
   }
 }
 
 class Converter {
  public:
-  Converter(const std::vector<RawNode>& nodes, const std::string& source, const YamlLimits& limits,
-            SourceMarks& marks)
+  Converter(const std::vector<RawNode>& nodes, const std::string& source, const YamlLimits& limits, SourceMarks& marks)
       : nodes_(nodes), walk_(nodes, source, limits), marks_(&marks) {}
 
   json convert_document(std::size_t root) {
@@ -107,8 +105,7 @@ class Converter {
     if (target.kind == RawNode::Kind::Sequence) {
       if (value.kind == RawNode::Kind::Alias) walk_.check_alias(value, path, depth);
       // Earlier maps in the list take precedence, so they are applied last.
-      for (auto it = target.children.rbegin(); it != target.children.rend(); ++it)
-        merge_one(out, *it, path, depth);
+      for (auto it = target.children.rbegin(); it != target.children.rend(); ++it) merge_one(out, *it, path, depth);
     } else {
       merge_one(out, value_index, path, depth);
     }
@@ -141,15 +138,13 @@ class Converter {
 void check_size(std::string_view text, const std::string& source, const YamlLimits& limits) {
   if (text.size() > limits.max_bytes)
     throw InputError(Diagnostic{source, 0, 0, "",
-                                "input is " + std::to_string(text.size()) +
-                                    " bytes, the limit is " + std::to_string(limits.max_bytes) +
-                                    " bytes"});
+                                "input is " + std::to_string(text.size()) + " bytes, the limit is " +
+                                    std::to_string(limits.max_bytes) + " bytes"});
 }
 
 // Converts documents one by one and hands each to `sink` until it returns false.
 template <typename Sink>
-void for_each_document(std::string_view text, const std::string& source, const YamlLimits& limits,
-                       Sink&& sink) {
+void for_each_document(std::string_view text, const std::string& source, const YamlLimits& limits, Sink&& sink) {
   check_size(text, source, limits);
   yaml::for_each_graph(text, source, limits, [&](const yaml::Graph& graph) {
     YamlDocument doc;
@@ -163,8 +158,7 @@ void for_each_document(std::string_view text, const std::string& source, const Y
 
 }  // namespace
 
-YamlDocument parse_yaml(std::string_view text, const std::string& source_name,
-                        const YamlLimits& limits) {
+YamlDocument parse_yaml(std::string_view text, const std::string& source_name, const YamlLimits& limits) {
   // Like `helm -f`, only the first document counts.
   YamlDocument result;
   for_each_document(text, source_name, limits, [&](YamlDocument doc) {
@@ -190,17 +184,16 @@ YamlDocument load_values_file(const std::filesystem::path& path, const YamlLimit
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
   if (!ec && size > limits.max_bytes)
-    throw InputError(Diagnostic{source, 0, 0, "",
-                                "file is " + std::to_string(size) + " bytes, the limit is " +
-                                    std::to_string(limits.max_bytes) + " bytes"});
+    throw InputError(Diagnostic{
+        source, 0, 0, "",
+        "file is " + std::to_string(size) + " bytes, the limit is " + std::to_string(limits.max_bytes) + " bytes"});
   const std::string text = read_file(path, limits.max_bytes);
   YamlDocument doc = parse_yaml(text, source, limits);
   if (doc.value.is_null()) {
     doc.value = json::object();
   } else if (!doc.value.is_object()) {
     throw InputError(
-        Diagnostic{source, 1, 1, "",
-                   std::string("expected a map at the top level, got ") + doc.value.type_name()});
+        Diagnostic{source, 1, 1, "", std::string("expected a map at the top level, got ") + doc.value.type_name()});
   }
   return doc;
 }

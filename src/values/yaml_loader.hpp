@@ -14,9 +14,9 @@
 namespace kjq::values {
 
 struct YamlLimits {
-  std::size_t max_bytes = 8u << 20;     // a values file larger than this is refused
-  std::size_t max_depth = 128;          // nesting of maps/lists (aliases count as their target)
-  std::size_t max_nodes = 2'000'000;    // nodes visited while converting (aliases are re-counted)
+  std::size_t max_bytes = 8u << 20;   // a values file larger than this is refused
+  std::size_t max_depth = 128;        // nesting of maps/lists (aliases count as their target)
+  std::size_t max_nodes = 2'000'000;  // nodes visited while converting (aliases are re-counted)
 };
 
 // Where each value came from: values path (see util/value_path.hpp) → 1-based line and column.
@@ -40,8 +40,7 @@ struct YamlDocument {
 //    (`off:` → "false", `0x1F:` → "31");
 //  - a duplicate key in one mapping is an error (Helm keeps the last silently; kjq refuses).
 // Throws kjq::InputError whose diagnostic names `source_name`, the line and column, and the path.
-YamlDocument parse_yaml(std::string_view text, const std::string& source_name,
-                        const YamlLimits& limits = {});
+YamlDocument parse_yaml(std::string_view text, const std::string& source_name, const YamlLimits& limits = {});
 
 // Every document of a `---` separated stream (empty documents are skipped).
 std::vector<YamlDocument> parse_yaml_stream(std::string_view text, const std::string& source_name,

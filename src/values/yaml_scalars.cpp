@@ -62,8 +62,7 @@ std::optional<Scalar> lookup_word(std::string_view s) {
     for (auto w : {"~", "null", "Null", "NULL"}) m.emplace(w, make_null());
     const double inf = std::numeric_limits<double>::infinity();
     for (auto w : {".nan", ".NaN", ".NAN"}) m.emplace(w, make_float(std::nan("")));
-    for (auto w : {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"})
-      m.emplace(w, make_float(inf));
+    for (auto w : {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"}) m.emplace(w, make_float(inf));
     for (auto w : {"-.inf", "-.Inf", "-.INF"}) m.emplace(w, make_float(-inf));
     return m;
   }();
@@ -98,8 +97,7 @@ std::optional<std::uint64_t> go_parse_uint_base0(std::string_view s) {
   for (char c : s) {
     const int d = digit_value(c);
     if (d >= base) return std::nullopt;
-    if (n > (kMax - static_cast<std::uint64_t>(d)) / static_cast<std::uint64_t>(base))
-      return std::nullopt;
+    if (n > (kMax - static_cast<std::uint64_t>(d)) / static_cast<std::uint64_t>(base)) return std::nullopt;
     n = n * static_cast<std::uint64_t>(base) + static_cast<std::uint64_t>(d);
   }
   return n;
@@ -120,8 +118,7 @@ std::optional<std::int64_t> go_parse_int_base0(std::string_view s) {
     return static_cast<std::int64_t>(*u);
   }
   if (*u > kLimit + 1) return std::nullopt;
-  return *u == kLimit + 1 ? std::numeric_limits<std::int64_t>::min()
-                          : -static_cast<std::int64_t>(*u);
+  return *u == kLimit + 1 ? std::numeric_limits<std::int64_t>::min() : -static_cast<std::int64_t>(*u);
 }
 
 // go-yaml's yamlStyleFloat: ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$
@@ -192,8 +189,7 @@ std::string format_float_key(double value) {
   if (std::isnan(f)) return ".nan";
   if (std::isinf(f)) return f > 0 ? ".inf" : "-.inf";
   std::array<char, 64> buf{};
-  auto [end, ec] =
-      std::to_chars(buf.data(), buf.data() + buf.size(), f, std::chars_format::scientific);
+  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), f, std::chars_format::scientific);
   const std::string sci(buf.data(), end);  // shortest digits: [-]d[.ddd]e±XX
   const std::size_t e_at = sci.find('e');
   const int exponent = std::stoi(sci.substr(e_at + 1));
@@ -209,8 +205,7 @@ std::string format_float_key(double value) {
   } else if (static_cast<std::size_t>(point) >= digits.size()) {
     out += digits + std::string(static_cast<std::size_t>(point) - digits.size(), '0');
   } else {
-    out += digits.substr(0, static_cast<std::size_t>(point)) + "." +
-           digits.substr(static_cast<std::size_t>(point));
+    out += digits.substr(0, static_cast<std::size_t>(point)) + "." + digits.substr(static_cast<std::size_t>(point));
   }
   return out;
 }
@@ -237,13 +232,11 @@ Scalar type_scalar(const std::string& value, std::string_view tag) {
     return make_string();
   }
   Scalar s = resolve_plain(value);
-  if (wanted == Scalar::Type::Float && s.type == Scalar::Type::Int)
-    return make_float(static_cast<double>(s.integer));
+  if (wanted == Scalar::Type::Float && s.type == Scalar::Type::Int) return make_float(static_cast<double>(s.integer));
   if (wanted == Scalar::Type::Float && s.type == Scalar::Type::Uint)
     return make_float(static_cast<double>(s.unsigned_integer));
   if (wanted == Scalar::Type::Int && s.type == Scalar::Type::Uint) return s;
-  if (s.type != wanted)
-    throw ScalarError("cannot decode " + quoted_text(value) + " as " + std::string(short_tag));
+  if (s.type != wanted) throw ScalarError("cannot decode " + quoted_text(value) + " as " + std::string(short_tag));
   return s;
 }
 
@@ -292,8 +285,7 @@ std::string scalar_key(const std::string& value, std::string_view tag) {
     case Scalar::Type::Int:
       return std::to_string(s.integer);
     case Scalar::Type::Uint:
-      throw ScalarError("map key " + value +
-                        " is too large (Helm only supports integer keys up to 2^63-1)");
+      throw ScalarError("map key " + value + " is too large (Helm only supports integer keys up to 2^63-1)");
     case Scalar::Type::Float:
       return format_float_key(s.number);
     case Scalar::Type::String:

@@ -13,9 +13,7 @@ struct GiveUp {};
 // Deeper documents go to yaml-cpp, whose events meet kjq's depth guard.
 constexpr std::size_t kSimpleMaxDepth = 64;
 
-bool is_ascii_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
+bool is_ascii_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
 // Reads one document line by line with the positions yaml-cpp gives its events: a block map at
 // its first key, a block list at its first '-', a flow collection at its bracket, a scalar at
@@ -152,8 +150,7 @@ class SimpleReader {
       if (!at_end() && column() == col && is_list_entry()) throw GiveUp{};  // list at key level
       return add_node(RawNode::Kind::Null, mark());
     }
-    const std::size_t value =
-        peek() == '{' || peek() == '[' ? flow_collection(depth + 1) : scalar(false);
+    const std::size_t value = peek() == '{' || peek() == '[' ? flow_collection(depth + 1) : scalar(false);
     end_of_line();
     skip_to_content();
     return value;
@@ -163,7 +160,7 @@ class SimpleReader {
     if (depth > kSimpleMaxDepth) throw GiveUp{};
     const std::size_t list = add_node(RawNode::Kind::Sequence, mark());
     for (;;) {
-      ++i_;  // the '-'
+      ++i_;                               // the '-'
       if (peek() != ' ') throw GiveUp{};  // the item starts on a later line
       skip_spaces();
       if (at_end() || peek() == '\n' || peek() == '#') throw GiveUp{};
@@ -202,8 +199,7 @@ class SimpleReader {
     if (depth > kSimpleMaxDepth) throw GiveUp{};
     const bool is_map = peek() == '{';
     const char close = is_map ? '}' : ']';
-    const std::size_t collection =
-        add_node(is_map ? RawNode::Kind::Map : RawNode::Kind::Sequence, mark());
+    const std::size_t collection = add_node(is_map ? RawNode::Kind::Map : RawNode::Kind::Sequence, mark());
     ++i_;
     skip_spaces();
     if (peek() == close) {
@@ -286,10 +282,9 @@ class SimpleReader {
   // Characters that could start something else (indicators, brackets) are left to yaml-cpp.
   std::string plain(bool flow) {
     const char c = peek();
-    const bool starts_well =
-        is_ascii_alnum(c) || (static_cast<unsigned char>(c) >= 0x80) ||
-        std::string_view("_./$(~+=").find(c) != std::string_view::npos ||
-        (c == '-' && (is_ascii_alnum(peek(1)) || peek(1) == '-' || peek(1) == '.'));
+    const bool starts_well = is_ascii_alnum(c) || (static_cast<unsigned char>(c) >= 0x80) ||
+                             std::string_view("_./$(~+=").find(c) != std::string_view::npos ||
+                             (c == '-' && (is_ascii_alnum(peek(1)) || peek(1) == '-' || peek(1) == '.'));
     if (!starts_well) throw GiveUp{};
     const std::size_t start = i_;
     std::size_t end = i_;  // after the last non-blank character

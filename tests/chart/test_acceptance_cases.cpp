@@ -11,10 +11,10 @@
 #include "values/values_document.hpp"
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 using kjq::test::fixtures_dir;
 using kjq::test::read_json;
 using kjq::test::read_text;
+using nlohmann::json;
 
 namespace {
 
@@ -35,8 +35,7 @@ kjq::chart::RenderedChart render_case(const fs::path& dir, std::vector<std::stri
   return kjq::chart::render_chart(doc, kjq::test::release_from_json(read_json(dir / "release.json")));
 }
 
-const json* find_object(const std::vector<json>& objects, const std::string& kind,
-                        const std::string& name) {
+const json* find_object(const std::vector<json>& objects, const std::string& kind, const std::string& name) {
   for (const auto& o : objects) {
     if (o["kind"] == kind && o["metadata"]["name"] == name) return &o;
   }

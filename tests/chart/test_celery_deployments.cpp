@@ -36,8 +36,7 @@ std::string env_value(const json& deployment, const std::string& name) {
 
 TEST(CeleryWorkers, DefaultsRenderTheDefaultWorkerAndBeatAfterEverythingElse) {
   auto rendered = render_yaml("{}");
-  EXPECT_THAT(deployment_names(rendered),
-              ::testing::ElementsAre("nautobot-celery-beat", "nautobot-celery-default"));
+  EXPECT_THAT(deployment_names(rendered), ::testing::ElementsAre("nautobot-celery-beat", "nautobot-celery-default"));
   EXPECT_EQ(rendered.objects.back()["kind"], "Deployment");
   EXPECT_EQ(deployment(rendered, "default")["spec"]["replicas"], 2);
   EXPECT_EQ(deployment(rendered, "beat")["spec"]["replicas"], 1);
@@ -68,7 +67,8 @@ celeryBeat: {priorityClassName: from-celery-beat, replicaCount: 7}
 workers:
   default: {replicaCount: 6}
   other: {enabled: true, taskQueues: other}
-)").merged);
+)")
+                                               .merged);
   EXPECT_EQ(set.at("default")["replicaCount"], 6);
   EXPECT_EQ(set.at("default")["priorityClassName"], "from-celery-worker");
   EXPECT_EQ(set.at("default")["terminationGracePeriodSeconds"], 10);
@@ -82,7 +82,8 @@ TEST(CeleryWorkers, BeatIsForcedToOneReplicaWithoutAutoscalerOrPdb) {
   auto set = kjq::chart::celery_worker_set(kjq::test::values_from_yaml(R"(
 workers:
   beat: {replicaCount: 3, autoscaling: {enabled: true}, pdb: {create: true}}
-)").merged);
+)")
+                                               .merged);
   EXPECT_EQ(set.at("beat")["replicaCount"], 1);
   EXPECT_EQ(set.at("beat")["autoscaling"]["enabled"], false);
   EXPECT_EQ(set.at("beat")["pdb"]["create"], false);
@@ -125,9 +126,9 @@ workers:
   std::vector<std::string> names;
   const json worker = deployment(rendered, "default");
   for (const auto& e : container(worker)["env"]) names.push_back(e["name"]);
-  EXPECT_THAT(names, ::testing::ElementsAre("NAUTOBOT_K8S_COMPONENT", "CELERY_TASK_QUEUES", "CELERY_TASK_ACKS_LATE",
-                                            "EXTRA", "NAUTOBOT_DB_USER", "NAUTOBOT_DB_PASSWORD",
-                                            "NAUTOBOT_REDIS_PASSWORD"));
+  EXPECT_THAT(names,
+              ::testing::ElementsAre("NAUTOBOT_K8S_COMPONENT", "CELERY_TASK_QUEUES", "CELERY_TASK_ACKS_LATE", "EXTRA",
+                                     "NAUTOBOT_DB_USER", "NAUTOBOT_DB_PASSWORD", "NAUTOBOT_REDIS_PASSWORD"));
   EXPECT_EQ(env_value(deployment(rendered, "beat"), "CELERY_TASK_QUEUES"), "<absent>");
   EXPECT_EQ(env_value(deployment(rendered, "beat"), "CELERY_TASK_ACKS_LATE"), "<absent>");
 }
@@ -223,10 +224,9 @@ workers:
   } catch (const kjq::InputError& e) {
     std::vector<std::string> paths;
     for (const auto& d : e.diagnostics()) paths.push_back(d.path);
-    EXPECT_THAT(paths, ::testing::UnorderedElementsAre("celery.replicaCount", "celeryWorker.command",
-                                                       "workers.reports.podAntiAffinityPreset",
-                                                       "workers.reports.extraEnvVarsCM",
-                                                       "workers.reports.task_acks_late"));
+    EXPECT_THAT(paths, ::testing::UnorderedElementsAre(
+                           "celery.replicaCount", "celeryWorker.command", "workers.reports.podAntiAffinityPreset",
+                           "workers.reports.extraEnvVarsCM", "workers.reports.task_acks_late"));
   }
 }
 

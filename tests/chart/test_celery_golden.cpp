@@ -26,8 +26,7 @@ TEST_P(CeleryGolden, WiringPatchMatchesTheGoldenFile) {
   const auto dir = golden_dir() / GetParam();
   const auto rendered = render_dir(dir);
   expect_golden(dir / "nautobot-wiring.json",
-                kjq::output::to_go_pretty_json(kjq::chart::nautobot_wiring_patch(rendered.wiring, "nautobot")) +
-                    "\n");
+                kjq::output::to_go_pretty_json(kjq::chart::nautobot_wiring_patch(rendered.wiring, "nautobot")) + "\n");
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, CeleryGolden, ::testing::ValuesIn(dir_names(golden_dir())));

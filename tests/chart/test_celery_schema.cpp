@@ -89,8 +89,7 @@ class Schema : public ::testing::TestWithParam<CaseDir> {
   std::pair<int, std::string> validate(const json& objects) {
     kjq::test::TempDir tmp;
     auto file = tmp.write("objects.json", kjq::output::to_go_pretty_json(objects));
-    const std::string cmd =
-        "node '" + (schema_dir_ / "validate.mjs").string() + "' '" + file.string() + "' 2>&1";
+    const std::string cmd = "node '" + (schema_dir_ / "validate.mjs").string() + "' '" + file.string() + "' 2>&1";
     std::string output;
     FILE* pipe = ::popen(cmd.c_str(), "r");
     if (!pipe) return {-1, "popen failed"};
@@ -126,13 +125,12 @@ TEST_P(Schema, AWebDeploymentWithTheWiringPatchIsValid) {
   EXPECT_EQ(status, 0) << output;
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, Schema, ::testing::ValuesIn(all_cases()),
-                         [](const auto& info) {
-                           std::string name = info.param.folder + "_" + info.param.name;
-                           for (auto& ch : name) {
-                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           }
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Cases, Schema, ::testing::ValuesIn(all_cases()), [](const auto& info) {
+  std::string name = info.param.folder + "_" + info.param.name;
+  for (auto& ch : name) {
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  }
+  return name;
+});
 
 }  // namespace

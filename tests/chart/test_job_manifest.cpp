@@ -6,8 +6,8 @@
 #include "support/test_support.hpp"
 #include "util/diagnostic.hpp"
 
-using nlohmann::json;
 using kjq::test::values_from_yaml;
+using nlohmann::json;
 
 namespace {
 
@@ -48,7 +48,8 @@ workers:
     annotations: {}
     extraEnvVars: []
     resources: {requests: {cpu: 300m}}
-)", "q");
+)",
+                         "q");
   EXPECT_EQ(job["spec"]["backoffLimit"], 0);
   // An empty worker serviceAccountName overrides the default and falls back to the chart's SA.
   EXPECT_EQ(job["spec"]["template"]["spec"]["serviceAccountName"], "nautobot");
@@ -71,7 +72,8 @@ TEST(JobManifest, CommonAnnotationsOnJobOnlyCommonLabelsOnBoth) {
 commonAnnotations: {owner: ops}
 commonLabels: {team: net}
 workers: {q: {enabled: true, type: kubernetes, overrides: {metadata: {labels: {app.kubernetes.io/component: custom}}}}}
-)", "q");
+)",
+                         "q");
   EXPECT_EQ(job["metadata"]["annotations"]["owner"], "ops");
   EXPECT_FALSE(job["spec"]["template"]["metadata"]["annotations"].contains("owner"));
   EXPECT_EQ(job["metadata"]["labels"]["team"], "net");

@@ -47,8 +47,7 @@ TEST(ServiceAccountName, DependsOnCreateAndName) {
 }
 
 TEST(ImageReference, RegistryDigestTagAndFallback) {
-  json values = {{"nautobot",
-                  {{"image", {{"registry", "r.io"}, {"repository", "nb/nautobot"}, {"tag", "3.0"}}}}}};
+  json values = {{"nautobot", {{"image", {{"registry", "r.io"}, {"repository", "nb/nautobot"}, {"tag", "3.0"}}}}}};
   Release r;
   EXPECT_EQ(image_reference(values, r), "r.io/nb/nautobot:3.0");
   values["global"] = {{"imageRegistry", "mirror.local"}};
@@ -66,8 +65,7 @@ TEST(ImageReference, RegistryDigestTagAndFallback) {
 TEST(ImagePullSecrets, GlobalFirstDeduplicatedAlwaysStrings) {
   json values = {{"global", {{"imagePullSecrets", {{{"name", "a"}}, "b"}}}},
                  {"nautobot", {{"image", {{"pullSecrets", {"b", 123.0, "c"}}}}}}};
-  EXPECT_EQ(image_pull_secrets(values),
-            json::parse(R"([{"name":"a"},{"name":"b"},{"name":"123"},{"name":"c"}])"));
+  EXPECT_EQ(image_pull_secrets(values), json::parse(R"([{"name":"a"},{"name":"b"},{"name":"123"},{"name":"c"}])"));
   EXPECT_EQ(image_pull_secrets(json::object()), json::array());
 }
 

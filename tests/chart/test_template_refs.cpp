@@ -12,8 +12,7 @@ TEST(TemplateRefs, SubstitutesReleaseAndValues) {
   r.namespace_ = "netauto";
   json values = {{"a", {{"b", "x"}, {"n", 3.0}, {"big", 1e6}, {"flag", true}}}};
   TemplateScope scope{r, values};
-  EXPECT_EQ(substitute_template_refs("{{ .Release.Name }}-{{.Release.Namespace}}", scope, "w"),
-            "prod-netauto");
+  EXPECT_EQ(substitute_template_refs("{{ .Release.Name }}-{{.Release.Namespace}}", scope, "w"), "prod-netauto");
   EXPECT_EQ(substitute_template_refs("v={{ .Values.a.b }} n={{ .Values.a.n }}", scope, "w"), "v=x n=3");
   EXPECT_EQ(substitute_template_refs("{{ .Values.a.big }}/{{ .Values.a.flag }}", scope, "w"), "1e+06/true");
   EXPECT_EQ(substitute_template_refs("no templates", scope, "w"), "no templates");

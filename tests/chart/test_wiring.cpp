@@ -76,8 +76,9 @@ TEST(Wiring, ChecksumIsTheSha256OfTheConfigMapDataAndFollowsTheManifests) {
   EXPECT_NE(beat_pod(b)["metadata"]["annotations"][kjq::chart::kManifestsChecksumAnnotation], checksum);
   auto live = render_yaml(base + "nautobot: {jobsManifestsRestartOnChange: false}\n");
   EXPECT_FALSE(beat_pod(live)["metadata"].contains("annotations"));
-  EXPECT_EQ(kjq::chart::nautobot_wiring_patch(live.wiring, "nautobot")["spec"]["template"]["metadata"]
-                                                                          ["annotations"][kjq::chart::kManifestsChecksumAnnotation],
+  EXPECT_EQ(kjq::chart::nautobot_wiring_patch(
+                live.wiring,
+                "nautobot")["spec"]["template"]["metadata"]["annotations"][kjq::chart::kManifestsChecksumAnnotation],
             json());
 }
 
@@ -129,8 +130,9 @@ TEST(JobCreatorRole, FollowAndCancelIsASwitch) {
     {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
     {"apiGroups": [""], "resources": ["events"], "verbs": ["list"]}])"));
   auto off = render_yaml(values, {"serviceAccount.roles.jobCreator.followAndCancel=false"});
-  EXPECT_EQ(find(off.objects, "Role", "nautobot-job-creator")->at("rules"),
-            json::parse(R"([{"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["create", "get", "list", "watch"]}])"));
+  EXPECT_EQ(
+      find(off.objects, "Role", "nautobot-job-creator")->at("rules"),
+      json::parse(R"([{"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["create", "get", "list", "watch"]}])"));
   EXPECT_THROW(render_yaml(values, {"serviceAccount.roles.jobCreator.followAndCancel=maybe"}), kjq::InputError);
 }
 

@@ -17,11 +17,14 @@ json cond(const std::string& type, const std::string& reason, const std::string&
   return {{"type", type}, {"status", "True"}, {"reason", reason}, {"message", message}};
 }
 
-json pod(const std::string& phase, json container_state, json conditions = json::array(), std::string created = "2026-01-01T00:00:01Z") {
+json pod(const std::string& phase, json container_state, json conditions = json::array(),
+         std::string created = "2026-01-01T00:00:01Z") {
   return {{"metadata", {{"name", "j-abc"}, {"creationTimestamp", created}}},
           {"spec", json::object()},
-          {"status", {{"phase", phase}, {"conditions", conditions},
-                      {"containerStatuses", json::array({{{"name", "nautobot-job"}, {"state", container_state}}})}}}};
+          {"status",
+           {{"phase", phase},
+            {"conditions", conditions},
+            {"containerStatuses", json::array({{{"name", "nautobot-job"}, {"state", container_state}}})}}}};
 }
 
 json scheduled() { return json::array({{{"type", "PodScheduled"}, {"status", "True"}}}); }
@@ -35,10 +38,12 @@ TEST(LifecycleTest, ProgressesThroughSubmittedScheduledRunningSucceeded) {
   auto r = derive_lifecycle(job(), {pod("Running", {{"running", json::object()}}, scheduled())});
   EXPECT_EQ(r.phase, Phase::Running);
   // The pod ended before the Job's condition: no step back to Submitted.
-  auto completing = derive_lifecycle(job(), {pod("Succeeded", {{"terminated", {{"exitCode", 0}, {"reason", "Completed"}}}}, scheduled())});
+  auto completing = derive_lifecycle(
+      job(), {pod("Succeeded", {{"terminated", {{"exitCode", 0}, {"reason", "Completed"}}}}, scheduled())});
   EXPECT_EQ(completing.phase, Phase::Running);
   EXPECT_EQ(completing.reason, "Completing");
-  auto retrying = derive_lifecycle(job(), {pod("Failed", {{"terminated", {{"exitCode", 1}, {"reason", "Error"}}}}, scheduled())});
+  auto retrying =
+      derive_lifecycle(job(), {pod("Failed", {{"terminated", {{"exitCode", 1}, {"reason", "Error"}}}}, scheduled())});
   EXPECT_EQ(retrying.phase, Phase::Submitted);
   EXPECT_EQ(retrying.reason, "Retrying");
   auto done = derive_lifecycle(job(json::array({cond("Complete", "CompletionsReached")})), {});
@@ -48,7 +53,8 @@ TEST(LifecycleTest, ProgressesThroughSubmittedScheduledRunningSucceeded) {
 }
 
 TEST(LifecycleTest, FailureReasons) {
-  json failed = job(json::array({cond("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")}));
+  json failed =
+      job(json::array({cond("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")}));
   auto oom = derive_lifecycle(failed, {pod("Failed", {{"terminated", {{"exitCode", 137}, {"reason", "OOMKilled"}}}})});
   EXPECT_EQ(oom.reason, "OOMKilled");
   EXPECT_EQ(oom.exit_code, 137);
@@ -73,7 +79,8 @@ TEST(LifecycleTest, JobEndedSaysWhetherTheJobControllerDecided) {
     EXPECT_TRUE(derive_lifecycle(job(json::array({cond(type, "R")})), {}).job_ended);
   }
   json failed = job(json::array({cond("FailureTarget", "BackoffLimitExceeded")}));
-  EXPECT_TRUE(derive_lifecycle(failed, {pod("Failed", {{"terminated", {{"exitCode", 2}, {"reason", "Error"}}}})}).job_ended);
+  EXPECT_TRUE(
+      derive_lifecycle(failed, {pod("Failed", {{"terminated", {{"exitCode", 2}, {"reason", "Error"}}}})}).job_ended);
   // A pod that can never start fails the job while the Job itself is still active.
   auto early = derive_lifecycle(job(), {pod("Pending", {{"waiting", {{"reason", "ErrImagePull"}}}}, scheduled())});
   EXPECT_EQ(early.phase, Phase::Failed);
@@ -84,7 +91,8 @@ TEST(LifecycleTest, JobEndedSaysWhetherTheJobControllerDecided) {
 TEST(LifecycleTest, PodsThatCanNeverStartFailEarly) {
   for (std::string reason : {"ErrImagePull", "ImagePullBackOff", "CreateContainerConfigError", "InvalidImageName"}) {
     SCOPED_TRACE(reason);
-    auto l = derive_lifecycle(job(), {pod("Pending", {{"waiting", {{"reason", reason}, {"message", "m"}}}}, scheduled())});
+    auto l =
+        derive_lifecycle(job(), {pod("Pending", {{"waiting", {{"reason", reason}, {"message", "m"}}}}, scheduled())});
     EXPECT_EQ(l.phase, Phase::Failed);
     EXPECT_EQ(l.reason, reason);
     EXPECT_TRUE(l.terminal());
@@ -108,10 +116,14 @@ TEST(LifecycleTest, WithAGraceAPodThatCannotStartYetIsWaitingUntilTheGraceEnds) 
 }
 
 TEST(LifecycleTest, UnschedulableOnlyFailsPastTheStartDeadline) {
-  json unsched = json::array({{{"type", "PodScheduled"}, {"status", "False"}, {"reason", "Unschedulable"},
-                               {"message", "0/1 nodes are available"}, {"lastTransitionTime", "2026-01-01T00:00:01Z"}}});
+  json unsched = json::array({{{"type", "PodScheduled"},
+                               {"status", "False"},
+                               {"reason", "Unschedulable"},
+                               {"message", "0/1 nodes are available"},
+                               {"lastTransitionTime", "2026-01-01T00:00:01Z"}}});
   json p = {{"metadata", {{"name", "j-x"}, {"creationTimestamp", "2026-01-01T00:00:01Z"}}},
-            {"spec", json::object()}, {"status", {{"phase", "Pending"}, {"conditions", unsched}}}};
+            {"spec", json::object()},
+            {"status", {{"phase", "Pending"}, {"conditions", unsched}}}};
   LifecycleOptions o;
   o.start_deadline = std::chrono::seconds(60);
   o.now = *parse_rfc3339("2026-01-01T00:00:31Z");

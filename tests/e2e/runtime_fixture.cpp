@@ -94,8 +94,8 @@ fs::path certificates() {
      "/tls.csr >/dev/null 2>&1");
   std::ofstream(tmp / "san.ext") << "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
                                     "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n";
-  sh("openssl x509 -req -in " + t + "/tls.csr -CA " + t + "/ca.crt -CAkey " + t + "/ca.key -CAcreateserial -days 30 -extfile " +
-     t + "/san.ext -out " + t + "/tls.crt >/dev/null 2>&1");
+  sh("openssl x509 -req -in " + t + "/tls.csr -CA " + t + "/ca.crt -CAkey " + t +
+     "/ca.key -CAcreateserial -days 30 -extfile " + t + "/san.ext -out " + t + "/tls.crt >/dev/null 2>&1");
   std::ofstream(tmp / "done") << "ok\n";
   std::error_code ec;
   fs::rename(tmp, dir, ec);  // another test may have won the race: use theirs
@@ -167,10 +167,25 @@ RuntimeEnv::RuntimeEnv(EmulatorOptions options) {
   std::ofstream(token_file()) << kKjqToken << "\n";
   std::ofstream(dir() / "rbac.yaml") << kRbac;
   fs::create_directories(queues());
-  std::vector<std::string> argv = {emulator_binary(), "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
-                                   "--tls-cert", (certs / "tls.crt").string(), "--tls-key", (certs / "tls.key").string(),
-                                   "--token-file", (dir() / "tokens.csv").string(), "--rbac", (dir() / "rbac.yaml").string(),
-                                   "--time-scale", "1", "--backoff-seconds", "0.2", "--default-pull-seconds", "0.1"};
+  std::vector<std::string> argv = {emulator_binary(),
+                                   "--listen",
+                                   "127.0.0.1:0",
+                                   "--admin-listen",
+                                   "127.0.0.1:0",
+                                   "--tls-cert",
+                                   (certs / "tls.crt").string(),
+                                   "--tls-key",
+                                   (certs / "tls.key").string(),
+                                   "--token-file",
+                                   (dir() / "tokens.csv").string(),
+                                   "--rbac",
+                                   (dir() / "rbac.yaml").string(),
+                                   "--time-scale",
+                                   "1",
+                                   "--backoff-seconds",
+                                   "0.2",
+                                   "--default-pull-seconds",
+                                   "0.1"};
   argv.insert(argv.end(), options.args.begin(), options.args.end());
   std::vector<std::string> env = {"PATH=/usr/bin:/bin"};
   emulator_ = std::make_unique<Background>(argv, env);
@@ -220,16 +235,17 @@ std::string RuntimeEnv::write_data() const {
 json RuntimeEnv::test_manifest(const std::string& outcome, double run_seconds, const json& extra_annotations) {
   json ann = {{"kube-emulator/outcome", outcome}, {"kube-emulator/run-seconds", std::to_string(run_seconds)}};
   for (auto it = extra_annotations.begin(); it != extra_annotations.end(); ++it) ann[it.key()] = it.value();
-  return {{"apiVersion", "batch/v1"},
-          {"kind", "Job"},
-          {"metadata", {{"name", "nautobot-job"}, {"labels", {{"app.kubernetes.io/component", "nautobot-job"}}}}},
+  return {
+      {"apiVersion", "batch/v1"},
+      {"kind", "Job"},
+      {"metadata", {{"name", "nautobot-job"}, {"labels", {{"app.kubernetes.io/component", "nautobot-job"}}}}},
+      {"spec",
+       {{"backoffLimit", 0},
+        {"template",
+         {{"metadata", {{"annotations", ann}}},
           {"spec",
-           {{"backoffLimit", 0},
-            {"template",
-             {{"metadata", {{"annotations", ann}}},
-              {"spec",
-               {{"restartPolicy", "Never"},
-                {"containers", json::array({{{"name", "nautobot-job"}, {"image", "networktocode/nautobot:2.4"}}})}}}}}}}};
+           {{"restartPolicy", "Never"},
+            {"containers", json::array({{{"name", "nautobot-job"}, {"image", "networktocode/nautobot:2.4"}}})}}}}}}}};
 }
 
 std::vector<std::string> RuntimeEnv::kjq_env(const std::map<std::string, std::string>& overrides) const {
@@ -243,8 +259,10 @@ std::vector<std::string> RuntimeEnv::kjq_env(const std::map<std::string, std::st
       {"NAUTOBOT_JOB_QUEUE_PATH", queues().string()},
   };
   for (const auto& [k, v] : overrides) {
-    if (v.empty()) env.erase(k);
-    else env[k] = v;
+    if (v.empty())
+      env.erase(k);
+    else
+      env[k] = v;
   }
   std::vector<std::string> out;
   for (const auto& [k, v] : env) out.push_back(k + "=" + v);

@@ -11,7 +11,10 @@ namespace kjq::test {
 
 using nlohmann::json;
 
-void ServeProcess::kill9() { process_->signal(SIGKILL); process_->wait(10); }
+void ServeProcess::kill9() {
+  process_->signal(SIGKILL);
+  process_->wait(10);
+}
 
 ProcessResult ServeProcess::stop() {
   process_->signal(SIGTERM);
@@ -23,8 +26,15 @@ ServeEnv::ServeEnv(EmulatorOptions options) : kube_(std::move(options)) {
 }
 
 std::unique_ptr<ServeProcess> ServeEnv::start(const std::vector<std::string>& extra, const std::string& store) const {
-  std::vector<std::string> args = {"serve", "--listen", "127.0.0.1:0", "--store", store.empty() ? sqlite_url() : store,
-                                   "--api-token-file", (kube_.dir() / "api.token").string(), "--reconcile-interval", "1"};
+  std::vector<std::string> args = {"serve",
+                                   "--listen",
+                                   "127.0.0.1:0",
+                                   "--store",
+                                   store.empty() ? sqlite_url() : store,
+                                   "--api-token-file",
+                                   (kube_.dir() / "api.token").string(),
+                                   "--reconcile-interval",
+                                   "1"};
   args.insert(args.end(), extra.begin(), extra.end());
   auto p = kube_.kjq_background(args);
   const std::string marker = "listening on ";
@@ -32,7 +42,8 @@ std::unique_ptr<ServeProcess> ServeEnv::start(const std::vector<std::string>& ex
     std::string err = p->err_so_far();
     if (auto at = err.find(marker); at != std::string::npos) {
       auto end = err.find_first_of(" \n", at + marker.size());
-      if (end != std::string::npos) return std::make_unique<ServeProcess>(std::move(p), err.substr(at + marker.size(), end - at - marker.size()));
+      if (end != std::string::npos)
+        return std::make_unique<ServeProcess>(std::move(p), err.substr(at + marker.size(), end - at - marker.size()));
     }
     if (err.find("error") != std::string::npos && p->out_so_far().empty()) {
       auto r = p->wait(5);
@@ -51,8 +62,8 @@ ApiReply ServeEnv::request(const std::string& base, const std::string& method, c
   c.set_tcp_nodelay(true);
   httplib::Headers h;
   if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
-  httplib::Result r = method == "POST" ? c.Post(path, h, body.is_null() ? "" : body.dump(), "application/json")
-                                       : c.Get(path, h);
+  httplib::Result r =
+      method == "POST" ? c.Post(path, h, body.is_null() ? "" : body.dump(), "application/json") : c.Get(path, h);
   ApiReply out;
   if (!r) return out;
   out.status = r->status;
@@ -80,7 +91,8 @@ std::vector<std::string> ServeEnv::job_creates() const {
   httplib::Client c(kube_.admin_url());
   auto r = c.Get("/creates?resource=jobs");
   std::vector<std::string> names;
-  if (!r || r->status != 200) throw std::runtime_error("GET /creates failed: " + (r ? std::to_string(r->status) : httplib::to_string(r.error())));
+  if (!r || r->status != 200)
+    throw std::runtime_error("GET /creates failed: " + (r ? std::to_string(r->status) : httplib::to_string(r.error())));
   const json log = json::parse(r->body);
   for (const auto& item : log["items"]) names.push_back(item["name"]);
   return names;
@@ -93,7 +105,8 @@ int ServeEnv::active_jobs_in_cluster() {
   for (const auto& job : kube_.admin().list_jobs("default", o).items) {
     bool final = false;
     for (const auto& c : job.value("status", json::object()).value("conditions", json::array()))
-      if ((c.value("type", "") == "Complete" || c.value("type", "") == "Failed") && c.value("status", "") == "True") final = true;
+      if ((c.value("type", "") == "Complete" || c.value("type", "") == "Failed") && c.value("status", "") == "True")
+        final = true;
     if (!final) ++active;
   }
   return active;

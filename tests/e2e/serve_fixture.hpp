@@ -23,7 +23,8 @@ struct ApiReply {
 
 class ServeProcess {
  public:
-  ServeProcess(std::unique_ptr<Background> process, std::string url) : process_(std::move(process)), url_(std::move(url)) {}
+  ServeProcess(std::unique_ptr<Background> process, std::string url)
+      : process_(std::move(process)), url_(std::move(url)) {}
   const std::string& url() const { return url_; }
   Background& process() { return *process_; }
   void kill9();

@@ -7,8 +7,8 @@
 #include <fstream>
 #include <thread>
 
-#include "e2e/runtime_fixture.hpp"
 #include "dispatch/dispatcher.hpp"
+#include "e2e/runtime_fixture.hpp"
 #include "kube/errors.hpp"
 #include "queue/job_preparation.hpp"
 #include "queue/manifest_store.hpp"
@@ -32,16 +32,17 @@ std::string id(int n) {
 TEST(DispatchE2E, CreatesTheJobExactlyAsNautobotAndWaitsForSuccess) {
   RuntimeEnv env;
   env.write_queue("default", RuntimeEnv::test_manifest("succeed", 0.3));
-  auto r = env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId, "--data", R"({"device": "r1", "n": [1, 2]})", "--wait"},
+  auto r = env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId, "--data",
+                    R"({"device": "r1", "n": [1, 2]})", "--wait"},
                    {{"NAUTOBOT_CONFIG", "/opt/nautobot/nautobot_config.py"}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "nautobot-job-" + kId + "\n");
   EXPECT_THAT(r.err, HasSubstr("Succeeded/Completed"));
   json job = env.admin().get_job("default", "nautobot-job-" + kId);
   const json& c = job["spec"]["template"]["spec"]["containers"][0];
-  EXPECT_EQ(c["command"], json::array({"nautobot-server", "runjob_with_job_result", kId,
-                                       "--config=/opt/nautobot/nautobot_config.py", "--data",
-                                       R"({"device": "r1", "n": [1, 2]})"}));
+  EXPECT_EQ(c["command"],
+            json::array({"nautobot-server", "runjob_with_job_result", kId, "--config=/opt/nautobot/nautobot_config.py",
+                         "--data", R"({"device": "r1", "n": [1, 2]})"}));
   EXPECT_EQ(job["metadata"]["labels"]["kjq.nautobot.com/queue"], "default");
   EXPECT_EQ(job["metadata"]["labels"]["kjq.nautobot.com/job-result-id"], kId);
   EXPECT_EQ(job["metadata"]["labels"]["app.kubernetes.io/component"], "nautobot-job");  // kept
@@ -89,13 +90,17 @@ TEST(DispatchE2E, WaitReportsEachFailureReason) {
   struct Case {
     std::string queue, reason;
   };
-  std::vector<Case> cases = {{"fail", "\"Error\""}, {"oom", "\"OOMKilled\""}, {"pull", "ImagePull"},
-                             {"unsched", "\"Unschedulable\""}, {"deadline", "\"DeadlineExceeded\""},
-                             {"config", "\"CreateContainerConfigError\""}, {"image", "\"InvalidImageName\""}};
+  std::vector<Case> cases = {{"fail", "\"Error\""},
+                             {"oom", "\"OOMKilled\""},
+                             {"pull", "ImagePull"},
+                             {"unsched", "\"Unschedulable\""},
+                             {"deadline", "\"DeadlineExceeded\""},
+                             {"config", "\"CreateContainerConfigError\""},
+                             {"image", "\"InvalidImageName\""}};
   std::vector<std::unique_ptr<Background>> runs;
   for (std::size_t i = 0; i < cases.size(); ++i)
-    runs.push_back(env.kjq_background({"dispatch", "--queue", cases[i].queue, "--job-result-id", id(static_cast<int>(i)),
-                                       "--wait", "--start-deadline", "1", "-o", "json"}));
+    runs.push_back(env.kjq_background({"dispatch", "--queue", cases[i].queue, "--job-result-id",
+                                       id(static_cast<int>(i)), "--wait", "--start-deadline", "1", "-o", "json"}));
   for (std::size_t i = 0; i < cases.size(); ++i) {
     auto r = runs[i]->wait(40);
     SCOPED_TRACE(cases[i].queue);
@@ -321,16 +326,16 @@ TEST(DispatchE2E, MetadataOnlyKeepsTheUidAndDropsTheRest) {
   RuntimeEnv env;
   env.write_queue("default", RuntimeEnv::test_manifest("hang"));
   kjq::queue::ManifestStore store(env.queues());
-  auto prepared = kjq::queue::prepare_job(store.load("default").manifest,
-                                          {"default", id(31), "{}", "/opt/nautobot/nautobot_config.py", "nautobot-job"});
+  auto prepared = kjq::queue::prepare_job(
+      store.load("default").manifest, {"default", id(31), "{}", "/opt/nautobot/nautobot_config.py", "nautobot-job"});
   auto slim = kjq::dispatch::dispatch_job(env.admin(), "default", prepared, /*metadata_only=*/true);
   EXPECT_EQ(slim.job["kind"], "Job");
   EXPECT_EQ(slim.job["metadata"]["name"], "nautobot-job-" + id(31));
   EXPECT_EQ(slim.job["metadata"]["uid"], env.admin().get_job("default", "nautobot-job-" + id(31))["metadata"]["uid"]);
   EXPECT_FALSE(slim.job.contains("spec"));
   EXPECT_FALSE(slim.job.contains("status"));
-  auto prepared2 = kjq::queue::prepare_job(store.load("default").manifest,
-                                           {"default", id(32), "{}", "/opt/nautobot/nautobot_config.py", "nautobot-job"});
+  auto prepared2 = kjq::queue::prepare_job(
+      store.load("default").manifest, {"default", id(32), "{}", "/opt/nautobot/nautobot_config.py", "nautobot-job"});
   auto full = kjq::dispatch::dispatch_job(env.admin(), "default", prepared2);
   EXPECT_TRUE(full.job.contains("spec"));
 }
@@ -362,7 +367,8 @@ TEST(DispatchE2E, ChartManifestsDispatchUnchanged) {
       if (n == 1) args.push_back("--wait");  // one of them all the way to success
       auto r = env.kjq(args);
       EXPECT_EQ(r.exit_code, 0) << r.err;
-      json created = env.admin().get_job("default", "nautobot-job-" + job_id)["spec"]["template"]["spec"]["containers"][0];
+      json created =
+          env.admin().get_job("default", "nautobot-job-" + job_id)["spec"]["template"]["spec"]["containers"][0];
       created.erase("terminationMessagePath");  // defaults the API server adds
       created.erase("terminationMessagePolicy");
       EXPECT_EQ(created, expected["spec"]["template"]["spec"]["containers"][0]);
@@ -418,11 +424,13 @@ TEST(DispatchE2E, DoctorWarnsForTheExtrasAndFailsOnlyForWhatDispatchNeeds) {
   EXPECT_EQ(report["warnings"], 1);
   // A user who may only create and get jobs: Nautobot's dispatch works, every extra is limited.
   send("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles",
-       {{"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", "Role"},
+       {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+        {"kind", "Role"},
         {"metadata", {{"name", "creator"}, {"namespace", "default"}}},
         {"rules", json::array({{{"apiGroups", {"batch"}}, {"resources", {"jobs"}}, {"verbs", {"create", "get"}}}})}});
   send("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
-       {{"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", "RoleBinding"},
+       {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+        {"kind", "RoleBinding"},
         {"metadata", {{"name", "creator"}, {"namespace", "default"}}},
         {"subjects", json::array({{{"kind", "User"}, {"name", "nobody"}}})},
         {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", "creator"}}}});
@@ -443,7 +451,8 @@ TEST(DispatchE2E, DoctorWarnsForTheExtrasAndFailsOnlyForWhatDispatchNeeds) {
   EXPECT_EQ(d.exit_code, 0) << d.err;
   // Without `get` on jobs, dispatch cannot tell a repeat of its own run from another's: a failure.
   send("PUT", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles/creator",
-       {{"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", "Role"},
+       {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+        {"kind", "Role"},
         {"metadata", {{"name", "creator"}, {"namespace", "default"}}},
         {"rules", json::array({{{"apiGroups", {"batch"}}, {"resources", {"jobs"}}, {"verbs", {"create"}}}})}});
   auto noget = env.kjq({"doctor"}, creator);
@@ -455,15 +464,18 @@ TEST(DispatchE2E, DoctorWarnsForTheExtrasAndFailsOnlyForWhatDispatchNeeds) {
 TEST(DispatchE2E, NoTokenOverPlainHttpUnlessAllowed) {
   RuntimeEnv env;  // for its token file and queues; a second emulator serves plain HTTP
   env.write_queue("default", RuntimeEnv::test_manifest());
-  std::ofstream(env.dir() / "http-tokens.csv") << RuntimeEnv::kKjqToken << ",system:serviceaccount:default:kjq,2,\"system:masters\"\n";
+  std::ofstream(env.dir() / "http-tokens.csv")
+      << RuntimeEnv::kKjqToken << ",system:serviceaccount:default:kjq,2,\"system:masters\"\n";
   Background plain({emulator_binary(), "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--token-file",
                     (env.dir() / "http-tokens.csv").string()},
                    {"PATH=/usr/bin:/bin"});
   std::string url;
   for (int i = 0; i < 400 && url.empty(); ++i) {
     const std::string out = plain.out_so_far();
-    if (auto nl = out.find('\n'); nl != std::string::npos) url = out.substr(0, nl);
-    else std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (auto nl = out.find('\n'); nl != std::string::npos)
+      url = out.substr(0, nl);
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ASSERT_EQ(url.rfind("http://", 0), 0u) << url << plain.err_so_far();
   const std::map<std::string, std::string> to_http = {{"NAUTOBOT_KUBERNETES_DEFAULT_SERVICE_ADDRESS", url}};
@@ -476,8 +488,8 @@ TEST(DispatchE2E, NoTokenOverPlainHttpUnlessAllowed) {
   auto doctor = env.kjq({"doctor"}, to_http);
   EXPECT_EQ(doctor.exit_code, 8);
   EXPECT_THAT(doctor.out, HasSubstr("[FAIL] configuration: refusing to send the bearer token"));
-  auto allowed = env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId, "--allow-insecure-token-over-http"},
-                         to_http);
+  auto allowed =
+      env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId, "--allow-insecure-token-over-http"}, to_http);
   EXPECT_EQ(allowed.exit_code, 0) << allowed.err;
   EXPECT_EQ(allowed.out, "nautobot-job-" + kId + "\n");
   // No token: a plain-HTTP server is used as configured (the emulator then answers 401 itself).
@@ -502,10 +514,12 @@ TEST(DispatchE2E, NamespacesAreDns1123LabelsEverywhere) {
   auto from_env = env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId},
                           {{"NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE", "../kube-system"}});
   EXPECT_EQ(from_env.exit_code, 3) << from_env.err;
-  EXPECT_THAT(from_env.err, HasSubstr("NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE: \"../kube-system\" is not a valid namespace"));
-  std::ofstream(env.dir() / "kubeconfig") << "current-context: x\nclusters:\n- name: c\n  cluster: {server: " << env.url()
-                                          << ", certificate-authority: ca.crt}\nusers:\n- name: u\n  user: {tokenFile: kjq.token}\n"
-                                          << "contexts:\n- name: x\n  context: {cluster: c, user: u, namespace: Kube_System}\n";
+  EXPECT_THAT(from_env.err,
+              HasSubstr("NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE: \"../kube-system\" is not a valid namespace"));
+  std::ofstream(env.dir() / "kubeconfig")
+      << "current-context: x\nclusters:\n- name: c\n  cluster: {server: " << env.url()
+      << ", certificate-authority: ca.crt}\nusers:\n- name: u\n  user: {tokenFile: kjq.token}\n"
+      << "contexts:\n- name: x\n  context: {cluster: c, user: u, namespace: Kube_System}\n";
   auto from_file = env.kjq({"list", "--kubeconfig", (env.dir() / "kubeconfig").string()},
                            {{"NAUTOBOT_KUBERNETES_DEFAULT_SERVICE_ADDRESS", ""},
                             {"NAUTOBOT_KUBERNETES_SSL_CA_CERT_PATH", ""},
@@ -520,9 +534,10 @@ TEST(DispatchE2E, NamespacesAreDns1123LabelsEverywhere) {
 TEST(DispatchE2E, WithNautobotsSettingsTheNamespaceIsNautobotsNotTheContexts) {
   RuntimeEnv env;
   env.write_queue("default", RuntimeEnv::test_manifest());
-  std::ofstream(env.dir() / "kubeconfig") << "current-context: x\nclusters:\n- name: c\n  cluster: {server: " << env.url()
-                                          << ", certificate-authority: ca.crt}\nusers:\n- name: u\n  user: {tokenFile: kjq.token}\n"
-                                          << "contexts:\n- name: x\n  context: {cluster: c, user: u, namespace: elsewhere}\n";
+  std::ofstream(env.dir() / "kubeconfig")
+      << "current-context: x\nclusters:\n- name: c\n  cluster: {server: " << env.url()
+      << ", certificate-authority: ca.crt}\nusers:\n- name: u\n  user: {tokenFile: kjq.token}\n"
+      << "contexts:\n- name: x\n  context: {cluster: c, user: u, namespace: elsewhere}\n";
   // KUBECONFIG says where the server is; NAUTOBOT_KUBERNETES_JOB_POD_NAME is set and the namespace
   // variable is not: Nautobot would create the Job in "default", and so does kjq.
   auto r = env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId, "-v"},
@@ -540,18 +555,19 @@ TEST(DispatchE2E, WithNautobotsSettingsTheNamespaceIsNautobotsNotTheContexts) {
 TEST(DispatchE2E, KubeconfigWithContextAndNamespaceFlag) {
   RuntimeEnv env;
   env.write_queue("default", RuntimeEnv::test_manifest("hang"));
-  std::ofstream(env.dir() / "kubeconfig") << "apiVersion: v1\nkind: Config\ncurrent-context: wrong\n"
-                                          << "clusters:\n- name: emu\n  cluster:\n    server: " << env.url()
-                                          << "\n    certificate-authority: ca.crt\n"
-                                          << "users:\n- name: kjq\n  user:\n    tokenFile: kjq.token\n"
-                                          << "contexts:\n- name: emu\n  context: {cluster: emu, user: kjq, namespace: default}\n"
-                                          << "- name: wrong\n  context: {cluster: emu, user: kjq, namespace: elsewhere}\n";
+  std::ofstream(env.dir() / "kubeconfig")
+      << "apiVersion: v1\nkind: Config\ncurrent-context: wrong\n"
+      << "clusters:\n- name: emu\n  cluster:\n    server: " << env.url() << "\n    certificate-authority: ca.crt\n"
+      << "users:\n- name: kjq\n  user:\n    tokenFile: kjq.token\n"
+      << "contexts:\n- name: emu\n  context: {cluster: emu, user: kjq, namespace: default}\n"
+      << "- name: wrong\n  context: {cluster: emu, user: kjq, namespace: elsewhere}\n";
   std::map<std::string, std::string> no_nautobot = {{"NAUTOBOT_KUBERNETES_DEFAULT_SERVICE_ADDRESS", ""},
                                                     {"NAUTOBOT_KUBERNETES_SSL_CA_CERT_PATH", ""},
                                                     {"NAUTOBOT_KUBERNETES_TOKEN_PATH", ""},
                                                     {"NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE", ""}};
   auto r = env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId, "--kubeconfig",
-                    (env.dir() / "kubeconfig").string(), "--context", "emu"}, no_nautobot);
+                    (env.dir() / "kubeconfig").string(), "--context", "emu"},
+                   no_nautobot);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto wrong = env.kjq({"list", "--kubeconfig", (env.dir() / "kubeconfig").string()}, no_nautobot);
   EXPECT_EQ(wrong.exit_code, 5) << wrong.err;  // context namespace "elsewhere": not allowed there
@@ -575,8 +591,9 @@ TEST(DispatchE2E, HelpUsageAndDryRunWithoutACluster) {
   std::map<std::string, std::string> nothing = {{"NAUTOBOT_KUBERNETES_DEFAULT_SERVICE_ADDRESS", ""},
                                                 {"NAUTOBOT_KUBERNETES_SSL_CA_CERT_PATH", ""},
                                                 {"NAUTOBOT_KUBERNETES_TOKEN_PATH", ""}};
-  auto y = env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId, "--dry-run", "-o", "yaml",
-                    "--data", "@" + env.write_data()}, nothing);
+  auto y = env.kjq({"dispatch", "--queue", "default", "--job-result-id", kId, "--dry-run", "-o", "yaml", "--data",
+                    "@" + env.write_data()},
+                   nothing);
   ASSERT_EQ(y.exit_code, 0) << y.err;
   EXPECT_THAT(y.out, HasSubstr("name: nautobot-job-" + kId));
   EXPECT_THAT(y.out, HasSubstr(R"(- "{\"x\": 1}")"));

@@ -12,9 +12,9 @@
 #include "values/yaml_loader.hpp"
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 using kjq::test::run_process;
 using kjq::test::TempDir;
+using nlohmann::json;
 
 namespace {
 
@@ -50,9 +50,8 @@ TEST(RenderCli, HelpAndUsageErrors) {
   EXPECT_NE(help.out.find("render"), std::string::npos);
   auto render_help = kjq_run({"render", "--help"});
   EXPECT_EQ(render_help.exit_code, 0);
-  for (const char* flag : {"--values", "--set", "--set-string", "--release-name", "--namespace",
-                           "--chart-version", "--app-version", "--managed-by", "--output",
-                           "--job-queues-dir"}) {
+  for (const char* flag : {"--values", "--set", "--set-string", "--release-name", "--namespace", "--chart-version",
+                           "--app-version", "--managed-by", "--output", "--job-queues-dir"}) {
     EXPECT_NE(render_help.out.find(flag), std::string::npos) << flag;
   }
   EXPECT_EQ(kjq_run({"render", "-o", "xml"}).exit_code, 2);
@@ -106,15 +105,15 @@ TEST(RenderCli, JobQueuesDirMatchesConfigMapAndRemovesOnlyWhatKjqWrote) {
   }
   EXPECT_FALSE(fs::exists(dir / "gpu"));  // disabled queue: nothing
 
-  auto second = kjq_run({"render", "-f", example(), "--set", "workers.reports.enabled=false",
-                         "--job-queues-dir", dir.string(), "-o", "none"});
+  auto second = kjq_run({"render", "-f", example(), "--set", "workers.reports.enabled=false", "--job-queues-dir",
+                         dir.string(), "-o", "none"});
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_TRUE(second.out.empty());
   EXPECT_NE(second.err.find("removed queue \"reports\""), std::string::npos) << second.err;
   // quick is a link into ..data (docs/values.md: the tree switches atomically, as a ConfigMap volume).
-  EXPECT_EQ(files_under(dir), (std::vector<std::string>{"..<stamp>", "..<stamp>/quick", "..<stamp>/quick/manifest.json",
-                                                        "..data", ".kjq-queues", "README", "not-ours",
-                                                        "not-ours/manifest.json", "quick"}));
+  EXPECT_EQ(files_under(dir),
+            (std::vector<std::string>{"..<stamp>", "..<stamp>/quick", "..<stamp>/quick/manifest.json", "..data",
+                                      ".kjq-queues", "README", "not-ours", "not-ours/manifest.json", "quick"}));
   EXPECT_EQ(fs::read_symlink(dir / "quick"), "..data/quick");
   EXPECT_EQ(kjq::test::read_text(dir / "README"), "keep me");
 }
@@ -163,16 +162,17 @@ TEST_P(BadValues, FailCleanlyAndLoseNothing) {
   EXPECT_EQ(kjq::test::read_text(dir / "quick" / "manifest.json"), quick_before);
 }
 
-INSTANTIATE_TEST_SUITE_P(Corpus, BadValues, ::testing::Values(
-    "syntax-error.yaml", "wrong-type.yaml", "bad-worker-name.yaml", "duplicate-keys.yaml",
-    "unknown-key.yaml", "bad-type.yaml", "enabled-not-boolean.yaml", "mount-without-volume.yaml",
-    "overrides-drop-main-container.yaml", "extra-objects-template.yaml", "top-level-list.yaml",
-    "infinity.yaml", "env-without-name.yaml"),
-    [](const auto& info) {
-      std::string name = info.param.substr(0, info.param.size() - 5);
-      std::replace(name.begin(), name.end(), '-', '_');
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(Corpus, BadValues,
+                         ::testing::Values("syntax-error.yaml", "wrong-type.yaml", "bad-worker-name.yaml",
+                                           "duplicate-keys.yaml", "unknown-key.yaml", "bad-type.yaml",
+                                           "enabled-not-boolean.yaml", "mount-without-volume.yaml",
+                                           "overrides-drop-main-container.yaml", "extra-objects-template.yaml",
+                                           "top-level-list.yaml", "infinity.yaml", "env-without-name.yaml"),
+                         [](const auto& info) {
+                           std::string name = info.param.substr(0, info.param.size() - 5);
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 // `kjq values` runs render's checks: the same corpus fails there the same way, with or without
 // --computed (the stderr is identical to render's).
@@ -194,11 +194,17 @@ TEST(BadValuesMessages, SayWhatWasExpectedAndWhere) {
   auto message = [](const std::string& file) {
     return kjq_run({"render", "-f", (kjq::test::fixtures_dir() / "bad-values" / file).string()}).err;
   };
-  EXPECT_NE(message("wrong-type.yaml").find("wrong-type.yaml:5:5: workers.alpha.backoffLimit: expected a whole number"), std::string::npos);
-  EXPECT_NE(message("unknown-key.yaml").find("workers.alpha.extraEnvVar: unknown key for a Kubernetes job queue; did you mean \"extraEnvVars\"?"), std::string::npos);
+  EXPECT_NE(message("wrong-type.yaml").find("wrong-type.yaml:5:5: workers.alpha.backoffLimit: expected a whole number"),
+            std::string::npos);
+  EXPECT_NE(
+      message("unknown-key.yaml")
+          .find("workers.alpha.extraEnvVar: unknown key for a Kubernetes job queue; did you mean \"extraEnvVars\"?"),
+      std::string::npos);
   EXPECT_NE(message("duplicate-keys.yaml").find("duplicate-keys.yaml:5:"), std::string::npos);
-  EXPECT_NE(message("env-without-name.yaml").find("workers.alpha.extraEnvVars[0]: missing required key \"name\""), std::string::npos);
-  EXPECT_NE(message("extra-objects-template.yaml").find("extraObjects[0]: unsupported template expression"), std::string::npos);
+  EXPECT_NE(message("env-without-name.yaml").find("workers.alpha.extraEnvVars[0]: missing required key \"name\""),
+            std::string::npos);
+  EXPECT_NE(message("extra-objects-template.yaml").find("extraObjects[0]: unsupported template expression"),
+            std::string::npos);
   EXPECT_NE(message("bad-worker-name.yaml").find("invalid worker name \"bad.name\""), std::string::npos);
 }
 
@@ -213,8 +219,8 @@ TEST(HostileValues, DeepNestingAliasBombsAndHugeFilesAreRejected) {
   std::string laughs = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n";
   for (char c = 'b'; c <= 'j'; ++c) {
     std::string prev(1, static_cast<char>(c - 1));
-    laughs += std::string(1, c) + ": &" + c + " [*" + prev + ",*" + prev + ",*" + prev + ",*" + prev +
-              ",*" + prev + ",*" + prev + ",*" + prev + ",*" + prev + ",*" + prev + "]\n";
+    laughs += std::string(1, c) + ": &" + c + " [*" + prev + ",*" + prev + ",*" + prev + ",*" + prev + ",*" + prev +
+              ",*" + prev + ",*" + prev + ",*" + prev + ",*" + prev + "]\n";
   }
   std::string deep_flow = "x: " + std::string(100000, '[') + std::string(100000, ']') + "\n";
   std::string deep_maps = "x: ";
@@ -228,12 +234,9 @@ TEST(HostileValues, DeepNestingAliasBombsAndHugeFilesAreRejected) {
   for (int i = 0; huge.size() < (50u << 20); ++i) {
     huge += "  w" + std::to_string(i) + ": {enabled: false, type: kubernetes}  # padding padding padding\n";
   }
-  std::vector<Case> cases = {{"laughs.yaml", laughs, ""},
-                             {"deep-flow.yaml", deep_flow, ""},
-                             {"deep-maps.yaml", deep_maps, ""},
-                             {"deep-block.yaml", deep_block, ""},
-                             {"self-alias.yaml", "x: &a [*a]\n", ""},
-                             {"huge.yaml", huge, "limit"}};
+  std::vector<Case> cases = {
+      {"laughs.yaml", laughs, ""},         {"deep-flow.yaml", deep_flow, ""},       {"deep-maps.yaml", deep_maps, ""},
+      {"deep-block.yaml", deep_block, ""}, {"self-alias.yaml", "x: &a [*a]\n", ""}, {"huge.yaml", huge, "limit"}};
   for (const auto& c : cases) {
     auto file = tmp.write(c.name, c.content);
     const auto dir = tmp.path() / ("out-" + c.name);

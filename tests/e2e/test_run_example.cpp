@@ -29,13 +29,11 @@ TEST(RunExampleScript, StdoutCarriesOnlyTheObjects) {
   stub(bin, "dpkg-query", "exit 1");  // nothing installed: install-deps runs apt-get
   stub(bin, "apt-get", "echo 'Reading package lists... Done'; echo 'Setting up libyaml-cpp0.7'");
   stub(bin, "sudo", "exec \"$@\"");
-  stub(bin, "cmake",
-       "echo '-- Configuring done'; echo '[42/42] Linking CXX executable tools/kjq/kjq'");
+  stub(bin, "cmake", "echo '-- Configuring done'; echo '[42/42] Linking CXX executable tools/kjq/kjq'");
   const std::string src = KJQ_SOURCE_DIR;
-  auto r = run_process({"/usr/bin/env", "-i", "PATH=" + bin.string() + ":/usr/bin:/bin",
-                        "HOME=" + t.path().string(), "KJQ_EXAMPLE_KJQ=" + std::string(KJQ_BIN),
-                        "KJQ_EXAMPLE_OUT=" + (t.path() / "queues").string(), "bash",
-                        src + "/scripts/run-example.sh"},
+  auto r = run_process({"/usr/bin/env", "-i", "PATH=" + bin.string() + ":/usr/bin:/bin", "HOME=" + t.path().string(),
+                        "KJQ_EXAMPLE_KJQ=" + std::string(KJQ_BIN), "KJQ_EXAMPLE_OUT=" + (t.path() / "queues").string(),
+                        "bash", src + "/scripts/run-example.sh"},
                        120);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // The set-up talked, on stderr.

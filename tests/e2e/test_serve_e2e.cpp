@@ -32,7 +32,8 @@ class ServeE2E : public ::testing::Test {
 };
 
 TEST_F(ServeE2E, serve_SubmittedJobSucceedsWithItsRecordAndEvidence) {
-  env.kube().write_queue("default", RuntimeEnv::test_manifest("succeed", 0.2, {{"kube-emulator/log", "hello from the job\n"}}));
+  env.kube().write_queue("default",
+                         RuntimeEnv::test_manifest("succeed", 0.2, {{"kube-emulator/log", "hello from the job\n"}}));
   start();
   ApiReply r = env.submit(url, {{"queue", "default"}, {"data", {{"device", "rtr1"}}}, {"timeLimitSeconds", 600}});
   ASSERT_EQ(r.status, 202) << r.text;
@@ -112,9 +113,15 @@ TEST_F(ServeE2E, serve_EachFailureIsRecordedWithItsReason) {
   broken["kind"] = "Deployment";
   env.kube().write_queue("broken", broken);
   start({"--start-deadline", "2"});
-  struct Case { std::string queue, reason; std::optional<int> exit_code; };
-  std::vector<Case> cases = {{"fail", "Error", 3}, {"oom", "OOMKilled", 137}, {"pull", "ImagePullBackOff", std::nullopt},
-                             {"nowhere", "Unschedulable", std::nullopt}, {"broken", "InvalidManifest", std::nullopt},
+  struct Case {
+    std::string queue, reason;
+    std::optional<int> exit_code;
+  };
+  std::vector<Case> cases = {{"fail", "Error", 3},
+                             {"oom", "OOMKilled", 137},
+                             {"pull", "ImagePullBackOff", std::nullopt},
+                             {"nowhere", "Unschedulable", std::nullopt},
+                             {"broken", "InvalidManifest", std::nullopt},
                              {"missing", "InvalidManifest", std::nullopt}};
   std::vector<std::string> ids;
   for (const auto& c : cases) ids.push_back(submit_ok({{"queue", c.queue}}));
@@ -153,7 +160,8 @@ TEST_F(ServeE2E, serve_LogsAndEventsAreKeptPastAOneSecondTtl) {
   json done = env.wait_for(url, id, {"Succeeded", "Failed"});
   EXPECT_EQ(done["state"], "Succeeded");
   // The TTL really removes the Job and its pods...
-  ASSERT_TRUE(eventually([&] { return env.kube().admin().list_jobs("default", {}).items.empty(); }, std::chrono::seconds(10)));
+  ASSERT_TRUE(
+      eventually([&] { return env.kube().admin().list_jobs("default", {}).items.empty(); }, std::chrono::seconds(10)));
   // ...and the record still has what they said.
   json kept = env.request(url, "GET", "/api/v1/jobs/" + id).body;
   EXPECT_EQ(kept["logTail"], "line 2\nline 3\n");

@@ -66,7 +66,8 @@ TEST(ServeFaults, serve_ResumesDroppedWatchesAndRelistsOn410) {
   env.kube().clear_faults();
   const std::string page = env.request(serve->url(), "GET", "/metrics").text;
   double restarts = 0;
-  for (const char* r : {"kjq_serve_watch_restarts_total{resource=\"jobs\"}", "kjq_serve_watch_restarts_total{resource=\"pods\"}"})
+  for (const char* r :
+       {"kjq_serve_watch_restarts_total{resource=\"jobs\"}", "kjq_serve_watch_restarts_total{resource=\"pods\"}"})
     restarts += std::max(0.0, metric(page, r));
   EXPECT_GT(restarts, 0) << page;
   EXPECT_GT(metric(page, "kjq_serve_watch_relists_total"), 0) << page;

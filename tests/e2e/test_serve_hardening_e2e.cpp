@@ -99,8 +99,8 @@ TEST_F(ServeHardeningE2E, serve_OversizedBodiesAreRefusedWithoutStoringAnything)
   start();
   // Declared 100 MB: refused before a byte of it is read.
   RawClient big(port);
-  ASSERT_TRUE(big.send("POST /api/v1/jobs HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + std::string(ServeEnv::kApiToken) +
-                       "\r\nContent-Length: 100000000\r\n\r\n"));
+  ASSERT_TRUE(big.send("POST /api/v1/jobs HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " +
+                       std::string(ServeEnv::kApiToken) + "\r\nContent-Length: 100000000\r\n\r\n"));
   ASSERT_TRUE(big.read_until(has_answers(1), 2s));
   EXPECT_EQ(answers_in(big.received()).front().status, 413);
   // Chunked: cut off once past 1 MiB, not after 64 MiB.
@@ -143,7 +143,8 @@ TEST_F(ServeHardeningE2E, serve_APoisonRowIsRecordedFailedOnceNotACrashLoop) {
   ASSERT_EQ(sqlite3_open((env.kube().dir() / "serve.db").c_str(), &db), SQLITE_OK);
   const std::string data = "{\"x\":" + std::string(60000, '[') + std::string(60000, ']') + "}";
   const std::string sql =
-      "INSERT INTO jobs (id, queue, state, data_json, created_ms, updated_ms) VALUES ('poison-1', 'default', 'Queued', '" +
+      "INSERT INTO jobs (id, queue, state, data_json, created_ms, updated_ms) VALUES ('poison-1', 'default', 'Queued', "
+      "'" +
       data + "', 1, 1)";
   char* err = nullptr;
   ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
@@ -166,8 +167,9 @@ TEST_F(ServeHardeningE2E, serve_AQueueNameCannotForgeLogLines) {
   const std::string err = serve->process().err_so_far();
   EXPECT_EQ(err.find("\nkjq: info: job forged"), std::string::npos) << err;
   if (r.status == 202) {
-    EXPECT_TRUE(eventually([&] { return serve->process().err_so_far().find("evil\\nkjq: info: job forged") != std::string::npos; }))
-        << serve->process().err_so_far();
+    EXPECT_TRUE(eventually([&] {
+      return serve->process().err_so_far().find("evil\\nkjq: info: job forged") != std::string::npos;
+    })) << serve->process().err_so_far();
   } else {
     EXPECT_EQ(r.status, 400) << r.text;
   }

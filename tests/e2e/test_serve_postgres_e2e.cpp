@@ -91,8 +91,8 @@ std::vector<json> wait_until_ended(const ServeEnv& env, const std::string& url, 
   std::vector<json> not_succeeded;
   std::string cont;
   do {
-    ApiReply page = env.request(url, "GET",
-                                "/api/v1/jobs?limit=1000&queue=" + queue + (cont.empty() ? "" : "&continue=" + cont));
+    ApiReply page =
+        env.request(url, "GET", "/api/v1/jobs?limit=1000&queue=" + queue + (cont.empty() ? "" : "&continue=" + cont));
     if (page.status != 200) {
       not_succeeded.push_back({{"listError", page.status}, {"text", page.text}});
       break;
@@ -227,9 +227,9 @@ TEST(ServePostgres, serve_KillNineOfOneReplicaInABurstLosesNothing) {
       burst.set_url(0, "http://127.0.0.1:1");  // down: clients move on to b, or come back later
       // What replica a left behind: jobs it had claimed and not yet seen to their end.
       try {
-        a_unfinished_at_kill = std::stoi(pg.psql(
-            "SELECT count(*) FROM jobs WHERE owner = 'a' AND state NOT IN ('Succeeded', 'Failed', 'Cancelled')",
-            database_of(store)));
+        a_unfinished_at_kill = std::stoi(
+            pg.psql("SELECT count(*) FROM jobs WHERE owner = 'a' AND state NOT IN ('Succeeded', 'Failed', 'Cancelled')",
+                    database_of(store)));
       } catch (const std::exception& e) {
         killer_error = std::string("psql: ") + e.what();
       }

@@ -29,10 +29,13 @@ EmulatorOptions fast_options() {
 }
 
 json job_body(const std::string& name, json annotations = json::object(), json spec_extra = json::object()) {
-  json j = {{"apiVersion", "batch/v1"}, {"kind", "Job"}, {"metadata", {{"name", name}, {"labels", {{"app", "kjq"}}}}},
-            {"spec", {{"template", {{"metadata", {{"annotations", annotations}}},
-                                    {"spec", {{"restartPolicy", "Never"},
-                                              {"containers", {{{"name", "main"}, {"image", "busybox"}}}}}}}}}}};
+  json j = {{"apiVersion", "batch/v1"},
+            {"kind", "Job"},
+            {"metadata", {{"name", name}, {"labels", {{"app", "kjq"}}}}},
+            {"spec",
+             {{"template",
+               {{"metadata", {{"annotations", annotations}}},
+                {"spec", {{"restartPolicy", "Never"}, {"containers", {{{"name", "main"}, {"image", "busybox"}}}}}}}}}}};
   j["spec"].update(spec_extra);
   return j;
 }
@@ -155,8 +158,7 @@ TEST_F(EmulatorHttp, emulator_StatusErrors) {
 }
 
 TEST_F(EmulatorHttp, emulator_ListLimitContinueAndSelectors) {
-  for (const char* n : {"a", "b", "c"})
-    post(jobs, job_body(n, {{"kube-emulator/outcome", "hang"}}));
+  for (const char* n : {"a", "b", "c"}) post(jobs, job_body(n, {{"kube-emulator/outcome", "hang"}}));
   json page = get(jobs + "?limit=2");
   ASSERT_EQ(page["items"].size(), 2u);
   EXPECT_EQ(page["metadata"]["remainingItemCount"], 1);
@@ -252,8 +254,11 @@ TEST_F(EmulatorHttp, emulator_SelfSubjectAccessReviewAndRbacObjectsThroughTheApi
   start(o);
   httplib::Headers sa = {{"Authorization", "Bearer sa"}};
   httplib::Headers admin = {{"Authorization", "Bearer admin"}};
-  json review = {{"apiVersion", "authorization.k8s.io/v1"}, {"kind", "SelfSubjectAccessReview"},
-                 {"spec", {{"resourceAttributes", {{"namespace", "default"}, {"verb", "create"}, {"group", "batch"}, {"resource", "jobs"}}}}}};
+  json review = {{"apiVersion", "authorization.k8s.io/v1"},
+                 {"kind", "SelfSubjectAccessReview"},
+                 {"spec",
+                  {{"resourceAttributes",
+                    {{"namespace", "default"}, {"verb", "create"}, {"group", "batch"}, {"resource", "jobs"}}}}}};
   const std::string ssar = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
   auto r = cli->Post(ssar, sa, review.dump(), "application/json");
   ASSERT_TRUE(r);
@@ -263,14 +268,27 @@ TEST_F(EmulatorHttp, emulator_SelfSubjectAccessReviewAndRbacObjectsThroughTheApi
   EXPECT_EQ(denied->status, 403);
   EXPECT_EQ(cli->Get(jobs)->status, 401);  // anonymous
 
-  json role = {{"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", "Role"}, {"metadata", {{"name", "runner"}}},
+  json role = {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+               {"kind", "Role"},
+               {"metadata", {{"name", "runner"}}},
                {"rules", {{{"apiGroups", {"batch"}}, {"resources", {"jobs"}}, {"verbs", {"create"}}}}}};
-  json binding = {{"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", "RoleBinding"}, {"metadata", {{"name", "runner"}}},
+  json binding = {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+                  {"kind", "RoleBinding"},
+                  {"metadata", {{"name", "runner"}}},
                   {"subjects", {{{"kind", "ServiceAccount"}, {"name", "kjq"}, {"namespace", "default"}}}},
                   {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", "runner"}}}};
-  EXPECT_EQ(cli->Post("/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles", sa, role.dump(), "application/json")->status, 403);
-  EXPECT_EQ(cli->Post("/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles", admin, role.dump(), "application/json")->status, 201);
-  EXPECT_EQ(cli->Post("/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings", admin, binding.dump(), "application/json")->status, 201);
+  EXPECT_EQ(
+      cli->Post("/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles", sa, role.dump(), "application/json")
+          ->status,
+      403);
+  EXPECT_EQ(
+      cli->Post("/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles", admin, role.dump(), "application/json")
+          ->status,
+      201);
+  EXPECT_EQ(cli->Post("/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings", admin, binding.dump(),
+                      "application/json")
+                ->status,
+            201);
   r = cli->Post(ssar, sa, review.dump(), "application/json");
   json allowed = json::parse(r->body);
   EXPECT_EQ(allowed["status"]["allowed"], true);
@@ -282,9 +300,7 @@ TEST_F(EmulatorHttp, emulator_SelfSubjectAccessReviewAndRbacObjectsThroughTheApi
 TEST_F(EmulatorHttp, emulator_DeletePropagation) {
   post(jobs, job_body("orphaned", {{"kube-emulator/outcome", "hang"}}));
   post(jobs, job_body("cascaded", {{"kube-emulator/outcome", "hang"}}));
-  ASSERT_TRUE(eventually([&] {
-    return get("/api/v1/namespaces/default/pods")["items"].size() == 2;
-  }));
+  ASSERT_TRUE(eventually([&] { return get("/api/v1/namespaces/default/pods")["items"].size() == 2; }));
   // No propagationPolicy: batch/v1 Jobs orphan their pods.
   auto r = cli->Delete(jobs + "/orphaned");
   ASSERT_TRUE(r);
@@ -292,7 +308,8 @@ TEST_F(EmulatorHttp, emulator_DeletePropagation) {
   // Foreground: the Job waits, with its finalizer, until the garbage collector's pod deletion
   // (the pod's own terminationGracePeriodSeconds: the Job's grace period does not reach its pods)
   // has run its course. A `hang` pod ignores SIGTERM and is killed when the 30 s (0.6 s scaled) end.
-  r = cli->Delete(jobs + "/cascaded", R"({"propagationPolicy":"Foreground","gracePeriodSeconds":0})", "application/json");
+  r = cli->Delete(jobs + "/cascaded", R"({"propagationPolicy":"Foreground","gracePeriodSeconds":0})",
+                  "application/json");
   EXPECT_EQ(json::parse(r->body)["metadata"]["finalizers"][0], "foregroundDeletion");
   json waiting = get(jobs + "/cascaded");
   EXPECT_TRUE(waiting["metadata"].contains("deletionTimestamp"));
@@ -332,8 +349,10 @@ TEST_F(EmulatorHttp, emulator_GracefulPodDeletion) {
   json marked = json::parse(r->body);
   EXPECT_EQ(marked["metadata"]["deletionGracePeriodSeconds"], 25);
   EXPECT_TRUE(marked["metadata"].contains("deletionTimestamp"));
-  EXPECT_EQ(json::parse(cli->Delete(pods + "/" + first + "?gracePeriodSeconds=60")->body)["metadata"]
-                ["deletionGracePeriodSeconds"], 25);
+  EXPECT_EQ(
+      json::parse(
+          cli->Delete(pods + "/" + first + "?gracePeriodSeconds=60")->body)["metadata"]["deletionGracePeriodSeconds"],
+      25);
   EXPECT_EQ(get(pods + "/" + first)["status"]["phase"], "Running");  // still stopping
   auto events = watch(pods + "?watch=true&resourceVersion=" + rv + "&fieldSelector=metadata.name%3D" + first,
                       [](const std::vector<json>& e) { return !e.empty() && e.back()["type"] == "DELETED"; });
@@ -425,11 +444,13 @@ TEST_F(EmulatorHttp, emulator_FaultInjectionFromTheAdminEndpoint) {
   fresh.set_connection_timeout(1);
   auto refused = fresh.Get("/version");
   EXPECT_FALSE(refused);
-  EXPECT_TRUE(eventually([&] {
-    httplib::Client again(emu->base_url());
-    auto ok = again.Get("/version");
-    return ok && ok->status == 200;
-  }, 5000));
+  EXPECT_TRUE(eventually(
+      [&] {
+        httplib::Client again(emu->base_url());
+        auto ok = again.Get("/version");
+        return ok && ok->status == 200;
+      },
+      5000));
   EXPECT_EQ(json::parse(admin.Get("/stats")->body)["objects"]["jobs"], 3);
 }
 
@@ -442,7 +463,8 @@ TEST_F(EmulatorHttp, emulator_DiscoveryAndOpenApi) {
   EXPECT_EQ(names, (std::vector<std::string>{"batch", "rbac.authorization.k8s.io", "authorization.k8s.io"}));
   json batch = get("/apis/batch/v1");
   EXPECT_EQ(batch["resources"][0]["name"], "jobs");
-  EXPECT_EQ(get("/openapi/v3")["paths"]["apis/batch/v1"]["serverRelativeURL"], "/openapi/v3/apis/batch/v1?hash=kube-emulator");
+  EXPECT_EQ(get("/openapi/v3")["paths"]["apis/batch/v1"]["serverRelativeURL"],
+            "/openapi/v3/apis/batch/v1?hash=kube-emulator");
   json doc = get("/openapi/v3/apis/batch/v1");
   EXPECT_TRUE(doc["paths"].contains("/apis/batch/v1/namespaces/{namespace}/jobs/{name}"));
 }
@@ -469,7 +491,8 @@ TEST_F(EmulatorHttp, emulator_AggregatedDiscovery) {
   auto r = cli->Get("/apis", httplib::Headers{{"Accept", kAggregatedAccept}});
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
-  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+  EXPECT_EQ(r->get_header_value("Content-Type"),
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
   EXPECT_EQ(r->get_header_value("Vary"), "Accept");
   json doc = json::parse(r->body);
   EXPECT_EQ(doc["apiVersion"], "apidiscovery.k8s.io/v2");
@@ -500,7 +523,8 @@ TEST_F(EmulatorHttp, emulator_AggregatedDiscovery) {
   r = cli->Get("/api", httplib::Headers{{"Accept", kAggregatedAccept}});
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
-  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+  EXPECT_EQ(r->get_header_value("Content-Type"),
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
   EXPECT_EQ(r->get_header_value("Vary"), "Accept");
   doc = json::parse(r->body);
   EXPECT_EQ(doc["kind"], "APIGroupDiscoveryList");
@@ -521,10 +545,15 @@ TEST_F(EmulatorHttp, emulator_AggregatedDiscovery) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->get_header_value("Content-Type"), beta);
   EXPECT_EQ(json::parse(r->body)["apiVersion"], "apidiscovery.k8s.io/v2beta1");
-  r = cli->Get("/apis", httplib::Headers{{"Accept", beta + ", application/json; g=apidiscovery.k8s.io; v=v2; as=APIGroupDiscoveryList"}});
+  r = cli->Get(
+      "/apis",
+      httplib::Headers{{"Accept", beta + ", application/json; g=apidiscovery.k8s.io; v=v2; as=APIGroupDiscoveryList"}});
   ASSERT_TRUE(r);
   EXPECT_EQ(json::parse(r->body)["apiVersion"], "apidiscovery.k8s.io/v2");
-  r = cli->Get("/apis", httplib::Headers{{"Accept", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList;q=0,application/json"}});
+  r = cli->Get(
+      "/apis",
+      httplib::Headers{
+          {"Accept", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList;q=0,application/json"}});
   ASSERT_TRUE(r);
   EXPECT_EQ(json::parse(r->body)["kind"], "APIGroupList");
 }
@@ -635,12 +664,13 @@ TEST_F(EmulatorHttp, emulator_WatchListSendsTheStateThenTheInitialEventsEndBookm
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     post(jobs, job_body("wl-c", {{"kube-emulator/outcome", "hang"}}));
   });
-  auto events = watch(jobs + "?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true",
-                      [](const std::vector<json>& ev) {
-                        for (const auto& e : ev)
-                          if (e["type"] == "ADDED" && e["object"]["metadata"]["name"] == "wl-c") return true;
-                        return false;
-                      });
+  auto events =
+      watch(jobs + "?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true",
+            [](const std::vector<json>& ev) {
+              for (const auto& e : ev)
+                if (e["type"] == "ADDED" && e["object"]["metadata"]["name"] == "wl-c") return true;
+              return false;
+            });
   later.join();
   // ADDED wl-a, ADDED wl-b, the end bookmark, then live events (wl-c and status updates).
   ASSERT_GE(events.size(), 4u);
@@ -689,8 +719,9 @@ TEST_F(EmulatorHttp, emulator_WatchListWithoutInitialEventsStartsNow) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     post(cms, {{"metadata", {{"name", "after"}}}});
   });
-  auto events = watch(cms + "?watch=true&sendInitialEvents=false&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true",
-                      [](const std::vector<json>& ev) { return ev.back()["type"] != "BOOKMARK"; });
+  auto events =
+      watch(cms + "?watch=true&sendInitialEvents=false&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true",
+            [](const std::vector<json>& ev) { return ev.back()["type"] != "BOOKMARK"; });
   later.join();
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events.back()["type"], "ADDED");
@@ -718,7 +749,8 @@ TEST_F(EmulatorHttp, emulator_ListOptionsAreValidatedAsKubeApiserverDoes) {
        "[resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan, "
        "resourceVersionMatch: Unsupported value: \"Exact\": supported values: \"NotOlderThan\"]"},
       {"?watch=true&resourceVersion=5&resourceVersionMatch=NotOlderThan",
-       "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"},
+       "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is "
+       "provided"},
       {"?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&continue=abc",
        "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden when continue is provided"},
   };
@@ -747,7 +779,9 @@ TEST_F(EmulatorHttp, emulator_ListOptionsAreValidatedAsKubeApiserverDoes) {
   EXPECT_EQ(r->status, 504);
   json st = json::parse(r->body);
   EXPECT_EQ(st["reason"], "Timeout");
-  EXPECT_EQ(st["message"].get<std::string>().rfind("Timeout: Too large resource version: " + std::to_string(rv) + ", current: ", 0), 0u);
+  EXPECT_EQ(st["message"].get<std::string>().rfind(
+                "Timeout: Too large resource version: " + std::to_string(rv) + ", current: ", 0),
+            0u);
   EXPECT_EQ(st["details"]["causes"][0]["reason"], "ResourceVersionTooLarge");
   EXPECT_EQ(r->get_header_value("Retry-After"), "1");
 }
@@ -755,7 +789,8 @@ TEST_F(EmulatorHttp, emulator_ListOptionsAreValidatedAsKubeApiserverDoes) {
 // --- Tables ----------------------------------------------------------------------------------
 
 namespace {
-const char* kTableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
+const char* kTableAccept =
+    "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
 std::vector<std::string> column_names(const json& table) {
   std::vector<std::string> names;
   for (const auto& c : table["columnDefinitions"]) names.push_back(c["name"]);
@@ -774,8 +809,8 @@ TEST_F(EmulatorHttp, emulator_JobAndPodTablesHaveTheServerColumns) {
   json t = json::parse(r->body);
   EXPECT_EQ(t["kind"], "Table");
   EXPECT_EQ(t["apiVersion"], "meta.k8s.io/v1");
-  EXPECT_EQ(column_names(t), (std::vector<std::string>{"Name", "Status", "Completions", "Duration", "Age",
-                                                       "Containers", "Images", "Selector"}));
+  EXPECT_EQ(column_names(t), (std::vector<std::string>{"Name", "Status", "Completions", "Duration", "Age", "Containers",
+                                                       "Images", "Selector"}));
   EXPECT_EQ(t["columnDefinitions"][0]["format"], "name");
   EXPECT_EQ(t["columnDefinitions"][4]["priority"], 0);
   EXPECT_EQ(t["columnDefinitions"][5]["priority"], 1);  // wide
@@ -809,8 +844,8 @@ TEST_F(EmulatorHttp, emulator_JobAndPodTablesHaveTheServerColumns) {
   EXPECT_EQ(pod["conditions"][0]["reason"], "Succeeded");
 
   json events = json::parse(cli->Get("/api/v1/namespaces/default/events", accept)->body);
-  EXPECT_EQ(column_names(events), (std::vector<std::string>{"Last Seen", "Type", "Reason", "Object", "Subobject", "Source",
-                                                            "Message", "First Seen", "Count", "Name"}));
+  EXPECT_EQ(column_names(events), (std::vector<std::string>{"Last Seen", "Type", "Reason", "Object", "Subobject",
+                                                            "Source", "Message", "First Seen", "Count", "Name"}));
   bool completed = false;
   for (const auto& row : events["rows"])
     if (row["cells"][2] == "Completed") {
@@ -855,7 +890,8 @@ TEST_F(EmulatorHttp, emulator_TableStatusesIncludeObjectAndPaging) {
   json page = json::parse(cli->Get(jobs + "?limit=1", accept)->body);
   ASSERT_EQ(page["rows"].size(), 1u);
   EXPECT_EQ(page["metadata"]["remainingItemCount"], 1);
-  json rest = json::parse(cli->Get(jobs + "?limit=1&continue=" + page["metadata"]["continue"].get<std::string>(), accept)->body);
+  json rest = json::parse(
+      cli->Get(jobs + "?limit=1&continue=" + page["metadata"]["continue"].get<std::string>(), accept)->body);
   ASSERT_EQ(rest["rows"].size(), 1u);
   EXPECT_EQ(rest["rows"][0]["cells"][0], "run");
 
@@ -871,8 +907,9 @@ TEST_F(EmulatorHttp, emulator_TableStatusesIncludeObjectAndPaging) {
 TEST_F(EmulatorHttp, emulator_WatchAsTableSendsColumnsOnlyFirst) {
   post(jobs, job_body("w1", {{"kube-emulator/outcome", "hang"}}));
   post(jobs, job_body("w2", {{"kube-emulator/outcome", "hang"}}));
-  auto events = watch(jobs + "?watch=true", [](const std::vector<json>& ev) { return ev.size() == 2; },
-                      httplib::Headers{{"Accept", kTableAccept}});
+  auto events = watch(
+      jobs + "?watch=true", [](const std::vector<json>& ev) { return ev.size() == 2; },
+      httplib::Headers{{"Accept", kTableAccept}});
   ASSERT_EQ(events.size(), 2u);
   for (const auto& e : events) {
     EXPECT_EQ(e["type"], "ADDED");
@@ -886,11 +923,24 @@ TEST_F(EmulatorHttp, emulator_WatchAsTableSendsColumnsOnlyFirst) {
 
 TEST(emulator_tables, HumanDurationMatchesKubectl) {
   using std::chrono::seconds;
-  const std::vector<std::pair<long long, std::string>> cases = {
-      {-5, "<invalid>"}, {-1, "0s"},      {0, "0s"},       {119, "119s"},   {120, "2m"},      {125, "2m5s"},
-      {600, "10m"},      {10799, "179m"}, {10800, "3h"},   {11000, "3h3m"}, {8 * 3600, "8h"}, {47 * 3600, "47h"},
-      {48 * 3600, "2d"}, {50 * 3600, "2d2h"}, {8 * 86400, "8d"}, {730 * 86400, "2y"}, {731 * 86400, "2y1d"},
-      {8 * 365 * 86400, "8y"}};
+  const std::vector<std::pair<long long, std::string>> cases = {{-5, "<invalid>"},
+                                                                {-1, "0s"},
+                                                                {0, "0s"},
+                                                                {119, "119s"},
+                                                                {120, "2m"},
+                                                                {125, "2m5s"},
+                                                                {600, "10m"},
+                                                                {10799, "179m"},
+                                                                {10800, "3h"},
+                                                                {11000, "3h3m"},
+                                                                {8 * 3600, "8h"},
+                                                                {47 * 3600, "47h"},
+                                                                {48 * 3600, "2d"},
+                                                                {50 * 3600, "2d2h"},
+                                                                {8 * 86400, "8d"},
+                                                                {730 * 86400, "2y"},
+                                                                {731 * 86400, "2y1d"},
+                                                                {8 * 365 * 86400, "8y"}};
   for (const auto& [s, want] : cases) EXPECT_EQ(human_duration(seconds(s)), want) << s;
 }
 
@@ -899,7 +949,8 @@ TEST(emulator_tables, AcceptNegotiation) {
   EXPECT_EQ(table_version_for_accept("application/json;as=Table;v=v1beta1;g=meta.k8s.io, application/json"), "v1beta1");
   EXPECT_EQ(table_version_for_accept("application/json"), "");
   EXPECT_EQ(table_version_for_accept(""), "");
-  EXPECT_EQ(table_version_for_accept("application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io,application/json"), "");
+  EXPECT_EQ(
+      table_version_for_accept("application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io,application/json"), "");
   EXPECT_EQ(table_version_for_accept("application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,"
                                      "application/json;as=Table;v=v1;g=meta.k8s.io"),
             "v1");

@@ -51,14 +51,15 @@ kind: RoleBinding
 metadata: {name: alice-pods, namespace: team}
 subjects: [{kind: User, name: alice}]
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pod-reader}
-)", "rbac.yaml")) {
+)",
+                                          "rbac.yaml")) {
       const ResourceType* t = reg.find_kind(obj["apiVersion"], obj["kind"]);
       store.create(*t, obj);
     }
   }
   RequestAttributes attrs(UserInfo u, std::string verb, std::string ns, std::string group, std::string resource,
                           std::string name = "", std::string sub = "") {
-    return {std::move(u), std::move(verb), true, std::move(ns), std::move(group), std::move(resource),
+    return {std::move(u),   std::move(verb), true, std::move(ns), std::move(group), std::move(resource),
             std::move(sub), std::move(name), ""};
   }
   ResourceRegistry reg;
@@ -74,7 +75,8 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pod-read
 TEST_F(RbacFixture, emulator_rbac_RoleBindingToServiceAccount) {
   auto d = authz.authorize(attrs(sa, "create", "jobs", "batch", "jobs"));
   EXPECT_TRUE(d.allowed);
-  EXPECT_EQ(d.reason, "RBAC: allowed by RoleBinding \"kjq/jobs\" of Role \"job-runner\" to ServiceAccount \"kjq/jobs\"");
+  EXPECT_EQ(d.reason,
+            "RBAC: allowed by RoleBinding \"kjq/jobs\" of Role \"job-runner\" to ServiceAccount \"kjq/jobs\"");
   EXPECT_FALSE(authz.authorize(attrs(sa, "delete", "jobs", "batch", "jobs", "x")).allowed);
   EXPECT_FALSE(authz.authorize(attrs(sa, "create", "other", "batch", "jobs")).allowed);
   EXPECT_TRUE(authz.authorize(attrs(sa, "get", "jobs", "", "pods", "p", "log")).allowed);
@@ -158,9 +160,9 @@ TEST(emulator_job_admission, InvalidJobIs422WithCauses) {
               "spec.template.spec.containers[0].image: Required value, spec.template.spec.restartPolicy: Unsupported "
               "value: \"Always\": supported values: \"OnFailure\", \"Never\"]");
     ASSERT_EQ(s["details"]["causes"].size(), 3u);
-    EXPECT_EQ(s["details"]["causes"][1],
-              json({{"reason", "FieldValueRequired"}, {"message", "Required value"},
-                    {"field", "spec.template.spec.containers[0].image"}}));
+    EXPECT_EQ(s["details"]["causes"][1], json({{"reason", "FieldValueRequired"},
+                                               {"message", "Required value"},
+                                               {"field", "spec.template.spec.containers[0].image"}}));
     EXPECT_EQ(s["details"]["kind"], "Job");
     EXPECT_EQ(s["details"]["group"], "batch");
   }
@@ -174,11 +176,16 @@ TEST(emulator_job_admission, WrongTypesAre400AndNamesAreChecked) {
     FAIL();
   } catch (const ApiError& e) {
     EXPECT_EQ(e.code(), 400);
-    EXPECT_NE(std::string(e.what()).find("cannot unmarshal string into Go struct field Job.spec.backoffLimit of type int32"),
-              std::string::npos);
+    EXPECT_NE(
+        std::string(e.what()).find("cannot unmarshal string into Go struct field Job.spec.backoffLimit of type int32"),
+        std::string::npos);
   }
   json bad = minimal_job();
   bad["metadata"]["name"] = "Bad_Name";
-  EXPECT_FALSE(validate_job([&] { default_job(bad); return bad; }()).empty());
+  EXPECT_FALSE(validate_job([&] {
+                 default_job(bad);
+                 return bad;
+               }())
+                   .empty());
   EXPECT_EQ(validate_dns_subdomain("nautobot-job-1"), "");
 }

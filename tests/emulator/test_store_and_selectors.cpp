@@ -14,7 +14,8 @@ using nlohmann::json;
 
 namespace {
 json job(const std::string& name, json labels = json::object()) {
-  return {{"kind", "Job"}, {"apiVersion", "batch/v1"},
+  return {{"kind", "Job"},
+          {"apiVersion", "batch/v1"},
           {"metadata", {{"name", name}, {"namespace", "default"}, {"labels", labels}}}};
 }
 }  // namespace
@@ -26,7 +27,10 @@ TEST(emulator_store, ResourceVersionsAreMonotonicAcrossResources) {
   const auto& pods = *reg.find("", "v1", "pods");
   auto a = store.create(jobs, job("a"));
   auto p = store.create(pods, job("p"));
-  auto b = store.update(jobs, "default", "a", [](json& o) { o["spec"] = 1; return true; });
+  auto b = store.update(jobs, "default", "a", [](json& o) {
+    o["spec"] = 1;
+    return true;
+  });
   EXPECT_EQ(a->resource_version(), "1");
   EXPECT_EQ(p->resource_version(), "2");
   EXPECT_EQ(b->resource_version(), "3");
@@ -58,7 +62,10 @@ TEST(emulator_store, ReplaceChecksResourceVersion) {
   ObjectStore store;
   const auto& jobs = *reg.find("batch", "v1", "jobs");
   json stale = store.create(jobs, job("a"))->parse();
-  store.update(jobs, "default", "a", [](json& o) { o["x"] = 1; return true; });
+  store.update(jobs, "default", "a", [](json& o) {
+    o["x"] = 1;
+    return true;
+  });
   try {
     store.replace(jobs, stale);
     FAIL();
@@ -109,14 +116,18 @@ TEST(emulator_selectors, LabelSelectors) {
   EXPECT_FALSE(LabelSelector::parse("missing").matches(labels));
   EXPECT_FALSE(LabelSelector::parse("app=kjq").matches(nullptr));
   EXPECT_THROW(LabelSelector::parse("a=b,,"), ApiError);
-  auto sel = LabelSelector::from_object({{"matchLabels", {{"app", "kjq"}}},
-                                         {"matchExpressions", {{{"key", "tier"}, {"operator", "In"}, {"values", {"worker"}}}}}});
+  auto sel = LabelSelector::from_object(
+      {{"matchLabels", {{"app", "kjq"}}},
+       {"matchExpressions", {{{"key", "tier"}, {"operator", "In"}, {"values", {"worker"}}}}}});
   EXPECT_TRUE(sel.matches(labels));
 }
 
 TEST(emulator_selectors, StoredFlatLabelsMatchLikeTheJsonOnes) {
-  const json labels = {{"app", "kjq"}, {"tier", "worker"}, {"batch.kubernetes.io/job-name", "nautobot-job-1"},
-                       {"empty", ""}, {"count", 3}};
+  const json labels = {{"app", "kjq"},
+                       {"tier", "worker"},
+                       {"batch.kubernetes.io/job-name", "nautobot-job-1"},
+                       {"empty", ""},
+                       {"count", 3}};
   const Labels flat(labels);
   EXPECT_EQ(flat.find("app").value_or("?"), "kjq");
   EXPECT_EQ(flat.find("batch.kubernetes.io/job-name").value_or("?"), "nautobot-job-1");
@@ -126,9 +137,9 @@ TEST(emulator_selectors, StoredFlatLabelsMatchLikeTheJsonOnes) {
   EXPECT_FALSE(flat.find("kjq"));  // a value is not a key
   EXPECT_TRUE(Labels(nullptr).empty());
   EXPECT_TRUE(Labels(json::object()).empty());
-  for (const char* text : {"", "app=kjq", "app==kjq,tier", "app!=kjq", "tier in (web, worker)", "tier notin (worker)",
-                           "!missing", "missing", "empty=", "empty", "batch.kubernetes.io/job-name=nautobot-job-1",
-                           "count", "!count"}) {
+  for (const char* text :
+       {"", "app=kjq", "app==kjq,tier", "app!=kjq", "tier in (web, worker)", "tier notin (worker)", "!missing",
+        "missing", "empty=", "empty", "batch.kubernetes.io/job-name=nautobot-job-1", "count", "!count"}) {
     const auto sel = LabelSelector::parse(text);
     EXPECT_EQ(sel.matches(flat), sel.matches(labels)) << text;
   }
@@ -138,7 +149,8 @@ TEST(emulator_selectors, StoredFlatLabelsMatchLikeTheJsonOnes) {
 
 TEST(emulator_selectors, FieldSelectors) {
   json ev = {{"metadata", {{"name", "e1"}, {"namespace", "default"}}},
-             {"involvedObject", {{"name", "pod-1"}, {"kind", "Pod"}}}, {"count", 1}};
+             {"involvedObject", {{"name", "pod-1"}, {"kind", "Pod"}}},
+             {"count", 1}};
   EXPECT_TRUE(FieldSelector::parse("metadata.name=e1").matches(ev));
   EXPECT_TRUE(FieldSelector::parse("involvedObject.name=pod-1,involvedObject.kind==Pod").matches(ev));
   EXPECT_FALSE(FieldSelector::parse("involvedObject.name!=pod-1").matches(ev));
@@ -148,7 +160,9 @@ TEST(emulator_selectors, FieldSelectors) {
 
 TEST(emulator_selectors, TextShortcutNeverRejectsAMatch) {
   json ev = {{"metadata", {{"name", "e1"}, {"namespace", "default"}}},
-             {"involvedObject", {{"name", "pod-1"}, {"kind", "Pod"}}}, {"count", 1}, {"message", "say \"hi\""}};
+             {"involvedObject", {{"name", "pod-1"}, {"kind", "Pod"}}},
+             {"count", 1},
+             {"message", "say \"hi\""}};
   const std::string text = ev.dump();
   for (const char* sel : {"involvedObject.name=pod-1,involvedObject.kind=Pod", "count=1", "involvedObject.name!=x",
                           "message=say \"hi\""}) {

@@ -111,8 +111,10 @@ TEST(KubeConfig, Precedence) {
   EXPECT_EQ(c.token_file, r.service_account_dir + "/token");
   EXPECT_EQ(c.namespace_name, "nautobot");
   // Nautobot's settings beat in-cluster; their defaults fill the gaps.
-  r.env = env_of({{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}, {"KUBERNETES_SERVICE_PORT", "443"},
-                  {"NAUTOBOT_KUBERNETES_TOKEN_PATH", "/tok"}, {"NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE", "jobs"}});
+  r.env = env_of({{"KUBERNETES_SERVICE_HOST", "10.96.0.1"},
+                  {"KUBERNETES_SERVICE_PORT", "443"},
+                  {"NAUTOBOT_KUBERNETES_TOKEN_PATH", "/tok"},
+                  {"NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE", "jobs"}});
   c = load_cluster_config(r);
   EXPECT_EQ(c.server, "https://kubernetes.default.svc");
   EXPECT_EQ(c.token_file, "/tok");
@@ -125,8 +127,10 @@ TEST(KubeConfig, Precedence) {
   r.namespace_name = "flag";
   EXPECT_EQ(load_cluster_config(r).namespace_name, "flag");
   // --kubeconfig beats KUBECONFIG.
-  auto other = d.write("other", "current-context: x\nclusters:\n- name: c\n  cluster: {server: https://other}\n"
-                                "contexts:\n- name: x\n  context: {cluster: c}\n").string();
+  auto other = d.write("other",
+                       "current-context: x\nclusters:\n- name: c\n  cluster: {server: https://other}\n"
+                       "contexts:\n- name: x\n  context: {cluster: c}\n")
+                   .string();
   r.kubeconfig = other;
   EXPECT_EQ(load_cluster_config(r).server, "https://other");
   // Nothing at all.
@@ -164,11 +168,15 @@ std::string runtime_error(const std::function<void()>& f) {
 
 TEST(KubeConfig, ATokenIsNeverSentOverPlainHttpUnlessAllowed) {
   TempDir d;
-  auto with_token = d.write("token.yaml", "current-context: x\nclusters:\n- name: c\n  cluster: {server: http://127.0.0.1:8080}\n"
-                                          "users:\n- name: u\n  user: {token: secret-token-value}\n"
-                                          "contexts:\n- name: x\n  context: {cluster: c, user: u}\n").string();
-  auto without = d.write("plain.yaml", "current-context: x\nclusters:\n- name: c\n  cluster: {server: HTTP://127.0.0.1:8080}\n"
-                                       "contexts:\n- name: x\n  context: {cluster: c}\n").string();
+  auto with_token = d.write("token.yaml",
+                            "current-context: x\nclusters:\n- name: c\n  cluster: {server: http://127.0.0.1:8080}\n"
+                            "users:\n- name: u\n  user: {token: secret-token-value}\n"
+                            "contexts:\n- name: x\n  context: {cluster: c, user: u}\n")
+                        .string();
+  auto without = d.write("plain.yaml",
+                         "current-context: x\nclusters:\n- name: c\n  cluster: {server: HTTP://127.0.0.1:8080}\n"
+                         "contexts:\n- name: x\n  context: {cluster: c}\n")
+                     .string();
   ConfigRequest r;
   r.env = env_of({});
   r.kubeconfig = with_token;
@@ -224,13 +232,16 @@ TEST(KubeConfig, NamespacesMustBeDns1123Labels) {
   d.write("sa/namespace", "nautobot\n");
   EXPECT_EQ(load_cluster_config(r).namespace_name, "nautobot");
   // The environment.
-  r.env = env_of({{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}, {"KUBERNETES_SERVICE_PORT", "443"},
+  r.env = env_of({{"KUBERNETES_SERVICE_HOST", "10.96.0.1"},
+                  {"KUBERNETES_SERVICE_PORT", "443"},
                   {"NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE", "a/b"}});
   m = input_error([&] { load_cluster_config(r); });
   EXPECT_NE(m.find("NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE: \"a/b\""), std::string::npos) << m;
   // A kubeconfig context.
-  auto kc = d.write("kc", "current-context: x\nclusters:\n- name: c\n  cluster: {server: https://k}\n"
-                          "contexts:\n- name: x\n  context: {cluster: c, namespace: ../kube-system}\n").string();
+  auto kc = d.write("kc",
+                    "current-context: x\nclusters:\n- name: c\n  cluster: {server: https://k}\n"
+                    "contexts:\n- name: x\n  context: {cluster: c, namespace: ../kube-system}\n")
+                .string();
   ConfigRequest k;
   k.env = env_of({});
   k.kubeconfig = kc;
@@ -241,8 +252,10 @@ TEST(KubeConfig, NamespacesMustBeDns1123Labels) {
 
 TEST(KubeConfig, WithNautobotsVariablesTheNamespaceIsNautobots) {
   TempDir d;
-  auto kc = d.write("kc", "current-context: x\nclusters:\n- name: c\n  cluster: {server: https://k}\n"
-                          "contexts:\n- name: x\n  context: {cluster: c, namespace: from-context}\n").string();
+  auto kc = d.write("kc",
+                    "current-context: x\nclusters:\n- name: c\n  cluster: {server: https://k}\n"
+                    "contexts:\n- name: x\n  context: {cluster: c, namespace: from-context}\n")
+                .string();
   d.write("sa/token", "t\n");
   d.write("sa/namespace", "from-sa\n");
   ConfigRequest r;
@@ -255,12 +268,14 @@ TEST(KubeConfig, WithNautobotsVariablesTheNamespaceIsNautobots) {
   // With any of them: NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE, else "default" — as Nautobot.
   for (const char* var : kNautobotKubernetesVariables) {
     SCOPED_TRACE(var);
-    r.env = env_of({{"KUBECONFIG", kc}, {var, std::string(var) == "NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE" ? "jobs" : "x"}});
+    r.env =
+        env_of({{"KUBECONFIG", kc}, {var, std::string(var) == "NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE" ? "jobs" : "x"}});
     ClusterConfig c = load_cluster_config(r);
     EXPECT_EQ(c.server, "https://k");  // KUBECONFIG still says where the server is
     EXPECT_EQ(c.namespace_name, std::string(var) == "NAUTOBOT_KUBERNETES_JOB_POD_NAMESPACE" ? "jobs" : "default");
   }
-  r.env = env_of({{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}, {"KUBERNETES_SERVICE_PORT", "443"},
+  r.env = env_of({{"KUBERNETES_SERVICE_HOST", "10.96.0.1"},
+                  {"KUBERNETES_SERVICE_PORT", "443"},
                   {"NAUTOBOT_KUBERNETES_JOB_POD_NAME", "nb-job"}});
   ClusterConfig c = load_cluster_config(r);
   EXPECT_EQ(c.namespace_name, "default");

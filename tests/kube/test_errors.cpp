@@ -9,7 +9,8 @@ namespace kjq::kube {
 namespace {
 
 TEST(StatusErrors, DecodesReasonMessageAndCauses) {
-  const std::string body = R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"Job.batch \"x\" is invalid",
+  const std::string body =
+      R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"Job.batch \"x\" is invalid",
     "reason":"Invalid","details":{"name":"x","kind":"Job","causes":[{"reason":"FieldValueRequired",
     "message":"Required value","field":"spec.template.spec.containers"}]},"code":422})";
   ApiError e = decode_status_error(422, body, "create job x in namespace default");
@@ -26,7 +27,8 @@ TEST(StatusErrors, ClassifiesByCodeWhenTheBodyIsNotAStatus) {
   EXPECT_TRUE(decode_status_error(409, "", "x").is(ErrorReason::Conflict));
   EXPECT_TRUE(decode_status_error(410, "", "x").is(ErrorReason::Gone));
   EXPECT_TRUE(decode_status_error(502, "<html>bad gateway</html>", "x").is(ErrorReason::ServerError));
-  EXPECT_TRUE(decode_status_error(409, R"({"kind":"Status","reason":"AlreadyExists"})", "x").is(ErrorReason::AlreadyExists));
+  EXPECT_TRUE(
+      decode_status_error(409, R"({"kind":"Status","reason":"AlreadyExists"})", "x").is(ErrorReason::AlreadyExists));
   auto f = decode_status_error(403, R"({"kind":"Status","reason":"Forbidden","message":"no"})", "x");
   EXPECT_NE(std::string(f.what()).find("hint"), std::string::npos);
 }
@@ -62,7 +64,7 @@ TEST(RateLimiterTest, BurstThenQps) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(r.acquire().count(), 0);  // the burst
   for (int i = 0; i < 5; ++i) r.acquire();
   const auto took = std::chrono::steady_clock::now() - start;
-  EXPECT_GE(took, std::chrono::milliseconds(90));   // 5 tokens at 50/s = 100 ms
+  EXPECT_GE(took, std::chrono::milliseconds(90));  // 5 tokens at 50/s = 100 ms
   EXPECT_LT(took, std::chrono::milliseconds(400));
   RateLimiter off(0, 1);
   for (int i = 0; i < 100; ++i) EXPECT_EQ(off.acquire().count(), 0);

@@ -57,27 +57,23 @@ bool accepts(int port) {
 class Http2Server : public testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(kNghttpd))
-      GTEST_SKIP() << kNghttpd << " not installed (Debian package nghttp2-server)";
+    if (!fs::exists(kNghttpd)) GTEST_SKIP() << kNghttpd << " not installed (Debian package nghttp2-server)";
     key_ = dir_.path() / "tls.key";
     cert_ = dir_.path() / "tls.crt";
-    auto made = kjq::test::run_process({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048",
-                                        "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
-                                        "subjectAltName=IP:127.0.0.1", "-keyout", key_.string(),
-                                        "-out", cert_.string()});
+    auto made = kjq::test::run_process({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
+                                        "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                                        "-keyout", key_.string(), "-out", cert_.string()});
     ASSERT_EQ(made.exit_code, 0) << made.err;
     fs::create_directories(dir_.path() / "htdocs");
     std::ofstream(dir_.path() / "htdocs" / "version") << R"({"major":"1","minor":"32"})";
     port_ = free_port();
     const std::string docroot = (dir_.path() / "htdocs").string(), port = std::to_string(port_);
-    std::vector<std::string> args = {kNghttpd, "-a", "127.0.0.1",   "-d",
-                                     docroot,  port, key_.string(), cert_.string()};
+    std::vector<std::string> args = {kNghttpd, "-a", "127.0.0.1", "-d", docroot, port, key_.string(), cert_.string()};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     ASSERT_EQ(posix_spawn(&pid_, kNghttpd, nullptr, nullptr, argv.data(), environ), 0);
-    for (int i = 0; i < 500 && !accepts(port_); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 500 && !accepts(port_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     ASSERT_TRUE(accepts(port_)) << "nghttpd did not start on port " << port_;
   }
   void TearDown() override {
@@ -115,8 +111,7 @@ TEST(Http2Fallback, Http1WhenTheServerDoesNotOfferHttp2) {
   });
   const int port = server.bind_to_any_port("127.0.0.1");
   std::thread th([&] { server.listen_after_bind(); });
-  for (int i = 0; i < 500 && !server.is_running(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  for (int i = 0; i < 500 && !server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   kjq::kube::HttpResponse resp;
   {
     TransportOptions o;  // http2 on: it is only negotiated when offered

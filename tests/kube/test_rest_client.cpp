@@ -35,7 +35,8 @@ class FakeServer {
       if (req.params.count("resourceVersion")) versions.push_back(req.get_param_value("resourceVersion"));
       if (!valid_token.empty() && req.get_header_value("Authorization") != "Bearer " + valid_token) {
         res.status = 401;
-        res.set_content(R"({"kind":"Status","reason":"Unauthorized","message":"Unauthorized","code":401})", "application/json");
+        res.set_content(R"({"kind":"Status","reason":"Unauthorized","message":"Unauthorized","code":401})",
+                        "application/json");
         return;
       }
       Scripted s{200, "{}", {}};
@@ -102,7 +103,8 @@ TEST(RestClientTest, Retries503And429HonouringRetryAfter) {
 
 TEST(RestClientTest, RetriesAreBounded) {
   FakeServer s;
-  for (int i = 0; i < 10; ++i) s.script.push_back({500, R"({"kind":"Status","reason":"InternalError","message":"boom"})", {}});
+  for (int i = 0; i < 10; ++i)
+    s.script.push_back({500, R"({"kind":"Status","reason":"InternalError","message":"boom"})", {}});
   ClientOptions o = fast();
   o.max_retries = 2;
   RestClient c(s.config(), o);
@@ -210,19 +212,29 @@ TEST(KubeApiTest, ListFollowsContinueTokensWithSelectors) {
 
 TEST(ListWatchTest, BookmarksResumeAndRelistOn410) {
   FakeServer s;
-  const std::string list1 = R"({"metadata":{"resourceVersion":"10"},"items":[{"metadata":{"name":"a","resourceVersion":"9"}}]})";
+  const std::string list1 =
+      R"({"metadata":{"resourceVersion":"10"},"items":[{"metadata":{"name":"a","resourceVersion":"9"}}]})";
   const std::string list2 = R"({"metadata":{"resourceVersion":"30"},"items":[]})";
   s.script = {
       {200, list1, {}},
       // watch from 10: a bookmark, then the stream ends → resume from 15
-      {200, R"({"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"15"}}})" "\n", {}},
+      {200,
+       R"({"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"15"}}})"
+       "\n",
+       {}},
       // resume from 15: too old
-      {200, R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired"}})" "\n", {}},
+      {200,
+       R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired"}})"
+       "\n",
+       {}},
       {200, list2, {}},
       // watch from 30: HTTP 410 this time
       {410, R"({"kind":"Status","code":410,"reason":"Expired"})", {}},
       {200, list2, {}},
-      {200, R"({"type":"ADDED","object":{"metadata":{"name":"b","resourceVersion":"31"}}})" "\n", {}},
+      {200,
+       R"({"type":"ADDED","object":{"metadata":{"name":"b","resourceVersion":"31"}}})"
+       "\n",
+       {}},
   };
   RestClient c(s.config(), fast());
   KubeApi api(c);

@@ -22,7 +22,8 @@ TEST(WatchDecoder, EventsSplitAcrossChunksComeOutWholeAndInOrder) {
   WatchDecoder d("watch jobs");
   EXPECT_TRUE(types_of(d, "{\"type\":\"ADD").empty());
   EXPECT_EQ(d.pending(), 12u);
-  EXPECT_EQ(types_of(d, "ED\"}\n\n{\"type\":\"MODIFIED\"}\r\n{\"type\":"), (std::vector<std::string>{"ADDED", "MODIFIED"}));
+  EXPECT_EQ(types_of(d, "ED\"}\n\n{\"type\":\"MODIFIED\"}\r\n{\"type\":"),
+            (std::vector<std::string>{"ADDED", "MODIFIED"}));
   EXPECT_EQ(types_of(d, "\"DELETED\"}\n"), (std::vector<std::string>{"DELETED"}));
   EXPECT_EQ(d.pending(), 0u);
 }

@@ -152,8 +152,7 @@ TEST(GoJson, FloatsInExponentForm) {
 TEST(GoJson, NonFiniteFloatsAreRejected) {
   EXPECT_THROW(f(std::numeric_limits<double>::quiet_NaN()), std::invalid_argument);
   EXPECT_THROW(f(std::numeric_limits<double>::infinity()), std::invalid_argument);
-  EXPECT_THROW(to_go_pretty_json(json{{"a", -std::numeric_limits<double>::infinity()}}),
-               std::invalid_argument);
+  EXPECT_THROW(to_go_pretty_json(json{{"a", -std::numeric_limits<double>::infinity()}}), std::invalid_argument);
 }
 
 TEST(GoJson, StringEscapes) {
@@ -172,12 +171,14 @@ TEST(GoJson, NonAsciiRawAndInvalidUtf8Replaced) {
   EXPECT_EQ(s("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9a\x80 \xef\xbf\xbd"),
             "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9a\x80 \xef\xbf\xbd\"");
   // Every byte that does not start a valid sequence becomes one U+FFFD, as in Go.
-  EXPECT_EQ(s("a\xff" "b"), R"("a\ufffdb")");
-  EXPECT_EQ(s("\xc0\x80"), R"("\ufffd\ufffd")");              // overlong NUL
-  EXPECT_EQ(s("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");    // surrogate
-  EXPECT_EQ(s("\xe2\x82"), R"("\ufffd\ufffd")");              // truncated
+  EXPECT_EQ(s("a\xff"
+              "b"),
+            R"("a\ufffdb")");
+  EXPECT_EQ(s("\xc0\x80"), R"("\ufffd\ufffd")");                      // overlong NUL
+  EXPECT_EQ(s("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");            // surrogate
+  EXPECT_EQ(s("\xe2\x82"), R"("\ufffd\ufffd")");                      // truncated
   EXPECT_EQ(s("\xf4\x90\x80\x80"), R"("\ufffd\ufffd\ufffd\ufffd")");  // above U+10FFFF
-  EXPECT_EQ(s("\x80x"), R"("\ufffdx")");                      // stray continuation
+  EXPECT_EQ(s("\x80x"), R"("\ufffdx")");                              // stray continuation
   EXPECT_EQ(s("\xf0\x9f\x9a"), R"("\ufffd\ufffd\ufffd")");
 }
 

@@ -40,8 +40,7 @@ class JobQueuesDir : public ::testing::Test {
   std::set<std::string> tree() {
     std::set<std::string> out;
     if (!fs::exists(dir_)) return out;
-    for (auto it = fs::recursive_directory_iterator(dir_); it != fs::recursive_directory_iterator();
-         ++it) {
+    for (auto it = fs::recursive_directory_iterator(dir_); it != fs::recursive_directory_iterator(); ++it) {
       std::string rel = it->path().lexically_relative(dir_).string();  // links not resolved
       if (rel.size() > 2 && rel[0] == '.' && rel[1] == '.' && std::isdigit(static_cast<unsigned char>(rel[2]))) {
         const auto slash = rel.find('/');
@@ -90,9 +89,9 @@ TEST_F(JobQueuesDir, WritesManifestsAndLedger) {
   EXPECT_EQ(read(dir_ / "alpha" / "manifest.json"), "{\"a\":1}\n");
   EXPECT_EQ(read(dir_ / "beta" / "manifest.json"), "{\"b\":1}\n");
   EXPECT_EQ(read(dir_ / ".kjq-queues"), "alpha\nbeta\n");
-  EXPECT_EQ(tree(), (std::set<std::string>{"..data", "..<stamp>", "..<stamp>/alpha", "..<stamp>/alpha/manifest.json",
-                                           "..<stamp>/beta", "..<stamp>/beta/manifest.json", "alpha", "beta",
-                                           ".kjq-queues"}));
+  EXPECT_EQ(tree(),
+            (std::set<std::string>{"..data", "..<stamp>", "..<stamp>/alpha", "..<stamp>/alpha/manifest.json",
+                                   "..<stamp>/beta", "..<stamp>/beta/manifest.json", "alpha", "beta", ".kjq-queues"}));
   EXPECT_EQ(fs::read_symlink(dir_ / "alpha"), "..data/alpha");  // relative: the tree may be mounted anywhere
   EXPECT_EQ(data_target().rfind("..20", 0), 0u) << data_target();
   const auto perms = fs::status(dir_ / "alpha" / "manifest.json").permissions();
@@ -266,9 +265,17 @@ TEST_F(JobQueuesDir, SymlinkedLedgerIsRefused) {
 }
 
 TEST_F(JobQueuesDir, BadNamesAreRefusedWithNothingWritten) {
-  const std::vector<std::string> bad = {"",      ".",         "..",   "a/b",     "/abs",
-                                        ".hidden", ".kjq-queues", std::string("a\0b", 3),
-                                        "a\nb",  "tab\there", std::string(254, 'q')};
+  const std::vector<std::string> bad = {"",
+                                        ".",
+                                        "..",
+                                        "a/b",
+                                        "/abs",
+                                        ".hidden",
+                                        ".kjq-queues",
+                                        std::string("a\0b", 3),
+                                        "a\nb",
+                                        "tab\there",
+                                        std::string(254, 'q')};
   for (const auto& name : bad) {
     SCOPED_TRACE("name: " + name);
     const std::string err = error_of({{"good", "g"}, {name, "x"}});
@@ -280,8 +287,8 @@ TEST_F(JobQueuesDir, BadNamesAreRefusedWithNothingWritten) {
 }
 
 TEST_F(JobQueuesDir, UnusualButSafeNamesWork) {
-  auto result = write_job_queues_dir(dir_, {{"a.b-c_d", "1"}, {"UPPER", "2"}, {"caf\xc3\xa9", "3"},
-                                            {"with space", "4"}, {"off", "5"}});
+  auto result = write_job_queues_dir(
+      dir_, {{"a.b-c_d", "1"}, {"UPPER", "2"}, {"caf\xc3\xa9", "3"}, {"with space", "4"}, {"off", "5"}});
   EXPECT_EQ(result.written.size(), 5u);
   EXPECT_EQ(read(dir_ / "with space" / "manifest.json"), "4");
   EXPECT_EQ(read(dir_ / ".kjq-queues"), "UPPER\na.b-c_d\ncaf\xc3\xa9\noff\nwith space\n");
@@ -392,7 +399,8 @@ TEST_F(JobQueuesDirKill, KilledAtRandomTimesTheTreeIsTheOldOrTheNewSet) {
   write_job_queues_dir(dir_, b_);
   write_job_queues_dir(dir_, a_);
   const long render_us = std::max<long>(
-      200, std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count() / 2);
+      200,
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count() / 2);
   std::mt19937 rng(12345);
   std::uniform_int_distribution<long> delay(0, render_us * 3 / 2);
   for (int round = 0; round < 40; ++round) {

@@ -40,8 +40,7 @@ class SchemaValidator : public ::testing::Test {
   RunResult validate(const json& input) {
     const fs::path file = tmp_ / "input.json";
     std::ofstream(file, std::ios::binary) << kjq::output::to_go_pretty_json(input);
-    const std::string cmd = "node '" + (schema_dir_ / "validate.mjs").string() + "' '" +
-                            file.string() + "' 2>&1";
+    const std::string cmd = "node '" + (schema_dir_ / "validate.mjs").string() + "' '" + file.string() + "' 2>&1";
     RunResult result;
     FILE* pipe = ::popen(cmd.c_str(), "r");
     if (pipe == nullptr) return result;
@@ -53,8 +52,7 @@ class SchemaValidator : public ::testing::Test {
   }
 
   static json fixture(const std::string& case_name, const std::string& queue) {
-    std::ifstream in(fs::path(KJQ_FIXTURES_DIR) / "go-json" / case_name / "expected-text" /
-                     (queue + ".json"));
+    std::ifstream in(fs::path(KJQ_FIXTURES_DIR) / "go-json" / case_name / "expected-text" / (queue + ".json"));
     std::stringstream ss;
     ss << in.rdbuf();
     return json::parse(ss.str());
@@ -89,19 +87,19 @@ TEST_F(SchemaValidator, ConfigMapManifestsAreValidatedAsJobs) {
   json broken = fixture("05-defaults-and-overrides", "beta");
   broken["spec"]["template"]["spec"]["restartPolicy"] = "Sometimes";
   data["beta"] = kjq::output::to_go_pretty_json(broken) + "\n";
-  const json list = {
-      {"apiVersion", "v1"},
-      {"kind", "List"},
-      {"items",
-       {{{"apiVersion", "v1"},
-         {"kind", "ConfigMap"},
-         {"metadata", {{"name", "test-nautobot-k8s-jobs-manifests"}}},
-         {"data", data}},
-        {{"apiVersion", "example.com/v1"}, {"kind", "Widget"}, {"metadata", {{"name", "w"}}}}}}};
+  const json list = {{"apiVersion", "v1"},
+                     {"kind", "List"},
+                     {"items",
+                      {{{"apiVersion", "v1"},
+                        {"kind", "ConfigMap"},
+                        {"metadata", {{"name", "test-nautobot-k8s-jobs-manifests"}}},
+                        {"data", data}},
+                       {{"apiVersion", "example.com/v1"}, {"kind", "Widget"}, {"metadata", {{"name", "w"}}}}}}};
   const auto r = validate(list);
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("valid ConfigMap/test-nautobot-k8s-jobs-manifests\n"));
   EXPECT_THAT(r.output, HasSubstr("valid Job/nautobot-job (ConfigMap/test-nautobot-k8s-jobs-manifests data.alpha)\n"));
-  EXPECT_THAT(r.output, HasSubstr("invalid Job/nautobot-job (ConfigMap/test-nautobot-k8s-jobs-manifests data.beta): /spec/template/spec/restartPolicy"));
+  EXPECT_THAT(r.output, HasSubstr("invalid Job/nautobot-job (ConfigMap/test-nautobot-k8s-jobs-manifests data.beta): "
+                                  "/spec/template/spec/restartPolicy"));
   EXPECT_THAT(r.output, HasSubstr("valid Widget/w (generic check)\n"));
 }

@@ -20,41 +20,189 @@ namespace {
 
 // Strings a YAML 1.1 reader (go-yaml v2 in kubectl) or YAML 1.2 reader would not read back as
 // the same string if written plain.
-const std::vector<std::string> kMustQuote = {
-    "", " a", "a ", " ", "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON",
-    "off", "Off", "OFF", "true", "True", "TRUE", "false", "False", "FALSE", "null", "Null", "NULL",
-    "~", "123", "-123", "+1", "0", "-0", "0x1F", "0X1f", "-0x1F", "0o17", "017", "09", "0b101",
-    "1_000", "1e3", "1E3", "1e+3", "1.5", "-1.5", ".5", "+.5", "-.5", "1.", "0.", ".5e3", "6.02e23",
-    ".inf", "-.Inf", "+.INF", ".nan", ".NaN", "2026-11-26", "2026-11-26T10:00:00Z", "2026-1-1 10:00",
-    "12:30", "1:20:30", "<<", "=", "-", "-a", "- a", "--", "?", "?a", ":", ":a", ",a", "[a]", "]",
-    "{a}", "}", "#a", "&a", "*a", "!a", "!!str", "|a", "|", ">a", ">", "'a'", "'", "\"a\"", "%a",
-    "@a", "`a`", "a: b", "a #b", "a:", "---", "---a", "...", "a\tb", "\ta", std::string("a\0b", 3),
-    "a\x01" "b", "a\x1b[0m", "a\x7f" "b", "\xc2\x85", "a\xc2\x85" "b", "a\xe2\x80\xa8" "b",
-    "a\xe2\x80\xa9", "\xef\xbb\xbf" "a", "a\nb", "a\n", "\n", "a\r\nb\n", "a\xff" "b"};
+const std::vector<std::string> kMustQuote = {"",
+                                             " a",
+                                             "a ",
+                                             " ",
+                                             "y",
+                                             "Y",
+                                             "yes",
+                                             "Yes",
+                                             "YES",
+                                             "n",
+                                             "N",
+                                             "no",
+                                             "No",
+                                             "NO",
+                                             "on",
+                                             "On",
+                                             "ON",
+                                             "off",
+                                             "Off",
+                                             "OFF",
+                                             "true",
+                                             "True",
+                                             "TRUE",
+                                             "false",
+                                             "False",
+                                             "FALSE",
+                                             "null",
+                                             "Null",
+                                             "NULL",
+                                             "~",
+                                             "123",
+                                             "-123",
+                                             "+1",
+                                             "0",
+                                             "-0",
+                                             "0x1F",
+                                             "0X1f",
+                                             "-0x1F",
+                                             "0o17",
+                                             "017",
+                                             "09",
+                                             "0b101",
+                                             "1_000",
+                                             "1e3",
+                                             "1E3",
+                                             "1e+3",
+                                             "1.5",
+                                             "-1.5",
+                                             ".5",
+                                             "+.5",
+                                             "-.5",
+                                             "1.",
+                                             "0.",
+                                             ".5e3",
+                                             "6.02e23",
+                                             ".inf",
+                                             "-.Inf",
+                                             "+.INF",
+                                             ".nan",
+                                             ".NaN",
+                                             "2026-11-26",
+                                             "2026-11-26T10:00:00Z",
+                                             "2026-1-1 10:00",
+                                             "12:30",
+                                             "1:20:30",
+                                             "<<",
+                                             "=",
+                                             "-",
+                                             "-a",
+                                             "- a",
+                                             "--",
+                                             "?",
+                                             "?a",
+                                             ":",
+                                             ":a",
+                                             ",a",
+                                             "[a]",
+                                             "]",
+                                             "{a}",
+                                             "}",
+                                             "#a",
+                                             "&a",
+                                             "*a",
+                                             "!a",
+                                             "!!str",
+                                             "|a",
+                                             "|",
+                                             ">a",
+                                             ">",
+                                             "'a'",
+                                             "'",
+                                             "\"a\"",
+                                             "%a",
+                                             "@a",
+                                             "`a`",
+                                             "a: b",
+                                             "a #b",
+                                             "a:",
+                                             "---",
+                                             "---a",
+                                             "...",
+                                             "a\tb",
+                                             "\ta",
+                                             std::string("a\0b", 3),
+                                             "a\x01"
+                                             "b",
+                                             "a\x1b[0m",
+                                             "a\x7f"
+                                             "b",
+                                             "\xc2\x85",
+                                             "a\xc2\x85"
+                                             "b",
+                                             "a\xe2\x80\xa8"
+                                             "b",
+                                             "a\xe2\x80\xa9",
+                                             "\xef\xbb\xbf"
+                                             "a",
+                                             "a\nb",
+                                             "a\n",
+                                             "\n",
+                                             "a\r\nb\n",
+                                             "a\xff"
+                                             "b"};
 
 // Strings that are safe plain (kept readable).
-const std::vector<std::string> kPlain = {
-    "a", "hello world", "nautobot-job", "400m", "1G", "6656M", "IfNotPresent", "Never",
-    "/etc/nautobot/job-queues", "app.kubernetes.io/name", "a:b", "a#b", "http://x.y/z?q=1&r=2",
-    "a,b", "a[0]", "caf\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac", "1.2.3", "v1", "batch/v1", "nan", "inf",
-    "NaN", "Infinity", "yess", "onion", "n0", "0xZZ", "123abc", "8080/TCP", ".hidden", ".", "a-b",
-    "a'b", "a\"b", "x%y", "~a", "a~", "<none>", "a=b", "nautobot-3.0.0", "3.0a", "e3"};
+const std::vector<std::string> kPlain = {"a",
+                                         "hello world",
+                                         "nautobot-job",
+                                         "400m",
+                                         "1G",
+                                         "6656M",
+                                         "IfNotPresent",
+                                         "Never",
+                                         "/etc/nautobot/job-queues",
+                                         "app.kubernetes.io/name",
+                                         "a:b",
+                                         "a#b",
+                                         "http://x.y/z?q=1&r=2",
+                                         "a,b",
+                                         "a[0]",
+                                         "caf\xc3\xa9",
+                                         "\xe6\x97\xa5\xe6\x9c\xac",
+                                         "1.2.3",
+                                         "v1",
+                                         "batch/v1",
+                                         "nan",
+                                         "inf",
+                                         "NaN",
+                                         "Infinity",
+                                         "yess",
+                                         "onion",
+                                         "n0",
+                                         "0xZZ",
+                                         "123abc",
+                                         "8080/TCP",
+                                         ".hidden",
+                                         ".",
+                                         "a-b",
+                                         "a'b",
+                                         "a\"b",
+                                         "x%y",
+                                         "~a",
+                                         "a~",
+                                         "<none>",
+                                         "a=b",
+                                         "nautobot-3.0.0",
+                                         "3.0a",
+                                         "e3"};
 
 json plain_scalar(const std::string& text) {
   // Test-side typing of plain scalars, independent of the emitter: the emitter only writes JSON
   // number forms, so JSON's number grammar is enough here (std::regex trips a GCC 12 -O2
   // maybe-uninitialized false positive).
-  static const std::vector<std::string> kTrue = {"y", "Y", "yes", "Yes", "YES", "on", "On", "ON",
-                                                  "true", "True", "TRUE"};
-  static const std::vector<std::string> kFalse = {"n", "N", "no", "No", "NO", "off", "Off", "OFF",
-                                                   "false", "False", "FALSE"};
+  static const std::vector<std::string> kTrue = {"y",  "Y",  "yes",  "Yes",  "YES", "on",
+                                                 "On", "ON", "true", "True", "TRUE"};
+  static const std::vector<std::string> kFalse = {"n",   "N",   "no",    "No",    "NO",   "off",
+                                                  "Off", "OFF", "false", "False", "FALSE"};
   if (text == "~" || text == "null" || text == "Null" || text == "NULL") return nullptr;
   for (const auto& t : kTrue)
     if (text == t) return true;
   for (const auto& f : kFalse)
     if (text == f) return false;
-  if (!text.empty() && text.find_first_not_of("0123456789.eE+-") == std::string::npos &&
-      json::accept(text))
+  if (!text.empty() && text.find_first_not_of("0123456789.eE+-") == std::string::npos && json::accept(text))
     return json::parse(text);
   return text;
 }
@@ -62,7 +210,8 @@ json plain_scalar(const std::string& text) {
 // yaml-cpp node → JSON, typing plain scalars; quoted and block scalars are strings.
 json to_json(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Null: return nullptr;
+    case YAML::NodeType::Null:
+      return nullptr;
     case YAML::NodeType::Scalar:
       return node.Tag() == "!" ? json(node.Scalar()) : plain_scalar(node.Scalar());
     case YAML::NodeType::Sequence: {
@@ -78,7 +227,8 @@ json to_json(const YAML::Node& node) {
       }
       return out;
     }
-    default: return "<undefined>";
+    default:
+      return "<undefined>";
   }
 }
 
@@ -94,9 +244,10 @@ std::string valid_utf8(const std::string& s) {
 // Deterministic strings glued from pieces that matter to YAML typing and syntax.
 std::vector<std::string> random_strings(std::size_t count) {
   static const std::vector<std::string> kPieces = {
-      "a", "y", "n", "on", "no", "0", "1", "7", "x", "e", "E", ".", "-", "+", "_", ":", ": ", " ",
-      "#", " #", "'", "\"", "\\", "[", "{", "&", "*", "!", "|", ">", "%", "@", "`", ",", "?",
-      "~", "\n", "\t", "\r", "<<", "\xc3\xa9", "\xe2\x80\xa8", "---", "null", "true", "2026-"};
+      "a",   "y",    "n",    "on",   "no", "0",  "1", "7",  "x",  "e",  "E",  ".",  "-",        "+",
+      "_",   ":",    ": ",   " ",    "#",  " #", "'", "\"", "\\", "[",  "{",  "&",  "*",        "!",
+      "|",   ">",    "%",    "@",    "`",  ",",  "?", "~",  "\n", "\t", "\r", "<<", "\xc3\xa9", "\xe2\x80\xa8",
+      "---", "null", "true", "2026-"};
   std::mt19937 rng(20261126);
   std::vector<std::string> out;
   for (std::size_t i = 0; i < count; ++i) {
@@ -164,8 +315,7 @@ TEST(YamlEmitter, Numbers) {
 }
 
 TEST(YamlEmitter, LiteralBlocks) {
-  json v = {{"script", "echo hi\n  indented\n\nlast\n"}, {"m", {{"k", "a\nb\n"}}},
-            {"l", json::array({"x\ny\n"})}};
+  json v = {{"script", "echo hi\n  indented\n\nlast\n"}, {"m", {{"k", "a\nb\n"}}}, {"l", json::array({"x\ny\n"})}};
   EXPECT_EQ(to_yaml(v),
             "l:\n"
             "- |\n"
@@ -298,13 +448,15 @@ TEST(YamlEmitter, KubectlReadsBackIdenticalJson) {
     payload["random"]["keys"][text] = i++;
   }
   payload["literal"] = "#!/bin/sh\necho \"a: b\" # not a comment\n  - indented: yes\n\n---\nend\n";
-  payload["numbers"] = json::array({60.0, 0, -3, 1.5, 0.000001, 1e-7, 1e21, 2.5e-10, 123456789.0,
-                                    std::int64_t{9007199254740993LL}});
+  payload["numbers"] =
+      json::array({60.0, 0, -3, 1.5, 0.000001, 1e-7, 1e21, 2.5e-10, 123456789.0, std::int64_t{9007199254740993LL}});
   payload["nested"] = json::parse(R"([{"a": [[], {}, [1, [2, {"b": null}]]]}, "x\ny\n", true])");
   std::vector<json> docs;
-  docs.push_back({{"apiVersion", "kjq.test/v1"}, {"kind", "Thing"}, {"metadata", {{"name", "t"}}},
-                  {"payload", payload}});
-  docs.push_back({{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "c"}}},
+  docs.push_back(
+      {{"apiVersion", "kjq.test/v1"}, {"kind", "Thing"}, {"metadata", {{"name", "t"}}}, {"payload", payload}});
+  docs.push_back({{"apiVersion", "v1"},
+                  {"kind", "ConfigMap"},
+                  {"metadata", {{"name", "c"}}},
                   {"data", {{"manifest", "{\n  \"a\": 1\n}\n"}, {"on", "off"}}}});
   {
     std::ofstream out(dir / "in.yaml", std::ios::binary);
@@ -312,8 +464,7 @@ TEST(YamlEmitter, KubectlReadsBackIdenticalJson) {
   }
 
   const std::string cmd = "HOME='" + dir.string() + "' " + kubectl + " label --local -f '" +
-                          (dir / "in.yaml").string() + "' kjq-test=1 -o json 2>'" +
-                          (dir / "err.txt").string() + "'";
+                          (dir / "in.yaml").string() + "' kjq-test=1 -o json 2>'" + (dir / "err.txt").string() + "'";
   std::string output;
   FILE* pipe = ::popen(cmd.c_str(), "r");
   ASSERT_NE(pipe, nullptr);

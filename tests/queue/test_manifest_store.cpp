@@ -90,7 +90,8 @@ TEST(ManifestStoreTest, ReadsTheTreeKjqRenderWritesAndStillRefusesLinksOut) {
   EXPECT_EQ(s.load("alpha").manifest["metadata"]["labels"]["a"], "c");
   EXPECT_NE(message([&] { s.load("beta"); }).find("unable to retrieve"), std::string::npos);
   EXPECT_EQ(s.queues(), std::vector<std::string>{"alpha"});
-  for (std::string q : {"..data/alpha", "..data"}) EXPECT_NE(message([&] { s.load(q); }).find("refusing"), std::string::npos);
+  for (std::string q : {"..data/alpha", "..data"})
+    EXPECT_NE(message([&] { s.load(q); }).find("refusing"), std::string::npos);
   // ..data pointed out of the base, then a queue link pointed out of it: refused.
   d.write("outside/alpha/manifest.json", kJob);
   const fs::path data = d.path() / "q" / "..data";
@@ -218,7 +219,8 @@ TEST(JobPreparationTest, NameAndDataValidation) {
 }
 
 TEST(JobPreparationTest, PythonJsonDumpsAndLabels) {
-  EXPECT_EQ(python_json_dumps(ojson::parse(R"({"x":{"y":[]},"z":"\u0001\"\\"})")), "{\"x\": {\"y\": []}, \"z\": \"\\u0001\\\"\\\\\"}");
+  EXPECT_EQ(python_json_dumps(ojson::parse(R"({"x":{"y":[]},"z":"\u0001\"\\"})")),
+            "{\"x\": {\"y\": []}, \"z\": \"\\u0001\\\"\\\\\"}");
   EXPECT_TRUE(is_dns1123_label("nautobot-job-1"));
   EXPECT_FALSE(is_dns1123_label("-a"));
   EXPECT_EQ(queue_label_value("default"), "default");
@@ -247,12 +249,16 @@ class ScopedEnv {
  public:
   ScopedEnv(const char* name, const char* value) : name_(name) {
     if (const char* old = std::getenv(name)) old_ = old;
-    if (value) ::setenv(name, value, 1);
-    else ::unsetenv(name);
+    if (value)
+      ::setenv(name, value, 1);
+    else
+      ::unsetenv(name);
   }
   ~ScopedEnv() {
-    if (old_) ::setenv(name_, old_->c_str(), 1);
-    else ::unsetenv(name_);
+    if (old_)
+      ::setenv(name_, old_->c_str(), 1);
+    else
+      ::unsetenv(name_);
   }
 
  private:
@@ -278,7 +284,6 @@ TEST(JobPreparationTest, ConfigPathFollowsNautobotConfigThenNautobotRoot) {
     EXPECT_EQ(config_path_from_env(), "/opt/nautobot/nautobot_config.py");
   }
 }
-
 
 TEST(JobPreparationTest, IntegersBeyondSixtyFourBitsAreRefusedNotRounded) {
   // nlohmann would keep 2^64 as the double 1.8446744073709552e+19; Nautobot's Python would have

@@ -62,8 +62,7 @@ class StoreTest : public testing::TestWithParam<StoreBackend> {
   std::unique_ptr<server::JobStore> store_;
 };
 
-inline server::NewJob new_job(const std::string& id, const std::string& queue = "default",
-                              std::int64_t now_ms = 1000) {
+inline server::NewJob new_job(const std::string& id, const std::string& queue = "default", std::int64_t now_ms = 1000) {
   server::NewJob job;
   job.id = id;
   job.queue = queue;
@@ -80,8 +79,7 @@ inline server::Finish finish_as(server::JobState state, std::int64_t now_ms = 90
   return f;
 }
 
-inline server::JobFilter job_filter(const std::string& queue,
-                                    std::optional<server::JobState> state = std::nullopt,
+inline server::JobFilter job_filter(const std::string& queue, std::optional<server::JobState> state = std::nullopt,
                                     int limit = 100, std::int64_t after_seq = 0) {
   server::JobFilter filter;
   filter.queue = queue;

@@ -28,8 +28,7 @@ TEST(AdmissionYield, NoBacklogNoWait) {
 TEST(AdmissionYield, WaitsUntilTheTrackerCatchesUp) {
   std::atomic<bool> stop{false};
   int calls = 0;
-  auto waited =
-      yield_to_backlog([&]() -> Duration { return ++calls < 4 ? 50ms : 0ms; }, stop, 20ms, 1000ms);
+  auto waited = yield_to_backlog([&]() -> Duration { return ++calls < 4 ? 50ms : 0ms; }, stop, 20ms, 1000ms);
   EXPECT_EQ(calls, 4);
   EXPECT_GE(waited, 6ms);  // three 2 ms steps
   EXPECT_LT(waited, 1000ms);

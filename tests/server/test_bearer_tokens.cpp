@@ -76,16 +76,16 @@ TEST(BearerTokensTest, AnythingButTheTokenIsRefused) {
   BearerTokens tokens(dir.write("token", "s3cret-Token.42\n"));
   for (const std::string header : {
            "Bearer wrong",
-           "Bearer s3cret-Token.4",          // a prefix of the token
-           "Bearer s3cret",                  // a shorter prefix
-           "Bearer s3cret-Token.42x",        // the token and more
-           "Bearer s3cret-Token.42 ",        // trailing blank
-           "Bearer  s3cret-Token.42",        // two spaces
-           "Bearer S3CRET-TOKEN.42",         // the token is case-sensitive
+           "Bearer s3cret-Token.4",    // a prefix of the token
+           "Bearer s3cret",            // a shorter prefix
+           "Bearer s3cret-Token.42x",  // the token and more
+           "Bearer s3cret-Token.42 ",  // trailing blank
+           "Bearer  s3cret-Token.42",  // two spaces
+           "Bearer S3CRET-TOKEN.42",   // the token is case-sensitive
            "",
            "Bearer",
            "Bearer ",
-           "s3cret-Token.42",                // no scheme
+           "s3cret-Token.42",  // no scheme
            "Bearers3cret-Token.42",
            " Bearer s3cret-Token.42",
            "Basic s3cret-Token.42",

@@ -80,10 +80,10 @@ TEST(NewestTerminatedPodTest, ComparesTimesAcrossHoursDaysAndMonths) {
 
 TEST(NewestTerminatedPodTest, NoneWhenNoContainerEnded) {
   EXPECT_EQ(newest_terminated_pod({}), std::nullopt);
-  EXPECT_EQ(newest_terminated_pod({pod("r", "2026-11-27T10:00:00Z", {"running"}),
-                                   pod("w", "2026-11-27T10:01:00Z", {"waiting"}),
-                                   pod("none", "2026-11-27T10:02:00Z", {})}),
-            std::nullopt);
+  EXPECT_EQ(
+      newest_terminated_pod({pod("r", "2026-11-27T10:00:00Z", {"running"}),
+                             pod("w", "2026-11-27T10:01:00Z", {"waiting"}), pod("none", "2026-11-27T10:02:00Z", {})}),
+      std::nullopt);
 }
 
 TEST(NewestTerminatedPodTest, OnlyTheFirstContainerCounts) {
@@ -93,17 +93,18 @@ TEST(NewestTerminatedPodTest, OnlyTheFirstContainerCounts) {
 }
 
 TEST(NewestTerminatedPodTest, PodsWithoutStatusesAreSkippedWithoutThrowing) {
-  std::vector<json> pods = {json::object(),
-                            json(nullptr),
-                            json::array(),
-                            {{"metadata", {{"name", "no-status"}}}},
-                            {{"metadata", {{"name", "null-status"}}}, {"status", nullptr}},
-                            {{"metadata", {{"name", "status-string"}}}, {"status", "Running"}},
-                            {{"metadata", {{"name", "statuses-object"}}}, {"status", {{"containerStatuses", {{"a", 1}}}}}},
-                            {{"metadata", {{"name", "statuses-empty"}}}, {"status", {{"containerStatuses", json::array()}}}},
-                            {{"metadata", {{"name", "state-null"}}},
-                             {"status", {{"containerStatuses", {{{"name", "c"}, {"state", nullptr}}}}}}},
-                            pod("good", "2026-11-27T10:00:00Z", {"terminated"})};
+  std::vector<json> pods = {
+      json::object(),
+      json(nullptr),
+      json::array(),
+      {{"metadata", {{"name", "no-status"}}}},
+      {{"metadata", {{"name", "null-status"}}}, {"status", nullptr}},
+      {{"metadata", {{"name", "status-string"}}}, {"status", "Running"}},
+      {{"metadata", {{"name", "statuses-object"}}}, {"status", {{"containerStatuses", {{"a", 1}}}}}},
+      {{"metadata", {{"name", "statuses-empty"}}}, {"status", {{"containerStatuses", json::array()}}}},
+      {{"metadata", {{"name", "state-null"}}},
+       {"status", {{"containerStatuses", {{{"name", "c"}, {"state", nullptr}}}}}}},
+      pod("good", "2026-11-27T10:00:00Z", {"terminated"})};
   std::optional<std::string> got;
   ASSERT_NO_THROW(got = newest_terminated_pod(pods));
   EXPECT_EQ(got, "good");
@@ -142,14 +143,15 @@ TEST(PodWithLogTest, ASidecarThatStartedDoesNotMakeTheJobContainerStarted) {
 
 TEST(EvidenceTest, TheJobContainerIsFoundByNameNotByStatusOrder) {
   // spec: [nautobot-job, istio-proxy]; statuses as the kubelet lists them: by name.
-  json ended = pod("ended", "2026-11-27T10:00:00Z", {"terminated", "running"},
-                   std::vector<std::pair<std::string, std::string>>{{"istio-proxy", "running"}, {"nautobot-job", "terminated"}});
+  json ended =
+      pod("ended", "2026-11-27T10:00:00Z", {"terminated", "running"},
+          std::vector<std::pair<std::string, std::string>>{{"istio-proxy", "running"}, {"nautobot-job", "terminated"}});
   ended["spec"]["containers"][1]["name"] = "istio-proxy";
   EXPECT_EQ(newest_terminated_pod({ended}), "ended");
 
-  json still_running = pod("still-running", "2026-11-27T10:00:00Z", {"running", "terminated"},
-                           std::vector<std::pair<std::string, std::string>>{{"a-log-shipper", "terminated"},
-                                                                            {"nautobot-job", "running"}});
+  json still_running = pod(
+      "still-running", "2026-11-27T10:00:00Z", {"running", "terminated"},
+      std::vector<std::pair<std::string, std::string>>{{"a-log-shipper", "terminated"}, {"nautobot-job", "running"}});
   still_running["spec"]["containers"][1]["name"] = "a-log-shipper";
   EXPECT_EQ(newest_terminated_pod({still_running}), std::nullopt);
 }
@@ -287,7 +289,8 @@ TEST(CaptureLogTailTest, NeverThrowsAndIsEmptyWhenTheApiHasNoLog) {
   server.answer(404, R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404,)"
                      R"("message":"pods \"gone\" not found"})");
   std::string tail = "unset";
-  EXPECT_NO_THROW(tail = kjq::server::capture_log_tail(api, "ns", pod("gone", "2026-11-27T10:00:00Z", {"terminated"}), {}));
+  EXPECT_NO_THROW(
+      tail = kjq::server::capture_log_tail(api, "ns", pod("gone", "2026-11-27T10:00:00Z", {"terminated"}), {}));
   EXPECT_EQ(tail, "");
 
   // Nobody listening at all.
@@ -297,7 +300,8 @@ TEST(CaptureLogTailTest, NeverThrowsAndIsEmptyWhenTheApiHasNoLog) {
   kjq::kube::RestClient down(nowhere, quick());
   kjq::kube::KubeApi down_api(down);
   tail = "unset";
-  EXPECT_NO_THROW(tail = kjq::server::capture_log_tail(down_api, "ns", pod("p", "2026-11-27T10:00:00Z", {"terminated"}), {}));
+  EXPECT_NO_THROW(
+      tail = kjq::server::capture_log_tail(down_api, "ns", pod("p", "2026-11-27T10:00:00Z", {"terminated"}), {}));
   EXPECT_EQ(tail, "");
 }
 

@@ -83,10 +83,11 @@ TEST_F(HttpServerTest, RoutesDecodePathSegmentsAndQuery) {
 TEST_F(HttpServerTest, PipelinedRequestsAllGetAnswersInOrder) {
   start();
   RawClient c(port_);
-  ASSERT_TRUE(c.send("GET /items/one HTTP/1.1\r\nHost: t\r\n\r\n"
-                     "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello"
-                     "GET /slow HTTP/1.1\r\nHost: t\r\n\r\n"
-                     "GET /items/four HTTP/1.1\r\nHost: t\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("GET /items/one HTTP/1.1\r\nHost: t\r\n\r\n"
+             "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello"
+             "GET /slow HTTP/1.1\r\nHost: t\r\n\r\n"
+             "GET /items/four HTTP/1.1\r\nHost: t\r\n\r\n"));
   ASSERT_TRUE(c.read_until(has_answers(4), 5s)) << c.received();
   auto all = answers_in(c.received());
   ASSERT_EQ(all.size(), 4u);
@@ -127,7 +128,8 @@ TEST_F(HttpServerTest, ChunkedBodyOverTheLimitIsRefusedAfterAtMostTheLimit) {
   EXPECT_EQ(handled_.load(), 0);
   // A chunked body within the limit is taken whole.
   RawClient ok(port_);
-  ASSERT_TRUE(ok.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      ok.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
   ASSERT_TRUE(ok.read_until(has_answers(1), 3s));
   EXPECT_EQ(answers_in(ok.received()).front().body, "abcde");
 }
@@ -149,7 +151,8 @@ TEST_F(HttpServerTest, OversizedHeadersAndGarbageGetClearErrors) {
   Limits limits;
   limits.max_header_bytes = 2048;
   start(limits);
-  EXPECT_EQ(ask(port_, "GET /items/x HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(4096, 'a') + "\r\n\r\n").status, 431);
+  EXPECT_EQ(ask(port_, "GET /items/x HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(4096, 'a') + "\r\n\r\n").status,
+            431);
   EXPECT_EQ(ask(port_, "NOT HTTP AT ALL\r\n\r\n").status, 400);
   EXPECT_EQ(ask(port_, "GET /items/x HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd").status, 400);
   EXPECT_EQ(ask(port_, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n").status, 200);  // still serving
@@ -273,7 +276,8 @@ TEST_F(HttpServerTest, EventStreamsHoldNoWorkerAndReachTheirClients) {
     for (auto& s : streams_) EXPECT_TRUE(s->send("data: hello\n\n"));
   }
   for (auto& c : clients)
-    EXPECT_TRUE(c.read_until([](const std::string& b) { return b.find("d\r\ndata: hello\n\n\r\n") != std::string::npos; }, 3s))
+    EXPECT_TRUE(
+        c.read_until([](const std::string& b) { return b.find("d\r\ndata: hello\n\n\r\n") != std::string::npos; }, 3s))
         << c.received();
   // The client hangs up: the producer learns it from send() and from on_close.
   clients.erase(clients.begin(), clients.begin() + 10);

@@ -147,7 +147,8 @@ TEST(JobToJsonTest, AUidWithoutAJobNameIsNotShown) {
 TEST(JobToJsonTest, OnlyTheDetailHasTheLogTailAndEvents) {
   JobRecord r = minimal_record();
   r.log_tail = "line 1\nline 2\n";
-  r.events_json = R"([{"time":"2026-11-27T10:15:02Z","type":"Normal","reason":"Completed","object":"Job/x","message":"done"}])";
+  r.events_json =
+      R"([{"time":"2026-11-27T10:15:02Z","type":"Normal","reason":"Completed","object":"Job/x","message":"done"}])";
   json list = job_to_json(r, "ns", false);
   EXPECT_FALSE(list.contains("logTail"));
   EXPECT_FALSE(list.contains("events"));
@@ -189,8 +190,8 @@ TEST(JobToJsonTest, MalformedStoredJsonDoesNotThrow) {
 TEST(JobToJsonTest, EveryStateHasItsName) {
   JobRecord r = minimal_record();
   const std::pair<JobState, const char*> states[] = {
-      {JobState::Queued, "Queued"},       {JobState::Submitted, "Submitted"}, {JobState::Scheduled, "Scheduled"},
-      {JobState::Running, "Running"},     {JobState::Succeeded, "Succeeded"}, {JobState::Failed, "Failed"},
+      {JobState::Queued, "Queued"},      {JobState::Submitted, "Submitted"}, {JobState::Scheduled, "Scheduled"},
+      {JobState::Running, "Running"},    {JobState::Succeeded, "Succeeded"}, {JobState::Failed, "Failed"},
       {JobState::Cancelled, "Cancelled"}};
   for (const auto& [state, name] : states) {
     r.state = state;

@@ -92,9 +92,12 @@ bool parse_sample(const std::string& line, Sample& s, std::string& value) {
       for (; j < line.size() && line[j] != '"'; ++j) {
         if (line[j] == '\\') {
           if (++j >= line.size()) return false;
-          if (line[j] == 'n') v += '\n';
-          else if (line[j] == '\\' || line[j] == '"') v += line[j];
-          else return false;
+          if (line[j] == 'n')
+            v += '\n';
+          else if (line[j] == '\\' || line[j] == '"')
+            v += line[j];
+          else
+            return false;
         } else {
           v += line[j];
         }
@@ -102,8 +105,10 @@ bool parse_sample(const std::string& line, Sample& s, std::string& value) {
       if (j >= line.size()) return false;  // unterminated value
       s.labels[key] = v;
       i = j + 1;
-      if (i < line.size() && line[i] == ',') ++i;
-      else if (i >= line.size() || line[i] != '}') return false;
+      if (i < line.size() && line[i] == ',')
+        ++i;
+      else if (i >= line.size() || line[i] != '}')
+        return false;
     }
     if (i >= line.size()) return false;
     ++i;  // '}'
@@ -239,7 +244,8 @@ std::string problems_of(const Exposition& e) {
 
 TEST(ServeMetricsTest, TheTestsParserRejectsWhatIsNotTheTextFormat) {
   // The validity checks below mean something only if the parser finds problems.
-  EXPECT_TRUE(parse("# TYPE a counter\na{x=\"1\",y=\"q\\\"\"} 2\n# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\n").problems.empty());
+  EXPECT_TRUE(parse("# TYPE a counter\na{x=\"1\",y=\"q\\\"\"} 2\n# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\n")
+                  .problems.empty());
   EXPECT_FALSE(parse("a 1\n").problems.empty());                                    // no TYPE
   EXPECT_FALSE(parse("# TYPE a counter\na 1").problems.empty());                    // no final line feed
   EXPECT_FALSE(parse("# TYPE a counter\na{x=\"1\" 2\n").problems.empty());          // unclosed labels
@@ -247,8 +253,8 @@ TEST(ServeMetricsTest, TheTestsParserRejectsWhatIsNotTheTextFormat) {
   EXPECT_FALSE(parse("# TYPE a counter\na two\n").problems.empty());                // not a number
   EXPECT_FALSE(parse("# TYPE a countr\na 1\n").problems.empty());                   // unknown type
   EXPECT_FALSE(parse("a 1\n# TYPE a counter\n").problems.empty());                  // TYPE after the sample
-  EXPECT_FALSE(parse("# TYPE a counter\n# TYPE a gauge\na 1\n").problems.empty()); // two TYPEs
-  EXPECT_FALSE(parse("# TYPE 1a counter\n1a 1\n").problems.empty());               // bad name
+  EXPECT_FALSE(parse("# TYPE a counter\n# TYPE a gauge\na 1\n").problems.empty());  // two TYPEs
+  EXPECT_FALSE(parse("# TYPE 1a counter\n1a 1\n").problems.empty());                // bad name
 }
 
 TEST(ServeMetricsTest, TheExpositionIsValidAndHasEveryDocumentedMetric) {
@@ -277,8 +283,9 @@ TEST(ServeMetricsTest, EveryExportedMetricIsDocumented) {
 
 TEST(ServeMetricsTest, StoreGaugesPerQueueAndState) {
   ServeMetrics metrics;
-  const Exposition e = parse(metrics.scrape(
-      {counts("default", 3, 1, 2, 4, 5, 6, 7), counts("reports", 9, 0, 0, 0, 0, 0, 0)}, {{"default", 2}, {"reports", 0}}, {}));
+  const Exposition e =
+      parse(metrics.scrape({counts("default", 3, 1, 2, 4, 5, 6, 7), counts("reports", 9, 0, 0, 0, 0, 0, 0)},
+                           {{"default", 2}, {"reports", 0}}, {}));
   ASSERT_TRUE(e.problems.empty()) << problems_of(e);
   const std::pair<const char*, double> want[] = {{"Queued", 3},    {"Submitted", 1}, {"Scheduled", 2}, {"Running", 4},
                                                  {"Succeeded", 5}, {"Failed", 6},    {"Cancelled", 7}};
@@ -363,8 +370,8 @@ TEST(ServeMetricsTest, HistogramsHaveTheDocumentedBuckets) {
   const Exposition e = parse(metrics.scrape({}, {}, {}));
   ASSERT_TRUE(e.problems.empty()) << problems_of(e);
 
-  const std::vector<std::string> les = {"0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1",
-                                        "0.25",  "0.5",    "1",     "2.5",  "5",     "10",   "30", "+Inf"};
+  const std::vector<std::string> les = {"0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25",
+                                        "0.5",   "1",      "2.5",   "5",    "10",    "30",   "+Inf"};
   const std::vector<double> cumulative = {0, 0, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 4, 4};
   std::vector<Sample> buckets = e.series("kjq_serve_submit_to_create_seconds_bucket");
   ASSERT_EQ(buckets.size(), les.size());

@@ -66,8 +66,7 @@ TEST_P(StoreConcurrency, ClaimsFromTwoStoresNeverExceedTheCapNorClaimTwice) {
 
   auto claimer = [&](int n) {
     while (!stop && finished < kJobs && std::chrono::steady_clock::now() < deadline) {
-      const auto got =
-          store(n).claim("q", kCap, 2, "replica-" + std::to_string(n % 2), "kjq", now_ms());
+      const auto got = store(n).claim("q", kCap, 2, "replica-" + std::to_string(n % 2), "kjq", now_ms());
       largest_claim = std::max<int>(largest_claim, static_cast<int>(got.size()));
       {
         std::lock_guard lock(mutex);
@@ -105,8 +104,7 @@ TEST_P(StoreConcurrency, ClaimsFromTwoStoresNeverExceedTheCapNorClaimTwice) {
   auto watcher = [&] {
     while (!stop) {
       for (const auto& counts : store_->queue_counts()) {
-        if (counts.queue == "q")
-          max_active = std::max<int>(max_active, static_cast<int>(counts.active()));
+        if (counts.queue == "q") max_active = std::max<int>(max_active, static_cast<int>(counts.active()));
       }
     }
   };
@@ -121,8 +119,7 @@ TEST_P(StoreConcurrency, ClaimsFromTwoStoresNeverExceedTheCapNorClaimTwice) {
 
   EXPECT_EQ(finished.load(), kJobs) << "did not finish within 30 s";
   EXPECT_EQ(claimed.size(), static_cast<std::size_t>(kJobs));
-  EXPECT_EQ(std::set<std::string>(claimed.begin(), claimed.end()).size(), claimed.size())
-      << "a job was claimed twice";
+  EXPECT_EQ(std::set<std::string>(claimed.begin(), claimed.end()).size(), claimed.size()) << "a job was claimed twice";
   EXPECT_LE(max_active.load(), kCap);
   EXPECT_GT(max_active.load(), 0) << "the watcher never saw an active job";
   EXPECT_LE(largest_claim.load(), 2);
@@ -139,8 +136,7 @@ TEST_P(StoreConcurrency, RacingFinishesHaveExactlyOneWinner) {
   std::vector<server::NewJob> jobs;
   for (int i = 0; i < kJobs; ++i) jobs.push_back(new_job("f-" + std::to_string(i)));
   store_->submit(jobs);
-  ASSERT_EQ(store_->claim("default", 0, kJobs, "r", "kjq", 2000).size(),
-            static_cast<std::size_t>(kJobs));
+  ASSERT_EQ(store_->claim("default", 0, kJobs, "r", "kjq", 2000).size(), static_cast<std::size_t>(kJobs));
 
   std::atomic<int> wins{0};
   std::vector<std::thread> threads;
@@ -163,20 +159,17 @@ TEST_P(StoreConcurrency, RacingSubmitsOfOneIdInsertItOnce) {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kIds; ++i) {
-        const auto results =
-            store(t).submit({new_job("s-" + std::to_string(i), "q" + std::to_string(t))});
+        const auto results = store(t).submit({new_job("s-" + std::to_string(i), "q" + std::to_string(t))});
         if (results.at(0).inserted) ++inserted;
       }
     });
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(inserted.load(), kIds);
-  EXPECT_EQ(store_->list(job_filter("", std::nullopt, 1000)).items.size(),
-            static_cast<std::size_t>(kIds));
+  EXPECT_EQ(store_->list(job_filter("", std::nullopt, 1000)).items.size(), static_cast<std::size_t>(kIds));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreConcurrency,
-                         testing::Values(StoreBackend::Sqlite, StoreBackend::Postgres),
+INSTANTIATE_TEST_SUITE_P(Backends, StoreConcurrency, testing::Values(StoreBackend::Sqlite, StoreBackend::Postgres),
                          backend_name);
 
 }  // namespace

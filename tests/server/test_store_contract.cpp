@@ -20,8 +20,7 @@ class StoreContract : public StoreTest {
   std::vector<std::string> submit_many(int count, const std::string& queue = "default",
                                        const std::string& prefix = "job-") {
     std::vector<NewJob> jobs;
-    for (int i = 0; i < count; ++i)
-      jobs.push_back(new_job(prefix + std::to_string(i), queue, 1000 + i));
+    for (int i = 0; i < count; ++i) jobs.push_back(new_job(prefix + std::to_string(i), queue, 1000 + i));
     std::vector<std::string> ids;
     for (const auto& result : store_->submit(jobs)) {
       EXPECT_TRUE(result.inserted);
@@ -151,8 +150,7 @@ TEST_P(StoreContract, SubmittingAnExistingIdReturnsTheStoredRecordUnchanged) {
 }
 
 TEST_P(StoreContract, ABatchIsInsertedInOrderAndRepeatsComeBackAsStored) {
-  const auto results = store_->submit(
-      {new_job("b1"), new_job("b2", "other"), new_job("b1", "ignored"), new_job("b3")});
+  const auto results = store_->submit({new_job("b1"), new_job("b2", "other"), new_job("b1", "ignored"), new_job("b3")});
   ASSERT_EQ(results.size(), 4u);
   EXPECT_TRUE(results[0].inserted);
   EXPECT_TRUE(results[1].inserted);
@@ -166,18 +164,14 @@ TEST_P(StoreContract, ABatchIsInsertedInOrderAndRepeatsComeBackAsStored) {
 }
 
 TEST_P(StoreContract, ListFiltersByQueueAndStateAndPagesWithTheCursor) {
-  store_->submit({new_job("a", "q1"), new_job("b", "q2"), new_job("c", "q1"), new_job("d", "q1"),
-                  new_job("e", "q2")});
+  store_->submit({new_job("a", "q1"), new_job("b", "q2"), new_job("c", "q1"), new_job("d", "q1"), new_job("e", "q2")});
   ASSERT_EQ(store_->claim("q1", 0, 1, "r", "kjq", 2000).size(), 1u);  // a → Submitted
 
-  EXPECT_EQ(ids_of(store_->list(job_filter("q1")).items),
-            (std::vector<std::string>{"a", "c", "d"}));
+  EXPECT_EQ(ids_of(store_->list(job_filter("q1")).items), (std::vector<std::string>{"a", "c", "d"}));
   EXPECT_EQ(ids_of(store_->list(job_filter("", JobState::Queued)).items),
             (std::vector<std::string>{"b", "c", "d", "e"}));
-  EXPECT_EQ(ids_of(store_->list(job_filter("q1", JobState::Queued)).items),
-            (std::vector<std::string>{"c", "d"}));
-  EXPECT_EQ(ids_of(store_->list(job_filter("q2", JobState::Submitted)).items),
-            std::vector<std::string>{});
+  EXPECT_EQ(ids_of(store_->list(job_filter("q1", JobState::Queued)).items), (std::vector<std::string>{"c", "d"}));
+  EXPECT_EQ(ids_of(store_->list(job_filter("q2", JobState::Submitted)).items), std::vector<std::string>{});
   EXPECT_TRUE(store_->list(job_filter("nope")).items.empty());
 
   const auto first = store_->list(job_filter("", std::nullopt, 2));
@@ -243,13 +237,11 @@ TEST_P(StoreContract, ClaimTakesTheOldestFirstAndKeepsTheQueueUnderItsCap) {
   EXPECT_TRUE(store_->claim("q", 3, 10, "replica-a", "kjq", 2002).empty());
 
   ASSERT_TRUE(store_->finish("job-1", finish_as(JobState::Succeeded)));
-  EXPECT_EQ(ids_of(store_->claim("q", 3, 10, "replica-b", "kjq", 2003)),
-            (std::vector<std::string>{"job-3"}));
+  EXPECT_EQ(ids_of(store_->claim("q", 3, 10, "replica-b", "kjq", 2003)), (std::vector<std::string>{"job-3"}));
   EXPECT_TRUE(store_->claim("q", 3, 10, "replica-b", "kjq", 2004).empty());
 
   // Another queue has its own cap.
-  EXPECT_EQ(ids_of(store_->claim("elsewhere", 1, 10, "replica-a", "kjq", 2005)),
-            (std::vector<std::string>{"other-0"}));
+  EXPECT_EQ(ids_of(store_->claim("elsewhere", 1, 10, "replica-a", "kjq", 2005)), (std::vector<std::string>{"other-0"}));
   EXPECT_TRUE(store_->claim("missing", 3, 10, "replica-a", "kjq", 2006).empty());
 }
 
@@ -259,8 +251,7 @@ TEST_P(StoreContract, ClaimWithoutACapHonoursTheBatchSize) {
             (std::vector<std::string>{"job-0", "job-1", "job-2", "job-3"}));
   EXPECT_EQ(ids_of(store_->claim("q", 0, 4, "r", "p", 2001)),
             (std::vector<std::string>{"job-4", "job-5", "job-6", "job-7"}));
-  EXPECT_EQ(ids_of(store_->claim("q", 0, 4, "r", "p", 2002)),
-            (std::vector<std::string>{"job-8", "job-9"}));
+  EXPECT_EQ(ids_of(store_->claim("q", 0, 4, "r", "p", 2002)), (std::vector<std::string>{"job-8", "job-9"}));
   EXPECT_TRUE(store_->claim("q", 0, 4, "r", "p", 2003).empty());
   // The batch size also bounds a claim under a cap with more room.
   submit_many(5, "capped", "c-");
@@ -304,8 +295,7 @@ TEST_P(StoreContract, ProgressSetsStartedOnceAndNeverTouchesAFinalRecord) {
   EXPECT_FALSE(store_->update_progress("job-0", progress(JobState::Running, 5000)));
   expect_same_record(stored("job-0"), final_record);
   EXPECT_FALSE(store_->update_progress("missing", progress(JobState::Running, 5000)));
-  EXPECT_THROW(store_->update_progress("job-0", progress(JobState::Succeeded, 5000)),
-               std::invalid_argument);
+  EXPECT_THROW(store_->update_progress("job-0", progress(JobState::Succeeded, 5000)), std::invalid_argument);
 }
 
 TEST_P(StoreContract, FinishIsFirstWriterWins) {
@@ -350,8 +340,7 @@ TEST_P(StoreContract, CancellingAQueuedJobCancelsItAtOnce) {
   EXPECT_EQ(result.record.finished_ms, 2000);
   expect_same_record(stored("job-0"), result.record);
   // A claim no longer sees it, and it is final now.
-  EXPECT_EQ(ids_of(store_->claim("default", 0, 10, "r", "kjq", 2100)),
-            (std::vector<std::string>{"job-1"}));
+  EXPECT_EQ(ids_of(store_->claim("default", 0, 10, "r", "kjq", 2100)), (std::vector<std::string>{"job-1"}));
   EXPECT_FALSE(store_->finish("job-0", finish_as(JobState::Succeeded)));
 }
 
@@ -438,11 +427,10 @@ TEST_P(StoreContract, GetByKubeNameFindsClaimedJobs) {
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->id, "job-0");
   EXPECT_FALSE(store_->get_by_kube_name("kjq-nb-job-1").has_value());  // not claimed yet
-  EXPECT_FALSE(store_->get_by_kube_name("").has_value());  // unclaimed jobs have no name
+  EXPECT_FALSE(store_->get_by_kube_name("").has_value());              // unclaimed jobs have no name
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreContract,
-                         testing::Values(StoreBackend::Sqlite, StoreBackend::Postgres),
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, testing::Values(StoreBackend::Sqlite, StoreBackend::Postgres),
                          backend_name);
 
 }  // namespace

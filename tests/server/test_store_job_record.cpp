@@ -9,9 +9,8 @@ namespace {
 
 TEST(StoreJobRecord, EveryStateRoundTripsThroughItsName) {
   const std::vector<std::pair<JobState, std::string>> all{
-      {JobState::Queued, "Queued"},       {JobState::Submitted, "Submitted"},
-      {JobState::Scheduled, "Scheduled"}, {JobState::Running, "Running"},
-      {JobState::Succeeded, "Succeeded"}, {JobState::Failed, "Failed"},
+      {JobState::Queued, "Queued"},       {JobState::Submitted, "Submitted"}, {JobState::Scheduled, "Scheduled"},
+      {JobState::Running, "Running"},     {JobState::Succeeded, "Succeeded"}, {JobState::Failed, "Failed"},
       {JobState::Cancelled, "Cancelled"},
   };
   for (const auto& [state, name] : all) {

@@ -38,8 +38,8 @@ TEST(StoreOpen, ARejectedUrlIsQuotedWithoutItsPassword) {
 }
 
 TEST(StoreOpen, AnUnreachablePostgresFailsWithoutShowingThePassword) {
-  for (const std::string url : {"postgresql://user:secret@127.0.0.1:1/db",
-                                "postgres://user@127.0.0.1:1/db?password=secret"}) {
+  for (const std::string url :
+       {"postgresql://user:secret@127.0.0.1:1/db", "postgres://user@127.0.0.1:1/db?password=secret"}) {
     try {
       open_store(url);
       FAIL() << "expected a RuntimeError for " << redact_store_url(url);
@@ -82,8 +82,7 @@ TEST(StoreRedact, ReplacesEveryPasswordAndNothingElse) {
   EXPECT_EQ(redact_store_url("postgresql://db:5432/jobs"), "postgresql://db:5432/jobs");
   EXPECT_EQ(redact_store_url("postgresql://db/jobs?sslmode=require&password=x&user=kjq"),
             "postgresql://db/jobs?sslmode=require&password=***&user=kjq");
-  EXPECT_EQ(redact_store_url("postgresql://u:a@db/jobs?password=b"),
-            "postgresql://u:***@db/jobs?password=***");
+  EXPECT_EQ(redact_store_url("postgresql://u:a@db/jobs?password=b"), "postgresql://u:***@db/jobs?password=***");
   EXPECT_EQ(redact_store_url("sqlite:/var/lib/kjq/jobs.db"), "sqlite:/var/lib/kjq/jobs.db");
   EXPECT_EQ(redact_store_url("sqlite:///var/lib/kjq/jobs.db"), "sqlite:///var/lib/kjq/jobs.db");
 }

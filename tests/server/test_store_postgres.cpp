@@ -30,8 +30,7 @@ TEST_F(StorePostgres, ReconnectsAfterTheServerDroppedEveryConnection) {
   store->submit({new_job("before")});
   // Put several connections into the pool, so all of them go stale at once.
   std::vector<std::thread> readers;
-  for (int i = 0; i < 4; ++i)
-    readers.emplace_back([&] { EXPECT_TRUE(store->get("before").has_value()); });
+  for (int i = 0; i < 4; ++i) readers.emplace_back([&] { EXPECT_TRUE(store->get("before").has_value()); });
   for (auto& t : readers) t.join();
 
   const auto killed = server.psql(
@@ -50,19 +49,17 @@ TEST_F(StorePostgres, ReplicasStartingTogetherMigrateOnce) {
   const auto url = server.create_database();
   std::vector<std::unique_ptr<server::JobStore>> stores(4);
   std::vector<std::thread> threads;
-  for (std::size_t i = 0; i < stores.size(); ++i)
-    threads.emplace_back([&, i] { stores[i] = server::open_store(url); });
+  for (std::size_t i = 0; i < stores.size(); ++i) threads.emplace_back([&, i] { stores[i] = server::open_store(url); });
   for (auto& t : threads) t.join();
   for (const auto& store : stores) {
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(store->schema_version(), 1);
   }
   EXPECT_EQ(server.psql("SELECT COUNT(*) FROM schema_migrations", database_of(url)), "1\n");
-  EXPECT_EQ(
-      server.psql("SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'jobs'"
-                  " AND indexname IN ('jobs_queue_state_seq', 'jobs_state_seq', 'jobs_kube_name')",
-                  database_of(url)),
-      "3\n");
+  EXPECT_EQ(server.psql("SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'jobs'"
+                        " AND indexname IN ('jobs_queue_state_seq', 'jobs_state_seq', 'jobs_kube_name')",
+                        database_of(url)),
+            "3\n");
 }
 
 TEST(StorePostgresServer, IsRequiredExactlyWhenCiIsSet) {

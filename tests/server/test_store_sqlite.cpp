@@ -20,8 +20,7 @@ std::string query_text(const std::filesystem::path& file, const std::string& sql
     *static_cast<std::string*>(out) = values[0] ? values[0] : "";
     return 0;
   };
-  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), collect, &value, nullptr), SQLITE_OK)
-      << sqlite3_errmsg(db);
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), collect, &value, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
   sqlite3_close(db);
   return value;
 }
@@ -34,10 +33,7 @@ TEST(StoreSqlite, CreatesTheFileInWalModeWithTheSchema) {
   EXPECT_TRUE(std::filesystem::exists(file));
   EXPECT_EQ(query_text(file, "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(query_text(file, "SELECT COUNT(*) FROM schema_migrations"), "1");
-  EXPECT_EQ(
-      query_text(file,
-                 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'jobs_%'"),
-      "3");
+  EXPECT_EQ(query_text(file, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'jobs_%'"), "3");
 }
 
 TEST(StoreSqlite, RecordsSurviveReopeningTheFile) {

@@ -15,7 +15,6 @@
 #include "queue/manifest_store.hpp"
 #include "server/admission.hpp"
 #include "server/bearer_tokens.hpp"
-#include "util/clock.hpp"
 #include "server/http_api.hpp"
 #include "server/job_informer.hpp"
 #include "server/job_tracker.hpp"
@@ -24,6 +23,7 @@
 #include "server/store/job_store.hpp"
 #include "server/submit_batcher.hpp"
 #include "support/test_support.hpp"
+#include "util/clock.hpp"
 
 namespace {
 
@@ -61,8 +61,8 @@ class SubmissionTest : public testing::Test {
   }
 
   ApiContext context(bool restrict_queues = false, std::set<std::string> known = {}) {
-    return ApiContext{*store_, batcher_, admission_, tracker_, informer_, metrics_, options_, manifests_, tokens_,
-                      restrict_queues, std::move(known), nullptr};
+    return ApiContext{*store_,  batcher_,   admission_, tracker_,        informer_,        metrics_,
+                      options_, manifests_, tokens_,    restrict_queues, std::move(known), nullptr};
   }
 
   ParsedSubmission parse(const std::string& body) { return parse_submission(body, context()); }
@@ -98,7 +98,6 @@ class SubmissionTest : public testing::Test {
   JobTracker tracker_;
 };
 
-
 // xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx, lower-case hex, V one of 8 9 a b.
 bool looks_like_uuid_v4(const std::string& id) {
   if (id.size() != 36) return false;
@@ -125,7 +124,11 @@ TEST_F(SubmissionTest, TheBodyMustBeAJsonObject) {
 
 TEST_F(SubmissionTest, EachParseErrorSaysWhereAndWhy) {
   EXPECT_EQ(refused(""), "the body is empty: expected a JSON object such as {\"queue\": \"default\", \"data\": {}}");
-  EXPECT_EQ(refused("not json").rfind("the body is not valid JSON: parse error at line 1, column 2: syntax error while parsing value - invalid literal", 0), 0u)
+  EXPECT_EQ(refused("not json")
+                .rfind("the body is not valid JSON: parse error at line 1, column 2: syntax error while parsing value "
+                       "- invalid literal",
+                       0),
+            0u)
       << refused("not json");
   const std::string truncated = refused("{\"queue\":\"default\"");
   EXPECT_EQ(truncated.rfind("the body is not valid JSON: parse error at line 1, column 19: ", 0), 0u) << truncated;
@@ -134,7 +137,8 @@ TEST_F(SubmissionTest, EachParseErrorSaysWhereAndWhy) {
 
 TEST_F(SubmissionTest, DeepBodiesAreRefusedBeforeParsing) {
   // 60,000 levels (120 KB) once crashed kjq serve when it built the Job, on every restart.
-  const std::string deep = "{\"queue\":\"default\",\"data\":{\"x\":" + std::string(60000, '[') + std::string(60000, ']') + "}}";
+  const std::string deep =
+      "{\"queue\":\"default\",\"data\":{\"x\":" + std::string(60000, '[') + std::string(60000, ']') + "}}";
   EXPECT_EQ(refused(deep), "the body is refused: nested deeper than 100 levels (at byte 130)");
   const std::string ok = "{\"queue\":\"default\",\"data\":{\"x\":" + std::string(90, '[') + std::string(90, ']') + "}}";
   EXPECT_EQ(accepted(ok).data_json, "{\"x\":" + std::string(90, '[') + std::string(90, ']') + "}");
@@ -244,8 +248,8 @@ TEST_F(SubmissionTest, IdsThatAreNotDns1123LabelsAreRefused) {
   EXPECT_EQ(refused(R"({"queue": "default", "id": "0F6F8E3C-1D2B-4C5A-9E7F-3A2B1C0D9E8F"})"),
             "id: expected lower-case letters, digits and '-' (a DNS-1123 label, e.g. a UUID), got "
             "\"0F6F8E3C-1D2B-4C5A-9E7F-3A2B1C0D9E8F\"");
-  for (const char* bad : {R"("Not_A_Label")", R"("")", R"("-abc")", R"("abc-")", R"("a.b")", R"("a b")", "7",
-                          "true", R"({"id": "x"})"}) {
+  for (const char* bad :
+       {R"("Not_A_Label")", R"("")", R"("-abc")", R"("abc-")", R"("a.b")", R"("a b")", "7", "true", R"({"id": "x"})"}) {
     const std::string e = refused(std::string(R"({"queue": "default", "id": )") + bad + "}");
     EXPECT_EQ(e.rfind("id: expected lower-case letters", 0), 0u) << bad << " → " << e;
   }
@@ -285,8 +289,9 @@ TEST_F(SubmissionTest, WithoutAnIdAVersion4UuidIsGenerated) {
 TEST_F(SubmissionTest, DataKeepsTheClientsKeyOrder) {
   EXPECT_EQ(accepted(R"({"queue": "default", "data": {"b": 1, "a": 2}})").data_json, R"({"b":1,"a":2})");
   // Nested objects too, and data placed before the queue.
-  EXPECT_EQ(accepted(R"({"data": {"z": {"y": 1, "x": [2, {"d": 3, "c": 4}]}, "a": "é"}, "queue": "default"})").data_json,
-            R"({"z":{"y":1,"x":[2,{"d":3,"c":4}]},"a":"é"})");
+  EXPECT_EQ(
+      accepted(R"({"data": {"z": {"y": 1, "x": [2, {"d": 3, "c": 4}]}, "a": "é"}, "queue": "default"})").data_json,
+      R"({"z":{"y":1,"x":[2,{"d":3,"c":4}]},"a":"é"})");
 }
 
 TEST_F(SubmissionTest, MissingOrNullDataIsAnEmptyObject) {
@@ -338,7 +343,8 @@ TEST_F(SubmissionTest, UnknownFieldsAreRefusedByName) {
 
 TEST_F(SubmissionTest, TheFirstFailingCheckIsAnswered) {
   // id before data before timeLimitSeconds before unknown fields (docs/api.md).
-  EXPECT_EQ(refused(R"({"extra": 1, "timeLimitSeconds": 0, "data": 1, "id": "X", "queue": "default"})").rfind("id: ", 0), 0u);
+  EXPECT_EQ(
+      refused(R"({"extra": 1, "timeLimitSeconds": 0, "data": 1, "id": "X", "queue": "default"})").rfind("id: ", 0), 0u);
   EXPECT_EQ(refused(R"({"extra": 1, "timeLimitSeconds": 0, "data": 1, "queue": "default"})").rfind("data: ", 0), 0u);
   EXPECT_EQ(refused(R"({"extra": 1, "timeLimitSeconds": 0, "queue": "default"})").rfind("timeLimitSeconds: ", 0), 0u);
   EXPECT_EQ(refused(R"({"extra": 1, "queue": "default"})").rfind("extra: ", 0), 0u);
@@ -346,7 +352,8 @@ TEST_F(SubmissionTest, TheFirstFailingCheckIsAnswered) {
 
 TEST_F(SubmissionTest, AnAcceptedJobCarriesEverythingAndTheTimeOfAcceptance) {
   const std::int64_t before = now_ms();
-  NewJob job = accepted(R"({"queue": "reports", "id": "abc-123", "data": {"device": "rtr1"}, "timeLimitSeconds": 600})");
+  NewJob job =
+      accepted(R"({"queue": "reports", "id": "abc-123", "data": {"device": "rtr1"}, "timeLimitSeconds": 600})");
   const std::int64_t after = now_ms();
   EXPECT_EQ(job.queue, "reports");
   EXPECT_EQ(job.id, "abc-123");

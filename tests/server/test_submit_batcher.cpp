@@ -308,7 +308,7 @@ TEST(SubmitBatcherTest, AStoreErrorReachesEveryWaitingCaller) {
   std::vector<std::string> errors = submit_behind_a_held_batch(batcher, store, kCallers);
   for (int i = 0; i < kCallers; ++i)
     EXPECT_EQ(errors[static_cast<std::size_t>(i)], "the store is unreachable: disk full") << "caller " << i;
-  EXPECT_GE(store.batches().size(), 2u);   // the held batch and the ones behind it
+  EXPECT_GE(store.batches().size(), 2u);                                  // the held batch and the ones behind it
   EXPECT_LT(store.batches().size(), static_cast<std::size_t>(kCallers));  // ... which were grouped
   EXPECT_EQ(all_records(*real).size(), 0u);
 

@@ -68,15 +68,13 @@ std::optional<ServerAccount> postgres_account() {
   struct passwd entry {};
   struct passwd* found = nullptr;
   std::vector<char> buffer(16384);
-  if (::getpwnam_r("postgres", &entry, buffer.data(), buffer.size(), &found) != 0 || !found)
-    return std::nullopt;
+  if (::getpwnam_r("postgres", &entry, buffer.data(), buffer.size(), &found) != 0 || !found) return std::nullopt;
   return ServerAccount{found->pw_uid, found->pw_gid};
 }
 
 // `argv` as the server's user: through setpriv under root. `die_with_parent` adds a parent-death
 // signal (SIGQUIT: immediate shutdown) so a server never outlives a crashed test process.
-std::vector<std::string> as_server_user(const std::vector<std::string>& argv,
-                                        bool die_with_parent) {
+std::vector<std::string> as_server_user(const std::vector<std::string>& argv, bool die_with_parent) {
   std::vector<std::string> command;
   const bool have_setpriv = ::access(kSetpriv, X_OK) == 0;
   if (running_as_root() || (die_with_parent && have_setpriv)) {
@@ -134,8 +132,8 @@ int wait_exit(pid_t pid, std::chrono::seconds timeout) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-int run(const std::vector<std::string>& argv, const fs::path& log, const fs::path& cwd,
-        std::chrono::seconds timeout, const fs::path& input = "/dev/null") {
+int run(const std::vector<std::string>& argv, const fs::path& log, const fs::path& cwd, std::chrono::seconds timeout,
+        const fs::path& input = "/dev/null") {
   return wait_exit(spawn(argv, log, cwd, input), timeout);
 }
 
@@ -183,8 +181,8 @@ class ClusterTemplate {
  public:
   explicit ClusterTemplate(const fs::path& bin) : bin_(bin) {
     // v2: the layout below; a new layout needs a new name, or old caches would be reused.
-    const std::string key = "kjq-pg-template-v2-" + bin.parent_path().filename().string() + "-uid" +
-                            std::to_string(::geteuid());
+    const std::string key =
+        "kjq-pg-template-v2-" + bin.parent_path().filename().string() + "-uid" + std::to_string(::geteuid());
     path_ = fs::temp_directory_path() / key;
     lock_path_ = fs::temp_directory_path() / (key + ".lock");
   }
@@ -200,22 +198,18 @@ class ClusterTemplate {
     give_to_server_user(staging.path());
     const auto data = staging.path() / "data";
     const auto log = staging.path() / "initdb.log";
-    int rc =
-        run(as_server_user({(bin_ / "initdb").string(), "-D", data.string(), "-A", "trust", "-U",
-                            "kjq", "--no-sync", "-E", "UTF8", "--no-locale", "--wal-segsize=1"},
-                           false),
-            log, staging.path(), std::chrono::seconds(120));
-    if (rc != 0)
-      throw std::runtime_error("initdb failed (exit " + std::to_string(rc) + "):\n" +
-                               log_text(log));
+    int rc = run(as_server_user({(bin_ / "initdb").string(), "-D", data.string(), "-A", "trust", "-U", "kjq",
+                                 "--no-sync", "-E", "UTF8", "--no-locale", "--wal-segsize=1"},
+                                false),
+                 log, staging.path(), std::chrono::seconds(120));
+    if (rc != 0) throw std::runtime_error("initdb failed (exit " + std::to_string(rc) + "):\n" + log_text(log));
     // Single-user mode: one statement per line, no server to start and stop.
     const auto setup = staging.write("setup.sql", "CREATE DATABASE kjq\nDROP DATABASE postgres\n");
-    rc = run(as_server_user({(bin_ / "postgres").string(), "--single", "-D", data.string(), "-c",
-                             "fsync=off", "-c", "min_wal_size=2MB", "template1"},
+    rc = run(as_server_user({(bin_ / "postgres").string(), "--single", "-D", data.string(), "-c", "fsync=off", "-c",
+                             "min_wal_size=2MB", "template1"},
                             false),
              log, staging.path(), std::chrono::seconds(60), setup);
-    if (rc != 0)
-      throw std::runtime_error("setting up the cached cluster failed:\n" + log_text(log));
+    if (rc != 0) throw std::runtime_error("setting up the cached cluster failed:\n" + log_text(log));
     fs::rename(data, path_);
   }
 
@@ -230,8 +224,7 @@ class ClusterTemplate {
   // Serialises test processes building the cache at the same time.
   class Lock {
    public:
-    explicit Lock(const fs::path& path)
-        : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+    explicit Lock(const fs::path& path) : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
       if (fd_ >= 0 && ::flock(fd_, LOCK_EX) == 0) return;
       if (fd_ >= 0) ::close(fd_);
       throw std::runtime_error("cannot lock " + path.string());
@@ -279,11 +272,9 @@ PostgresServer& PostgresServer::shared() {
 
 PostgresServer::ScratchDir::ScratchDir() {
   fs::path base = "/dev/shm";
-  if (!fs::is_directory(base) || ::access(base.c_str(), W_OK | X_OK) != 0)
-    base = fs::temp_directory_path();
+  if (!fs::is_directory(base) || ::access(base.c_str(), W_OK | X_OK) != 0) base = fs::temp_directory_path();
   std::string pattern = (base / "kjq-pg-XXXXXX").string();
-  if (!::mkdtemp(pattern.data()))
-    throw std::runtime_error("cannot create a directory under " + base.string());
+  if (!::mkdtemp(pattern.data())) throw std::runtime_error("cannot create a directory under " + base.string());
   path_ = pattern;
 }
 
@@ -300,9 +291,8 @@ PostgresServer::PostgresServer() : bin_(find_bin_dir()) {
   const auto log = dir_.path() / "postgres.log";
   for (int attempt = 1;; ++attempt) {
     cluster.ensure();
-    const int rc =
-        run(as_server_user({"/bin/cp", "-a", cluster.path().string(), data.string()}, false), log,
-            dir_.path(), std::chrono::seconds(60));
+    const int rc = run(as_server_user({"/bin/cp", "-a", cluster.path().string(), data.string()}, false), log,
+                       dir_.path(), std::chrono::seconds(60));
     if (rc != 0) throw std::runtime_error("cannot copy the cached cluster:\n" + log_text(log));
     if (start_on_free_port(data)) break;
     if (attempt == 2) throw std::runtime_error("postgres did not start:\n" + log_text(log));
@@ -320,13 +310,11 @@ bool PostgresServer::start_on_free_port(const fs::path& data) {
   for (int port_attempt = 0; port_attempt < 5; ++port_attempt) {
     port_ = free_port();
     // Durability is not under test here; fsync=off and friends make every commit cheap.
-    pid_ =
-        spawn(as_server_user({(bin_ / "postgres").string(), "-D", data.string(), "-p",
-                              std::to_string(port_), "-c", "listen_addresses=127.0.0.1", "-c",
-                              "unix_socket_directories=" + dir_.path().string(), "-c", "fsync=off",
-                              "-c", "synchronous_commit=off", "-c", "full_page_writes=off"},
-                             true),
-              log, dir_.path());
+    pid_ = spawn(as_server_user({(bin_ / "postgres").string(), "-D", data.string(), "-p", std::to_string(port_), "-c",
+                                 "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=" + dir_.path().string(),
+                                 "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"},
+                                true),
+                 log, dir_.path());
     const auto deadline = Clock::now() + std::chrono::seconds(30);
     bool exited = false;
     while (!exited && Clock::now() < deadline) {
@@ -344,12 +332,10 @@ bool PostgresServer::start_on_free_port(const fs::path& data) {
     }
     if (!exited) {
       stop();
-      throw std::runtime_error("postgres did not accept connections within 30 s:\n" +
-                               log_text(log));
+      throw std::runtime_error("postgres did not accept connections within 30 s:\n" + log_text(log));
     }
     const auto text = log_text(log);
-    if (text.find("could not bind") == std::string::npos &&
-        text.find("already in use") == std::string::npos) {
+    if (text.find("could not bind") == std::string::npos && text.find("already in use") == std::string::npos) {
       return false;
     }
   }
@@ -375,13 +361,12 @@ std::string PostgresServer::create_database() {
 }
 
 std::string PostgresServer::psql(const std::string& sql, const std::string& database) const {
-  const auto result = run_process(
-      {(bin_ / "psql").string(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
-       "-p", std::to_string(port_), "-U", user_, "-d", database, "-c", sql},
-      60);
+  const auto result = run_process({(bin_ / "psql").string(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h",
+                                   "127.0.0.1", "-p", std::to_string(port_), "-U", user_, "-d", database, "-c", sql},
+                                  60);
   if (result.exit_code != 0) {
-    throw std::runtime_error("psql failed (exit " + std::to_string(result.exit_code) +
-                             ") on: " + sql + "\n" + result.err);
+    throw std::runtime_error("psql failed (exit " + std::to_string(result.exit_code) + ") on: " + sql + "\n" +
+                             result.err);
   }
   return result.out;
 }

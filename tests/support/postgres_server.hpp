@@ -71,13 +71,12 @@ class PostgresServer {
 }  // namespace kjq::test
 
 // In a test body or SetUp: skips the test when PostgreSQL is not installed, fails it under CI.
-#define KJQ_REQUIRE_POSTGRES()                                           \
-  do {                                                                   \
-    if (!::kjq::test::PostgresServer::available()) {                     \
-      if (::kjq::test::PostgresServer::required()) {                     \
-        FAIL() << "CI is set, so PostgreSQL must be installed: "         \
-               << ::kjq::test::PostgresServer::unavailable_reason();     \
-      }                                                                  \
-      GTEST_SKIP() << ::kjq::test::PostgresServer::unavailable_reason(); \
-    }                                                                    \
+#define KJQ_REQUIRE_POSTGRES()                                                                                         \
+  do {                                                                                                                 \
+    if (!::kjq::test::PostgresServer::available()) {                                                                   \
+      if (::kjq::test::PostgresServer::required()) {                                                                   \
+        FAIL() << "CI is set, so PostgreSQL must be installed: " << ::kjq::test::PostgresServer::unavailable_reason(); \
+      }                                                                                                                \
+      GTEST_SKIP() << ::kjq::test::PostgresServer::unavailable_reason();                                               \
+    }                                                                                                                  \
   } while (0)

@@ -33,9 +33,7 @@ std::string read_text(const std::filesystem::path& path) {
   return buffer.str();
 }
 
-nlohmann::json read_json(const std::filesystem::path& path) {
-  return nlohmann::json::parse(read_text(path));
-}
+nlohmann::json read_json(const std::filesystem::path& path) { return nlohmann::json::parse(read_text(path)); }
 
 std::filesystem::path fixtures_dir() { return KJQ_FIXTURES_DIR; }
 

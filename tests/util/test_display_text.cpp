@@ -20,17 +20,21 @@ TEST(DisplayText, NewlinesCanBeKeptForMultiLineMessages) {
 }
 
 TEST(DisplayText, BidiOverridesAndC1ControlsAreEscaped) {
-  EXPECT_EQ(display_text("abc\xe2\x80\xae" "fdp.exe"), "abc\\u202efdp.exe");
+  EXPECT_EQ(display_text("abc\xe2\x80\xae"
+                         "fdp.exe"),
+            "abc\\u202efdp.exe");
   EXPECT_EQ(display_text("\xe2\x81\xa6x\xe2\x81\xa9"), "\\u2066x\\u2069");
   EXPECT_EQ(display_text("\xc2\x85"), "\\u0085");
-  EXPECT_EQ(display_text("a\xe2\x80\xa8" "b"), "a\\u2028b");
+  EXPECT_EQ(display_text("a\xe2\x80\xa8"
+                         "b"),
+            "a\\u2028b");
 }
 
 TEST(DisplayText, BytesThatAreNotUtf8AreShownAsHex) {
   EXPECT_EQ(display_text("\xff\xfe"), "\\xff\\xfe");
-  EXPECT_EQ(display_text("\xc0\xaf"), "\\xc0\\xaf");          // overlong '/'
+  EXPECT_EQ(display_text("\xc0\xaf"), "\\xc0\\xaf");           // overlong '/'
   EXPECT_EQ(display_text("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // a surrogate
-  EXPECT_EQ(display_text("ok\xe2\x82"), "ok\\xe2\\x82");      // cut short
+  EXPECT_EQ(display_text("ok\xe2\x82"), "ok\\xe2\\x82");       // cut short
 }
 
 }  // namespace

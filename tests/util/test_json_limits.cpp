@@ -53,8 +53,9 @@ namespace kjq {
 namespace {
 
 TEST(JsonInexactInteger, FindsIntegersBeyondSixtyFourBitsWithTheirPath) {
-  EXPECT_EQ(json_inexact_integer(R"({"a":1,"b":[1,2,{"c":18446744073709551616}]})", "data"),
-            std::string("data.b[2].c: the integer 18446744073709551616 is outside the 64-bit range; send it as a string"));
+  EXPECT_EQ(
+      json_inexact_integer(R"({"a":1,"b":[1,2,{"c":18446744073709551616}]})", "data"),
+      std::string("data.b[2].c: the integer 18446744073709551616 is outside the 64-bit range; send it as a string"));
   EXPECT_EQ(json_inexact_integer(R"([0,-99999999999999999999])", "data"),
             std::string("data[1]: the integer -99999999999999999999 is outside the 64-bit range; send it as a string"));
 }

@@ -26,7 +26,8 @@ TEST(MergeOverwrite, NullAndZeroValuesOverwrite) {
 }
 
 TEST(CoalesceValues, NullDeletesOnlyKeysTheDefaultsHave) {
-  json defaults = json::parse(R"({"kj":{"resources":{"r":1},"ttl":60},"workers":{"default":{"taskQueues":"default","enabled":true}}})");
+  json defaults = json::parse(
+      R"({"kj":{"resources":{"r":1},"ttl":60},"workers":{"default":{"taskQueues":"default","enabled":true}}})");
   json user = json::parse(R"({"kj":{"resources":null},"workers":{"default":{"taskQueues":null},"new":{"x":null}}})");
   EXPECT_EQ(coalesce_values(defaults, user),
             json::parse(R"({"kj":{"ttl":60},"workers":{"default":{"enabled":true},"new":{"x":null}}})"));

@@ -28,7 +28,7 @@ json set_string(const std::string& expression, json target = json::object()) {
 json typed(const std::string& text) { return set("v=" + text).at("v"); }
 
 kjq::Diagnostic set_error_of(const std::string& expression, SetTyping typing = SetTyping::Typed,
-                         json target = json::object()) {
+                             json target = json::object()) {
   try {
     apply_set_expression(target, expression, typing);
   } catch (const InputError& e) {
@@ -62,16 +62,14 @@ TEST(SetPaths, ListIndexes) {
   EXPECT_EQ(set("a[0]=x"), json::parse(R"({"a":["x"]})"));
   EXPECT_EQ(set("a[2]=x"), json::parse(R"({"a":[null,null,"x"]})"));
   EXPECT_EQ(set("a[0]=x,a[1]=y"), json::parse(R"({"a":["x","y"]})"));
-  EXPECT_EQ(set("a[1]=z", json::parse(R"({"a":["x","y","w"]})")),
-            json::parse(R"({"a":["x","z","w"]})"));
+  EXPECT_EQ(set("a[1]=z", json::parse(R"({"a":["x","y","w"]})")), json::parse(R"({"a":["x","z","w"]})"));
   EXPECT_EQ(set("a[+1]=x,a[007]=y").at("a").size(), 8u);
 }
 
 TEST(SetPaths, MapsInsideLists) {
   EXPECT_EQ(set("a[0].b=c"), json::parse(R"({"a":[{"b":"c"}]})"));
   EXPECT_EQ(set("a[0].b=c,a[0].d=e"), json::parse(R"({"a":[{"b":"c","d":"e"}]})"));
-  EXPECT_EQ(set("env[1].name=B,env[1].value=2"),
-            json::parse(R"({"env":[null,{"name":"B","value":2}]})"));
+  EXPECT_EQ(set("env[1].name=B,env[1].value=2"), json::parse(R"({"env":[null,{"name":"B","value":2}]})"));
   // Helm replaces a non-map element with a map rather than failing.
   EXPECT_EQ(set("a[0]=x,a[0].b=c"), json::parse(R"({"a":[{"b":"c"}]})"));
   EXPECT_EQ(set("a[0].b[1].c=d"), json::parse(R"({"a":[{"b":[null,{"c":"d"}]}]})"));
@@ -159,8 +157,8 @@ TEST(SetTypingTest, Integers) {
 }
 
 TEST(SetTypingTest, EverythingElseIsAString) {
-  for (const char* s : {"0123", "00", "007", "1.5", "1e3", "0x1F", "1_000", "9223372036854775808",
-                        "12a", "+", "-", " 1", "1 ", "inf", ".5", "3.0"}) {
+  for (const char* s : {"0123", "00", "007", "1.5", "1e3", "0x1F", "1_000", "9223372036854775808", "12a", "+", "-",
+                        " 1", "1 ", "inf", ".5", "3.0"}) {
     const json v = typed(s);
     EXPECT_TRUE(v.is_string()) << s << " -> " << v.dump();
     EXPECT_EQ(v.get<std::string>(), s);
@@ -174,8 +172,7 @@ TEST(SetTypingTest, EmptyValueIsAnEmptyString) {
 }
 
 TEST(SetTypingTest, SetStringKeepsEverythingAString) {
-  EXPECT_EQ(set_string("a=1,b=true,c=null,d=0,e="),
-            json::parse(R"({"a":"1","b":"true","c":"null","d":"0","e":""})"));
+  EXPECT_EQ(set_string("a=1,b=true,c=null,d=0,e="), json::parse(R"({"a":"1","b":"true","c":"null","d":"0","e":""})"));
   EXPECT_EQ(set_string("a={1,false}"), json::parse(R"({"a":["1","false"]})"));
   EXPECT_EQ(set_string("a[0].b=2"), json::parse(R"({"a":[{"b":"2"}]})"));
 }
@@ -237,8 +234,7 @@ TEST(SetErrors, TypeConflictsWithExistingValues) {
   EXPECT_THAT(set_error_of("a=1,a.b=2").message, HasSubstr("not a map"));
   EXPECT_THAT(set_error_of("a.b=1", SetTyping::Typed, json::parse(R"({"a":null})")).message,
               HasSubstr("null, not a map"));
-  EXPECT_THAT(set_error_of("a[0]=1", SetTyping::Typed, json::parse(R"({"a":{}})")).message,
-              HasSubstr("not a list"));
+  EXPECT_THAT(set_error_of("a[0]=1", SetTyping::Typed, json::parse(R"({"a":{}})")).message, HasSubstr("not a list"));
   EXPECT_THAT(set_error_of("a[0]=1,a[0][0]=2").message, HasSubstr("not a list"));
   EXPECT_EQ(set_error_of("a={x},a.b=1").path, "a");
 }
@@ -278,7 +274,10 @@ TEST(SetTarget, NullTargetBecomesAnObject) {
 TEST(SetErrors, AnExpressionThatIsNotUtf8GetsAnInputErrorNotACrash) {
   json values = json::object();
   try {
-    apply_set_expression(values, "workers.beta.extraEnvVars[\x95\x95" "0].name=X", SetTyping::Typed);
+    apply_set_expression(values,
+                         "workers.beta.extraEnvVars[\x95\x95"
+                         "0].name=X",
+                         SetTyping::Typed);
     FAIL() << "an index that is not a number was accepted";
   } catch (const InputError& e) {
     EXPECT_THAT(e.what(), HasSubstr("\xef\xbf\xbd"));  // the bad bytes shown as U+FFFD

@@ -69,8 +69,11 @@ workers:
     extraEnvVar: []
     taskQueues: nope
 )");
-  EXPECT_TRUE(has_problem(p, "values.yaml:2:3: kubernetesJobs.ttlSecondsAfterFinish: unknown key for a Kubernetes job queue; did you mean \"ttlSecondsAfterFinished\"?"));
-  EXPECT_TRUE(has_problem(p, "workers.alpha.extraEnvVar: unknown key for a Kubernetes job queue; did you mean \"extraEnvVars\"?"));
+  EXPECT_TRUE(has_problem(p,
+                          "values.yaml:2:3: kubernetesJobs.ttlSecondsAfterFinish: unknown key for a Kubernetes job "
+                          "queue; did you mean \"ttlSecondsAfterFinished\"?"));
+  EXPECT_TRUE(has_problem(
+      p, "workers.alpha.extraEnvVar: unknown key for a Kubernetes job queue; did you mean \"extraEnvVars\"?"));
   EXPECT_TRUE(has_problem(p, "workers.alpha.taskQueues: unknown key"));
 }
 
@@ -92,7 +95,8 @@ TEST(Validate, NullThatDeletesADefaultKeyIsGoneBeforeValidation) {
     command: null
     livenessProbe: null
     readinessProbe: null
-)").empty());
+)")
+                  .empty());
   // A null on a key the defaults do not have stays (Helm keeps it), so it is still unknown.
   auto p = problems("workers: {alpha: {enabled: true, type: kubernetes, taskQueues: null}}\n");
   EXPECT_TRUE(has_problem(p, "values.yaml:1:52: workers.alpha.taskQueues: unknown key"));
@@ -144,5 +148,6 @@ TEST(Validate, SetValuesAreLocatedOnTheCommandLine) {
                               {"workers.q.backoffLimit=abc"});
   auto found = validate_values(doc);
   ASSERT_EQ(found.size(), 1u);
-  EXPECT_EQ(found[0].format(), "--set: workers.q.backoffLimit: expected a whole number from 0 to 2147483647, got the string \"abc\"");
+  EXPECT_EQ(found[0].format(),
+            "--set: workers.q.backoffLimit: expected a whole number from 0 to 2147483647, got the string \"abc\"");
 }

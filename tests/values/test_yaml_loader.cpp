@@ -23,9 +23,7 @@ using ::testing::HasSubstr;
 namespace {
 
 // The value of `v: <scalar>`.
-json value_of(const std::string& scalar) {
-  return parse_yaml("v: " + scalar + "\n", "t.yaml").value.at("v");
-}
+json value_of(const std::string& scalar) { return parse_yaml("v: " + scalar + "\n", "t.yaml").value.at("v"); }
 
 // The single key of `<key>: x`.
 std::string key_of(const std::string& key) {
@@ -129,9 +127,8 @@ TEST(YamlTyping, LargeIntegersLosePrecisionLikeFloat64) {
 }
 
 TEST(YamlTyping, NumberLikeTextStaysString) {
-  for (const char* s : {"1e400",  "0x",   "0xZ",   "1.2.3", "1:20", "12e",  "+",   "_1",
-                        "1e3_0x", ".5_0", "0b102", "1,000", "inf",  "+inf", "nan", "Infinity",
-                        "0x1p-2", "e3",   ".",     "1e",    "-+1",  "-_"}) {
+  for (const char* s : {"1e400", "0x",  "0xZ",  "1.2.3", "1:20",     "12e",    "+",  "_1", "1e3_0x", ".5_0", "0b102",
+                        "1,000", "inf", "+inf", "nan",   "Infinity", "0x1p-2", "e3", ".",  "1e",     "-+1",  "-_"}) {
     const json v = value_of(s);
     ASSERT_TRUE(v.is_string()) << s << " -> " << v.dump();
     EXPECT_EQ(v.get<std::string>(), s);
@@ -139,8 +136,7 @@ TEST(YamlTyping, NumberLikeTextStaysString) {
 }
 
 TEST(YamlTyping, InfinityAndNanAreErrors) {
-  for (const char* s :
-       {".inf", ".Inf", ".INF", "+.inf", "-.inf", "-.INF", ".nan", ".NaN", ".NAN"}) {
+  for (const char* s : {".inf", ".Inf", ".INF", "+.inf", "-.inf", "-.INF", ".nan", ".NaN", ".NAN"}) {
     const auto d = yaml_error_of(std::string("a:\n  b: ") + s + "\n");
     EXPECT_EQ(d.path, "a.b") << s;
     EXPECT_EQ(d.line, 2) << s;
@@ -251,7 +247,7 @@ TEST(YamlCharacters, NulAndOtherControlCharactersAreRefusedWhereTheyAre) {
   EXPECT_EQ(soh.line, 2);
   EXPECT_EQ(soh.column, 5);
   EXPECT_THAT(soh.message, HasSubstr("U+0001"));
-  EXPECT_THAT(yaml_error_of("a: 1 # x\x7F\n").message, HasSubstr("U+007F"));      // even in comments
+  EXPECT_THAT(yaml_error_of("a: 1 # x\x7F\n").message, HasSubstr("U+007F"));     // even in comments
   EXPECT_THAT(yaml_error_of("a: \"\xC2\x80\"\n").message, HasSubstr("U+0080"));  // C1 control
   EXPECT_THAT(yaml_error_of("a: \xEF\xBF\xBF\n").message, HasSubstr("U+FFFF"));
   // What YAML allows: tabs, CR LF, NEL, and control characters written as escapes.
@@ -275,7 +271,11 @@ TEST(YamlSyntax, ContentAfterTheDocumentIsRefused) {
   EXPECT_EQ(parse_yaml("{}\n---\nx\n", "t.yaml").value, json::object());
   EXPECT_EQ(parse_yaml("{}\n...\n# c\n\nx\n", "t.yaml").value, json::object());
   EXPECT_EQ(parse_yaml_stream("a: 1\n...\nb: 2\n", "s.yaml").size(), 2u);
-  EXPECT_EQ(parse_yaml("\xEF\xBB\xBF" "a: 1\n---\nb: 2\n", "t.yaml").value.at("a"), 1.0);
+  EXPECT_EQ(parse_yaml("\xEF\xBB\xBF"
+                       "a: 1\n---\nb: 2\n",
+                       "t.yaml")
+                .value.at("a"),
+            1.0);
 }
 
 TEST(YamlSyntax, LineWithoutColonInABlockMapIsRefused) {
@@ -381,9 +381,7 @@ TEST(YamlDuplicates, KeysThatTypeToTheSameStringAreDuplicates) {
   EXPECT_EQ(yaml_error_of("- x: 1\n  x: 2\n").path, "[0].x");
 }
 
-TEST(YamlDuplicates, SameKeyInDifferentMapsIsFine) {
-  EXPECT_NO_THROW(parse_yaml("a: {x: 1}\nb: {x: 2}\n", "t.yaml"));
-}
+TEST(YamlDuplicates, SameKeyInDifferentMapsIsFine) { EXPECT_NO_THROW(parse_yaml("a: {x: 1}\nb: {x: 2}\n", "t.yaml")); }
 
 // --- merge keys --------------------------------------------------------------------------------
 
@@ -397,8 +395,7 @@ TEST(YamlMerge, MergeKeysCopyTheAnchoredMap) {
 }
 
 TEST(YamlMerge, ListOfMapsEarlierWins) {
-  const auto v =
-      parse_yaml("a: &a {x: 1}\nb: &b {x: 2, z: 2}\nc:\n  <<: [*a, *b]\n", "t.yaml").value;
+  const auto v = parse_yaml("a: &a {x: 1}\nb: &b {x: 2, z: 2}\nc:\n  <<: [*a, *b]\n", "t.yaml").value;
   EXPECT_EQ(v.at("c"), json::parse(R"({"x":1.0,"z":2.0})"));
 }
 
@@ -425,8 +422,7 @@ TEST(YamlAliases, AliasesAreExpanded) {
 }
 
 TEST(YamlAliases, BillionLaughsHitsTheNodeBudgetFast) {
-  std::string text =
-      "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n";
+  std::string text = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n";
   for (char c = 'b'; c <= 'i'; ++c) {
     const char prev = static_cast<char>(c - 1);
     text += std::string(1, c) + ": &" + c + " [";
@@ -445,8 +441,7 @@ TEST(YamlAliases, BillionLaughsHitsTheNodeBudgetFast) {
 TEST(YamlAliases, SmallBudgetIsHonoured) {
   YamlLimits limits;
   limits.max_nodes = 10;
-  EXPECT_THAT(yaml_error_of("a: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]\n", limits).message,
-              HasSubstr("more than 10"));
+  EXPECT_THAT(yaml_error_of("a: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]\n", limits).message, HasSubstr("more than 10"));
   EXPECT_NO_THROW(parse_yaml("a: [1, 2, 3]\n", "t.yaml", limits));
 }
 
@@ -462,8 +457,7 @@ TEST(YamlAliases, SelfReferenceHitsTheDepthLimit) {
 TEST(YamlAliases, AliasChainsCountTheirExpandedDepth) {
   std::string text = "a0: &a0 [x]\n";
   for (int i = 1; i < 200; ++i)
-    text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [*a" + std::to_string(i - 1) +
-            "]\n";
+    text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [*a" + std::to_string(i - 1) + "]\n";
   const auto d = yaml_error_of(text);
   EXPECT_THAT(d.message, HasSubstr("nesting deeper than 128 levels"));
   EXPECT_EQ(d.path, "a127[0]");
@@ -576,8 +570,7 @@ TEST(YamlDocuments, OnlyTheFirstDocumentCountsLikeHelm) {
 }
 
 TEST(YamlDocuments, StreamReturnsEveryNonEmptyDocument) {
-  const auto docs =
-      parse_yaml_stream("a: 1\n---\n---\n# nothing\n---\nb: [x]\n...\n---\n- 3\n", "s.yaml");
+  const auto docs = parse_yaml_stream("a: 1\n---\n---\n# nothing\n---\nb: [x]\n...\n---\n- 3\n", "s.yaml");
   ASSERT_EQ(docs.size(), 3u);
   EXPECT_EQ(docs[0].value, json::parse(R"({"a":1.0})"));
   EXPECT_EQ(docs[1].value, json::parse(R"({"b":["x"]})"));
@@ -628,7 +621,10 @@ TEST(YamlMarks, EveryKeyAndItemHasAOneBasedMark) {
 }
 
 TEST(YamlMarks, CrLfAndByteOrderMark) {
-  const auto doc = parse_yaml("\xEF\xBB\xBF" "a: 1\r\nb:\r\n  - x\r\n", "t.yaml");
+  const auto doc = parse_yaml(
+      "\xEF\xBB\xBF"
+      "a: 1\r\nb:\r\n  - x\r\n",
+      "t.yaml");
   EXPECT_EQ(doc.value, json::parse(R"({"a":1.0,"b":["x"]})"));
   EXPECT_EQ(doc.marks.at("b[0]").line, 3);
   EXPECT_EQ(doc.marks.at("b[0]").column, 5);

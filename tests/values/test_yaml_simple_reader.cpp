@@ -19,9 +19,9 @@ namespace {
 // The graph as text, walked from the root, so node numbering does not matter.
 void describe(const Graph& g, std::size_t index, std::ostringstream& out) {
   const RawNode& n = g.nodes[index];
-  out << static_cast<int>(n.kind) << '@' << n.mark.pos << ':' << n.mark.line << ':' << n.mark.column
-      << " tag=" << n.tag << " value=[" << n.value << "] block=" << n.block_map
-      << " size=" << n.expanded_nodes << " height=" << n.expanded_height << " {";
+  out << static_cast<int>(n.kind) << '@' << n.mark.pos << ':' << n.mark.line << ':' << n.mark.column << " tag=" << n.tag
+      << " value=[" << n.value << "] block=" << n.block_map << " size=" << n.expanded_nodes
+      << " height=" << n.expanded_height << " {";
   for (std::size_t child : n.children) describe(g, child, out);
   out << "}";
 }
@@ -74,7 +74,8 @@ TEST(YamlSimpleReader, GivesYamlCppsGraphForCommonValues) {
            "env:\n  - name: A\n    value: \"1\"\n  - name: B\n    value: '2'\n",
            "- a\n- b: c\n  d: e\n",
            "  indented: 1\n  root: 2\n",
-           "workers:\n  q:\n    enabled: true\n    labels: {tier: gold}\n    extraEnvVars: [{name: QUEUE_INDEX, value: \"1\"}]\n",
+           "workers:\n  q:\n    enabled: true\n    labels: {tier: gold}\n    extraEnvVars: [{name: QUEUE_INDEX, value: "
+           "\"1\"}]\n",
        }) {
     if (text == "a:\n- x\n") {
       EXPECT_FALSE(read_simple_document(text).has_value());
@@ -94,7 +95,8 @@ TEST(YamlSimpleReader, GivesYamlCppsGraphForTheProjectsValuesFiles) {
     }
   }
   int read_fast = 0;
-  for (const auto& dir : {source / "tests" / "fixtures" / "render-cases", source / "tests" / "fixtures" / "chart-cases"}) {
+  for (const auto& dir :
+       {source / "tests" / "fixtures" / "render-cases", source / "tests" / "fixtures" / "chart-cases"}) {
     for (const auto& entry : std::filesystem::directory_iterator(dir)) {
       const std::string text = kjq::test::read_text(entry.path() / "values.yaml");
       if (auto simple = read_simple_document(text)) {  // not those with block scalars
@@ -108,13 +110,48 @@ TEST(YamlSimpleReader, GivesYamlCppsGraphForTheProjectsValuesFiles) {
 
 TEST(YamlSimpleReader, GivesUpOnWhatItDoesNotFullyRead) {
   for (const std::string text : {
-           "", "# only\n", "---\na: 1\n", "a: 1\n---\nb: 2\n", "a: 1\n...\n", "%YAML 1.1\n---\na: 1\n",
-           "a: &x 1\nb: *x\n", "a: !!str 1\n", "a: |\n  text\n", "a: >\n  text\n", "? a\n: 1\n",
-           "a: b\n  c\n", "a: \"x\\ty\"\n", "a: \"x\n y\"\n", "a:\tb\n", "a: 1\r\n", "a : 1\n", "a:b\n",
-           "a: b: c\n", "a: 'x' y\n", "a: [1,\n 2]\n", "a: {b}\n", "a: [a: b]\n", "a: [1, ]\n",
-           "a: {b: }\n", "a: @x\n", "a: `x`\n", "a: - b\n", "- - a\n", "-\n  a: 1\n", "<<: {a: 1}\n",
-           "a: 1\nfoo\n", "{}x\n", "[1]\n", "42\n", "a: 1\n  b: 2\n", "- a\nb: 1\n", "a: 1\n- b\n",
-           "a: {b: http://x}\n", "a: x #c\n  y\n", "a: [x] y\n", "a:\n  - b\n  c: d\n",
+           "",
+           "# only\n",
+           "---\na: 1\n",
+           "a: 1\n---\nb: 2\n",
+           "a: 1\n...\n",
+           "%YAML 1.1\n---\na: 1\n",
+           "a: &x 1\nb: *x\n",
+           "a: !!str 1\n",
+           "a: |\n  text\n",
+           "a: >\n  text\n",
+           "? a\n: 1\n",
+           "a: b\n  c\n",
+           "a: \"x\\ty\"\n",
+           "a: \"x\n y\"\n",
+           "a:\tb\n",
+           "a: 1\r\n",
+           "a : 1\n",
+           "a:b\n",
+           "a: b: c\n",
+           "a: 'x' y\n",
+           "a: [1,\n 2]\n",
+           "a: {b}\n",
+           "a: [a: b]\n",
+           "a: [1, ]\n",
+           "a: {b: }\n",
+           "a: @x\n",
+           "a: `x`\n",
+           "a: - b\n",
+           "- - a\n",
+           "-\n  a: 1\n",
+           "<<: {a: 1}\n",
+           "a: 1\nfoo\n",
+           "{}x\n",
+           "[1]\n",
+           "42\n",
+           "a: 1\n  b: 2\n",
+           "- a\nb: 1\n",
+           "a: 1\n- b\n",
+           "a: {b: http://x}\n",
+           "a: x #c\n  y\n",
+           "a: [x] y\n",
+           "a:\n  - b\n  c: d\n",
        }) {
     EXPECT_FALSE(read_simple_document(text).has_value()) << text;
   }

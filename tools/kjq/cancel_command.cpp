@@ -17,8 +17,11 @@ struct CancelFlags {
 int run_cancel(const CancelFlags& f) {
   auto s = open_session(f.kube);
   dispatch::cancel_job(*s.api, s.ns, f.job, f.grace);
-  if (f.kube.output.empty()) std::cout << "job " << f.job << " cancelled\n";
-  else print_object({{"name", f.job}, {"namespace", s.ns}, {"cancelled", true}, {"gracePeriodSeconds", f.grace}}, f.kube.output);
+  if (f.kube.output.empty())
+    std::cout << "job " << f.job << " cancelled\n";
+  else
+    print_object({{"name", f.job}, {"namespace", s.ns}, {"cancelled", true}, {"gracePeriodSeconds", f.grace}},
+                 f.kube.output);
   return kExitOk;
 }
 }  // namespace
@@ -28,7 +31,8 @@ Command add_cancel_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("cancel", "Cancel a job: delete it (background propagation) with a grace period");
   cmd->add_option("job", f->job, "Job name")->required();
   cmd->add_option("--grace-period", f->grace, "seconds the pods get to stop (Nautobot uses 0)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   add_kube_flags(*cmd, f->kube, "json|yaml (default: a line)", {"", "json", "yaml"});
   return [f] { return run_cancel(*f); };
 }

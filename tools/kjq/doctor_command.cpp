@@ -31,17 +31,22 @@ int run_doctor(const KubeFlags& f) {
     }
     items.push_back({{"check", r.name}, {"ok", r.ok}, {"warning", r.warning}, {"detail", r.detail}, {"fix", r.fix}});
   }
-  if (!f.output.empty()) print_object({{"ok", ok}, {"warnings", warnings}, {"checks", items}}, f.output);
-  else if (!ok) std::cout << "Some checks failed.\n";
-  else if (warnings) std::cout << "Nautobot's dispatch will work; " << warnings << " warning(s) limit kjq's extras.\n";
-  else std::cout << "All checks passed.\n";
+  if (!f.output.empty())
+    print_object({{"ok", ok}, {"warnings", warnings}, {"checks", items}}, f.output);
+  else if (!ok)
+    std::cout << "Some checks failed.\n";
+  else if (warnings)
+    std::cout << "Nautobot's dispatch will work; " << warnings << " warning(s) limit kjq's extras.\n";
+  else
+    std::cout << "All checks passed.\n";
   return ok ? kExitOk : kExitDoctor;
 }
 }  // namespace
 
 Command add_doctor_command(CLI::App& app) {
   auto f = std::make_shared<KubeFlags>();
-  auto* cmd = app.add_subcommand("doctor", "Check the API server, token, namespace, permissions and every queue's manifest");
+  auto* cmd =
+      app.add_subcommand("doctor", "Check the API server, token, namespace, permissions and every queue's manifest");
   add_kube_flags(*cmd, *f, "json|yaml (default: text)", {"", "json", "yaml"});
   return [f] { return run_doctor(*f); };
 }

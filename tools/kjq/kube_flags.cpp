@@ -15,7 +15,8 @@
 namespace kjq::cli {
 
 void add_kube_flags(CLI::App& cmd, KubeFlags& f, const std::string& output_help, std::vector<std::string> outputs) {
-  cmd.add_option("--kubeconfig", f.kubeconfig, "path to a kubeconfig (default: $KUBECONFIG, Nautobot's settings, in-cluster, ~/.kube/config)");
+  cmd.add_option("--kubeconfig", f.kubeconfig,
+                 "path to a kubeconfig (default: $KUBECONFIG, Nautobot's settings, in-cluster, ~/.kube/config)");
   cmd.add_option("--context", f.context, "kubeconfig context to use");
   // A namespace is a path segment of every request: anything but a DNS-1123 label is a usage error.
   const CLI::Validator namespace_check(
@@ -70,8 +71,10 @@ KubeSession open_session(const KubeFlags& f) {
 }
 
 void print_object(const nlohmann::json& value, const std::string& output) {
-  if (output == "yaml") std::cout << output::to_yaml(value);
-  else std::cout << output::to_go_pretty_json(value) << '\n';
+  if (output == "yaml")
+    std::cout << output::to_yaml(value);
+  else
+    std::cout << output::to_go_pretty_json(value) << '\n';
 }
 
 }  // namespace kjq::cli

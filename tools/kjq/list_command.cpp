@@ -17,14 +17,21 @@ int run_list(const ListFlags& f) {
   auto s = open_session(f.kube);
   auto rows = dispatch::list_job_rows(*s.api, s.ns, f.queue);
   if (f.kube.output.empty()) {
-    if (rows.empty()) std::cerr << "No kjq jobs found in namespace " << s.ns << ".\n";
-    else std::cout << dispatch::format_job_table(rows);
+    if (rows.empty())
+      std::cerr << "No kjq jobs found in namespace " << s.ns << ".\n";
+    else
+      std::cout << dispatch::format_job_table(rows);
     return kExitOk;
   }
   nlohmann::json items = nlohmann::json::array();
   for (const auto& r : rows)
-    items.push_back({{"name", r.name}, {"queue", r.queue}, {"status", r.status}, {"reason", r.reason},
-                     {"completions", r.completions}, {"duration", r.duration}, {"age", r.age}});
+    items.push_back({{"name", r.name},
+                     {"queue", r.queue},
+                     {"status", r.status},
+                     {"reason", r.reason},
+                     {"completions", r.completions},
+                     {"duration", r.duration},
+                     {"age", r.age}});
   print_object({{"namespace", s.ns}, {"items", items}}, f.kube.output);
   return kExitOk;
 }

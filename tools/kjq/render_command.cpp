@@ -25,8 +25,8 @@ struct RenderFlags {
 };
 
 int run_render(const RenderFlags& flags) {
-  for (const auto& problem : {chart::release_name_problem(flags.release.name),
-                              chart::namespace_problem(flags.release.namespace_)}) {
+  for (const auto& problem :
+       {chart::release_name_problem(flags.release.name), chart::namespace_problem(flags.release.namespace_)}) {
     if (!problem.empty()) throw InputError(Diagnostic{"", 0, 0, "", problem});
   }
   auto doc = values::load_values(flags.values);
@@ -35,8 +35,7 @@ int run_render(const RenderFlags& flags) {
   if (!flags.job_queues_dir.empty()) {
     auto result = output::write_job_queues_dir(flags.job_queues_dir, rendered.queue_manifests);
     for (const auto& queue : result.removed) {
-      std::cerr << "kjq: removed queue \"" << queue << "\" (no longer enabled) from "
-                << flags.job_queues_dir << '\n';
+      std::cerr << "kjq: removed queue \"" << queue << "\" (no longer enabled) from " << flags.job_queues_dir << '\n';
     }
   }
   if (flags.nautobot_wiring) {
@@ -59,10 +58,8 @@ int run_render(const RenderFlags& flags) {
       object = nullptr;  // printed; its memory goes back for the next one
     }
   } else if (flags.output == "json") {
-    nlohmann::json list = {{"apiVersion", "v1"},
-                           {"kind", "List"},
-                           {"metadata", {{"resourceVersion", ""}}},
-                           {"items", rendered.objects}};
+    nlohmann::json list = {
+        {"apiVersion", "v1"}, {"kind", "List"}, {"metadata", {{"resourceVersion", ""}}}, {"items", rendered.objects}};
     std::cout << output::to_go_pretty_json(list) << '\n';
   }
   std::cout.flush();
@@ -72,18 +69,15 @@ int run_render(const RenderFlags& flags) {
 
 Command add_render_command(CLI::App& app) {
   auto flags = std::make_shared<RenderFlags>();
-  auto* cmd = app.add_subcommand(
-      "render",
-      "Render the job-queue manifests ConfigMap, ServiceAccount, RBAC, extraObjects and the Celery "
-      "worker and Beat Deployments "
-      "(like `helm template`), and optionally write <dir>/<queue>/manifest.json");
+  auto* cmd =
+      app.add_subcommand("render",
+                         "Render the job-queue manifests ConfigMap, ServiceAccount, RBAC, extraObjects and the Celery "
+                         "worker and Beat Deployments "
+                         "(like `helm template`), and optionally write <dir>/<queue>/manifest.json");
   add_values_flags(*cmd, flags->values);
-  cmd->add_option("--release-name", flags->release.name, "Helm release name")
-      ->capture_default_str();
-  cmd->add_option("-n,--namespace", flags->release.namespace_, "release namespace")
-      ->capture_default_str();
-  cmd->add_option("--chart-version", flags->release.chart_version,
-                  "chart version for the helm.sh/chart label")
+  cmd->add_option("--release-name", flags->release.name, "Helm release name")->capture_default_str();
+  cmd->add_option("-n,--namespace", flags->release.namespace_, "release namespace")->capture_default_str();
+  cmd->add_option("--chart-version", flags->release.chart_version, "chart version for the helm.sh/chart label")
       ->capture_default_str();
   cmd->add_option("--app-version", flags->release.app_version,
                   "app version for the app.kubernetes.io/version label and the default image tag")

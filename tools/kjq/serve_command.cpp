@@ -1,8 +1,8 @@
 // kjq serve: the long-running job service (src/server). Flags only; SIGINT/SIGTERM stop it.
+#include <unistd.h>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
-#include <unistd.h>
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
@@ -74,21 +74,40 @@ int run_serve(ServeFlags& f) {
 
 Command add_serve_command(CLI::App& app) {
   auto f = std::make_shared<ServeFlags>();
-  auto* cmd = app.add_subcommand("serve", "Run the job service: an HTTP API that runs jobs on kubernetes queues and follows each to a recorded end");
+  auto* cmd = app.add_subcommand(
+      "serve",
+      "Run the job service: an HTTP API that runs jobs on kubernetes queues and follows each to a recorded end");
   cmd->add_option("--listen", f->config.listen, "API address HOST:PORT (port 0: any free port)")->capture_default_str();
-  cmd->add_option("--metrics-listen", f->config.metrics_listen, "separate HOST:PORT for /healthz, /readyz and /metrics (default: on --listen)");
-  cmd->add_option("--store", f->config.store_url, "job store: sqlite:PATH (created on first start) or postgresql://USER@HOST/DB")->capture_default_str();
-  cmd->add_option("--api-token-file", f->config.api_token_file, "file holding the bearer token API clients must send (re-read when it changes)")->required();
-  cmd->add_option("--job-queues-dir", f->job_queues_dir, "manifest base directory (default: $NAUTOBOT_JOB_QUEUE_PATH, else /etc/nautobot/job-queues)");
+  cmd->add_option("--metrics-listen", f->config.metrics_listen,
+                  "separate HOST:PORT for /healthz, /readyz and /metrics (default: on --listen)");
+  cmd->add_option("--store", f->config.store_url,
+                  "job store: sqlite:PATH (created on first start) or postgresql://USER@HOST/DB")
+      ->capture_default_str();
+  cmd->add_option("--api-token-file", f->config.api_token_file,
+                  "file holding the bearer token API clients must send (re-read when it changes)")
+      ->required();
+  cmd->add_option("--job-queues-dir", f->job_queues_dir,
+                  "manifest base directory (default: $NAUTOBOT_JOB_QUEUE_PATH, else /etc/nautobot/job-queues)");
   add_values_flags(*cmd, f->values);
-  cmd->add_option("--max-concurrency", f->default_limit, "cap of every queue the values give no maxConcurrency (0: no limit)")->capture_default_str();
-  cmd->add_option("--instance", f->config.options.instance, "value of the kjq.nautobot.com/serve label: replicas sharing a store share it")->capture_default_str();
+  cmd->add_option("--max-concurrency", f->default_limit,
+                  "cap of every queue the values give no maxConcurrency (0: no limit)")
+      ->capture_default_str();
+  cmd->add_option("--instance", f->config.options.instance,
+                  "value of the kjq.nautobot.com/serve label: replicas sharing a store share it")
+      ->capture_default_str();
   cmd->add_option("--replica", f->config.options.replica, "this replica's name in the store (default: the host name)");
-  cmd->add_option("--log-tail-lines", f->config.options.evidence.log_tail_lines, "log lines kept per finished job")->capture_default_str();
-  cmd->add_option("--start-deadline", f->start_deadline, "seconds a pod may stay unschedulable or unable to start (image pull, config) before the job fails")->capture_default_str();
-  cmd->add_option("--reconcile-interval", f->reconcile_interval, "seconds between full passes over every unfinished job")->capture_default_str();
+  cmd->add_option("--log-tail-lines", f->config.options.evidence.log_tail_lines, "log lines kept per finished job")
+      ->capture_default_str();
+  cmd->add_option("--start-deadline", f->start_deadline,
+                  "seconds a pod may stay unschedulable or unable to start (image pull, config) before the job fails")
+      ->capture_default_str();
+  cmd->add_option("--reconcile-interval", f->reconcile_interval,
+                  "seconds between full passes over every unfinished job")
+      ->capture_default_str();
   cmd->add_option("--create-workers", f->config.options.create_workers, "parallel Job creates")->capture_default_str();
-  cmd->add_option("--cancel-grace", f->config.options.default_cancel_grace_seconds, "default grace period of a cancel, seconds")->capture_default_str();
+  cmd->add_option("--cancel-grace", f->config.options.default_cancel_grace_seconds,
+                  "default grace period of a cancel, seconds")
+      ->capture_default_str();
   add_kube_flags(*cmd, f->kube, "(unused)", {""});
   return [f] { return run_serve(*f); };
 }

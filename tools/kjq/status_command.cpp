@@ -19,8 +19,10 @@ int run_status(const StatusFlags& f) {
   dispatch::LifecycleOptions lo;
   lo.start_deadline = std::chrono::seconds(f.start_deadline);
   auto report = dispatch::load_job_report(*s.api, s.ns, f.job, lo);
-  if (f.kube.output.empty()) std::cout << dispatch::format_job_report(report);
-  else print_object(dispatch::job_report_to_json(report), f.kube.output);
+  if (f.kube.output.empty())
+    std::cout << dispatch::format_job_report(report);
+  else
+    print_object(dispatch::job_report_to_json(report), f.kube.output);
   return kExitOk;
 }
 }  // namespace
@@ -29,7 +31,8 @@ Command add_status_command(CLI::App& app) {
   auto f = std::make_shared<StatusFlags>();
   auto* cmd = app.add_subcommand("status", "Show one job: lifecycle reason, pods and recent events");
   cmd->add_option("job", f->job, "Job name (nautobot-job-<id>)")->required();
-  cmd->add_option("--start-deadline", f->start_deadline, "seconds a pod may stay unschedulable before it counts as failed")
+  cmd->add_option("--start-deadline", f->start_deadline,
+                  "seconds a pod may stay unschedulable before it counts as failed")
       ->capture_default_str();
   add_kube_flags(*cmd, f->kube, "json|yaml (default: text)", {"", "json", "yaml"});
   return [f] { return run_status(*f); };

@@ -19,8 +19,7 @@ struct ValuesFlags {
 };
 
 int run_values(const ValuesFlags& flags) {
-  bool has_input = !flags.values.files.empty() || !flags.values.set.empty() ||
-                   !flags.values.set_string.empty();
+  bool has_input = !flags.values.files.empty() || !flags.values.set.empty() || !flags.values.set_string.empty();
   if (!flags.computed && !has_input) {
     std::cout << values::default_values_text();
     return kExitOk;
@@ -36,10 +35,10 @@ int run_values(const ValuesFlags& flags) {
 
 Command add_values_command(CLI::App& app) {
   auto flags = std::make_shared<ValuesFlags>();
-  auto* cmd = app.add_subcommand(
-      "values",
-      "Print kjq's default values; with -f/--set (or --computed), the merged values a render "
-      "would use, checked exactly as `kjq render` checks them (release \"nautobot\")");
+  auto* cmd =
+      app.add_subcommand("values",
+                         "Print kjq's default values; with -f/--set (or --computed), the merged values a render "
+                         "would use, checked exactly as `kjq render` checks them (release \"nautobot\")");
   add_values_flags(*cmd, flags->values);
   cmd->add_flag("--computed", flags->computed, "print the merged values even without -f/--set");
   return [flags] { return run_values(*flags); };

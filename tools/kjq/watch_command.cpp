@@ -29,28 +29,34 @@ int run_watch(const WatchFlags& f) {
   if (!f.job.empty()) {
     dispatch::FollowOptions fo;
     fo.lifecycle.start_deadline = std::chrono::seconds(f.start_deadline);
-    auto end = dispatch::follow_job(*s.api, s.ns, f.job, [&](const dispatch::Lifecycle& l) {
-      if (tty) std::cout << "\r\033[K" << f.job << "  " << dispatch::lifecycle_summary(l) << std::flush;
-      else std::cout << f.job << "  " << dispatch::lifecycle_summary(l) << std::endl;
-    }, nullptr, fo);
+    auto end = dispatch::follow_job(
+        *s.api, s.ns, f.job,
+        [&](const dispatch::Lifecycle& l) {
+          if (tty)
+            std::cout << "\r\033[K" << f.job << "  " << dispatch::lifecycle_summary(l) << std::flush;
+          else
+            std::cout << f.job << "  " << dispatch::lifecycle_summary(l) << std::endl;
+        },
+        nullptr, fo);
     if (tty) std::cout << '\n';
     return end.phase == dispatch::Phase::Succeeded ? kExitOk : kExitJobFailed;
   }
   std::map<std::string, std::string> printed;  // plain lines: a job's line only when its status or reason changes
-  dispatch::watch_jobs(*s.api, s.ns, f.queue, [&](const std::vector<dispatch::JobRow>& rows, const std::string& changed) {
-    if (tty) {
-      std::cout << "\033[H\033[J" << dispatch::format_job_table(rows) << std::flush;
-      return true;
-    }
-    for (const auto& r : rows) {
-      if (!changed.empty() && r.name != changed) continue;
-      std::string line = r.status + "/" + r.reason;
-      if (printed[r.name] == line) continue;
-      printed[r.name] = line;
-      std::cout << r.name << "  " << line << std::endl;
-    }
-    return true;
-  });
+  dispatch::watch_jobs(*s.api, s.ns, f.queue,
+                       [&](const std::vector<dispatch::JobRow>& rows, const std::string& changed) {
+                         if (tty) {
+                           std::cout << "\033[H\033[J" << dispatch::format_job_table(rows) << std::flush;
+                           return true;
+                         }
+                         for (const auto& r : rows) {
+                           if (!changed.empty() && r.name != changed) continue;
+                           std::string line = r.status + "/" + r.reason;
+                           if (printed[r.name] == line) continue;
+                           printed[r.name] = line;
+                           std::cout << r.name << "  " << line << std::endl;
+                         }
+                         return true;
+                       });
   return kExitOk;
 }
 }  // namespace

@@ -23,9 +23,7 @@ long long parse_int_param(const httplib::Request& req, const char* key, long lon
 bool bool_param(const httplib::Request& req, const char* key) {
   if (!req.has_param(key)) return false;
   auto v = parse_go_bool(req.get_param_value(key));
-  if (!v)
-    throw bad_request(std::string("invalid value for ") + key + ": \"" + req.get_param_value(key) +
-                      "\"");
+  if (!v) throw bad_request(std::string("invalid value for ") + key + ": \"" + req.get_param_value(key) + "\"");
   return *v;
 }
 
@@ -36,10 +34,9 @@ StatusCause forbidden_cause(const char* field, const std::string& why) {
 json parse_body(const httplib::Request& req) {
   std::string ct = req.get_header_value("Content-Type");
   if (ct.find("protobuf") != std::string::npos || ct.find("yaml") != std::string::npos)
-    throw ApiError(
-        415, "UnsupportedMediaType",
-        "the body of the request was in an unknown format - accepted media types include: "
-        "application/json");
+    throw ApiError(415, "UnsupportedMediaType",
+                   "the body of the request was in an unknown format - accepted media types include: "
+                   "application/json");
   if (req.body.empty()) throw bad_request("the request body is empty");
   try {
     return json::parse(req.body);
@@ -52,15 +49,13 @@ void disable_compression(const httplib::Request& req) {
   const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
 }
 
-std::function<bool(const StoredObject&)> make_filter(const LabelSelector& ls,
-                                                     const FieldSelector& fs) {
+std::function<bool(const StoredObject&)> make_filter(const LabelSelector& ls, const FieldSelector& fs) {
   if (ls.empty() && fs.empty()) return nullptr;
   const bool meta_only = fs.only_name_and_namespace();
   return [ls, fs, meta_only](const StoredObject& o) {
     if (!ls.matches(o.labels())) return false;
     if (fs.empty()) return true;
-    if (meta_only)
-      return fs.matches(json{{"metadata", {{"name", o.name()}, {"namespace", o.ns()}}}});
+    if (meta_only) return fs.matches(json{{"metadata", {{"name", o.name()}, {"namespace", o.ns()}}}});
     return fs.may_match_text(o.text()) && fs.matches(o.parse());
   };
 }

@@ -24,8 +24,7 @@ nlohmann::json parse_body(const httplib::Request& req);
 // Streams must not be gzip-buffered by httplib: drops the client's Accept-Encoding.
 void disable_compression(const httplib::Request& req);
 // The store filter for a label and a field selector; null when both are empty.
-std::function<bool(const StoredObject&)> make_filter(const LabelSelector& ls,
-                                                     const FieldSelector& fs);
+std::function<bool(const StoredObject&)> make_filter(const LabelSelector& ls, const FieldSelector& fs);
 // metadata.<key> as a string ("" when absent).
 std::string meta_str(const nlohmann::json& o, const char* key);
 

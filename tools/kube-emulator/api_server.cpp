@@ -34,15 +34,18 @@ void validate_list_options(const httplib::Request& req) {
   const std::string rv = req.get_param_value("resourceVersion");
   if (!match.empty()) {
     if (rv.empty())
-      causes.push_back(forbidden_cause("resourceVersionMatch", "resourceVersionMatch is forbidden unless resourceVersion is provided"));
+      causes.push_back(forbidden_cause("resourceVersionMatch",
+                                       "resourceVersionMatch is forbidden unless resourceVersion is provided"));
     if (!req.get_param_value("continue").empty())
-      causes.push_back(forbidden_cause("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"));
+      causes.push_back(
+          forbidden_cause("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"));
     if (match != "Exact" && match != "NotOlderThan")
       causes.push_back({"FieldValueNotSupported",
                         "Unsupported value: \"" + match + "\": supported values: \"Exact\", \"NotOlderThan\", \"\"",
                         "resourceVersionMatch"});
     if (match == "Exact" && rv == "0")
-      causes.push_back(forbidden_cause("resourceVersionMatch", "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""));
+      causes.push_back(forbidden_cause("resourceVersionMatch",
+                                       "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""));
   }
   if (req.has_param("sendInitialEvents")) {
     bool_param(req, "sendInitialEvents");  // a malformed value is a 400 first
@@ -66,7 +69,12 @@ void write_status_error(httplib::Response& res, const ApiError& e) {
 ApiServer::ApiServer(const ResourceRegistry& registry, ObjectStore& store, JobController& controller,
                      const TokenAuthenticator& authn, const RbacAuthorizer& authz, FaultInjector& faults,
                      ApiServerOptions options)
-    : registry_(registry), store_(store), controller_(controller), authn_(authn), authz_(authz), faults_(faults),
+    : registry_(registry),
+      store_(store),
+      controller_(controller),
+      authn_(authn),
+      authz_(authz),
+      faults_(faults),
       options_(options) {}
 
 void ApiServer::install(httplib::Server& server) {
@@ -135,7 +143,8 @@ void ApiServer::handle(const httplib::Request& req, httplib::Response& res) {
 
 void ApiServer::serve_discovery(const RequestInfo& info, const httplib::Request& req, httplib::Response& res) {
   const std::string& p = info.path;
-  if (req.method != "GET") throw method_not_supported("the server does not allow this method on the requested resource");
+  if (req.method != "GET")
+    throw method_not_supported("the server does not allow this method on the requested resource");
   if (p == "/healthz" || p == "/livez" || p == "/readyz") {
     res.set_content("ok", "text/plain; charset=utf-8");
     return;
@@ -200,7 +209,8 @@ void ApiServer::serve_resource(const RequestInfo& info, const UserInfo& user, co
       return do_self_subject_access_review(user, decode_protobuf_self_subject_access_review(req.body), res);
     return do_self_subject_access_review(user, parse_body(req), res);
   }
-  RequestAttributes attrs{user, info.verb, true, info.ns, info.group, info.resource, info.subresource, info.name, info.path};
+  RequestAttributes attrs{user,          info.verb,        true,      info.ns,  info.group,
+                          info.resource, info.subresource, info.name, info.path};
   if (!authz_.authorize(attrs).allowed) throw forbidden(attrs);
 
   if (!info.subresource.empty()) return do_pod_log(info, req, res);
@@ -208,8 +218,7 @@ void ApiServer::serve_resource(const RequestInfo& info, const UserInfo& user, co
   if (info.verb == "watch") return do_watch(*t, info, req, res);
   if (info.verb == "get") {
     const std::string table_version = t->stored ? table_version_for_accept(req.get_header_value("Accept")) : "";
-    const TableOptions table = make_table_options(table_version,
-                                                  req.get_param_value("includeObject"));
+    const TableOptions table = make_table_options(table_version, req.get_param_value("includeObject"));
     ObjectPtr obj = store_.get(*t, info.ns, info.name);
     if (!obj) throw not_found(t->resource, t->group, info.name);
     res.status = 200;
@@ -233,8 +242,7 @@ void ApiServer::do_list(const ResourceType& t, const RequestInfo& info, const ht
                         httplib::Response& res) {
   validate_list_options(req);
   const std::string table_version = table_version_for_accept(req.get_header_value("Accept"));
-  const TableOptions table = make_table_options(table_version,
-                                                req.get_param_value("includeObject"));
+  const TableOptions table = make_table_options(table_version, req.get_param_value("includeObject"));
   auto ls = LabelSelector::parse(req.get_param_value("labelSelector"));
   auto fs = FieldSelector::parse(req.get_param_value("fieldSelector"));
   long long limit = parse_int_param(req, "limit", 0);
@@ -251,11 +259,12 @@ void ApiServer::do_list(const ResourceType& t, const RequestInfo& info, const ht
       throw bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
     }
     if (store_.events_after(t, snapshot_rv).expired)
-      throw expired("The provided continue parameter is too old to display a consistent list result. You can start "
-                    "a new list without the continue parameter, or use the continue token in this response to "
-                    "retrieve the remainder of the results. Continuing with the provided token results in an "
-                    "inconsistent list - objects that were created, modified, or deleted between the time the "
-                    "first chunk was returned and now may show up in the list.");
+      throw expired(
+          "The provided continue parameter is too old to display a consistent list result. You can start "
+          "a new list without the continue parameter, or use the continue token in this response to "
+          "retrieve the remainder of the results. Continuing with the provided token results in an "
+          "inconsistent list - objects that were created, modified, or deleted between the time the "
+          "first chunk was returned and now may show up in the list.");
   }
   auto result = store_.list(t, info.ns, make_filter(ls, fs), after_key, static_cast<std::size_t>(limit));
   if (snapshot_rv == 0) snapshot_rv = result.rv;

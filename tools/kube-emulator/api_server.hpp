@@ -4,8 +4,8 @@
 // SelfSubjectAccessReview. Transport-agnostic apart from httplib request/response types.
 // Defined in api_server.cpp (routing, discovery, get, list), api_watch.cpp, api_writes.cpp and
 // api_logs_and_reviews.cpp.
-#include <atomic>
 #include <httplib.h>
+#include <atomic>
 
 #include <nlohmann/json.hpp>
 #include <string>

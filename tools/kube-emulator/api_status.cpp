@@ -5,15 +5,16 @@ namespace kjq::emulator {
 using nlohmann::json;
 
 ApiError::ApiError(int code, std::string reason, std::string message, json details)
-    : std::runtime_error(std::move(message)), code_(code), reason_(std::move(reason)),
-      details_(std::move(details)) {}
+    : std::runtime_error(std::move(message)), code_(code), reason_(std::move(reason)), details_(std::move(details)) {}
 
 json ApiError::status() const { return make_failure_status(code_, reason_, what(), details_); }
 
-json make_failure_status(int code, const std::string& reason, const std::string& message,
-                         const json& details) {
-  json s = {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()},
-            {"status", "Failure"}, {"message", message}};
+json make_failure_status(int code, const std::string& reason, const std::string& message, const json& details) {
+  json s = {{"kind", "Status"},
+            {"apiVersion", "v1"},
+            {"metadata", json::object()},
+            {"status", "Failure"},
+            {"message", message}};
   if (!reason.empty()) s["reason"] = reason;
   if (!details.is_null()) s["details"] = details;
   s["code"] = code;
@@ -21,8 +22,11 @@ json make_failure_status(int code, const std::string& reason, const std::string&
 }
 
 json make_success_status(const json& details) {
-  return {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()},
-          {"status", "Success"}, {"details", details}};
+  return {{"kind", "Status"},
+          {"apiVersion", "v1"},
+          {"metadata", json::object()},
+          {"status", "Success"},
+          {"details", details}};
 }
 
 std::string qualified_resource(const std::string& resource, const std::string& group) {
@@ -43,24 +47,21 @@ ApiError not_found(const std::string& resource, const std::string& group, const 
 }
 
 ApiError already_exists(const std::string& resource, const std::string& group, const std::string& name) {
-  return ApiError(409, "AlreadyExists",
-                  qualified_resource(resource, group) + " \"" + name + "\" already exists",
+  return ApiError(409, "AlreadyExists", qualified_resource(resource, group) + " \"" + name + "\" already exists",
                   status_details(name, group, resource));
 }
 
 ApiError conflict(const std::string& resource, const std::string& group, const std::string& name,
                   const std::string& why) {
-  return ApiError(409, "Conflict",
-                  "Operation cannot be fulfilled on " + qualified_resource(resource, group) + " \"" +
-                      name + "\": " + why,
-                  status_details(name, group, resource));
+  return ApiError(
+      409, "Conflict",
+      "Operation cannot be fulfilled on " + qualified_resource(resource, group) + " \"" + name + "\": " + why,
+      status_details(name, group, resource));
 }
 
 ApiError bad_request(const std::string& message) { return ApiError(400, "BadRequest", message); }
 
-ApiError method_not_supported(const std::string& message) {
-  return ApiError(405, "MethodNotAllowed", message);
-}
+ApiError method_not_supported(const std::string& message) { return ApiError(405, "MethodNotAllowed", message); }
 
 ApiError invalid(const std::string& kind, const std::string& group, const std::string& name,
                  const std::vector<StatusCause>& causes) {

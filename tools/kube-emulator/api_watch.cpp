@@ -39,8 +39,7 @@ struct WatchListOptions {
 };
 WatchListOptions watch_list_options(const httplib::Request& req) {
   WatchListOptions o;
-  if (req.has_param("sendInitialEvents"))
-    o.send_initial_events = bool_param(req, "sendInitialEvents");
+  if (req.has_param("sendInitialEvents")) o.send_initial_events = bool_param(req, "sendInitialEvents");
   o.match = req.get_param_value("resourceVersionMatch");
   const std::string rv = req.get_param_value("resourceVersion");
   if (!o.send_initial_events && o.match.empty() && (rv.empty() || rv == "0")) {
@@ -49,22 +48,19 @@ WatchListOptions watch_list_options(const httplib::Request& req) {
   }
   std::vector<StatusCause> causes;
   if (o.send_initial_events && o.match != "NotOlderThan")
-    causes.push_back(
-        forbidden_cause("resourceVersionMatch",
-                        "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"));
+    causes.push_back(forbidden_cause("resourceVersionMatch",
+                                     "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"));
   if (!o.match.empty()) {
     if (!o.send_initial_events)
       causes.push_back(forbidden_cause(
-          "resourceVersionMatch",
-          "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"));
+          "resourceVersionMatch", "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"));
     if (o.match != "NotOlderThan")
-      causes.push_back(
-          {"FieldValueNotSupported",
-           "Unsupported value: \"" + o.match + "\": supported values: \"NotOlderThan\"",
-           "resourceVersionMatch"});
+      causes.push_back({"FieldValueNotSupported",
+                        "Unsupported value: \"" + o.match + "\": supported values: \"NotOlderThan\"",
+                        "resourceVersionMatch"});
     if (!req.get_param_value("continue").empty())
-      causes.push_back(forbidden_cause(
-          "resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"));
+      causes.push_back(
+          forbidden_cause("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"));
   }
   if (!causes.empty()) throw invalid("ListOptions", "meta.k8s.io", "", causes);
   return o;
@@ -81,17 +77,15 @@ struct WatchStream {
 
 }  // namespace
 
-void ApiServer::do_watch(const ResourceType& t, const RequestInfo& info,
-                         const httplib::Request& req, httplib::Response& res) {
+void ApiServer::do_watch(const ResourceType& t, const RequestInfo& info, const httplib::Request& req,
+                         httplib::Response& res) {
   const std::string rv_param = req.get_param_value("resourceVersion");
   const WatchListOptions watch_list = watch_list_options(req);
   const bool bookmarks = bool_param(req, "allowWatchBookmarks");
   const std::string table_version = table_version_for_accept(req.get_header_value("Accept"));
-  auto table = std::make_shared<TableOptions>(
-      make_table_options(table_version, req.get_param_value("includeObject")));
+  auto table = std::make_shared<TableOptions>(make_table_options(table_version, req.get_param_value("includeObject")));
   long long timeout = parse_int_param(req, "timeoutSeconds", 0);
-  if (timeout <= 0 || timeout > options_.watch_timeout_seconds)
-    timeout = options_.watch_timeout_seconds;
+  if (timeout <= 0 || timeout > options_.watch_timeout_seconds) timeout = options_.watch_timeout_seconds;
   auto ls = LabelSelector::parse(req.get_param_value("labelSelector"));
   auto fs = FieldSelector::parse(req.get_param_value("fieldSelector"));
   auto filter = make_filter(ls, fs);
@@ -100,8 +94,7 @@ void ApiServer::do_watch(const ResourceType& t, const RequestInfo& info,
 
   // One event line; objects become one-row Tables when the client asked for Tables (column
   // definitions only in the first, as kube-apiserver does).
-  auto event_line = [type, table, as_table = !table_version.empty()](const char* event_type,
-                                                                     const StoredObject& obj) {
+  auto event_line = [type, table, as_table = !table_version.empty()](const char* event_type, const StoredObject& obj) {
     std::string line;
     if (!as_table) {
       append_event_line(line, event_type, obj.text());
@@ -109,8 +102,7 @@ void ApiServer::do_watch(const ResourceType& t, const RequestInfo& info,
     }
     append_event_line(
         line, event_type,
-        make_table(*type, {obj.parse()}, json{{"resourceVersion", obj.resource_version()}}, *table)
-            .dump());
+        make_table(*type, {obj.parse()}, json{{"resourceVersion", obj.resource_version()}}, *table).dump());
     table->no_headers = true;
     return line;
   };
@@ -130,12 +122,12 @@ void ApiServer::do_watch(const ResourceType& t, const RequestInfo& info,
       while (store_.current_rv() < min_rv && std::chrono::steady_clock::now() < give_up)
         store_.wait_for_change(store_.current_rv(), give_up);
       if (store_.current_rv() < min_rv) {
-        ApiError e(504, "Timeout",
-                   "Timeout: Too large resource version: " + rv_param +
-                       ", current: " + std::to_string(store_.current_rv()),
-                   json{{"causes", json::array({{{"reason", "ResourceVersionTooLarge"},
-                                                 {"message", "Too large resource version"}}})},
-                        {"retryAfterSeconds", 1}});
+        ApiError e(
+            504, "Timeout",
+            "Timeout: Too large resource version: " + rv_param + ", current: " + std::to_string(store_.current_rv()),
+            json{{"causes",
+                  json::array({{{"reason", "ResourceVersionTooLarge"}, {"message", "Too large resource version"}}})},
+                 {"retryAfterSeconds", 1}});
         e.retry_after_seconds = 1;
         throw e;
       }
@@ -161,8 +153,7 @@ void ApiServer::do_watch(const ResourceType& t, const RequestInfo& info,
     if (h.expired) {
       std::string line;
       append_event_line(line, "ERROR",
-                        expired("too old resource version: " + rv_param + " (" +
-                                std::to_string(h.oldest_rv + 1) + ")")
+                        expired("too old resource version: " + rv_param + " (" + std::to_string(h.oldest_rv + 1) + ")")
                             .status()
                             .dump());
       st->pending.push_back(std::move(line));
@@ -175,77 +166,77 @@ void ApiServer::do_watch(const ResourceType& t, const RequestInfo& info,
   res.status = 200;
   res.set_header("Cache-Control", "no-cache, private");
   const std::string ns = info.ns;
-  res.set_chunked_content_provider(
-      table_version.empty() ? "application/json" : table_content_type(table_version),
-      [this, st, type, ns, filter, bookmarks, bookmark_every, drop_after, event_line](
-          std::size_t, httplib::DataSink& sink) {
-        while (!st->pending.empty()) {
-          const std::string& line = st->pending.front();
-          if (!sink.write(line.data(), line.size())) return false;
-          st->pending.pop_front();
-          st->events_sent++;
-          if (drop_after > 0 && st->events_sent >= drop_after) {
-            sink.done();
-            return true;
-          }
-        }
-        if (st->close_after_pending || closing_) {
-          sink.done();
-          return true;
-        }
-        auto now = std::chrono::steady_clock::now();
-        if (now >= st->deadline) {
-          sink.done();
-          return true;
-        }
-        if (!sink.is_writable()) return false;
-        auto h = store_.events_after(*type, st->last_rv);
-        if (h.expired) {
-          std::string line;
-          append_event_line(line, "ERROR",
-                            expired("too old resource version: " + std::to_string(st->last_rv) +
-                                    " (" + std::to_string(h.oldest_rv + 1) + ")")
-                                .status()
-                                .dump());
-          st->pending.push_back(std::move(line));
-          st->close_after_pending = true;
-          return true;
-        }
-        for (const auto& e : h.events) {
-          const StoredObject& obj = *e.object;
-          if (!ns.empty() && obj.ns() != ns) continue;
-          bool now_match = !filter || filter(obj);
-          bool was_match = e.previous && (!filter || filter(*e.previous));
-          const char* type_name = nullptr;
-          if (e.type == "ADDED")
-            type_name = now_match ? "ADDED" : nullptr;
-          else if (e.type == "DELETED")
-            type_name = (was_match || (!e.previous && now_match)) ? "DELETED" : nullptr;
-          else if (now_match && was_match)
-            type_name = "MODIFIED";
-          else if (now_match)
-            type_name = "ADDED";
-          else if (was_match)
-            type_name = "DELETED";
-          if (!type_name) continue;
-          st->pending.push_back(event_line(type_name, obj));
-        }
-        st->last_rv = std::max(st->last_rv, h.rv);
-        if (!st->pending.empty()) return true;
-        if (bookmarks && now >= st->next_bookmark) {
-          json bm = {{"kind", type->kind},
-                     {"apiVersion", type->api_version()},
-                     {"metadata", {{"resourceVersion", std::to_string(st->last_rv)}}}};
-          std::string line;
-          append_event_line(line, "BOOKMARK", bm.dump());
-          if (!sink.write(line.data(), line.size())) return false;
-          st->next_bookmark = now + bookmark_every;
-        }
-        auto wake = std::min(st->deadline, now + std::chrono::milliseconds(500));
-        if (bookmarks) wake = std::min(wake, st->next_bookmark);
-        store_.wait_for_change(st->last_rv, wake);
-        return true;
-      });
+  res.set_chunked_content_provider(table_version.empty() ? "application/json" : table_content_type(table_version),
+                                   [this, st, type, ns, filter, bookmarks, bookmark_every, drop_after, event_line](
+                                       std::size_t, httplib::DataSink& sink) {
+                                     while (!st->pending.empty()) {
+                                       const std::string& line = st->pending.front();
+                                       if (!sink.write(line.data(), line.size())) return false;
+                                       st->pending.pop_front();
+                                       st->events_sent++;
+                                       if (drop_after > 0 && st->events_sent >= drop_after) {
+                                         sink.done();
+                                         return true;
+                                       }
+                                     }
+                                     if (st->close_after_pending || closing_) {
+                                       sink.done();
+                                       return true;
+                                     }
+                                     auto now = std::chrono::steady_clock::now();
+                                     if (now >= st->deadline) {
+                                       sink.done();
+                                       return true;
+                                     }
+                                     if (!sink.is_writable()) return false;
+                                     auto h = store_.events_after(*type, st->last_rv);
+                                     if (h.expired) {
+                                       std::string line;
+                                       append_event_line(
+                                           line, "ERROR",
+                                           expired("too old resource version: " + std::to_string(st->last_rv) + " (" +
+                                                   std::to_string(h.oldest_rv + 1) + ")")
+                                               .status()
+                                               .dump());
+                                       st->pending.push_back(std::move(line));
+                                       st->close_after_pending = true;
+                                       return true;
+                                     }
+                                     for (const auto& e : h.events) {
+                                       const StoredObject& obj = *e.object;
+                                       if (!ns.empty() && obj.ns() != ns) continue;
+                                       bool now_match = !filter || filter(obj);
+                                       bool was_match = e.previous && (!filter || filter(*e.previous));
+                                       const char* type_name = nullptr;
+                                       if (e.type == "ADDED")
+                                         type_name = now_match ? "ADDED" : nullptr;
+                                       else if (e.type == "DELETED")
+                                         type_name = (was_match || (!e.previous && now_match)) ? "DELETED" : nullptr;
+                                       else if (now_match && was_match)
+                                         type_name = "MODIFIED";
+                                       else if (now_match)
+                                         type_name = "ADDED";
+                                       else if (was_match)
+                                         type_name = "DELETED";
+                                       if (!type_name) continue;
+                                       st->pending.push_back(event_line(type_name, obj));
+                                     }
+                                     st->last_rv = std::max(st->last_rv, h.rv);
+                                     if (!st->pending.empty()) return true;
+                                     if (bookmarks && now >= st->next_bookmark) {
+                                       json bm = {{"kind", type->kind},
+                                                  {"apiVersion", type->api_version()},
+                                                  {"metadata", {{"resourceVersion", std::to_string(st->last_rv)}}}};
+                                       std::string line;
+                                       append_event_line(line, "BOOKMARK", bm.dump());
+                                       if (!sink.write(line.data(), line.size())) return false;
+                                       st->next_bookmark = now + bookmark_every;
+                                     }
+                                     auto wake = std::min(st->deadline, now + std::chrono::milliseconds(500));
+                                     if (bookmarks) wake = std::min(wake, st->next_bookmark);
+                                     store_.wait_for_change(st->last_rv, wake);
+                                     return true;
+                                   });
 }
 
 }  // namespace kjq::emulator

@@ -16,23 +16,20 @@ void ApiServer::do_create(const ResourceType& t, const RequestInfo& info, const 
   (void)user;
   json body = parse_body(req);
   if (!body.is_object()) throw bad_request("the request body must be a JSON object");
-  if (!body.contains("metadata") || !body["metadata"].is_object())
-    body["metadata"] = json::object();
+  if (!body.contains("metadata") || !body["metadata"].is_object()) body["metadata"] = json::object();
   json& meta = body["metadata"];
   if (body.contains("kind") && body["kind"] != t.kind && t.resource != "jobs")
-    throw bad_request("the object provided is unrecognized (must be of type " + t.kind +
-                      "): kind " + body["kind"].dump());
+    throw bad_request("the object provided is unrecognized (must be of type " + t.kind + "): kind " +
+                      body["kind"].dump());
   if (t.namespaced) {
-    if (meta.contains("namespace") && meta["namespace"].is_string() &&
-        !meta["namespace"].get<std::string>().empty() && meta["namespace"] != info.ns)
-      throw bad_request(
-          "the namespace of the provided object does not match the namespace sent on the request");
+    if (meta.contains("namespace") && meta["namespace"].is_string() && !meta["namespace"].get<std::string>().empty() &&
+        meta["namespace"] != info.ns)
+      throw bad_request("the namespace of the provided object does not match the namespace sent on the request");
     meta["namespace"] = info.ns;
   } else {
     meta.erase("namespace");
   }
-  if (meta.contains("resourceVersion") && !meta["resourceVersion"].is_null() &&
-      meta["resourceVersion"] != "")
+  if (meta.contains("resourceVersion") && !meta["resourceVersion"].is_null() && meta["resourceVersion"] != "")
     throw bad_request("resourceVersion should not be set on objects to be created");
   if ((!meta.contains("name") || meta["name"] == "") && meta.contains("generateName") &&
       meta["generateName"].is_string())
@@ -46,20 +43,16 @@ void ApiServer::do_create(const ResourceType& t, const RequestInfo& info, const 
     std::string name = meta.value("name", "");
     if (name.empty())
       throw invalid(t.kind, t.group, "",
-                    {{"FieldValueRequired", "Required value: name or generateName is required",
-                      "metadata.name"}});
+                    {{"FieldValueRequired", "Required value: name or generateName is required", "metadata.name"}});
     if (t.resource != "events") {
       std::string why = validate_dns_subdomain(name);
       if (!why.empty())
-        throw invalid(
-            t.kind, t.group, name,
-            {{"FieldValueInvalid", "Invalid value: \"" + name + "\": " + why, "metadata.name"}});
+        throw invalid(t.kind, t.group, name,
+                      {{"FieldValueInvalid", "Invalid value: \"" + name + "\": " + why, "metadata.name"}});
     }
     if ((t.resource == "rolebindings" || t.resource == "clusterrolebindings") &&
-        (!body.contains("roleRef") || !body["roleRef"].is_object() ||
-         body["roleRef"].value("name", "").empty()))
-      throw invalid(t.kind, t.group, name,
-                    {{"FieldValueRequired", "Required value", "roleRef.name"}});
+        (!body.contains("roleRef") || !body["roleRef"].is_object() || body["roleRef"].value("name", "").empty()))
+      throw invalid(t.kind, t.group, name, {{"FieldValueRequired", "Required value", "roleRef.name"}});
   }
   if (req.get_param_value("dryRun") == "All") {
     meta["creationTimestamp"] = rfc3339_now();
@@ -72,16 +65,14 @@ void ApiServer::do_create(const ResourceType& t, const RequestInfo& info, const 
   res.set_content(stored->text(), "application/json");
 }
 
-void ApiServer::do_update(const ResourceType& t, const RequestInfo& info,
-                          const httplib::Request& req, httplib::Response& res) {
+void ApiServer::do_update(const ResourceType& t, const RequestInfo& info, const httplib::Request& req,
+                          httplib::Response& res) {
   json body = parse_body(req);
   if (!body.is_object()) throw bad_request("the request body must be a JSON object");
-  if (!body.contains("metadata") || !body["metadata"].is_object())
-    body["metadata"] = json::object();
+  if (!body.contains("metadata") || !body["metadata"].is_object()) body["metadata"] = json::object();
   std::string name = body["metadata"].value("name", "");
   if (name != info.name)
-    throw bad_request("the name of the object (" + name + ") does not match the name on the URL (" +
-                      info.name + ")");
+    throw bad_request("the name of the object (" + name + ") does not match the name on the URL (" + info.name + ")");
   if (t.namespaced) body["metadata"]["namespace"] = info.ns;
   if (!body.contains("kind")) body["kind"] = t.kind;
   if (!body.contains("apiVersion")) body["apiVersion"] = t.api_version();
@@ -93,26 +84,24 @@ void ApiServer::do_update(const ResourceType& t, const RequestInfo& info,
     auto causes = validate_job(body);
     if (!causes.empty()) throw invalid("Job", "batch", name, causes);
     long long gen = current["metadata"].value("generation", 1);
-    body["metadata"]["generation"] =
-        (body.value("spec", json()) != current["spec"]) ? gen + 1 : gen;
+    body["metadata"]["generation"] = (body.value("spec", json()) != current["spec"]) ? gen + 1 : gen;
   }
   ObjectPtr stored = store_.replace(t, std::move(body));
   res.status = 200;
   res.set_content(stored->text(), "application/json");
 }
 
-void ApiServer::do_patch(const ResourceType& t, const RequestInfo& info,
-                         const httplib::Request& req, httplib::Response& res) {
+void ApiServer::do_patch(const ResourceType& t, const RequestInfo& info, const httplib::Request& req,
+                         httplib::Response& res) {
   std::string ct = req.get_header_value("Content-Type");
   bool json_patch = ct.rfind("application/json-patch+json", 0) == 0;
-  bool merge = ct.rfind("application/merge-patch+json", 0) == 0 ||
-               ct.rfind("application/strategic-merge-patch+json", 0) == 0;
+  bool merge =
+      ct.rfind("application/merge-patch+json", 0) == 0 || ct.rfind("application/strategic-merge-patch+json", 0) == 0;
   if (!json_patch && !merge)
-    throw ApiError(
-        415, "UnsupportedMediaType",
-        "the body of the request was in an unknown format - accepted media types include: "
-        "application/json-patch+json, application/merge-patch+json, "
-        "application/strategic-merge-patch+json");
+    throw ApiError(415, "UnsupportedMediaType",
+                   "the body of the request was in an unknown format - accepted media types include: "
+                   "application/json-patch+json, application/merge-patch+json, "
+                   "application/strategic-merge-patch+json");
   json patch;
   try {
     patch = json::parse(req.body);
@@ -127,10 +116,8 @@ void ApiServer::do_patch(const ResourceType& t, const RequestInfo& info,
       else
         obj.merge_patch(patch);
     } catch (const json::exception& e) {
-      throw ApiError(
-          422, "Invalid",
-          std::string("the server rejected our request due to an error in our request: ") +
-              e.what());
+      throw ApiError(422, "Invalid",
+                     std::string("the server rejected our request due to an error in our request: ") + e.what());
     }
     if (!obj.contains("metadata") || !obj["metadata"].is_object()) obj["metadata"] = json::object();
     for (const char* k : {"name", "namespace", "uid", "creationTimestamp"})
@@ -163,33 +150,29 @@ void ApiServer::delete_object(const ResourceType& t, const std::string& ns, cons
                      "Precondition failed: UID in precondition: " + pre["uid"].get<std::string>() +
                          ", UID in object meta: " + uid);
     std::string rv = meta_str(*current, "resourceVersion");
-    if (pre.contains("resourceVersion") && pre["resourceVersion"].is_string() &&
-        pre["resourceVersion"] != rv)
+    if (pre.contains("resourceVersion") && pre["resourceVersion"].is_string() && pre["resourceVersion"] != rv)
       throw conflict(t.resource, t.group, name,
                      "Precondition failed: ResourceVersion in precondition: " +
-                         pre["resourceVersion"].get<std::string>() +
-                         ", ResourceVersion in object meta: " + rv);
+                         pre["resourceVersion"].get<std::string>() + ", ResourceVersion in object meta: " + rv);
   }
   std::string propagation = options.value("propagationPolicy", "");
   if (propagation.empty()) {
     if (options.contains("orphanDependents") && options["orphanDependents"].is_boolean())
       propagation = options["orphanDependents"].get<bool>() ? "Orphan" : "Background";
     else
-      propagation =
-          t.resource == "jobs" ? "Orphan" : "Background";  // batch/v1 Jobs default to orphaning
+      propagation = t.resource == "jobs" ? "Orphan" : "Background";  // batch/v1 Jobs default to orphaning
   }
   if (propagation != "Orphan" && propagation != "Background" && propagation != "Foreground")
-    throw invalid("DeleteOptions", "", "",
-                  {{"FieldValueNotSupported",
-                    "Unsupported value: \"" + propagation +
-                        "\": supported values: \"Foreground\", \"Background\", \"Orphan\"",
-                    "propagationPolicy"}});
+    throw invalid(
+        "DeleteOptions", "", "",
+        {{"FieldValueNotSupported",
+          "Unsupported value: \"" + propagation + "\": supported values: \"Foreground\", \"Background\", \"Orphan\"",
+          "propagationPolicy"}});
   const std::string uid = meta_str(*current, "uid");
   const std::string now = rfc3339_now();
   if (t.resource == "jobs") {
     if (propagation == "Foreground") {
-      ObjectPtr marked =
-          controller_.delete_job_foreground(ns, name, uid);  // goes with its last pod
+      ObjectPtr marked = controller_.delete_job_foreground(ns, name, uid);  // goes with its last pod
       controller_.poke(uid);
       if (write_response && marked) {
         res.status = 200;
@@ -201,9 +184,7 @@ void ApiServer::delete_object(const ResourceType& t, const std::string& ns, cons
     controller_.delete_dependents(*current, propagation);
     controller_.poke(uid);  // lets the controller forget the job
     if (write_response)
-      write_json(res, 200,
-                 make_success_status(
-                     {{"name", name}, {"group", "batch"}, {"kind", "jobs"}, {"uid", uid}}));
+      write_json(res, 200, make_success_status({{"name", name}, {"group", "batch"}, {"kind", "jobs"}, {"uid", uid}}));
     return;
   }
   if (t.resource == "pods") {
@@ -226,8 +207,7 @@ void ApiServer::delete_object(const ResourceType& t, const std::string& ns, cons
   if (!removed) throw not_found(t.resource, t.group, name);
   if (write_response)
     write_json(res, 200,
-               make_success_status(
-                   json{{"name", name}, {"group", t.group}, {"kind", t.resource}, {"uid", uid}}));
+               make_success_status(json{{"name", name}, {"group", t.group}, {"kind", t.resource}, {"uid", uid}}));
 }
 
 namespace {
@@ -241,21 +221,17 @@ json delete_options(const httplib::Request& req) {
     }
     if (!opts.is_object()) throw bad_request("DeleteOptions must be a JSON object");
   }
-  if (req.has_param("propagationPolicy"))
-    opts["propagationPolicy"] = req.get_param_value("propagationPolicy");
-  if (req.has_param("gracePeriodSeconds"))
-    opts["gracePeriodSeconds"] = parse_int_param(req, "gracePeriodSeconds", 0);
-  if (req.has_param("orphanDependents"))
-    opts["orphanDependents"] = bool_param(req, "orphanDependents");
+  if (req.has_param("propagationPolicy")) opts["propagationPolicy"] = req.get_param_value("propagationPolicy");
+  if (req.has_param("gracePeriodSeconds")) opts["gracePeriodSeconds"] = parse_int_param(req, "gracePeriodSeconds", 0);
+  if (req.has_param("orphanDependents")) opts["orphanDependents"] = bool_param(req, "orphanDependents");
   return opts;
 }
 }  // namespace
 
-void ApiServer::do_delete(const ResourceType& t, const RequestInfo& info,
-                          const httplib::Request& req, httplib::Response& res) {
+void ApiServer::do_delete(const ResourceType& t, const RequestInfo& info, const httplib::Request& req,
+                          httplib::Response& res) {
   json opts = delete_options(req);
-  if (req.get_param_value("dryRun") == "All" ||
-      (opts.contains("dryRun") && !opts["dryRun"].empty())) {
+  if (req.get_param_value("dryRun") == "All" || (opts.contains("dryRun") && !opts["dryRun"].empty())) {
     ObjectPtr obj = store_.get(t, info.ns, info.name);
     if (!obj) throw not_found(t.resource, t.group, info.name);
     res.status = 200;
@@ -265,8 +241,8 @@ void ApiServer::do_delete(const ResourceType& t, const RequestInfo& info,
   delete_object(t, info.ns, info.name, opts, res, true);
 }
 
-void ApiServer::do_delete_collection(const ResourceType& t, const RequestInfo& info,
-                                     const httplib::Request& req, httplib::Response& res) {
+void ApiServer::do_delete_collection(const ResourceType& t, const RequestInfo& info, const httplib::Request& req,
+                                     httplib::Response& res) {
   json opts = delete_options(req);
   auto ls = LabelSelector::parse(req.get_param_value("labelSelector"));
   auto fs = FieldSelector::parse(req.get_param_value("fieldSelector"));

@@ -12,7 +12,8 @@ nlohmann::json CreateLog::to_json(const std::string& resource) const {
   std::lock_guard lock(mu_);
   for (const auto& r : records_)
     if (resource.empty() || r.resource == resource)
-      items.push_back({{"resource", r.resource}, {"namespace", r.ns}, {"name", r.name}, {"uid", r.uid}, {"time", r.time}});
+      items.push_back(
+          {{"resource", r.resource}, {"namespace", r.ns}, {"name", r.name}, {"uid", r.uid}, {"time", r.time}});
   return {{"items", std::move(items)}};
 }
 

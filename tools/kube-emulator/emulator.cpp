@@ -1,8 +1,8 @@
 #include "emulator.hpp"
 
+#include <sys/resource.h>
 #include <chrono>
 #include <fstream>
-#include <sys/resource.h>
 
 #include "manifest_loader.hpp"
 #include "util/diagnostic.hpp"
@@ -251,8 +251,11 @@ void Emulator::install_admin(httplib::Server& server) {
     getrusage(RUSAGE_SELF, &ru);
     double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
                  static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-    reply(res, 200, {{"resourceVersion", store_.current_rv()}, {"objects", counts}, {"rssBytes", rss_kib * 1024},
-                     {"cpuSeconds", cpu}});
+    reply(res, 200,
+          {{"resourceVersion", store_.current_rv()},
+           {"objects", counts},
+           {"rssBytes", rss_kib * 1024},
+           {"cpuSeconds", cpu}});
   });
 }
 

@@ -24,14 +24,14 @@ struct EmulatorOptions {
   std::string admin_listen;            // "" = no admin endpoint; HOST:PORT otherwise
   std::string tls_cert;                // both set: HTTPS
   std::string tls_key;
-  std::string token_file;   // static token file; "" = every request is the cluster admin
-  std::string rbac_file;    // YAML/JSON stream of RBAC objects loaded at start-up
+  std::string token_file;          // static token file; "" = every request is the cluster admin
+  std::string rbac_file;           // YAML/JSON stream of RBAC objects loaded at start-up
   std::string authorization_mode;  // "RBAC", "AlwaysAllow" or "" (RBAC when a token file is given)
   double time_scale = 1.0;
   std::size_t watch_history = 1000;  // watch events kept per resource (older rv -> 410)
   bool record_events = true;
   bool run_controller = true;  // false: Jobs are stored but never get pods (API-only benchmarks)
-  int threads = 64;  // HTTP worker threads (one per open connection)
+  int threads = 64;            // HTTP worker threads (one per open connection)
   SimulationDefaults simulation;
   ApiServerOptions api;
   FaultConfig faults;

@@ -25,8 +25,8 @@ FaultConfig fault_config_from_json(const json& j, FaultConfig c) {
     return &*it;
   };
   for (auto it = j.begin(); it != j.end(); ++it) {
-    static const char* known[] = {"latencyMs", "error429Fraction", "error503Fraction", "retryAfterSeconds",
-                                  "watchDropAfterEvents", "refuseConnectionsSeconds"};
+    static const char* known[] = {"latencyMs",         "error429Fraction",     "error503Fraction",
+                                  "retryAfterSeconds", "watchDropAfterEvents", "refuseConnectionsSeconds"};
     bool ok = false;
     for (const char* k : known) ok = ok || it.key() == k;
     if (!ok) throw bad_request("unknown fault field \"" + it.key() + "\"");
@@ -66,8 +66,10 @@ void FaultInjector::before_request() {
     double total = config_.error_429_fraction + config_.error_503_fraction;
     if (total > 0) {
       double r = std::uniform_real_distribution<double>(0, 1)(rng_);
-      if (r < config_.error_429_fraction) code = 429;
-      else if (r < total) code = 503;
+      if (r < config_.error_429_fraction)
+        code = 429;
+      else if (r < total)
+        code = 503;
     }
   }
   if (latency > 0) std::this_thread::sleep_for(std::chrono::milliseconds(latency));
@@ -79,8 +81,8 @@ void FaultInjector::refuse_connections(double seconds) {
   std::function<void()> stop;
   {
     std::lock_guard lock(mu_);
-    refuse_until_ = std::chrono::steady_clock::now() +
-                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
+    refuse_until_ = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                           std::chrono::duration<double>(seconds));
     stop = stop_listener_;
   }
   if (stop && seconds > 0) stop();

@@ -14,14 +14,12 @@ bool owned_by(const json& pod, const std::string& uid) {
 }
 }  // namespace
 
-std::vector<ObjectPtr> JobController::owned_pods(const std::string& ns,
-                                                 const std::string& job_uid) const {
+std::vector<ObjectPtr> JobController::owned_pods(const std::string& ns, const std::string& job_uid) const {
   // A cheap text search first; the owner reference decides.
   return store_
       .list(pods_, ns,
             [&](const StoredObject& pod) {
-              return pod.text().find(job_uid) != std::string::npos &&
-                     owned_by(pod.parse(), job_uid);
+              return pod.text().find(job_uid) != std::string::npos && owned_by(pod.parse(), job_uid);
             })
       .items;
 }
@@ -49,8 +47,7 @@ void JobController::delete_dependents(const json& job, const std::string& propag
   }
 }
 
-ObjectPtr JobController::delete_job_foreground(const std::string& ns, const std::string& name,
-                                               const std::string& uid) {
+ObjectPtr JobController::delete_job_foreground(const std::string& ns, const std::string& name, const std::string& uid) {
   ObjectPtr marked = store_.update(
       jobs_, ns, name,
       [&](json& o) {

@@ -1,6 +1,5 @@
 #include "job_admission.hpp"
 
-
 namespace kjq::emulator {
 
 using nlohmann::json;
@@ -22,13 +21,11 @@ void expect(const json& parent, const char* key, const char* want, const std::st
   auto it = parent.find(key);
   if (it == parent.end() || it->is_null()) return;
   bool ok = (std::string(want) == "int" && it->is_number_integer()) ||
-            (std::string(want) == "string" && it->is_string()) ||
-            (std::string(want) == "object" && it->is_object()) ||
-            (std::string(want) == "array" && it->is_array()) ||
-            (std::string(want) == "bool" && it->is_boolean());
+            (std::string(want) == "string" && it->is_string()) || (std::string(want) == "object" && it->is_object()) ||
+            (std::string(want) == "array" && it->is_array()) || (std::string(want) == "bool" && it->is_boolean());
   if (!ok)
-    throw bad_request("Job in version \"v1\" cannot be handled as a Job: json: cannot unmarshal " +
-                      go_type(*it) + " into Go struct field " + go_field + " of type " + go_type_name);
+    throw bad_request("Job in version \"v1\" cannot be handled as a Job: json: cannot unmarshal " + go_type(*it) +
+                      " into Go struct field " + go_field + " of type " + go_type_name);
 }
 
 StatusCause required(const std::string& field, const std::string& detail = "") {
@@ -97,8 +94,7 @@ void check_job_types(const json& job) {
   expect(spec, "template", "object", "Job.spec.template", "v1.PodTemplateSpec");
   const json& tmpl = at(spec, "template");
   expect(tmpl, "spec", "object", "Job.spec.template.spec", "v1.PodSpec");
-  expect(at(tmpl, "metadata"), "annotations", "object", "Job.spec.template.metadata.annotations",
-         "map[string]string");
+  expect(at(tmpl, "metadata"), "annotations", "object", "Job.spec.template.metadata.annotations", "map[string]string");
   const json& pod = at(tmpl, "spec");
   expect(pod, "containers", "array", "Job.spec.template.spec.containers", "[]v1.Container");
   expect(pod, "restartPolicy", "string", "Job.spec.template.spec.restartPolicy", "v1.RestartPolicy");
@@ -166,7 +162,8 @@ std::vector<StatusCause> validate_job(const json& job) {
     causes.push_back(required("metadata.name", "name or generateName is required"));
   } else {
     std::string why = validate_dns_subdomain(name);
-    if (!why.empty()) causes.push_back(invalid_value("metadata.name", name, why));
+    if (!why.empty())
+      causes.push_back(invalid_value("metadata.name", name, why));
     else if (name.size() > 63)
       causes.push_back(invalid_value("metadata.labels", name, "must be no more than 63 characters"));
   }
@@ -203,9 +200,10 @@ void admit_job_create(json& job) {
   if (job.contains("kind") && job["kind"] != "Job")
     throw bad_request("the object provided is unrecognized (must be of type Job): kind " + job["kind"].dump());
   if (job.contains("apiVersion") && job["apiVersion"] != "batch/v1")
-    throw bad_request("the API version in the data (" +
-                      (job["apiVersion"].is_string() ? job["apiVersion"].get<std::string>() : job["apiVersion"].dump()) +
-                      ") does not match the expected API version (batch/v1)");
+    throw bad_request(
+        "the API version in the data (" +
+        (job["apiVersion"].is_string() ? job["apiVersion"].get<std::string>() : job["apiVersion"].dump()) +
+        ") does not match the expected API version (batch/v1)");
   default_job(job);
   auto causes = validate_job(job);
   if (!causes.empty()) throw invalid("Job", "batch", job["metadata"].value("name", ""), causes);

@@ -93,8 +93,10 @@ void JobController::run() {
       std::optional<SteadyTime> wake;
       if (!timers_.empty()) wake = timers_.begin()->first;
       if (!pod_exits_.empty() && (!wake || pod_exits_.begin()->first < *wake)) wake = pod_exits_.begin()->first;
-      if (!wake) cv_.wait(lock, ready);
-      else cv_.wait_until(lock, *wake, ready);
+      if (!wake)
+        cv_.wait(lock, ready);
+      else
+        cv_.wait_until(lock, *wake, ready);
       if (stopping_) break;
       created.swap(created_);
       pokes.swap(pokes_);
@@ -129,8 +131,10 @@ void JobController::run() {
       if (it == jobs_by_uid_.end() || !it->second.wake || *it->second.wake != when) continue;
       it->second.wake.reset();
       auto next = sync_job(it->second);
-      if (!next) jobs_by_uid_.erase(it);
-      else schedule(it->second, *next);
+      if (!next)
+        jobs_by_uid_.erase(it);
+      else
+        schedule(it->second, *next);
     }
   }
 }
@@ -172,7 +176,7 @@ void JobController::create_pod(SimJob& sj, const json& job) {
 namespace {
 json job_condition(const char* type, const std::string& reason, const std::string& message) {
   const std::string now = rfc3339_now();
-  return json{{"type", type}, {"status", "True"}, {"lastProbeTime", now}, {"lastTransitionTime", now},
+  return json{{"type", type},     {"status", "True"},  {"lastProbeTime", now}, {"lastTransitionTime", now},
               {"reason", reason}, {"message", message}};
 }
 }  // namespace
@@ -219,11 +223,14 @@ void JobController::write_status(SimJob& sj) {
   status["terminating"] = terminating_pods(sj);
   status["uncountedTerminatedPods"] = json::object();
   status["ready"] = ready;
-  ObjectPtr job_ptr = store_.update(jobs_, sj.ns, sj.name, [&](json& obj) {
-    if (obj["status"] == status) return false;
-    obj["status"] = status;
-    return true;
-  }, sj.uid);
+  ObjectPtr job_ptr = store_.update(
+      jobs_, sj.ns, sj.name,
+      [&](json& obj) {
+        if (obj["status"] == status) return false;
+        obj["status"] = status;
+        return true;
+      },
+      sj.uid);
   if (job_ptr && sj.finished && !sj.failed_condition_pending && !sj.terminal_event_recorded) {
     const json job = job_ptr->parse();
     const json& last = sj.conditions.back();
@@ -278,8 +285,10 @@ std::optional<SteadyTime> JobController::sync_job(SimJob& sj) {
   // Move every live pod forward.
   for (auto& p : sj.pods) {
     if (p.gone || stage_is_terminated(p.plan.outcome, p.stage)) continue;
-    if (p.terminating) p.gone = true;  // being stopped: counts as failed, and may be replaced at once
-    else advance_pod(sj, p, now);
+    if (p.terminating)
+      p.gone = true;  // being stopped: counts as failed, and may be replaced at once
+    else
+      advance_pod(sj, p, now);
     if (p.gone || stage_is_terminated(p.plan.outcome, p.stage)) {
       if (p.gone || p.plan.exit_code != 0) {
         sj.failed++;

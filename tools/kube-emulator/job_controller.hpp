@@ -110,7 +110,7 @@ class JobController {
   void record_event(const nlohmann::json& object, const EventSpec& spec);
   void delete_job_and_pods(SimJob& sj);
   void begin_termination(const Termination& t, SteadyTime now);  // controller thread
-  void complete_termination(const std::string& key);              // controller thread
+  void complete_termination(const std::string& key);             // controller thread
   SimPod* find_sim_pod(const std::string& job_uid, const std::string& pod_name, SimJob** job = nullptr);
   // The namespace's pods with an owner reference to `job_uid`.
   std::vector<ObjectPtr> owned_pods(const std::string& ns, const std::string& job_uid) const;
@@ -133,7 +133,7 @@ class JobController {
   std::vector<Termination> terminations_;
   // Owned by the controller thread.
   std::unordered_map<std::string, SimJob> jobs_by_uid_;
-  std::multimap<SteadyTime, std::string> timers_;  // wake time -> job uid
+  std::multimap<SteadyTime, std::string> timers_;               // wake time -> job uid
   std::unordered_map<std::string, StoppingPod> stopping_pods_;  // "ns/name" -> the pod
   std::multimap<SteadyTime, std::string> pod_exits_;            // exit time -> "ns/name"
   bool stopping_ = false;

@@ -47,14 +47,13 @@ void JobController::advance_pod(SimJob& sj, SimPod& pod, SteadyTime now) {
   pod.stage = target;
 }
 
-ObjectPtr JobController::delete_pod(const std::string& ns, const std::string& name,
-                                    std::optional<long long> grace, const std::string& uid) {
+ObjectPtr JobController::delete_pod(const std::string& ns, const std::string& name, std::optional<long long> grace,
+                                    const std::string& uid) {
   ObjectPtr current = store_.get(pods_, ns, name);
   if (!current || (!uid.empty() && current->uid() != uid)) return nullptr;
   const json pod = current->parse();
   const json& spec = pod["spec"];
-  long long seconds =
-      grace ? *grace : grace_seconds_field(spec, "terminationGracePeriodSeconds", 30);
+  long long seconds = grace ? *grace : grace_seconds_field(spec, "terminationGracePeriodSeconds", 30);
   if (seconds < 0) seconds = 0;
   std::string job_uid, job_name;
   for (const auto& ref : pod["metadata"].value("ownerReferences", json::array()))
@@ -65,8 +64,7 @@ ObjectPtr JobController::delete_pod(const std::string& ns, const std::string& na
   const std::string phase = pod.value("status", json::object()).value("phase", "");
   // The API server deletes at once what no kubelet has to stop (pod registry's graceful-delete
   // check).
-  const bool at_once = seconds == 0 || spec.value("nodeName", "").empty() || phase == "Succeeded" ||
-                       phase == "Failed";
+  const bool at_once = seconds == 0 || spec.value("nodeName", "").empty() || phase == "Succeeded" || phase == "Failed";
   if (at_once) {
     ObjectPtr removed = store_.remove(pods_, ns, name, current->uid());
     if (!job_uid.empty()) {
@@ -76,13 +74,12 @@ ObjectPtr JobController::delete_pod(const std::string& ns, const std::string& na
     return removed ? current : nullptr;
   }
   const auto& meta = pod["metadata"];
-  if (meta.contains("deletionGracePeriodSeconds") &&
-      meta["deletionGracePeriodSeconds"].is_number_integer() &&
+  if (meta.contains("deletionGracePeriodSeconds") && meta["deletionGracePeriodSeconds"].is_number_integer() &&
       meta["deletionGracePeriodSeconds"].get<long long>() <= seconds)
     return current;  // already terminating with a grace period no longer than this one
-  const auto deadline = std::chrono::system_clock::now() +
-                        std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                            clock_.scaled(static_cast<double>(seconds)));
+  const auto deadline =
+      std::chrono::system_clock::now() +
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(clock_.scaled(static_cast<double>(seconds)));
   ObjectPtr marked = store_.update(
       pods_, ns, name,
       [&](json& obj) {
@@ -100,8 +97,8 @@ ObjectPtr JobController::delete_pod(const std::string& ns, const std::string& na
   return marked;
 }
 
-JobController::SimPod* JobController::find_sim_pod(const std::string& job_uid,
-                                                   const std::string& pod_name, SimJob** job) {
+JobController::SimPod* JobController::find_sim_pod(const std::string& job_uid, const std::string& pod_name,
+                                                   SimJob** job) {
   auto it = jobs_by_uid_.find(job_uid);
   if (it == jobs_by_uid_.end()) return nullptr;
   for (auto& p : it->second.pods)
@@ -118,8 +115,7 @@ void JobController::begin_termination(const Termination& t, SteadyTime now) {
     // A shorter grace period: the kill comes sooner.
     if (it->second.t.uid != t.uid || t.grace >= it->second.t.grace) return;
     it->second.t.grace = t.grace;
-    if (it->second.exit_code == 137)
-      pod_exits_.emplace(now + clock_.scaled(static_cast<double>(t.grace)), key);
+    if (it->second.exit_code == 137) pod_exits_.emplace(now + clock_.scaled(static_cast<double>(t.grace)), key);
     return;
   }
   ObjectPtr pod = store_.get(pods_, t.ns, t.name);
@@ -130,19 +126,16 @@ void JobController::begin_termination(const Termination& t, SteadyTime now) {
   const json obj = pod->parse();
   const json status = obj.value("status", json::object());
   SimJob* sj = nullptr;
-  if (SimPod* sp = find_sim_pod(t.job_uid, t.name, &sj);
-      sp && !stage_is_terminated(sp->plan.outcome, sp->stage))
+  if (SimPod* sp = find_sim_pod(t.job_uid, t.name, &sj); sp && !stage_is_terminated(sp->plan.outcome, sp->stage))
     sp->terminating = true;
   if (sj) schedule(*sj, now);
-  if (status.value("phase", "") !=
-      "Running") {  // nothing to stop: the kubelet confirms the deletion at once
+  if (status.value("phase", "") != "Running") {  // nothing to stop: the kubelet confirms the deletion at once
     store_.remove(pods_, t.ns, t.name, t.uid);
     if (SimPod* sp = find_sim_pod(t.job_uid, t.name)) sp->terminating = false;
     if (!t.job_uid.empty()) finish_foreground_deletion(t.ns, t.job_name, t.job_uid);
     return;
   }
-  PodPlan plan =
-      plan_from_template(obj, defaults_, std::string(pod->labels().find("job-name").value_or("")));
+  PodPlan plan = plan_from_template(obj, defaults_, std::string(pod->labels().find("job-name").value_or("")));
   PodTimes times{status.value("startTime", ""), "", ""};
   for (const auto& cs : status.value("containerStatuses", json::array()))
     if (cs.contains("state") && cs["state"].contains("running")) {
@@ -187,13 +180,10 @@ void JobController::complete_termination(const std::string& key) {
   if (!t.job_uid.empty()) finish_foreground_deletion(t.ns, t.job_name, t.job_uid);
 }
 
-std::optional<std::string> JobController::pod_log(const std::string& ns,
-                                                  const std::string& pod_name) const {
+std::optional<std::string> JobController::pod_log(const std::string& ns, const std::string& pod_name) const {
   ObjectPtr pod = store_.get(pods_, ns, pod_name);
   if (!pod) return std::nullopt;
-  return plan_from_template(pod->parse(), defaults_,
-                            std::string(pod->labels().find("job-name").value_or("")))
-      .log;
+  return plan_from_template(pod->parse(), defaults_, std::string(pod->labels().find("job-name").value_or(""))).log;
 }
 
 }  // namespace kjq::emulator

@@ -43,9 +43,9 @@ using ObjectPtr = std::shared_ptr<const StoredObject>;
 
 struct StoredEvent {
   uint64_t rv = 0;
-  std::string type;     // ADDED, MODIFIED, DELETED
-  ObjectPtr object;     // the object after the change (for DELETED: the last state, new rv)
-  ObjectPtr previous;   // before the change (null for ADDED)
+  std::string type;    // ADDED, MODIFIED, DELETED
+  ObjectPtr object;    // the object after the change (for DELETED: the last state, new rv)
+  ObjectPtr previous;  // before the change (null for ADDED)
 };
 
 class ObjectStore {
@@ -73,13 +73,13 @@ class ObjectStore {
   };
   // Items in key order ("ns/name"), after `after_key`, at most `limit` (0 = all) that pass `filter`.
   ListResult list(const ResourceType& type, const std::string& ns,
-                  const std::function<bool(const StoredObject&)>& filter = nullptr,
-                  const std::string& after_key = "", std::size_t limit = 0) const;
+                  const std::function<bool(const StoredObject&)>& filter = nullptr, const std::string& after_key = "",
+                  std::size_t limit = 0) const;
 
   struct HistoryResult {
-    bool expired = false;     // `after_rv` is older than the retained history
-    uint64_t oldest_rv = 0;   // oldest rv a watch can still start from
-    uint64_t rv = 0;          // current rv
+    bool expired = false;    // `after_rv` is older than the retained history
+    uint64_t oldest_rv = 0;  // oldest rv a watch can still start from
+    uint64_t rv = 0;         // current rv
     std::vector<StoredEvent> events;
   };
   HistoryResult events_after(const ResourceType& type, uint64_t after_rv) const;

@@ -23,14 +23,22 @@ std::optional<Outcome> parse_outcome(const std::string& t) {
 
 std::string outcome_name(Outcome o) {
   switch (o) {
-    case Outcome::Succeed: return "succeed";
-    case Outcome::Fail: return "fail";
-    case Outcome::Oom: return "oom";
-    case Outcome::ImagePullError: return "image-pull-error";
-    case Outcome::ConfigError: return "create-container-config-error";
-    case Outcome::InvalidImage: return "invalid-image-name";
-    case Outcome::Unschedulable: return "unschedulable";
-    case Outcome::Hang: return "hang";
+    case Outcome::Succeed:
+      return "succeed";
+    case Outcome::Fail:
+      return "fail";
+    case Outcome::Oom:
+      return "oom";
+    case Outcome::ImagePullError:
+      return "image-pull-error";
+    case Outcome::ConfigError:
+      return "create-container-config-error";
+    case Outcome::InvalidImage:
+      return "invalid-image-name";
+    case Outcome::Unschedulable:
+      return "unschedulable";
+    case Outcome::Hang:
+      return "hang";
   }
   return "succeed";
 }
@@ -80,8 +88,8 @@ std::string image_id(const std::string& image) {
 
 json condition(const std::string& type, bool status, const std::string& when, const std::string& reason = "",
                const std::string& message = "") {
-  json c = {{"type", type}, {"status", status ? "True" : "False"}, {"lastProbeTime", nullptr},
-            {"lastTransitionTime", when}};
+  json c = {
+      {"type", type}, {"status", status ? "True" : "False"}, {"lastProbeTime", nullptr}, {"lastTransitionTime", when}};
   if (!reason.empty()) c["reason"] = reason;
   if (!message.empty()) c["message"] = message;
   return c;
@@ -102,9 +110,14 @@ PodPlan plan_from_template(const json& pod_template, const SimulationDefaults& d
   p.run_seconds = parse_seconds(annotations, "kube-emulator/run-seconds", p.run_seconds);
   p.pull_seconds = parse_seconds(annotations, "kube-emulator/pull-seconds", p.pull_seconds);
   switch (p.outcome) {
-    case Outcome::Fail: p.exit_code = 1; break;
-    case Outcome::Oom: p.exit_code = 137; break;
-    default: p.exit_code = 0;
+    case Outcome::Fail:
+      p.exit_code = 1;
+      break;
+    case Outcome::Oom:
+      p.exit_code = 137;
+      break;
+    default:
+      p.exit_code = 0;
   }
   if (annotations.contains("kube-emulator/exit-code") && annotations["kube-emulator/exit-code"].is_string()) {
     try {
@@ -125,7 +138,8 @@ PodPlan plan_from_template(const json& pod_template, const SimulationDefaults& d
       }
     p.log = "kube-emulator: job " + job_name + " started" + (cmd.empty() ? "" : ": " + cmd) + "\n";
     if (p.outcome == Outcome::Succeed) p.log += "kube-emulator: job " + job_name + " finished\n";
-    if (p.outcome == Outcome::Fail) p.log += "kube-emulator: simulated failure, exit code " + std::to_string(p.exit_code) + "\n";
+    if (p.outcome == Outcome::Fail)
+      p.log += "kube-emulator: simulated failure, exit code " + std::to_string(p.exit_code) + "\n";
     if (p.outcome == Outcome::Oom) p.log += "kube-emulator: allocating memory\n";
   }
   return p;
@@ -133,11 +147,14 @@ PodPlan plan_from_template(const json& pod_template, const SimulationDefaults& d
 
 int final_stage(Outcome o) {
   switch (o) {
-    case Outcome::Unschedulable: return 0;
+    case Outcome::Unschedulable:
+      return 0;
     case Outcome::Hang:
     case Outcome::ConfigError:  // the kubelet retries for ever; the pod stays Pending
-    case Outcome::InvalidImage: return 1;
-    default: return 2;
+    case Outcome::InvalidImage:
+      return 1;
+    default:
+      return 2;
   }
 }
 
@@ -163,13 +180,17 @@ json make_job_pod(const json& job, const std::string& pod_name, const std::strin
   const json& tmpl = job["spec"]["template"];
   json tmeta = tmpl.value("metadata", json::object());
   json pod = {{"kind", "Pod"}, {"apiVersion", "v1"}};
-  json pmeta = {{"name", pod_name}, {"generateName", meta.value("name", "") + "-"},
+  json pmeta = {{"name", pod_name},
+                {"generateName", meta.value("name", "") + "-"},
                 {"namespace", meta.value("namespace", "default")}};
   pmeta["labels"] = tmeta.value("labels", json::object());
   if (tmeta.contains("annotations")) pmeta["annotations"] = tmeta["annotations"];
-  pmeta["ownerReferences"] = json::array({{{"apiVersion", "batch/v1"}, {"kind", "Job"},
-                                           {"name", meta.value("name", "")}, {"uid", meta.value("uid", "")},
-                                           {"controller", true}, {"blockOwnerDeletion", true}}});
+  pmeta["ownerReferences"] = json::array({{{"apiVersion", "batch/v1"},
+                                           {"kind", "Job"},
+                                           {"name", meta.value("name", "")},
+                                           {"uid", meta.value("uid", "")},
+                                           {"controller", true},
+                                           {"blockOwnerDeletion", true}}});
   pod["metadata"] = pmeta;
   json spec = tmpl.value("spec", json::object());
   if (!spec.contains("serviceAccountName")) spec["serviceAccountName"] = "default";
@@ -221,7 +242,8 @@ json pod_status(const json& pod, const PodPlan& plan, int stage, const PodTimes&
   status["hostIP"] = "10.89.0.2";
   status["hostIPs"] = json::array({{{"ip", "10.89.0.2"}}});
   if (running || terminated) {
-    std::string ip = "10.244.0." + std::to_string(2 + std::hash<std::string>{}(pod["metadata"].value("name", "")) % 250);
+    std::string ip =
+        "10.244.0." + std::to_string(2 + std::hash<std::string>{}(pod["metadata"].value("name", "")) % 250);
     if (running) {
       status["podIP"] = ip;
       status["podIPs"] = json::array({{{"ip", ip}}});
@@ -230,29 +252,37 @@ json pod_status(const json& pod, const PodPlan& plan, int stage, const PodTimes&
   status["startTime"] = t.created;
   for (const auto& c : spec.value("containers", json::array())) {
     const std::string cimage = c.value("image", "");
-    json cs = {{"name", c.value("name", "")}, {"image", cimage}, {"imageID", ""}, {"ready", running},
-               {"restartCount", 0}, {"started", running}, {"lastState", json::object()}};
+    json cs = {{"name", c.value("name", "")},
+               {"image", cimage},
+               {"imageID", ""},
+               {"ready", running},
+               {"restartCount", 0},
+               {"started", running},
+               {"lastState", json::object()}};
     char cid[40];
     std::snprintf(cid, sizeof cid, "%016zx%016zx",
                   std::hash<std::string>{}(pod["metadata"].value("uid", "") + c.value("name", "")),
                   std::hash<std::string>{}(c.value("name", "") + pod["metadata"].value("name", "")));
     std::string container_id = std::string("containerd://") + cid;
     if (plan.outcome == Outcome::ImagePullError) {
-      if (stage == 0) cs["state"] = {{"waiting", {{"reason", "ContainerCreating"}}}};
+      if (stage == 0)
+        cs["state"] = {{"waiting", {{"reason", "ContainerCreating"}}}};
       else if (stage == 1)
-        cs["state"] = {{"waiting", {{"reason", "ErrImagePull"},
-                                    {"message", "rpc error: code = NotFound desc = failed to pull and unpack image \"" +
-                                                    cimage + "\": failed to resolve reference \"" + cimage +
-                                                    "\": " + cimage + ": not found"}}}};
+        cs["state"] = {
+            {"waiting",
+             {{"reason", "ErrImagePull"},
+              {"message", "rpc error: code = NotFound desc = failed to pull and unpack image \"" + cimage +
+                              "\": failed to resolve reference \"" + cimage + "\": " + cimage + ": not found"}}}};
       else
-        cs["state"] = {{"waiting", {{"reason", "ImagePullBackOff"},
-                                    {"message", "Back-off pulling image \"" + cimage + "\""}}}};
+        cs["state"] = {
+            {"waiting", {{"reason", "ImagePullBackOff"}, {"message", "Back-off pulling image \"" + cimage + "\""}}}};
     } else if (stage == 0) {
       cs["state"] = {{"waiting", {{"reason", "ContainerCreating"}}}};
     } else if (plan.outcome == Outcome::ConfigError) {
       cs["imageID"] = image_id(cimage);
-      cs["state"] = {{"waiting", {{"reason", "CreateContainerConfigError"},
-                                  {"message", "secret \"" + missing_secret(c) + "\" not found"}}}};
+      cs["state"] = {
+          {"waiting",
+           {{"reason", "CreateContainerConfigError"}, {"message", "secret \"" + missing_secret(c) + "\" not found"}}}};
     } else if (plan.outcome == Outcome::InvalidImage) {
       cs["state"] = {{"waiting", {{"reason", "InvalidImageName"}, {"message", invalid_image_message(cimage)}}}};
     } else {
@@ -262,8 +292,12 @@ json pod_status(const json& pod, const PodPlan& plan, int stage, const PodTimes&
         cs["state"] = {{"running", {{"startedAt", t.started}}}};
       } else {
         std::string reason = plan.outcome == Outcome::Oom ? "OOMKilled" : plan.exit_code == 0 ? "Completed" : "Error";
-        cs["state"] = {{"terminated", {{"exitCode", plan.exit_code}, {"reason", reason}, {"startedAt", t.started},
-                                       {"finishedAt", t.finished}, {"containerID", container_id}}}};
+        cs["state"] = {{"terminated",
+                        {{"exitCode", plan.exit_code},
+                         {"reason", reason},
+                         {"startedAt", t.started},
+                         {"finishedAt", t.finished},
+                         {"containerID", container_id}}}};
       }
     }
     containers.push_back(cs);
@@ -291,8 +325,8 @@ std::vector<EventSpec> pod_stage_events(const json& pod, const PodPlan& plan, in
     return ev;
   }
   if (stage == 0) {
-    ev.push_back({"Normal", "Scheduled", "Successfully assigned " + ns + "/" + name + " to " + node,
-                  "default-scheduler", ""});
+    ev.push_back(
+        {"Normal", "Scheduled", "Successfully assigned " + ns + "/" + name + " to " + node, "default-scheduler", ""});
     if (plan.outcome != Outcome::InvalidImage)  // a reference that does not parse is never pulled
       ev.push_back({"Normal", "Pulling", "Pulling image \"" + image + "\"", "kubelet", fp});
     return ev;
@@ -300,8 +334,10 @@ std::vector<EventSpec> pod_stage_events(const json& pod, const PodPlan& plan, in
   if (plan.outcome == Outcome::ImagePullError) {
     if (stage == 1) {
       ev.push_back({"Warning", "Failed",
-                    "Failed to pull image \"" + image + "\": rpc error: code = NotFound desc = failed to pull and "
-                    "unpack image \"" + image + "\": failed to resolve reference \"" + image + "\": not found",
+                    "Failed to pull image \"" + image +
+                        "\": rpc error: code = NotFound desc = failed to pull and "
+                        "unpack image \"" +
+                        image + "\": failed to resolve reference \"" + image + "\": not found",
                     "kubelet", fp});
       ev.push_back({"Warning", "Failed", "Error: ErrImagePull", "kubelet", fp});
     } else {
@@ -336,8 +372,10 @@ json make_event(const json& object, const EventSpec& spec, const std::string& no
   char suffix[24];
   std::snprintf(suffix, sizeof suffix, "%016llx",
                 static_cast<unsigned long long>(std::hash<std::string>{}(random_uid())));
-  json involved = {{"kind", object.value("kind", "")}, {"namespace", meta.value("namespace", "")},
-                   {"name", meta.value("name", "")}, {"uid", meta.value("uid", "")},
+  json involved = {{"kind", object.value("kind", "")},
+                   {"namespace", meta.value("namespace", "")},
+                   {"name", meta.value("name", "")},
+                   {"uid", meta.value("uid", "")},
                    {"apiVersion", object.value("apiVersion", "")}};
   if (meta.contains("resourceVersion")) involved["resourceVersion"] = meta["resourceVersion"];
   if (!spec.field_path.empty()) involved["fieldPath"] = spec.field_path;

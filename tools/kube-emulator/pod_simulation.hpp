@@ -17,9 +17,9 @@ std::string outcome_name(Outcome o);
 
 struct SimulationDefaults {
   Outcome outcome = Outcome::Succeed;
-  double run_seconds = 1.0;    // kube-emulator/run-seconds
-  double pull_seconds = 0.2;   // kube-emulator/pull-seconds (ContainerCreating / image pull)
-  double backoff_seconds = 10; // base of the exponential pod-failure backoff
+  double run_seconds = 1.0;     // kube-emulator/run-seconds
+  double pull_seconds = 0.2;    // kube-emulator/pull-seconds (ContainerCreating / image pull)
+  double backoff_seconds = 10;  // base of the exponential pod-failure backoff
 };
 
 // The per-pod plan read from the Job's pod template annotations.
@@ -57,8 +57,8 @@ struct EventSpec {
   std::string type;    // Normal or Warning
   std::string reason;  // Scheduled, Pulling, Pulled, Created, Started, Failed, BackOff, ...
   std::string message;
-  std::string component;     // kubelet, default-scheduler, job-controller
-  std::string field_path;    // spec.containers{main}
+  std::string component;   // kubelet, default-scheduler, job-controller
+  std::string field_path;  // spec.containers{main}
 };
 // Events emitted on entering `stage`.
 std::vector<EventSpec> pod_stage_events(const nlohmann::json& pod, const PodPlan& plan, int stage,

@@ -34,11 +34,20 @@ class Reader {
   }
   void skip(int wire_type) {
     switch (wire_type) {
-      case 0: varint(); break;
-      case 1: advance(8); break;
-      case 2: bytes(); break;
-      case 5: advance(4); break;
-      default: throw bad_request("protobuf: unsupported wire type");
+      case 0:
+        varint();
+        break;
+      case 1:
+        advance(8);
+        break;
+      case 2:
+        bytes();
+        break;
+      case 5:
+        advance(4);
+        break;
+      default:
+        throw bad_request("protobuf: unsupported wire type");
     }
   }
 
@@ -58,8 +67,10 @@ void for_each_bytes_field(std::string_view msg, const std::function<void(int, st
     uint64_t key = r.varint();
     int field = static_cast<int>(key >> 3);
     int wire = static_cast<int>(key & 7);
-    if (wire == 2) on_field(field, r.bytes());
-    else r.skip(wire);
+    if (wire == 2)
+      on_field(field, r.bytes());
+    else
+      r.skip(wire);
   }
 }
 
@@ -96,8 +107,13 @@ json decode_protobuf_self_subject_access_review(const std::string& body) {
     if (field != 2) return;
     for_each_bytes_field(spec, [&](int f, std::string_view attrs) {
       if (f == 1)
-        review["spec"]["resourceAttributes"] = string_fields(
-            attrs, {{1, "namespace"}, {2, "verb"}, {3, "group"}, {4, "version"}, {5, "resource"}, {6, "subresource"}, {7, "name"}});
+        review["spec"]["resourceAttributes"] = string_fields(attrs, {{1, "namespace"},
+                                                                     {2, "verb"},
+                                                                     {3, "group"},
+                                                                     {4, "version"},
+                                                                     {5, "resource"},
+                                                                     {6, "subresource"},
+                                                                     {7, "name"}});
       if (f == 2) review["spec"]["nonResourceAttributes"] = string_fields(attrs, {{1, "path"}, {2, "verb"}});
     });
   });

@@ -58,12 +58,10 @@ std::string subject_match(const json& subject, const UserInfo& user, const std::
   if (kind == "User") {
     if (user.name == name) return "User \"" + name + "\"";
   } else if (kind == "Group") {
-    if (std::find(user.groups.begin(), user.groups.end(), name) != user.groups.end())
-      return "Group \"" + name + "\"";
+    if (std::find(user.groups.begin(), user.groups.end(), name) != user.groups.end()) return "Group \"" + name + "\"";
   } else if (kind == "ServiceAccount") {
     std::string ns = subject.value("namespace", binding_ns);
-    if (user.name == "system:serviceaccount:" + ns + ":" + name)
-      return "ServiceAccount \"" + name + "/" + ns + "\"";
+    if (user.name == "system:serviceaccount:" + ns + ":" + name) return "ServiceAccount \"" + name + "/" + ns + "\"";
   }
   return "";
 }
@@ -90,8 +88,10 @@ AuthorizationDecision RbacAuthorizer::authorize(const RequestAttributes& a) cons
     std::string kind = ref.value("kind", "");
     std::string name = ref.value("name", "");
     ObjectPtr role;
-    if (kind == "ClusterRole") role = store_.get(*crole_t, "", name);
-    else if (kind == "Role" && !binding_ns.empty()) role = store_.get(*role_t, binding_ns, name);
+    if (kind == "ClusterRole")
+      role = store_.get(*crole_t, "", name);
+    else if (kind == "Role" && !binding_ns.empty())
+      role = store_.get(*role_t, binding_ns, name);
     if (!role) return {false, ""};
     for (const auto& rule : role->parse().value("rules", json::array()))
       if (rule_allows(rule, a)) return {true, kind + " \"" + name + "\""};
@@ -105,8 +105,7 @@ AuthorizationDecision RbacAuthorizer::authorize(const RequestAttributes& a) cons
       if (who.empty()) continue;
       auto [ok, role] = role_allows(crb.value("roleRef", json::object()), "");
       if (ok)
-        return {true, "RBAC: allowed by ClusterRoleBinding \"" + crb_ptr->name() +
-                          "\" of " + role + " to " + who};
+        return {true, "RBAC: allowed by ClusterRoleBinding \"" + crb_ptr->name() + "\" of " + role + " to " + who};
       break;
     }
   }
@@ -118,8 +117,8 @@ AuthorizationDecision RbacAuthorizer::authorize(const RequestAttributes& a) cons
         if (who.empty()) continue;
         auto [ok, role] = role_allows(rb.value("roleRef", json::object()), a.ns);
         if (ok)
-          return {true, "RBAC: allowed by RoleBinding \"" + rb_ptr->name() + "/" + a.ns +
-                            "\" of " + role + " to " + who};
+          return {true,
+                  "RBAC: allowed by RoleBinding \"" + rb_ptr->name() + "/" + a.ns + "\" of " + role + " to " + who};
         break;
       }
     }
@@ -128,18 +127,16 @@ AuthorizationDecision RbacAuthorizer::authorize(const RequestAttributes& a) cons
 }
 
 std::string forbidden_reason(const RequestAttributes& a) {
-  if (!a.resource_request)
-    return "User \"" + a.user.name + "\" cannot " + a.verb + " path \"" + a.path + "\"";
+  if (!a.resource_request) return "User \"" + a.user.name + "\" cannot " + a.verb + " path \"" + a.path + "\"";
   std::string resource = a.subresource.empty() ? a.resource : a.resource + "/" + a.subresource;
-  std::string s = "User \"" + a.user.name + "\" cannot " + a.verb + " resource \"" + resource +
-                  "\" in API group \"" + a.group + "\"";
+  std::string s = "User \"" + a.user.name + "\" cannot " + a.verb + " resource \"" + resource + "\" in API group \"" +
+                  a.group + "\"";
   if (!a.ns.empty()) return s + " in the namespace \"" + a.ns + "\"";
   return s + " at the cluster scope";
 }
 
 ApiError forbidden(const RequestAttributes& a) {
-  if (!a.resource_request)
-    return ApiError(403, "Forbidden", "forbidden: " + forbidden_reason(a), json{});
+  if (!a.resource_request) return ApiError(403, "Forbidden", "forbidden: " + forbidden_reason(a), json{});
   std::string qr = qualified_resource(a.resource, a.group);
   std::string head = a.name.empty() ? qr : qr + " \"" + a.name + "\"";
   return ApiError(403, "Forbidden", head + " is forbidden: " + forbidden_reason(a),

@@ -48,12 +48,18 @@ RequestInfo parse_request_info(const std::string& method, const std::string& pat
     info.name = parts[i + 1];
   }
   const bool named = !info.name.empty();
-  if (method == "GET" || method == "HEAD") info.verb = watch ? "watch" : named ? "get" : "list";
-  else if (method == "POST") info.verb = "create";
-  else if (method == "PUT") info.verb = "update";
-  else if (method == "PATCH") info.verb = "patch";
-  else if (method == "DELETE") info.verb = named ? "delete" : "deletecollection";
-  else info.verb = method;
+  if (method == "GET" || method == "HEAD")
+    info.verb = watch ? "watch" : named ? "get" : "list";
+  else if (method == "POST")
+    info.verb = "create";
+  else if (method == "PUT")
+    info.verb = "update";
+  else if (method == "PATCH")
+    info.verb = "patch";
+  else if (method == "DELETE")
+    info.verb = named ? "delete" : "deletecollection";
+  else
+    info.verb = method;
   return info;
 }
 

@@ -32,7 +32,8 @@ std::string discovery_version_of_clause(const std::string& clause) {
   std::size_t start = 0;
   for (bool first = true;; first = false) {
     const auto semi = clause.find(';', start);
-    const std::string part = media_trim(clause.substr(start, semi == std::string::npos ? std::string::npos : semi - start));
+    const std::string part =
+        media_trim(clause.substr(start, semi == std::string::npos ? std::string::npos : semi - start));
     if (first) {
       media_type = media_lower(part);
     } else if (const auto eq = part.find('='); eq != std::string::npos) {
@@ -61,8 +62,26 @@ ResourceRegistry::ResourceRegistry() {
       {"rbac.authorization.k8s.io", "v1", "roles", "role", "Role", true, kAllVerbs, {}, {}, true},
       {"rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding", true, kAllVerbs, {}, {}, true},
       {"rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", false, kAllVerbs, {}, {}, true},
-      {"rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", false, kAllVerbs, {}, {}, true},
-      {"authorization.k8s.io", "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview", "SelfSubjectAccessReview", false, {"create"}, {}, {}, false},
+      {"rbac.authorization.k8s.io",
+       "v1",
+       "clusterrolebindings",
+       "clusterrolebinding",
+       "ClusterRoleBinding",
+       false,
+       kAllVerbs,
+       {},
+       {},
+       true},
+      {"authorization.k8s.io",
+       "v1",
+       "selfsubjectaccessreviews",
+       "selfsubjectaccessreview",
+       "SelfSubjectAccessReview",
+       false,
+       {"create"},
+       {},
+       {},
+       false},
   };
   subresources_ = {{"pods", "log", "Pod", {"get"}}};
 }
@@ -74,21 +93,27 @@ const ResourceType* ResourceRegistry::find(const std::string& group, const std::
   return nullptr;
 }
 
-const ResourceType* ResourceRegistry::find_kind(const std::string& api_version,
-                                                const std::string& kind) const {
+const ResourceType* ResourceRegistry::find_kind(const std::string& api_version, const std::string& kind) const {
   for (const auto& t : types_)
     if (t.api_version() == api_version && t.kind == kind) return &t;
   return nullptr;
 }
 
 json ResourceRegistry::version_doc() const {
-  return {{"major", "1"},          {"minor", "32"},        {"gitVersion", "v1.32.0-kube-emulator"},
-          {"gitCommit", "kube-emulator"}, {"gitTreeState", "clean"}, {"buildDate", "2026-01-01T00:00:00Z"},
-          {"goVersion", "go1.23.0"},  {"compiler", "gc"},     {"platform", "linux/amd64"}};
+  return {{"major", "1"},
+          {"minor", "32"},
+          {"gitVersion", "v1.32.0-kube-emulator"},
+          {"gitCommit", "kube-emulator"},
+          {"gitTreeState", "clean"},
+          {"buildDate", "2026-01-01T00:00:00Z"},
+          {"goVersion", "go1.23.0"},
+          {"compiler", "gc"},
+          {"platform", "linux/amd64"}};
 }
 
 json ResourceRegistry::core_versions_doc() const {
-  return {{"kind", "APIVersions"}, {"versions", {"v1"}},
+  return {{"kind", "APIVersions"},
+          {"versions", {"v1"}},
           {"serverAddressByClientCIDRs", {{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", "127.0.0.1"}}}}};
 }
 
@@ -143,15 +168,21 @@ json ResourceRegistry::resource_list_doc(const std::string& group, const std::st
   json resources = json::array();
   for (const auto& t : types_) {
     if (t.group != group || t.version != version) continue;
-    json r = {{"name", t.resource}, {"singularName", t.singular}, {"namespaced", t.namespaced},
-              {"kind", t.kind},     {"verbs", t.verbs}};
+    json r = {{"name", t.resource},
+              {"singularName", t.singular},
+              {"namespaced", t.namespaced},
+              {"kind", t.kind},
+              {"verbs", t.verbs}};
     if (!t.short_names.empty()) r["shortNames"] = t.short_names;
     if (!t.categories.empty()) r["categories"] = t.categories;
     resources.push_back(r);
     for (const auto& s : subresources_) {
       if (s.parent != t.resource) continue;
-      resources.push_back({{"name", t.resource + "/" + s.name}, {"singularName", ""},
-                           {"namespaced", t.namespaced}, {"kind", s.kind}, {"verbs", s.verbs}});
+      resources.push_back({{"name", t.resource + "/" + s.name},
+                           {"singularName", ""},
+                           {"namespaced", t.namespaced},
+                           {"kind", s.kind},
+                           {"verbs", s.verbs}});
     }
   }
   if (resources.empty()) return nullptr;
@@ -183,8 +214,10 @@ json ResourceRegistry::openapi_v3_group_version(const std::string& group, const 
     for (const char* p : {"dryRun", "fieldManager", "fieldValidation"})
       params.push_back({{"name", p}, {"in", "query"}, {"schema", {{"type", "string"}, {"uniqueItems", true}}}});
     auto op = [&](const std::string& id) {
-      return json{{"operationId", id}, {"parameters", params},
-                  {"x-kubernetes-action", id}, {"x-kubernetes-group-version-kind", gvk},
+      return json{{"operationId", id},
+                  {"parameters", params},
+                  {"x-kubernetes-action", id},
+                  {"x-kubernetes-group-version-kind", gvk},
                   {"responses", {{"200", {{"description", "OK"}}}}}};
     };
     paths[collection] = {{"post", op("post")}};
@@ -202,8 +235,8 @@ std::string aggregated_discovery_version(const std::string& accept) {
   std::size_t start = 0;
   while (start <= accept.size()) {
     const auto comma = accept.find(',', start);
-    const std::string v =
-        discovery_version_of_clause(accept.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    const std::string v = discovery_version_of_clause(
+        accept.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     if (v == "v2") return v;
     if (v == "v2beta1") v2beta1 = true;
     if (comma == std::string::npos) break;

@@ -33,20 +33,19 @@ struct SubresourceType {
 class ResourceRegistry {
  public:
   ResourceRegistry();  // the built-in set
-  const ResourceType* find(const std::string& group, const std::string& version,
-                           const std::string& resource) const;
+  const ResourceType* find(const std::string& group, const std::string& version, const std::string& resource) const;
   const ResourceType* find_kind(const std::string& api_version, const std::string& kind) const;
   const std::vector<ResourceType>& all() const { return types_; }
 
-  nlohmann::json version_doc() const;                       // /version
-  nlohmann::json core_versions_doc() const;                 // /api
-  nlohmann::json group_list_doc() const;                    // /apis
+  nlohmann::json version_doc() const;        // /version
+  nlohmann::json core_versions_doc() const;  // /api
+  nlohmann::json group_list_doc() const;     // /apis
   // Aggregated discovery: the APIGroupDiscoveryList of /api (core == true: the "" group only) or
   // /apis (every named group), as apidiscovery.k8s.io/<discovery_version> ("v2" or "v2beta1").
   nlohmann::json aggregated_discovery_doc(bool core, const std::string& discovery_version) const;
   // /api/v1 or /apis/G/V; null when the group-version is unknown.
   nlohmann::json resource_list_doc(const std::string& group, const std::string& version) const;
-  nlohmann::json openapi_v3_root() const;                   // /openapi/v3
+  nlohmann::json openapi_v3_root() const;  // /openapi/v3
   // /openapi/v3/api/v1 or /openapi/v3/apis/G/V (enough for kubectl's field-validation check).
   nlohmann::json openapi_v3_group_version(const std::string& group, const std::string& version) const;
 

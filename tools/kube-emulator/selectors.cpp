@@ -112,9 +112,12 @@ LabelSelector LabelSelector::from_object(const json& selector) {
     for (const auto& e : *me) {
       Requirement r{e.value("key", ""), Op::Exists, {}};
       std::string op = e.value("operator", "");
-      if (op == "In") r.op = Op::In;
-      else if (op == "NotIn") r.op = Op::NotIn;
-      else if (op == "DoesNotExist") r.op = Op::DoesNotExist;
+      if (op == "In")
+        r.op = Op::In;
+      else if (op == "NotIn")
+        r.op = Op::NotIn;
+      else if (op == "DoesNotExist")
+        r.op = Op::DoesNotExist;
       if (auto v = e.find("values"); v != e.end() && v->is_array())
         for (const auto& x : *v) r.values.push_back(x.is_string() ? x.get<std::string>() : x.dump());
       sel.requirements_.push_back(std::move(r));

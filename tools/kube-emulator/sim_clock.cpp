@@ -8,8 +8,7 @@ namespace kjq::emulator {
 std::chrono::steady_clock::duration SimClock::scaled(double seconds) const {
   double s = seconds * time_scale_;
   if (s < 0) s = 0;
-  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      std::chrono::duration<double>(s));
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(s));
 }
 
 std::string rfc3339(std::chrono::system_clock::time_point t) {
@@ -26,8 +25,7 @@ std::string rfc3339_now() { return rfc3339(std::chrono::system_clock::now()); }
 std::string rfc3339_micro_now() {
   auto now = std::chrono::system_clock::now();
   std::time_t tt = std::chrono::system_clock::to_time_t(now);
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() %
-                1000000;
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
   std::tm tm{};
   gmtime_r(&tt, &tm);
   char buf[48];

@@ -22,8 +22,7 @@ std::string table_trim(const std::string& s) {
 }
 
 std::string table_lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 
@@ -34,23 +33,20 @@ std::string table_version_of_clause(const std::string& clause) {
   std::size_t start = 0;
   for (bool first = true;; first = false) {
     const auto semi = clause.find(';', start);
-    const std::string part = table_trim(
-        clause.substr(start, semi == std::string::npos ? std::string::npos : semi - start));
+    const std::string part =
+        table_trim(clause.substr(start, semi == std::string::npos ? std::string::npos : semi - start));
     if (first) {
       media_type = table_lower(part);
     } else if (const auto eq = part.find('='); eq != std::string::npos) {
       std::string value = table_trim(part.substr(eq + 1));
-      if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
-        value = value.substr(1, value.size() - 2);
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
       params[table_lower(table_trim(part.substr(0, eq)))] = value;
     }
     if (semi == std::string::npos) break;
     start = semi + 1;
   }
-  if (auto q = params.find("q"); q != params.end() && std::strtod(q->second.c_str(), nullptr) <= 0)
-    return "-";
-  const bool json_like =
-      media_type == "application/json" || media_type == "*/*" || media_type == "application/*";
+  if (auto q = params.find("q"); q != params.end() && std::strtod(q->second.c_str(), nullptr) <= 0) return "-";
+  const bool json_like = media_type == "application/json" || media_type == "*/*" || media_type == "application/*";
   if (!json_like) return "-";  // protobuf, yaml, cbor: the emulator answers JSON only
   const auto as = params.find("as");
   if (as == params.end() || as->second.empty()) return "";
@@ -63,8 +59,8 @@ std::optional<SysTime> parse_time(const json& v) {
   if (!v.is_string()) return std::nullopt;
   const std::string s = v.get<std::string>();
   std::tm tm{};
-  if (s.size() < 20 || std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon,
-                                   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+  if (s.size() < 20 || std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                                   &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
     return std::nullopt;
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
@@ -108,23 +104,16 @@ long long num(const json& o, const char* key, long long fallback = 0) {
 
 std::size_t count_of(const json& v) { return v.is_object() || v.is_array() ? v.size() : 0; }
 
-json column(const char* name, const char* description, int priority = 0,
-            const char* type = "string", const char* format = "") {
-  return {{"name", name},
-          {"type", type},
-          {"format", format},
-          {"description", description},
-          {"priority", priority}};
+json column(const char* name, const char* description, int priority = 0, const char* type = "string",
+            const char* format = "") {
+  return {{"name", name}, {"type", type}, {"format", format}, {"description", description}, {"priority", priority}};
 }
 
-json name_column() {
-  return column("Name", "Name of the object, unique within its namespace.", 0, "string", "name");
-}
+json name_column() { return column("Name", "Name of the object, unique within its namespace.", 0, "string", "name"); }
 json age_column() { return column("Age", "Time since the object was created.", 0); }
 
 bool condition_true(const json& status, const char* type) {
-  for (const auto& c :
-       field(status, "conditions").is_array() ? field(status, "conditions") : json::array())
+  for (const auto& c : field(status, "conditions").is_array() ? field(status, "conditions") : json::array())
     if (str(c, "type") == type && str(c, "status") == "True") return true;
   return false;
 }
@@ -136,9 +125,8 @@ std::string format_selector(const json& selector) {
   if (match_labels.is_object())
     for (const auto& [k, v] : match_labels.items())
       reqs.emplace_back(k, k + "=" + (v.is_string() ? v.get<std::string>() : v.dump()));
-  for (const auto& e : field(selector, "matchExpressions").is_array()
-                           ? field(selector, "matchExpressions")
-                           : json::array()) {
+  for (const auto& e :
+       field(selector, "matchExpressions").is_array() ? field(selector, "matchExpressions") : json::array()) {
     const std::string key = str(e, "key"), op = str(e, "operator");
     std::vector<std::string> values;
     for (const auto& v : field(e, "values").is_array() ? field(e, "values") : json::array())
@@ -157,8 +145,7 @@ std::string format_selector(const json& selector) {
     else
       return "<error>";
   }
-  std::stable_sort(reqs.begin(), reqs.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(reqs.begin(), reqs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::string out;
   for (const auto& r : reqs) out += (out.empty() ? "" : ",") + r.second;
   return out.empty() ? "<none>" : out;
@@ -169,8 +156,7 @@ std::string format_selector(const json& selector) {
 json job_columns() {
   return json::array({name_column(), column("Status", "Status of the job."),
                       column("Completions", "Succeeded pods out of the completions wanted."),
-                      column("Duration", "Time the job took to complete (or has been running)."),
-                      age_column(),
+                      column("Duration", "Time the job took to complete (or has been running)."), age_column(),
                       column("Containers", "Names of the containers in the pod template.", 1),
                       column("Images", "Images of the containers in the pod template.", 1),
                       column("Selector", "The job's pod selector.", 1)});
@@ -186,8 +172,7 @@ json job_cells(const json& job, SysTime now) {
     completions = std::to_string(succeeded) + "/" + std::to_string(num(spec, "completions"));
   } else {
     const long long parallelism = num(spec, "parallelism");
-    completions = std::to_string(succeeded) + "/1" +
-                  (parallelism > 1 ? " of " + std::to_string(parallelism) : "");
+    completions = std::to_string(succeeded) + "/1" + (parallelism > 1 ? " of " + std::to_string(parallelism) : "");
   }
   std::string duration;
   auto start = parse_time(field(status, "startTime"));
@@ -212,19 +197,17 @@ json job_cells(const json& job, SysTime now) {
     names += (names.empty() ? "" : ",") + str(c, "name");
     images += (images.empty() ? "" : ",") + str(c, "image");
   }
-  return json::array({str(meta, "name"), phase, completions, duration,
-                      since(field(meta, "creationTimestamp"), now), names, images,
-                      format_selector(field(spec, "selector"))});
+  return json::array({str(meta, "name"), phase, completions, duration, since(field(meta, "creationTimestamp"), now),
+                      names, images, format_selector(field(spec, "selector"))});
 }
 
 json pod_columns() {
-  return json::array(
-      {name_column(), column("Ready", "Ready containers out of all containers."),
-       column("Status", "The aggregate status of the pod's containers."),
-       column("Restarts", "Container restarts, and how long ago the last one was."), age_column(),
-       column("IP", "The pod's IP address.", 1), column("Node", "The node the pod runs on.", 1),
-       column("Nominated Node", "The node the scheduler nominated for preemption.", 1),
-       column("Readiness Gates", "Readiness gates that are true, out of all.", 1)});
+  return json::array({name_column(), column("Ready", "Ready containers out of all containers."),
+                      column("Status", "The aggregate status of the pod's containers."),
+                      column("Restarts", "Container restarts, and how long ago the last one was."), age_column(),
+                      column("IP", "The pod's IP address.", 1), column("Node", "The node the pod runs on.", 1),
+                      column("Nominated Node", "The node the scheduler nominated for preemption.", 1),
+                      column("Readiness Gates", "Readiness gates that are true, out of all.", 1)});
 }
 
 json pod_row(const json& pod, SysTime now) {
@@ -234,22 +217,18 @@ json pod_row(const json& pod, SysTime now) {
   const std::string phase = str(status, "phase");
   std::string reason = str(status, "reason").empty() ? phase : str(status, "reason");
   const json empty_array = json::array();
-  const json& conditions =
-      field(status, "conditions").is_array() ? field(status, "conditions") : empty_array;
+  const json& conditions = field(status, "conditions").is_array() ? field(status, "conditions") : empty_array;
   for (const auto& c : conditions)
-    if (str(c, "type") == "PodScheduled" && str(c, "reason") == "SchedulingGated")
-      reason = "SchedulingGated";
+    if (str(c, "type") == "PodScheduled" && str(c, "reason") == "SchedulingGated") reason = "SchedulingGated";
   std::size_t total = count_of(field(spec, "containers"));
-  for (const auto& ic :
-       field(spec, "initContainers").is_array() ? field(spec, "initContainers") : empty_array)
+  for (const auto& ic : field(spec, "initContainers").is_array() ? field(spec, "initContainers") : empty_array)
     if (str(ic, "restartPolicy") == "Always") ++total;
   long long restarts = 0;
   int ready = 0;
   bool running = false;
   std::optional<SysTime> last_restart;
-  const json& statuses = field(status, "containerStatuses").is_array()
-                             ? field(status, "containerStatuses")
-                             : empty_array;
+  const json& statuses =
+      field(status, "containerStatuses").is_array() ? field(status, "containerStatuses") : empty_array;
   for (auto it = statuses.rbegin(); it != statuses.rend(); ++it) {
     const json& cs = *it;
     restarts += num(cs, "restartCount");
@@ -264,16 +243,14 @@ json pod_row(const json& pod, SysTime now) {
     } else if (!terminated.is_null() && !str(terminated, "reason").empty()) {
       reason = str(terminated, "reason");
     } else if (!terminated.is_null()) {
-      reason = num(terminated, "signal") != 0
-                   ? "Signal:" + std::to_string(num(terminated, "signal"))
-                   : "ExitCode:" + std::to_string(num(terminated, "exitCode"));
+      reason = num(terminated, "signal") != 0 ? "Signal:" + std::to_string(num(terminated, "signal"))
+                                              : "ExitCode:" + std::to_string(num(terminated, "exitCode"));
     } else if (field(cs, "ready") == true && !field(state, "running").is_null()) {
       running = true;
       ++ready;
     }
   }
-  if (reason == "Completed" && running)
-    reason = condition_true(status, "Ready") ? "Running" : "NotReady";
+  if (reason == "Completed" && running) reason = condition_true(status, "Ready") ? "Running" : "NotReady";
   if (!field(meta, "deletionTimestamp").is_null()) {
     if (str(status, "reason") == "NodeLost")
       reason = "Unknown";
@@ -281,8 +258,7 @@ json pod_row(const json& pod, SysTime now) {
       reason = "Terminating";
   }
   std::string restarts_text = std::to_string(restarts);
-  if (restarts != 0 && last_restart)
-    restarts_text += " (" + human_duration(now - *last_restart) + " ago)";
+  if (restarts != 0 && last_restart) restarts_text += " (" + human_duration(now - *last_restart) + " ago)";
   std::string ip;
   if (field(status, "podIPs").is_array() && !field(status, "podIPs").empty())
     ip = str(field(status, "podIPs")[0], "ip");
@@ -299,26 +275,22 @@ json pod_row(const json& pod, SysTime now) {
     gates = std::to_string(true_gates) + "/" + std::to_string(field(spec, "readinessGates").size());
   }
   json row = {
-      {"cells", json::array({str(meta, "name"), std::to_string(ready) + "/" + std::to_string(total),
-                             reason, restarts_text, since(field(meta, "creationTimestamp"), now),
-                             ip.empty() ? "<none>" : ip, node.empty() ? "<none>" : node,
-                             nominated.empty() ? "<none>" : nominated, gates})}};
+      {"cells", json::array({str(meta, "name"), std::to_string(ready) + "/" + std::to_string(total), reason,
+                             restarts_text, since(field(meta, "creationTimestamp"), now), ip.empty() ? "<none>" : ip,
+                             node.empty() ? "<none>" : node, nominated.empty() ? "<none>" : nominated, gates})}};
   if (phase == "Succeeded")
     row["conditions"] = json::array({{{"type", "Completed"},
                                       {"status", "True"},
                                       {"reason", "Succeeded"},
                                       {"message", "The pod has completed successfully."}}});
   else if (phase == "Failed")
-    row["conditions"] = json::array({{{"type", "Completed"},
-                                      {"status", "True"},
-                                      {"reason", "Failed"},
-                                      {"message", "The pod failed."}}});
+    row["conditions"] = json::array(
+        {{{"type", "Completed"}, {"status", "True"}, {"reason", "Failed"}, {"message", "The pod failed."}}});
   return row;
 }
 
 json event_columns() {
-  return json::array({column("Last Seen", "When the event was last observed."),
-                      column("Type", "Normal or Warning."),
+  return json::array({column("Last Seen", "When the event was last observed."), column("Type", "Normal or Warning."),
                       column("Reason", "Why the event happened (machine-readable)."),
                       column("Object", "The object the event is about."),
                       column("Subobject", "The part of the object, e.g. a container.", 1),
@@ -345,15 +317,13 @@ json event_cells(const json& ev, SysTime now) {
   std::string kind = table_lower(str(involved, "kind"));
   std::string target = str(involved, "name").empty() ? kind : kind + "/" + str(involved, "name");
   const json& source = field(ev, "source");
-  std::string component =
-      str(source, "component").empty() ? str(ev, "reportingComponent") : str(source, "component");
-  std::string instance =
-      str(source, "host").empty() ? str(ev, "reportingInstance") : str(source, "host");
+  std::string component = str(source, "component").empty() ? str(ev, "reportingComponent") : str(source, "component");
+  std::string instance = str(source, "host").empty() ? str(ev, "reportingInstance") : str(source, "host");
   std::string message = table_trim(str(ev, "message"));
   while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) message.pop_back();
   return json::array({last, str(ev, "type"), str(ev, "reason"), target, str(involved, "fieldPath"),
-                      instance.empty() ? component : component + ", " + instance, message, first,
-                      count, str(field(ev, "metadata"), "name")});
+                      instance.empty() ? component : component + ", " + instance, message, first, count,
+                      str(field(ev, "metadata"), "name")});
 }
 
 json binding_cells(const json& b, SysTime now) {
@@ -374,8 +344,8 @@ json binding_cells(const json& b, SysTime now) {
   };
   const json& ref = field(b, "roleRef");
   return json::array({str(field(b, "metadata"), "name"), str(ref, "kind") + "/" + str(ref, "name"),
-                      since(field(field(b, "metadata"), "creationTimestamp"), now), join(users),
-                      join(groups), join(sas)});
+                      since(field(field(b, "metadata"), "creationTimestamp"), now), join(users), join(groups),
+                      join(sas)});
 }
 
 }  // namespace
@@ -384,8 +354,7 @@ std::string table_version_for_accept(const std::string& accept) {
   std::size_t start = 0;
   while (start <= accept.size()) {
     const auto comma = accept.find(',', start);
-    const std::string clause =
-        accept.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const std::string clause = accept.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (!table_trim(clause).empty()) {
       const std::string v = table_version_of_clause(clause);
       if (v != "-") return v;
@@ -400,18 +369,15 @@ std::string table_content_type(const std::string& table_version) {
   return "application/json;as=Table;v=" + table_version + ";g=meta.k8s.io";
 }
 
-TableOptions make_table_options(const std::string& table_version,
-                                const std::string& include_object) {
+TableOptions make_table_options(const std::string& table_version, const std::string& include_object) {
   TableOptions o;
   if (table_version.empty()) return o;  // no Table asked for: includeObject means nothing
   o.version = table_version;
-  if (include_object.empty() || include_object == "Metadata" || include_object == "None" ||
-      include_object == "Object")
+  if (include_object.empty() || include_object == "Metadata" || include_object == "None" || include_object == "Object")
     o.include_object = include_object.empty() ? "Metadata" : include_object;
   else
-    throw bad_request(
-        "Unable to convert to Table as requested: includeObject: Unsupported value: \"" +
-        include_object + "\": supported values: \"Metadata\", \"None\", \"Object\"");
+    throw bad_request("Unable to convert to Table as requested: includeObject: Unsupported value: \"" + include_object +
+                      "\": supported values: \"Metadata\", \"None\", \"Object\"");
   return o;
 }
 
@@ -421,12 +387,9 @@ json table_columns(const ResourceType& type) {
   if (r == "pods") return pod_columns();
   if (r == "events") return event_columns();
   if (r == "configmaps")
-    return json::array(
-        {name_column(), column("Data", "Number of keys in data and binaryData."), age_column()});
+    return json::array({name_column(), column("Data", "Number of keys in data and binaryData."), age_column()});
   if (r == "serviceaccounts")
-    return json::array({name_column(),
-                        column("Secrets", "Number of secrets listed on the account."),
-                        age_column()});
+    return json::array({name_column(), column("Secrets", "Number of secrets listed on the account."), age_column()});
   if (r == "roles" || r == "clusterroles")
     return json::array({name_column(), column("Created At", "When the object was created.")});
   if (r == "rolebindings" || r == "clusterrolebindings")
@@ -434,12 +397,10 @@ json table_columns(const ResourceType& type) {
                         column("Users", "Users the binding names.", 1),
                         column("Groups", "Groups the binding names.", 1),
                         column("ServiceAccounts", "Service accounts the binding names.", 1)});
-  return json::array(
-      {name_column(), column("Created At", "When the object was created.", 0, "date")});
+  return json::array({name_column(), column("Created At", "When the object was created.", 0, "date")});
 }
 
-json table_row(const ResourceType& type, const json& object, const TableOptions& options,
-               SysTime now) {
+json table_row(const ResourceType& type, const json& object, const TableOptions& options, SysTime now) {
   const std::string& r = type.resource;
   const json& meta = field(object, "metadata");
   json row;
@@ -451,8 +412,7 @@ json table_row(const ResourceType& type, const json& object, const TableOptions&
     row = {{"cells", event_cells(object, now)}};
   else if (r == "configmaps")
     row = {{"cells",
-            json::array({str(meta, "name"),
-                         count_of(field(object, "data")) + count_of(field(object, "binaryData")),
+            json::array({str(meta, "name"), count_of(field(object, "data")) + count_of(field(object, "binaryData")),
                          since(field(meta, "creationTimestamp"), now)})}};
   else if (r == "serviceaccounts")
     row = {{"cells", json::array({str(meta, "name"), count_of(field(object, "secrets")),
@@ -460,8 +420,7 @@ json table_row(const ResourceType& type, const json& object, const TableOptions&
   else if (r == "rolebindings" || r == "clusterrolebindings")
     row = {{"cells", binding_cells(object, now)}};
   else
-    row = {
-        {"cells", json::array({str(meta, "name"), rfc3339_utc(field(meta, "creationTimestamp"))})}};
+    row = {{"cells", json::array({str(meta, "name"), rfc3339_utc(field(meta, "creationTimestamp"))})}};
   if (options.include_object == "Object")
     row["object"] = object;
   else if (options.include_object == "None")
@@ -473,8 +432,8 @@ json table_row(const ResourceType& type, const json& object, const TableOptions&
   return row;
 }
 
-json make_table(const ResourceType& type, const std::vector<json>& objects,
-                const json& list_metadata, const TableOptions& options) {
+json make_table(const ResourceType& type, const std::vector<json>& objects, const json& list_metadata,
+                const TableOptions& options) {
   const auto now = std::chrono::system_clock::now();
   json rows = json::array();
   for (const auto& o : objects) rows.push_back(table_row(type, o, options, now));

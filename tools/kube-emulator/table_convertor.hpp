@@ -26,14 +26,13 @@ struct TableOptions {
 };
 // Validates `includeObject` (400 "Unable to convert to Table as requested: ..." otherwise) when
 // `table_version` is not "" (kube-apiserver ignores it when no Table is asked for).
-TableOptions make_table_options(const std::string& table_version,
-                                const std::string& include_object);
+TableOptions make_table_options(const std::string& table_version, const std::string& include_object);
 
 // The column definitions of a resource's Table.
 nlohmann::json table_columns(const ResourceType& type);
 // One row: its cells (and conditions, for finished pods) and the object `includeObject` asks for.
-nlohmann::json table_row(const ResourceType& type, const nlohmann::json& object,
-                         const TableOptions& options, std::chrono::system_clock::time_point now);
+nlohmann::json table_row(const ResourceType& type, const nlohmann::json& object, const TableOptions& options,
+                         std::chrono::system_clock::time_point now);
 // A Table of `objects`; `list_metadata` becomes its metadata (resourceVersion, continue, ...).
 nlohmann::json make_table(const ResourceType& type, const std::vector<nlohmann::json>& objects,
                           const nlohmann::json& list_metadata, const TableOptions& options);

@@ -96,8 +96,6 @@ std::optional<UserInfo> TokenAuthenticator::authenticate(const std::string& auth
   return it->second;
 }
 
-UserInfo TokenAuthenticator::admin_user() {
-  return {"system:admin", "", {"system:masters", "system:authenticated"}};
-}
+UserInfo TokenAuthenticator::admin_user() { return {"system:admin", "", {"system:masters", "system:authenticated"}}; }
 
 }  // namespace kjq::emulator

@@ -32,23 +32,33 @@ std::optional<JobState> parse_state(const std::string& s) {
   return std::nullopt;
 }
 
-bool is_final(JobState s) {
-  return s == JobState::Succeeded || s == JobState::Failed || s == JobState::Cancelled;
-}
+bool is_final(JobState s) { return s == JobState::Succeeded || s == JobState::Failed || s == JobState::Cancelled; }
 
-bool is_active(JobState s) {
-  return s == JobState::Submitted || s == JobState::Scheduled || s == JobState::Running;
-}
+bool is_active(JobState s) { return s == JobState::Submitted || s == JobState::Scheduled || s == JobState::Running; }
 
 void QueueCounts::add(JobState s, std::int64_t n) {
   switch (s) {
-    case JobState::Queued: queued += n; break;
-    case JobState::Submitted: submitted += n; break;
-    case JobState::Scheduled: scheduled += n; break;
-    case JobState::Running: running += n; break;
-    case JobState::Succeeded: succeeded += n; break;
-    case JobState::Failed: failed += n; break;
-    case JobState::Cancelled: cancelled += n; break;
+    case JobState::Queued:
+      queued += n;
+      break;
+    case JobState::Submitted:
+      submitted += n;
+      break;
+    case JobState::Scheduled:
+      scheduled += n;
+      break;
+    case JobState::Running:
+      running += n;
+      break;
+    case JobState::Succeeded:
+      succeeded += n;
+      break;
+    case JobState::Failed:
+      failed += n;
+      break;
+    case JobState::Cancelled:
+      cancelled += n;
+      break;
   }
 }
 

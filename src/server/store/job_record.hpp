@@ -25,14 +25,14 @@ struct JobRecord {
   JobState state = JobState::Queued;
   std::string reason;
   std::string message;
-  std::string data_json = "{}";               // the job kwargs, a JSON object as submitted
-  std::optional<int> time_limit_seconds;      // → activeDeadlineSeconds
-  std::string kube_name;                      // fixed when claimed: <prefix>-<id>
-  std::string kube_uid;                       // set once the create answered
+  std::string data_json = "{}";           // the job kwargs, a JSON object as submitted
+  std::optional<int> time_limit_seconds;  // → activeDeadlineSeconds
+  std::string kube_name;                  // fixed when claimed: <prefix>-<id>
+  std::string kube_uid;                   // set once the create answered
   std::optional<int> exit_code;
-  std::string log_tail;                       // captured before the Job can go away
-  std::string events_json = "[]";             // captured Events (JSON array)
-  std::string owner;                          // the replica that claimed it
+  std::string log_tail;            // captured before the Job can go away
+  std::string events_json = "[]";  // captured Events (JSON array)
+  std::string owner;               // the replica that claimed it
   bool cancel_requested = false;
   std::optional<int> cancel_grace_seconds;
   std::int64_t created_ms = 0, submitted_ms = 0, started_ms = 0, finished_ms = 0, updated_ms = 0;
@@ -52,15 +52,15 @@ struct SubmitResult {
 };
 
 struct JobFilter {
-  std::string queue;               // "" = any
-  std::optional<JobState> state;   // nullopt = any
-  int limit = 100;                 // 1..1000
-  std::int64_t after_seq = 0;      // the continue cursor: only seq > after_seq
+  std::string queue;              // "" = any
+  std::optional<JobState> state;  // nullopt = any
+  int limit = 100;                // 1..1000
+  std::int64_t after_seq = 0;     // the continue cursor: only seq > after_seq
 };
 
 struct JobPage {
-  std::vector<JobRecord> items;    // in seq order
-  std::int64_t next_after_seq = 0; // 0 when there are no more
+  std::vector<JobRecord> items;     // in seq order
+  std::int64_t next_after_seq = 0;  // 0 when there are no more
 };
 
 struct QueueCounts {
@@ -77,14 +77,14 @@ struct Progress {
   JobState state = JobState::Submitted;  // Submitted, Scheduled or Running
   std::string reason, message;
   std::optional<int> exit_code;
-  std::int64_t now_ms = 0;               // started_ms is set from it the first time state is Running
+  std::int64_t now_ms = 0;  // started_ms is set from it the first time state is Running
 };
 
 struct Finish {
-  JobState state = JobState::Failed;     // Succeeded, Failed or Cancelled
+  JobState state = JobState::Failed;  // Succeeded, Failed or Cancelled
   std::string reason, message;
   std::optional<int> exit_code;
-  std::optional<std::string> log_tail;   // nullopt: keep what is stored
+  std::optional<std::string> log_tail;  // nullopt: keep what is stored
   std::optional<std::string> events_json;
   std::int64_t now_ms = 0;
 };

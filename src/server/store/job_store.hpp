@@ -37,9 +37,8 @@ class JobStore {
   // = name_prefix + "-" + id, submitted_ms = now_ms), at most `max_batch`, and only as many as keep
   // the queue's active count (Submitted + Scheduled + Running) at or below `limit` (0: no limit).
   // Serialised per queue across processes, so replicas together never exceed the limit.
-  virtual std::vector<JobRecord> claim(const std::string& queue, int limit, int max_batch,
-                                       const std::string& owner, const std::string& name_prefix,
-                                       std::int64_t now_ms) = 0;
+  virtual std::vector<JobRecord> claim(const std::string& queue, int limit, int max_batch, const std::string& owner,
+                                       const std::string& name_prefix, std::int64_t now_ms) = 0;
   // Queues that have Queued jobs.
   virtual std::vector<std::string> queues_with_waiting_jobs() = 0;
 
@@ -51,8 +50,7 @@ class JobStore {
   virtual bool finish(const std::string& id, const Finish& f) = 0;
   // Queued → Cancelled (reason "CancelledBeforeStart") at once; an active job gets
   // cancel_requested (and the grace period) for the caller to delete its Job; final: unchanged.
-  virtual CancelResult request_cancel(const std::string& id, std::optional<int> grace_seconds,
-                                      std::int64_t now_ms) = 0;
+  virtual CancelResult request_cancel(const std::string& id, std::optional<int> grace_seconds, std::int64_t now_ms) = 0;
 };
 
 // "sqlite:PATH" (created on first start, WAL) or "postgresql://…" / "postgres://…".

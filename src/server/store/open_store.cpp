@@ -11,9 +11,7 @@ namespace kjq::server {
 
 namespace {
 
-bool starts_with(const std::string& text, const std::string& prefix) {
-  return text.rfind(prefix, 0) == 0;
-}
+bool starts_with(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
 
 [[noreturn]] void bad_store_url(const std::string& url, const std::string& why) {
   Diagnostic d;
@@ -32,8 +30,7 @@ std::string redact_store_url(const std::string& url) {
   // postgresql://user:PASSWORD@host…: the userinfo ends at the authority's last '@'.
   const auto authority_begin = scheme_end + 3;
   const auto authority_end = std::min(out.find_first_of("/?#", authority_begin), out.size());
-  const auto at =
-      authority_end > authority_begin ? out.rfind('@', authority_end - 1) : std::string::npos;
+  const auto at = authority_end > authority_begin ? out.rfind('@', authority_end - 1) : std::string::npos;
   if (at != std::string::npos && at >= authority_begin) {
     const auto colon = out.find(':', authority_begin);
     if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
@@ -60,8 +57,7 @@ std::unique_ptr<JobStore> open_store(const std::string& url) {
   if (starts_with(url, "sqlite:")) {
     std::string path = url.substr(7);
     if (starts_with(path, "//")) path = path.substr(2);  // sqlite://PATH is accepted as well
-    if (path.empty())
-      bad_store_url(url, "expected a file path after sqlite: (sqlite:/var/lib/kjq/jobs.db)");
+    if (path.empty()) bad_store_url(url, "expected a file path after sqlite: (sqlite:/var/lib/kjq/jobs.db)");
     store = std::make_unique<SqliteStore>(path);
   } else if (starts_with(url, "postgresql://") || starts_with(url, "postgres://")) {
     store = std::make_unique<PostgresStore>(url);

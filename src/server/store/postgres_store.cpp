@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "util/clock.hpp"
 #include "server/store/migrations.hpp"
+#include "util/clock.hpp"
 #include "util/diagnostic.hpp"
 
 namespace kjq::server {
@@ -46,17 +46,12 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
            kColumns},
       // One statement per filter shape, so each gets a plan that uses its index.
       {"list_all", kSelectPgJob + " WHERE seq > $1::bigint ORDER BY seq LIMIT $2::integer"},
-      {"list_queue",
-       kSelectPgJob + " WHERE seq > $1::bigint AND queue = $2::text ORDER BY seq LIMIT $3::integer"},
-      {"list_state",
-       kSelectPgJob + " WHERE seq > $1::bigint AND state = $2::text ORDER BY seq LIMIT $3::integer"},
-      {"list_queue_state", kSelectPgJob +
-                               " WHERE seq > $1::bigint AND queue = $2::text AND state = $3::text"
-                               " ORDER BY seq LIMIT $4::integer"},
-      {"queue_counts",
-       "SELECT queue, state, COUNT(*) FROM jobs GROUP BY queue, state ORDER BY queue"},
-      {"unfinished",
-       kSelectPgJob + " WHERE state IN ('Queued','Submitted','Scheduled','Running') ORDER BY seq"},
+      {"list_queue", kSelectPgJob + " WHERE seq > $1::bigint AND queue = $2::text ORDER BY seq LIMIT $3::integer"},
+      {"list_state", kSelectPgJob + " WHERE seq > $1::bigint AND state = $2::text ORDER BY seq LIMIT $3::integer"},
+      {"list_queue_state", kSelectPgJob + " WHERE seq > $1::bigint AND queue = $2::text AND state = $3::text"
+                                          " ORDER BY seq LIMIT $4::integer"},
+      {"queue_counts", "SELECT queue, state, COUNT(*) FROM jobs GROUP BY queue, state ORDER BY queue"},
+      {"unfinished", kSelectPgJob + " WHERE state IN ('Queued','Submitted','Scheduled','Running') ORDER BY seq"},
       {"claim_lock", "SELECT pg_advisory_xact_lock($1::bigint)"},
       {"count_active",
        "SELECT COUNT(*) FROM jobs WHERE queue = $1::text AND state IN "
@@ -121,8 +116,7 @@ JobRecord read_job(const pqxx::row& row) {
   r.queue = row[2].as<std::string>();
   const auto state_text = row[3].as<std::string>();
   const auto state = parse_state(state_text);
-  if (!state)
-    throw RuntimeError("job store: job " + r.id + " has an unknown state \"" + state_text + "\"");
+  if (!state) throw RuntimeError("job store: job " + r.id + " has an unknown state \"" + state_text + "\"");
   r.state = *state;
   r.reason = row[4].as<std::string>();
   r.message = row[5].as<std::string>();
@@ -184,10 +178,7 @@ std::int64_t claim_lock_key(const std::string& queue) {
 class PostgresStore::Pool {
  public:
   Pool(const std::string& url, int size)
-      : url_(url),
-        redacted_url_(redact_store_url(url)),
-        password_(url_password(url)),
-        capacity_(std::max(size, 1)) {}
+      : url_(url), redacted_url_(redact_store_url(url)), password_(url_password(url)), capacity_(std::max(size, 1)) {}
 
   // A connection borrowed for one operation; goes back to the pool unless discarded.
   class Lease {
@@ -254,8 +245,7 @@ class PostgresStore::Pool {
   RuntimeError error(const std::string& what, const std::exception& e) const {
     std::string detail = trimmed(e.what());
     if (!password_.empty()) {
-      for (auto at = detail.find(password_); at != std::string::npos;
-           at = detail.find(password_, at + 3)) {
+      for (auto at = detail.find(password_); at != std::string::npos; at = detail.find(password_, at + 3)) {
         detail.replace(at, password_.size(), "***");
       }
     }
@@ -308,8 +298,7 @@ class PostgresStore::Pool {
   int open_ = 0;  // idle plus leased
 };
 
-PostgresStore::PostgresStore(const std::string& url, int pool_size)
-    : pool_(std::make_unique<Pool>(url, pool_size)) {
+PostgresStore::PostgresStore(const std::string& url, int pool_size) : pool_(std::make_unique<Pool>(url, pool_size)) {
   Pool::Lease first(*pool_);  // fail now, not on the first request
 }
 
@@ -319,8 +308,7 @@ void PostgresStore::migrate() {
   Pool::Lease lease(*pool_);
   auto& conn = lease.conn();
   try {
-    pqxx::nontransaction(conn).exec_params("SELECT pg_advisory_lock($1::bigint)",
-                                           kMigrationLockKey);
+    pqxx::nontransaction(conn).exec_params("SELECT pg_advisory_lock($1::bigint)", kMigrationLockKey);
     try {
       {
         pqxx::work tx(conn);
@@ -329,9 +317,7 @@ void PostgresStore::migrate() {
       }
       for (const auto& m : migrations()) {
         pqxx::work tx(conn);
-        if (!tx.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1::integer",
-                            m.version)
-                 .empty()) {
+        if (!tx.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1::integer", m.version).empty()) {
           continue;
         }
         tx.exec0(m.postgres_sql);
@@ -345,16 +331,14 @@ void PostgresStore::migrate() {
       // The lock goes with the session anyway; unlock here only so a kept connection is clean.
       if (conn.is_open()) {
         try {
-          pqxx::nontransaction(conn).exec_params("SELECT pg_advisory_unlock($1::bigint)",
-                                                 kMigrationLockKey);
+          pqxx::nontransaction(conn).exec_params("SELECT pg_advisory_unlock($1::bigint)", kMigrationLockKey);
         } catch (const pqxx::failure&) {
           lease.discard();
         }
       }
       throw;
     }
-    pqxx::nontransaction(conn).exec_params("SELECT pg_advisory_unlock($1::bigint)",
-                                           kMigrationLockKey);
+    pqxx::nontransaction(conn).exec_params("SELECT pg_advisory_unlock($1::bigint)", kMigrationLockKey);
   } catch (const pqxx::failure& e) {
     if (!conn.is_open()) lease.discard();
     throw pool_->error("cannot migrate", e);
@@ -363,8 +347,7 @@ void PostgresStore::migrate() {
 
 int PostgresStore::schema_version() {
   return pool_->transact("cannot read the schema version", [](pqxx::work& tx) {
-    if (tx.exec("SELECT to_regclass('schema_migrations') IS NOT NULL")[0][0].as<bool>() == false)
-      return 0;
+    if (tx.exec("SELECT to_regclass('schema_migrations') IS NOT NULL")[0][0].as<bool>() == false) return 0;
     return tx.exec("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")[0][0].as<int>();
   });
 }
@@ -375,16 +358,15 @@ std::vector<SubmitResult> PostgresStore::submit(const std::vector<NewJob>& jobs)
     results.reserve(jobs.size());
     for (const auto& job : jobs) {
       SubmitResult result;
-      auto inserted = read_one_job(tx.exec_prepared("insert", job.id, job.queue, job.data_json,
-                                                    job.time_limit_seconds, job.now_ms));
+      auto inserted = read_one_job(
+          tx.exec_prepared("insert", job.id, job.queue, job.data_json, job.time_limit_seconds, job.now_ms));
       if (inserted) {
         result.record = std::move(*inserted);
         result.inserted = true;
       } else {
         // ON CONFLICT waited for any concurrent insert of this id; read committed sees it now.
         auto existing = read_one_job(tx.exec_prepared("get", job.id));
-        if (!existing)
-          throw RuntimeError("job store: job " + job.id + " neither inserted nor found");
+        if (!existing) throw RuntimeError("job store: job " + job.id + " neither inserted nor found");
         result.record = std::move(*existing);
       }
       results.push_back(std::move(result));
@@ -400,9 +382,8 @@ std::optional<JobRecord> PostgresStore::get(const std::string& id) {
 
 std::optional<JobRecord> PostgresStore::get_by_kube_name(const std::string& kube_name) {
   if (kube_name.empty()) return std::nullopt;  // unclaimed jobs all have an empty kube_name
-  return pool_->transact("cannot read a job", [&](pqxx::work& tx) {
-    return read_one_job(tx.exec_prepared("get_by_kube_name", kube_name));
-  });
+  return pool_->transact("cannot read a job",
+                         [&](pqxx::work& tx) { return read_one_job(tx.exec_prepared("get_by_kube_name", kube_name)); });
 }
 
 JobPage PostgresStore::list(const JobFilter& filter) {
@@ -411,12 +392,10 @@ JobPage PostgresStore::list(const JobFilter& filter) {
   auto rows = pool_->transact("cannot list jobs", [&](pqxx::work& tx) {
     const bool by_queue = !filter.queue.empty();
     if (by_queue && filter.state) {
-      return tx.exec_prepared("list_queue_state", filter.after_seq, filter.queue,
-                              state_name(*filter.state), fetch);
+      return tx.exec_prepared("list_queue_state", filter.after_seq, filter.queue, state_name(*filter.state), fetch);
     }
     if (by_queue) return tx.exec_prepared("list_queue", filter.after_seq, filter.queue, fetch);
-    if (filter.state)
-      return tx.exec_prepared("list_state", filter.after_seq, state_name(*filter.state), fetch);
+    if (filter.state) return tx.exec_prepared("list_state", filter.after_seq, state_name(*filter.state), fetch);
     return tx.exec_prepared("list_all", filter.after_seq, fetch);
   });
   JobPage page;
@@ -429,8 +408,7 @@ JobPage PostgresStore::list(const JobFilter& filter) {
 }
 
 std::vector<QueueCounts> PostgresStore::queue_counts() {
-  auto rows = pool_->transact("cannot count jobs",
-                              [](pqxx::work& tx) { return tx.exec_prepared("queue_counts"); });
+  auto rows = pool_->transact("cannot count jobs", [](pqxx::work& tx) { return tx.exec_prepared("queue_counts"); });
   std::vector<QueueCounts> out;
   for (const auto& row : rows) {
     const auto queue = row[0].as<std::string>();
@@ -450,61 +428,53 @@ std::vector<JobRecord> PostgresStore::unfinished() {
 }
 
 std::vector<JobRecord> PostgresStore::claim(const std::string& queue, int limit, int max_batch,
-                                            const std::string& owner,
-                                            const std::string& name_prefix, std::int64_t now_ms) {
+                                            const std::string& owner, const std::string& name_prefix,
+                                            std::int64_t now_ms) {
   if (max_batch <= 0) return {};
-  auto claimed =
-      pool_->transact("cannot claim jobs", [&](pqxx::work& tx) -> std::vector<JobRecord> {
-        // Held until commit: claims on this queue from every process run one after another, and
-        // each counts the active jobs only after the previous one's update is committed and
-        // visible.
-        tx.exec_prepared("claim_lock", claim_lock_key(queue));
-        std::int64_t wanted = max_batch;
-        if (limit > 0) {
-          const auto active = tx.exec_prepared("count_active", queue)[0][0].as<std::int64_t>();
-          wanted = std::min<std::int64_t>(wanted, limit - active);
-        }
-        if (wanted <= 0) return {};
-        return read_jobs(tx.exec_prepared("claim", queue, wanted, owner, name_prefix, now_ms));
-      });
-  std::sort(claimed.begin(), claimed.end(),
-            [](const auto& a, const auto& b) { return a.seq < b.seq; });
+  auto claimed = pool_->transact("cannot claim jobs", [&](pqxx::work& tx) -> std::vector<JobRecord> {
+    // Held until commit: claims on this queue from every process run one after another, and
+    // each counts the active jobs only after the previous one's update is committed and
+    // visible.
+    tx.exec_prepared("claim_lock", claim_lock_key(queue));
+    std::int64_t wanted = max_batch;
+    if (limit > 0) {
+      const auto active = tx.exec_prepared("count_active", queue)[0][0].as<std::int64_t>();
+      wanted = std::min<std::int64_t>(wanted, limit - active);
+    }
+    if (wanted <= 0) return {};
+    return read_jobs(tx.exec_prepared("claim", queue, wanted, owner, name_prefix, now_ms));
+  });
+  std::sort(claimed.begin(), claimed.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
   return claimed;
 }
 
 std::vector<std::string> PostgresStore::queues_with_waiting_jobs() {
   return pool_->transact("cannot list queues", [](pqxx::work& tx) {
     std::vector<std::string> out;
-    for (const auto& row : tx.exec_prepared("waiting_queues"))
-      out.push_back(row[0].as<std::string>());
+    for (const auto& row : tx.exec_prepared("waiting_queues")) out.push_back(row[0].as<std::string>());
     return out;
   });
 }
 
-void PostgresStore::set_kube_uid(const std::string& id, const std::string& uid,
-                                 std::int64_t now_ms) {
+void PostgresStore::set_kube_uid(const std::string& id, const std::string& uid, std::int64_t now_ms) {
   if (uid.empty()) return;
-  pool_->transact("cannot record a uid",
-                  [&](pqxx::work& tx) { tx.exec_prepared("set_kube_uid", id, uid, now_ms); });
+  pool_->transact("cannot record a uid", [&](pqxx::work& tx) { tx.exec_prepared("set_kube_uid", id, uid, now_ms); });
 }
 
 bool PostgresStore::update_progress(const std::string& id, const Progress& p) {
   if (!is_active(p.state))
-    throw std::invalid_argument("update_progress: " + state_name(p.state) +
-                                " is not an active state");
+    throw std::invalid_argument("update_progress: " + state_name(p.state) + " is not an active state");
   return pool_->transact("cannot record progress", [&](pqxx::work& tx) {
-    return tx.exec_prepared("update_progress", id, state_name(p.state), p.reason, p.message,
-                            p.exit_code, p.now_ms)
+    return tx.exec_prepared("update_progress", id, state_name(p.state), p.reason, p.message, p.exit_code, p.now_ms)
                .affected_rows() > 0;
   });
 }
 
 bool PostgresStore::finish(const std::string& id, const Finish& f) {
-  if (!is_final(f.state))
-    throw std::invalid_argument("finish: " + state_name(f.state) + " is not a final state");
+  if (!is_final(f.state)) throw std::invalid_argument("finish: " + state_name(f.state) + " is not a final state");
   return pool_->transact("cannot finish a job", [&](pqxx::work& tx) {
-    return tx.exec_prepared("finish", id, state_name(f.state), f.reason, f.message, f.exit_code,
-                            f.log_tail, f.events_json, f.now_ms)
+    return tx.exec_prepared("finish", id, state_name(f.state), f.reason, f.message, f.exit_code, f.log_tail,
+                            f.events_json, f.now_ms)
                .affected_rows() > 0;
   });
 }

@@ -27,15 +27,13 @@ class PostgresStore final : public JobStore {
   JobPage list(const JobFilter& filter) override;
   std::vector<QueueCounts> queue_counts() override;
   std::vector<JobRecord> unfinished() override;
-  std::vector<JobRecord> claim(const std::string& queue, int limit, int max_batch,
-                               const std::string& owner, const std::string& name_prefix,
-                               std::int64_t now_ms) override;
+  std::vector<JobRecord> claim(const std::string& queue, int limit, int max_batch, const std::string& owner,
+                               const std::string& name_prefix, std::int64_t now_ms) override;
   std::vector<std::string> queues_with_waiting_jobs() override;
   void set_kube_uid(const std::string& id, const std::string& uid, std::int64_t now_ms) override;
   bool update_progress(const std::string& id, const Progress& p) override;
   bool finish(const std::string& id, const Finish& f) override;
-  CancelResult request_cancel(const std::string& id, std::optional<int> grace_seconds,
-                              std::int64_t now_ms) override;
+  CancelResult request_cancel(const std::string& id, std::optional<int> grace_seconds, std::int64_t now_ms) override;
 
   class Pool;  // connections, retries and error wording (postgres_store.cpp)
 

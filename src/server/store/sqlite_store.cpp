@@ -7,8 +7,8 @@
 #include <stdexcept>
 #include <unordered_map>
 
-#include "util/clock.hpp"
 #include "server/store/migrations.hpp"
+#include "util/clock.hpp"
 #include "util/diagnostic.hpp"
 
 namespace kjq::server {
@@ -61,8 +61,7 @@ class SqliteStore::Connection {
   }
 
   void exec(const std::string& sql) {
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
-      fail("cannot run SQL");
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) fail("cannot run SQL");
   }
 
   // A statement compiled once per connection and reused (callers reset it after use).
@@ -70,8 +69,7 @@ class SqliteStore::Connection {
     auto found = cache_.find(sql);
     if (found != cache_.end()) return found->second;
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
-        SQLITE_OK) {
+    if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
       fail("cannot prepare SQL");
     }
     cache_.emplace(sql, stmt);
@@ -103,8 +101,7 @@ using Connection = SqliteStore::Connection;
 class Query {
  public:
   template <typename... Args>
-  Query(Connection& db, const std::string& sql, const Args&... args)
-      : db_(db), stmt_(db.statement(sql)) {
+  Query(Connection& db, const std::string& sql, const Args&... args) : db_(db), stmt_(db.statement(sql)) {
     int index = 0;
     (bind(++index, args), ...);
   }
@@ -134,8 +131,7 @@ class Query {
   }
   std::string text(int col) const {
     const auto* bytes = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-    return bytes ? std::string(bytes, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
-                 : std::string();
+    return bytes ? std::string(bytes, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
   }
 
  private:
@@ -189,8 +185,7 @@ JobRecord read_job(const Query& q) {
   r.queue = q.text(2);
   const auto state_text = q.text(3);
   const auto state = parse_state(state_text);
-  if (!state)
-    throw RuntimeError("job store: job " + r.id + " has an unknown state \"" + state_text + "\"");
+  if (!state) throw RuntimeError("job store: job " + r.id + " has an unknown state \"" + state_text + "\"");
   r.state = *state;
   r.reason = q.text(4);
   r.message = q.text(5);
@@ -255,9 +250,7 @@ void SqliteStore::migrate() {
     }
     if (applied) continue;
     db_->exec(m.sqlite_sql);
-    Query(*db_, "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (?1, ?2)", m.version,
-          now_ms())
-        .run();
+    Query(*db_, "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (?1, ?2)", m.version, now_ms()).run();
     tx.commit();
   }
 }
@@ -265,8 +258,7 @@ void SqliteStore::migrate() {
 int SqliteStore::schema_version() {
   std::lock_guard lock(mutex_);
   {
-    Query exists(*db_,
-                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+    Query exists(*db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
     if (!exists.step()) return 0;
   }
   Query q(*db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
@@ -287,13 +279,12 @@ std::vector<SubmitResult> SqliteStore::submit(const std::vector<NewJob>& jobs) {
   for (const auto& job : jobs) {
     SubmitResult result;
     {
-      Query insert(
-          *db_,
-          "INSERT INTO jobs (id, queue, state, data_json, time_limit_seconds, created_ms, "
-          "updated_ms)"
-          " VALUES (?1, ?2, 'Queued', ?3, ?4, ?5, ?5) ON CONFLICT (id) DO NOTHING RETURNING " +
-              std::string(kJobColumns),
-          job.id, job.queue, job.data_json, job.time_limit_seconds, job.now_ms);
+      Query insert(*db_,
+                   "INSERT INTO jobs (id, queue, state, data_json, time_limit_seconds, created_ms, "
+                   "updated_ms)"
+                   " VALUES (?1, ?2, 'Queued', ?3, ?4, ?5, ?5) ON CONFLICT (id) DO NOTHING RETURNING " +
+                       std::string(kJobColumns),
+                   job.id, job.queue, job.data_json, job.time_limit_seconds, job.now_ms);
       auto inserted = read_one_job(insert);
       if (inserted) {
         result.record = std::move(*inserted);
@@ -363,14 +354,12 @@ std::vector<QueueCounts> SqliteStore::queue_counts() {
 
 std::vector<JobRecord> SqliteStore::unfinished() {
   std::lock_guard lock(mutex_);
-  Query q(*db_,
-          kSelectSqliteJob + " WHERE state IN ('Queued','Submitted','Scheduled','Running') ORDER BY seq");
+  Query q(*db_, kSelectSqliteJob + " WHERE state IN ('Queued','Submitted','Scheduled','Running') ORDER BY seq");
   return read_jobs(q);
 }
 
-std::vector<JobRecord> SqliteStore::claim(const std::string& queue, int limit, int max_batch,
-                                          const std::string& owner, const std::string& name_prefix,
-                                          std::int64_t now_ms) {
+std::vector<JobRecord> SqliteStore::claim(const std::string& queue, int limit, int max_batch, const std::string& owner,
+                                          const std::string& name_prefix, std::int64_t now_ms) {
   if (max_batch <= 0) return {};
   std::lock_guard lock(mutex_);
   // The write lock is taken before counting, so no other process can claim between the count
@@ -399,8 +388,7 @@ std::vector<JobRecord> SqliteStore::claim(const std::string& queue, int limit, i
     claimed = read_jobs(q);
   }
   tx.commit();
-  std::sort(claimed.begin(), claimed.end(),
-            [](const auto& a, const auto& b) { return a.seq < b.seq; });
+  std::sort(claimed.begin(), claimed.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
   return claimed;
 }
 
@@ -416,24 +404,20 @@ void SqliteStore::set_kube_uid(const std::string& id, const std::string& uid, st
   if (uid.empty()) return;
   std::lock_guard lock(mutex_);
   WriteTransaction tx(*db_);
-  Query(*db_, "UPDATE jobs SET kube_uid = ?2, updated_ms = ?3 WHERE id = ?1 AND kube_uid = ''", id,
-        uid, now_ms)
-      .run();
+  Query(*db_, "UPDATE jobs SET kube_uid = ?2, updated_ms = ?3 WHERE id = ?1 AND kube_uid = ''", id, uid, now_ms).run();
   tx.commit();
 }
 
 bool SqliteStore::update_progress(const std::string& id, const Progress& p) {
   if (!is_active(p.state))
-    throw std::invalid_argument("update_progress: " + state_name(p.state) +
-                                " is not an active state");
+    throw std::invalid_argument("update_progress: " + state_name(p.state) + " is not an active state");
   std::lock_guard lock(mutex_);
   WriteTransaction tx(*db_);
   Query(*db_,
-        std::string(
-            "UPDATE jobs SET state = ?2, reason = ?3, message = ?4, exit_code = COALESCE(?5, "
-            "exit_code),"
-            " started_ms = CASE WHEN ?2 = 'Running' AND started_ms = 0 THEN ?6 ELSE started_ms END,"
-            " updated_ms = ?6 WHERE id = ?1 AND ") +
+        std::string("UPDATE jobs SET state = ?2, reason = ?3, message = ?4, exit_code = COALESCE(?5, "
+                    "exit_code),"
+                    " started_ms = CASE WHEN ?2 = 'Running' AND started_ms = 0 THEN ?6 ELSE started_ms END,"
+                    " updated_ms = ?6 WHERE id = ?1 AND ") +
             kNotFinalSql,
         id, state_name(p.state), p.reason, p.message, p.exit_code, p.now_ms)
       .run();
@@ -443,8 +427,7 @@ bool SqliteStore::update_progress(const std::string& id, const Progress& p) {
 }
 
 bool SqliteStore::finish(const std::string& id, const Finish& f) {
-  if (!is_final(f.state))
-    throw std::invalid_argument("finish: " + state_name(f.state) + " is not a final state");
+  if (!is_final(f.state)) throw std::invalid_argument("finish: " + state_name(f.state) + " is not a final state");
   std::lock_guard lock(mutex_);
   WriteTransaction tx(*db_);
   // The state condition makes the first finish the only one that changes the row.
@@ -454,16 +437,14 @@ bool SqliteStore::finish(const std::string& id, const Finish& f) {
                     " log_tail = COALESCE(?6, log_tail), events_json = COALESCE(?7, events_json),"
                     " finished_ms = ?8, updated_ms = ?8 WHERE id = ?1 AND ") +
             kNotFinalSql,
-        id, state_name(f.state), f.reason, f.message, f.exit_code, f.log_tail, f.events_json,
-        f.now_ms)
+        id, state_name(f.state), f.reason, f.message, f.exit_code, f.log_tail, f.events_json, f.now_ms)
       .run();
   const bool changed = sqlite3_changes(db_->handle()) > 0;
   tx.commit();
   return changed;
 }
 
-CancelResult SqliteStore::request_cancel(const std::string& id, std::optional<int> grace_seconds,
-                                         std::int64_t now_ms) {
+CancelResult SqliteStore::request_cancel(const std::string& id, std::optional<int> grace_seconds, std::int64_t now_ms) {
   std::lock_guard lock(mutex_);
   WriteTransaction tx(*db_);
   CancelResult result;
