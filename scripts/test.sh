@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine and runs the whole test suite:
+#   0. every C++ file formatted as .clang-format says;
 #   1. the debug build (g++ 12, warnings are errors): every test, the end-to-end ones (real kjq,
 #      kube-emulator, PostgreSQL, kubectl 1.32 and 1.35, python3-kubernetes) included;
 #   2. the ASan+UBSan build (clang-14): every in-process test of kjq again under the sanitizers;
@@ -9,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/install-test-tools.sh
+bash scripts/check-format.sh
 echo "== debug: configure and build (${SECONDS} s so far)"
 # The benchmarks are built by the release preset, where they are run.
 cmake --preset debug -DKJQ_BUILD_BENCH=OFF >/dev/null
