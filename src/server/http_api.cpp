@@ -190,7 +190,7 @@ void install_job_api(http::HttpServer& server, ApiContext& ctx) {
                    ctx.metrics.count_submitted(1);
                    ctx.admission.wake();
                  }
-                 json body = job_to_json(r.record, ns, false);
+                 json body = job_to_json(r.record, ns, JobView::Summary);
                  res.set_header("Location", "/api/v1/jobs/" + r.record.id);
                  reply(res, r.inserted ? 202 : 200, body);
                }));
@@ -199,7 +199,7 @@ void install_job_api(http::HttpServer& server, ApiContext& ctx) {
                  const std::string& ns = ctx.options.namespace_name;
                  auto r = ctx.store.get(req.path_params[0]);
                  if (!r) return error(res, 404, "NotFound", "job " + req.path_params[0] + " not found");
-                 reply(res, 200, job_to_json(*r, ns, true));
+                 reply(res, 200, job_to_json(*r, ns, JobView::Detail));
                }));
 
   server.route(
@@ -233,7 +233,7 @@ void install_job_api(http::HttpServer& server, ApiContext& ctx) {
         if (f.limit < 1 || f.limit > 1000) return error(res, 400, "BadRequest", "limit: expected 1 to 1000");
         JobPage page = ctx.store.list(f);
         json items = json::array();
-        for (const auto& r : page.items) items.push_back(job_to_json(r, ns, false));
+        for (const auto& r : page.items) items.push_back(job_to_json(r, ns, JobView::Summary));
         json body = {{"items", std::move(items)}};
         if (page.next_after_seq > 0) body["continue"] = std::to_string(page.next_after_seq);
         reply(res, 200, body);
@@ -260,13 +260,13 @@ void install_job_api(http::HttpServer& server, ApiContext& ctx) {
                  if (!c.found) return error(res, 404, "NotFound", "job " + req.path_params[0] + " not found");
                  if (c.cancelled_now) {
                    ctx.admission.wake();
-                   return reply(res, 200, job_to_json(c.record, ns, false));
+                   return reply(res, 200, job_to_json(c.record, ns, JobView::Summary));
                  }
                  if (is_final(c.record.state))
                    return error(res, 409, "Conflict",
                                 "job " + c.record.id + " already ended: " + state_name(c.record.state));
                  ctx.tracker.send_cancel(c.record);
-                 reply(res, 202, job_to_json(c.record, ns, false));
+                 reply(res, 202, job_to_json(c.record, ns, JobView::Summary));
                }));
 
   server.route("GET", "/api/v1/queues", guarded(ctx, [&ctx](const http::Request&, http::Response& res) {

@@ -18,7 +18,7 @@ std::string format_time_ms(std::int64_t ms) {
                      tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
 }
 
-json job_to_json(const JobRecord& r, const std::string& ns, bool detail) {
+json job_to_json(const JobRecord& r, const std::string& ns, JobView view) {
   json j = {{"id", r.id}, {"queue", r.queue}, {"state", state_name(r.state)}};
   if (!r.reason.empty()) j["reason"] = r.reason;
   if (!r.message.empty()) j["message"] = r.message;
@@ -44,7 +44,7 @@ json job_to_json(const JobRecord& r, const std::string& ns, bool detail) {
                                                         {"finishedAt", r.finished_ms}};
   for (const auto& [key, ms] : times)
     if (ms > 0) j[key] = format_time_ms(ms);
-  if (detail) {
+  if (view == JobView::Detail) {
     // A log is bytes: a binary or Latin-1 line would make the answer unserialisable. Bytes that
     // are not UTF-8 become U+FFFD, the rest is kept as printed.
     j["logTail"] = json::parse(json(r.log_tail).dump(-1, ' ', false, json::error_handler_t::replace));

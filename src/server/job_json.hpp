@@ -9,8 +9,9 @@
 
 namespace kjq::server {
 
-// `detail`: include the captured log tail and events (GET of one job); lists leave them out.
-nlohmann::json job_to_json(const JobRecord& r, const std::string& ns, bool detail);
+// Detail: with the captured log tail and events (GET of one job); Summary: without (lists).
+enum class JobView { Summary, Detail };
+nlohmann::json job_to_json(const JobRecord& r, const std::string& ns, JobView view);
 std::string format_time_ms(std::int64_t ms);
 
 }  // namespace kjq::server

@@ -17,6 +17,7 @@ using kjq::server::format_time_ms;
 using kjq::server::job_to_json;
 using kjq::server::JobRecord;
 using kjq::server::JobState;
+using kjq::server::JobView;
 using nlohmann::json;
 
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil), to build
@@ -78,7 +79,7 @@ TEST(FormatTimeMsTest, DoesNotDependOnTheLocalTimeZone) {
 }
 
 TEST(JobToJsonTest, AQueuedJobHasOnlyItsIdQueueStateAndData) {
-  const json j = job_to_json(minimal_record(), "ns", false);
+  const json j = job_to_json(minimal_record(), "ns", JobView::Summary);
   EXPECT_EQ(j, (json{{"id", "0f6f8e3c-1d2b-4c5a-9e7f-3a2b1c0d9e8f"},
                      {"queue", "default"},
                      {"state", "Queued"},
@@ -91,22 +92,22 @@ TEST(JobToJsonTest, TimesAppearOnceTheyHappen) {
   const char* keys[] = {"createdAt", "submittedAt", "startedAt", "finishedAt"};
   std::int64_t* fields[] = {&r.created_ms, &r.submitted_ms, &r.started_ms, &r.finished_ms};
   for (int i = 0; i < 4; ++i) {
-    json j = job_to_json(r, "ns", false);
+    json j = job_to_json(r, "ns", JobView::Summary);
     for (int k = i; k < 4; ++k) EXPECT_FALSE(j.contains(keys[k])) << keys[k] << " before it happened: " << j.dump();
     *fields[i] = 1764200000123 + i * 1000;
-    j = job_to_json(r, "ns", false);
+    j = job_to_json(r, "ns", JobView::Summary);
     ASSERT_TRUE(j.contains(keys[i])) << j.dump();
     EXPECT_EQ(j[keys[i]], "2025-11-26T23:33:2" + std::to_string(i) + ".123Z");
   }
   r.updated_ms = 1764200009999;  // not part of the API
-  const json j = job_to_json(r, "ns", false);
+  const json j = job_to_json(r, "ns", JobView::Summary);
   EXPECT_FALSE(j.contains("updatedAt"));
   EXPECT_FALSE(j.contains("updated_ms"));
 }
 
 TEST(JobToJsonTest, OptionalFieldsAppearOnceSet) {
   JobRecord r = minimal_record();
-  json j = job_to_json(r, "nautobot", false);
+  json j = job_to_json(r, "nautobot", JobView::Summary);
   for (const char* key : {"reason", "message", "timeLimitSeconds", "kubernetesJob", "exitCode", "cancelRequested"})
     EXPECT_FALSE(j.contains(key)) << key;
 
@@ -117,7 +118,7 @@ TEST(JobToJsonTest, OptionalFieldsAppearOnceSet) {
   r.time_limit_seconds = 600;
   r.kube_name = "nautobot-job-0f6f8e3c-1d2b-4c5a-9e7f-3a2b1c0d9e8f";
   r.exit_code = 0;  // 0 is a code like any other: it appears
-  j = job_to_json(r, "nautobot", false);
+  j = job_to_json(r, "nautobot", JobView::Summary);
   EXPECT_EQ(j["state"], "Failed");
   EXPECT_EQ(j["reason"], "Error");
   EXPECT_EQ(j["message"], "exit code 3");
@@ -131,7 +132,7 @@ TEST(JobToJsonTest, OptionalFieldsAppearOnceSet) {
   r.cancel_requested = true;
   r.cancel_grace_seconds = 5;
   r.owner = "replica-a";
-  j = job_to_json(r, "other-ns", false);
+  j = job_to_json(r, "other-ns", JobView::Summary);
   EXPECT_EQ(j["kubernetesJob"], (json{{"namespace", "other-ns"}, {"name", r.kube_name}, {"uid", "3d1c-uid"}}));
   EXPECT_EQ(j["cancelRequested"], true);
   EXPECT_FALSE(j.contains("owner"));
@@ -141,7 +142,7 @@ TEST(JobToJsonTest, OptionalFieldsAppearOnceSet) {
 TEST(JobToJsonTest, AUidWithoutAJobNameIsNotShown) {
   JobRecord r = minimal_record();
   r.kube_uid = "uid-without-name";
-  EXPECT_FALSE(job_to_json(r, "ns", true).contains("kubernetesJob"));
+  EXPECT_FALSE(job_to_json(r, "ns", JobView::Detail).contains("kubernetesJob"));
 }
 
 TEST(JobToJsonTest, OnlyTheDetailHasTheLogTailAndEvents) {
@@ -149,11 +150,11 @@ TEST(JobToJsonTest, OnlyTheDetailHasTheLogTailAndEvents) {
   r.log_tail = "line 1\nline 2\n";
   r.events_json =
       R"([{"time":"2026-11-27T10:15:02Z","type":"Normal","reason":"Completed","object":"Job/x","message":"done"}])";
-  json list = job_to_json(r, "ns", false);
+  json list = job_to_json(r, "ns", JobView::Summary);
   EXPECT_FALSE(list.contains("logTail"));
   EXPECT_FALSE(list.contains("events"));
 
-  json detail = job_to_json(r, "ns", true);
+  json detail = job_to_json(r, "ns", JobView::Detail);
   EXPECT_EQ(detail["logTail"], "line 1\nline 2\n");
   ASSERT_TRUE(detail["events"].is_array());
   ASSERT_EQ(detail["events"].size(), 1u);
@@ -166,7 +167,7 @@ TEST(JobToJsonTest, OnlyTheDetailHasTheLogTailAndEvents) {
 }
 
 TEST(JobToJsonTest, TheDetailOfAJobWithoutEvidenceHasEmptyOnes) {
-  json detail = job_to_json(minimal_record(), "ns", true);
+  json detail = job_to_json(minimal_record(), "ns", JobView::Detail);
   EXPECT_EQ(detail["logTail"], "");
   EXPECT_EQ(detail["events"], json::array());
 }
@@ -177,14 +178,14 @@ TEST(JobToJsonTest, MalformedStoredJsonDoesNotThrow) {
     r.data_json = bad;
     r.events_json = bad;
     json j;
-    ASSERT_NO_THROW(j = job_to_json(r, "ns", true)) << bad;
+    ASSERT_NO_THROW(j = job_to_json(r, "ns", JobView::Detail)) << bad;
     EXPECT_EQ(j["data"], json::object()) << bad;
     EXPECT_EQ(j["events"], json::array()) << bad;
   }
   // Events that are JSON but not an array are no events either.
   r.data_json = "{}";
   r.events_json = R"({"type":"Normal"})";
-  EXPECT_EQ(job_to_json(r, "ns", true)["events"], json::array());
+  EXPECT_EQ(job_to_json(r, "ns", JobView::Detail)["events"], json::array());
 }
 
 TEST(JobToJsonTest, EveryStateHasItsName) {
@@ -195,14 +196,14 @@ TEST(JobToJsonTest, EveryStateHasItsName) {
       {JobState::Cancelled, "Cancelled"}};
   for (const auto& [state, name] : states) {
     r.state = state;
-    EXPECT_EQ(job_to_json(r, "ns", false)["state"], name);
+    EXPECT_EQ(job_to_json(r, "ns", JobView::Summary)["state"], name);
   }
 }
 
 TEST(JobToJsonTest, ALogTailThatIsNotValidUtf8CanStillBeSent) {
   JobRecord r = minimal_record();
   r.log_tail = "\x82\xac tail after a cut inside \xe2\x82\xac; latin-1 caf\xe9\n";  // "€" cut, then a Latin-1 é
-  const json j = job_to_json(r, "ns", true);
+  const json j = job_to_json(r, "ns", JobView::Detail);
   std::string body;
   ASSERT_NO_THROW(body = j.dump()) << "the API replies with body.dump()";
   EXPECT_NE(body.find("tail after a cut inside"), std::string::npos);
