@@ -698,3 +698,22 @@ TEST(YamlFiles, ContentErrorsNameTheFile) {
     EXPECT_EQ(e.diagnostics().front().line, 2);
   }
 }
+
+namespace {
+
+// Found by fuzz/fuzz_values_yaml: a UTF-16 byte order mark followed by bytes that are not valid
+// UTF-16 came out of yaml-cpp as strings that are not UTF-8, and kjq ended with "internal error".
+TEST(YamlEncoding, MalformedUtf16IsAnInputErrorNotACrash) {
+  std::ifstream in(std::string(KJQ_SOURCE_DIR) + "/fuzz/corpus/values_yaml/regression-malformed-utf16",
+                   std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(text.size(), 100u);
+  try {
+    auto doc = parse_yaml(text, "bad.yaml");
+    EXPECT_NO_THROW((void)doc.value.dump()) << "accepted, so it must be text";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("bad.yaml: invalid UTF-16"));
+  }
+}
+
+}  // namespace
