@@ -21,6 +21,13 @@ ProcessResult ServeProcess::stop() {
   return process_->wait(30);
 }
 
+int port_of(const std::string& url) { return std::stoi(url.substr(url.rfind(':') + 1)); }
+
+std::string raw_post(const std::string& path, const std::string& body) {
+  return "POST " + path + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + ServeEnv::kApiToken +
+         "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
 ServeEnv::ServeEnv(EmulatorOptions options) : kube_(std::move(options)) {
   std::ofstream(kube_.dir() / "api.token") << kApiToken << "\n";
 }

@@ -64,6 +64,11 @@ class ServeEnv {
   RuntimeEnv kube_;
 };
 
+// The port of "http://HOST:PORT".
+int port_of(const std::string& url);
+// The bytes of an authenticated POST with a JSON body, for tests that write to a socket themselves.
+std::string raw_post(const std::string& path, const std::string& body);
+
 // Polls `ready` every 10 ms until it is true or `timeout` passes.
 bool eventually(const std::function<bool()>& ready, std::chrono::milliseconds timeout = std::chrono::seconds(20));
 

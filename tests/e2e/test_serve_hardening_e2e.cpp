@@ -18,13 +18,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int port_of(const std::string& url) { return std::stoi(url.substr(url.rfind(':') + 1)); }
-
-std::string post(const std::string& path, const std::string& body) {
-  return "POST " + path + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + ServeEnv::kApiToken +
-         "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-}
-
 class ServeHardeningE2E : public ::testing::Test {
  protected:
   ServeEnv env;
@@ -42,8 +35,8 @@ TEST_F(ServeHardeningE2E, serve_PipelinedRequestsAllGetAnswers) {
   env.kube().write_queue("default", RuntimeEnv::test_manifest("succeed", 0.1));
   start();
   RawClient c(port);
-  ASSERT_TRUE(c.send(post("/api/v1/jobs", R"({"queue":"default","id":"pipe-1"})") +
-                     post("/api/v1/jobs", R"({"queue":"default","id":"pipe-2"})") +
+  ASSERT_TRUE(c.send(raw_post("/api/v1/jobs", R"({"queue":"default","id":"pipe-1"})") +
+                     raw_post("/api/v1/jobs", R"({"queue":"default","id":"pipe-2"})") +
                      "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
                      "GET /api/v1/jobs/pipe-1 HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " +
                      ServeEnv::kApiToken + "\r\n\r\n"));
@@ -84,7 +77,7 @@ TEST_F(ServeHardeningE2E, serve_DeepJsonIsRefusedAndServeLivesOn) {
   for (int levels : {60'000, 100'000}) {
     const std::string body = R"({"queue":"default","data":{"x":)" + std::string(static_cast<std::size_t>(levels), '[') +
                              std::string(static_cast<std::size_t>(levels), ']') + "}}";
-    Answer a = ask(port, post("/api/v1/jobs", body), 5s);
+    Answer a = ask(port, raw_post("/api/v1/jobs", body), 5s);
     EXPECT_EQ(a.status, 400) << levels;
     EXPECT_NE(a.body.find("nested deeper than 100 levels"), std::string::npos) << a.body;
   }

@@ -19,13 +19,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int port_of(const std::string& url) { return std::stoi(url.substr(url.rfind(':') + 1)); }
-
-std::string post(const std::string& path, const std::string& body) {
-  return "POST " + path + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + ServeEnv::kApiToken +
-         "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-}
-
 class ServeLatencyE2E : public ::testing::Test {
  protected:
   ServeEnv env;
@@ -65,7 +58,7 @@ TEST_F(ServeLatencyE2E, serve_IdleAndSlowHeaderClientsLeaveHealthzAndSubmitAnswe
     worst_health = std::max(worst_health, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     EXPECT_EQ(h.status, 200);
     t0 = Clock::now();
-    Answer s = ask(port, post("/api/v1/jobs", R"({"queue":"default","data":{"i":)" + std::to_string(i) + "}}"), 2s);
+    Answer s = ask(port, raw_post("/api/v1/jobs", R"({"queue":"default","data":{"i":)" + std::to_string(i) + "}}"), 2s);
     worst_submit = std::max(worst_submit, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     EXPECT_EQ(s.status, 202) << s.body;
   }
