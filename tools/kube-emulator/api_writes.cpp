@@ -65,28 +65,58 @@ void ApiServer::do_create(const ResourceType& t, const RequestInfo& info, const 
   res.set_content(stored->text(), "application/json");
 }
 
+namespace {
+
+const char* const kOptimisticLock =
+    "the object has been modified; please apply your changes to the latest version and try again";
+
+// The name and namespace of an object sent to an item URL (PUT body, or a patch's outcome): the
+// API server's checkName. A missing namespace is the request's.
+void check_name_and_namespace(json& obj, const ResourceType& t, const RequestInfo& info) {
+  if (!obj.contains("metadata") || !obj["metadata"].is_object()) obj["metadata"] = json::object();
+  json& meta = obj["metadata"];
+  const std::string name = meta.contains("name") && meta["name"].is_string() ? meta["name"].get<std::string>() : "";
+  if (name != info.name)
+    throw bad_request("the name of the object (" + name + ") does not match the name on the URL (" + info.name + ")");
+  if (!t.namespaced) return;
+  if (meta.contains("namespace") && meta["namespace"].is_string() && !meta["namespace"].get<std::string>().empty() &&
+      meta["namespace"] != info.ns)
+    throw bad_request("the namespace of the provided object does not match the namespace sent on the request");
+  meta["namespace"] = info.ns;
+}
+
+// What kube-apiserver answers when a JSON patch does not apply (a failed `test`, a missing path):
+// errors.NewGenericServerResponse(422, ...), which keeps none of the patch library's words.
+ApiError patch_not_applicable() {
+  return ApiError(422, "Invalid", "the server rejected our request due to an error in our request", json::object());
+}
+
+}  // namespace
+
 void ApiServer::do_update(const ResourceType& t, const RequestInfo& info, const httplib::Request& req,
                           httplib::Response& res) {
   json body = parse_body(req);
   if (!body.is_object()) throw bad_request("the request body must be a JSON object");
-  if (!body.contains("metadata") || !body["metadata"].is_object()) body["metadata"] = json::object();
-  std::string name = body["metadata"].value("name", "");
-  if (name != info.name)
-    throw bad_request("the name of the object (" + name + ") does not match the name on the URL (" + info.name + ")");
-  if (t.namespaced) body["metadata"]["namespace"] = info.ns;
+  check_name_and_namespace(body, t, info);
   if (!body.contains("kind")) body["kind"] = t.kind;
   if (!body.contains("apiVersion")) body["apiVersion"] = t.api_version();
   ObjectPtr current_ptr = store_.get(t, info.ns, info.name);
   if (!current_ptr) throw not_found(t.resource, t.group, info.name);
   if (t.resource == "jobs") {
     const json current = current_ptr->parse();
-    check_job_types(body);
-    auto causes = validate_job(body);
-    if (!causes.empty()) throw invalid("Job", "batch", name, causes);
-    long long gen = current["metadata"].value("generation", 1);
-    body["metadata"]["generation"] = (body.value("spec", json()) != current["spec"]) ? gen + 1 : gen;
+    // The storage preconditions come first: the uid and resourceVersion the body names.
+    const std::string uid = meta_str(body, "uid");
+    if (!uid.empty() && uid != current_ptr->uid())
+      throw conflict(
+          t.resource, t.group, info.name,
+          "Precondition failed: UID in precondition: " + uid + ", UID in object meta: " + current_ptr->uid());
+    const std::string rv = meta_str(body, "resourceVersion");
+    if (!rv.empty() && rv != current_ptr->resource_version())
+      throw conflict(t.resource, t.group, info.name, kOptimisticLock);
+    admit_job_update(body, current);
   }
   ObjectPtr stored = store_.replace(t, std::move(body));
+  if (t.resource == "jobs") controller_.poke(stored->uid());
   res.status = 200;
   res.set_content(stored->text(), "application/json");
 }
@@ -108,30 +138,36 @@ void ApiServer::do_patch(const ResourceType& t, const RequestInfo& info, const h
   } catch (const json::parse_error& e) {
     throw bad_request(std::string("error decoding patch: ") + e.what());
   }
+  if (json_patch && !patch.is_array())
+    throw bad_request("json: cannot unmarshal " + std::string(patch.is_object() ? "object" : "value") +
+                      " into Go value of type jsonpatch.Patch");
   ObjectPtr stored = store_.update(t, info.ns, info.name, [&](json& obj) {
-    json before = obj;
+    const json before = obj;
     try {
       if (json_patch)
-        obj = obj.patch(patch);
+        obj = obj.patch(patch);  // RFC 6902: add, remove, replace, move, copy, test
       else
-        obj.merge_patch(patch);
-    } catch (const json::exception& e) {
-      throw ApiError(422, "Invalid",
-                     std::string("the server rejected our request due to an error in our request: ") + e.what());
+        obj.merge_patch(patch);  // RFC 7386
+    } catch (const json::exception&) {
+      throw patch_not_applicable();
     }
-    if (!obj.contains("metadata") || !obj["metadata"].is_object()) obj["metadata"] = json::object();
-    for (const char* k : {"name", "namespace", "uid", "creationTimestamp"})
-      if (before["metadata"].contains(k)) obj["metadata"][k] = before["metadata"][k];
+    if (!obj.is_object()) throw patch_not_applicable();
+    check_name_and_namespace(obj, t, info);
+    // A resourceVersion in the patched object is a precondition, checked before validation.
+    const std::string rv = meta_str(obj, "resourceVersion");
+    const std::string current_rv = meta_str(before, "resourceVersion");
+    if (!rv.empty() && rv != current_rv) throw conflict(t.resource, t.group, info.name, kOptimisticLock);
+    obj["metadata"]["resourceVersion"] = current_rv;
     if (t.resource == "jobs") {
-      check_job_types(obj);
-      auto causes = validate_job(obj);
-      if (!causes.empty()) throw invalid("Job", "batch", info.name, causes);
-      if (obj.value("spec", json()) != before.value("spec", json()))
-        obj["metadata"]["generation"] = before["metadata"].value("generation", 1) + 1;
+      admit_job_update(obj, before);
+    } else {
+      for (const char* k : {"uid", "creationTimestamp"})
+        if (before["metadata"].contains(k)) obj["metadata"][k] = before["metadata"][k];
     }
     return obj != before;
   });
   if (!stored) throw not_found(t.resource, t.group, info.name);
+  if (t.resource == "jobs") controller_.poke(stored->uid());
   res.status = 200;
   res.set_content(stored->text(), "application/json");
 }

@@ -108,32 +108,23 @@ void check_job_types(const json& job) {
   }
 }
 
-void default_job(json& job) {
+void default_job_fields(json& job) {
   json& meta = job["metadata"];
   json& spec = job["spec"];
+  if (!spec.is_object()) spec = json::object();
   json& tmpl = spec["template"];
+  if (!tmpl.is_object()) tmpl = json::object();
   if (!tmpl.contains("metadata") || !tmpl["metadata"].is_object()) tmpl["metadata"] = json::object();
   json& tmeta = tmpl["metadata"];
   if ((!meta.contains("labels") || meta["labels"].empty()) && tmeta.contains("labels") && tmeta["labels"].is_object() &&
       !tmeta["labels"].empty())
     meta["labels"] = tmeta["labels"];
-  const std::string uid = meta.value("uid", "");
-  const std::string name = meta.value("name", "");
   if (!spec.contains("parallelism")) spec["parallelism"] = 1;
   if (!spec.contains("completions")) spec["completions"] = 1;
   if (!spec.contains("backoffLimit")) spec["backoffLimit"] = 6;
   if (!spec.contains("completionMode")) spec["completionMode"] = "NonIndexed";
   if (!spec.contains("suspend")) spec["suspend"] = false;
   if (!spec.contains("podReplacementPolicy")) spec["podReplacementPolicy"] = "TerminatingOrFailed";
-  if (!spec.value("manualSelector", false)) {
-    spec["selector"] = {{"matchLabels", {{"batch.kubernetes.io/controller-uid", uid}}}};
-    json& labels = tmeta["labels"];
-    if (!labels.is_object()) labels = json::object();
-    labels["batch.kubernetes.io/controller-uid"] = uid;
-    labels["batch.kubernetes.io/job-name"] = name;
-    labels["controller-uid"] = uid;
-    labels["job-name"] = name;
-  }
   if (!tmeta.contains("creationTimestamp")) tmeta["creationTimestamp"] = nullptr;
   json& pod = tmpl["spec"];
   if (!pod.is_object()) pod = json::object();
@@ -144,12 +135,33 @@ void default_job(json& job) {
   if (!pod.contains("schedulerName")) pod["schedulerName"] = "default-scheduler";
   if (pod.contains("containers") && pod["containers"].is_array())
     for (auto& c : pod["containers"]) {
+      if (!c.is_object()) continue;
       if (!c.contains("terminationMessagePath")) c["terminationMessagePath"] = "/dev/termination-log";
       if (!c.contains("terminationMessagePolicy")) c["terminationMessagePolicy"] = "File";
       if (!c.contains("imagePullPolicy") && c.contains("image") && c["image"].is_string())
         c["imagePullPolicy"] = image_pull_policy(c["image"].get<std::string>());
       if (!c.contains("resources")) c["resources"] = json::object();
     }
+}
+
+void default_job(json& job) {
+  // The decoder's defaults come first (metadata.labels copied from the template's own labels),
+  // then the create strategy's selector generation adds the controller labels to the template.
+  default_job_fields(job);
+  json& meta = job["metadata"];
+  json& spec = job["spec"];
+  json& tmeta = spec["template"]["metadata"];
+  const std::string uid = meta.value("uid", "");
+  const std::string name = meta.value("name", "");
+  if (!spec.value("manualSelector", false)) {
+    spec["selector"] = {{"matchLabels", {{"batch.kubernetes.io/controller-uid", uid}}}};
+    json& labels = tmeta["labels"];
+    if (!labels.is_object()) labels = json::object();
+    labels["batch.kubernetes.io/controller-uid"] = uid;
+    labels["batch.kubernetes.io/job-name"] = name;
+    labels["controller-uid"] = uid;
+    labels["job-name"] = name;
+  }
   meta["generation"] = 1;
   job["status"] = json::object();
 }
@@ -207,6 +219,96 @@ void admit_job_create(json& job) {
   default_job(job);
   auto causes = validate_job(job);
   if (!causes.empty()) throw invalid("Job", "batch", job["metadata"].value("name", ""), causes);
+}
+
+namespace {
+
+StatusCause immutable(const std::string& field, const json& value) {
+  return {"FieldValueInvalid", "Invalid value: " + value.dump() + ": field is immutable", field};
+}
+
+// `tmpl` with the fields a suspended, never started Job may change replaced by those of `next`
+// (the API server's AllowMutableSchedulingDirectives).
+json with_scheduling_directives_of(json tmpl, const json& next) {
+  auto copy_field = [](json& to, const json& from, const char* key) {
+    if (from.is_object() && from.contains(key))
+      to[key] = from[key];
+    else if (to.is_object())
+      to.erase(key);
+  };
+  if (!tmpl.is_object()) return tmpl;
+  if (!tmpl.contains("metadata") || !tmpl["metadata"].is_object()) tmpl["metadata"] = json::object();
+  if (!tmpl.contains("spec") || !tmpl["spec"].is_object()) tmpl["spec"] = json::object();
+  const json& next_meta = at(next, "metadata");
+  const json& next_pod = at(next, "spec");
+  copy_field(tmpl["metadata"], next_meta, "labels");
+  copy_field(tmpl["metadata"], next_meta, "annotations");
+  json& pod = tmpl["spec"];
+  copy_field(pod, next_pod, "nodeSelector");
+  copy_field(pod, next_pod, "tolerations");
+  copy_field(pod, next_pod, "schedulingGates");
+  // Node affinity may change, the other affinities may not; an affinity that held only node
+  // affinity may go, and one that brings only node affinity may come.
+  const json& next_affinity = at(next_pod, "affinity");
+  const bool had_affinity = pod.contains("affinity") && pod["affinity"].is_object();
+  if (!next_affinity.is_object() && had_affinity) {
+    pod["affinity"].erase("nodeAffinity");
+    if (pod["affinity"].empty()) pod.erase("affinity");
+  } else if (next_affinity.is_object()) {
+    if (!had_affinity) pod["affinity"] = json::object();
+    copy_field(pod["affinity"], next_affinity, "nodeAffinity");
+  }
+  return tmpl;
+}
+
+}  // namespace
+
+std::vector<StatusCause> validate_job_update(const json& job, const json& old) {
+  std::vector<StatusCause> causes;
+  const json& spec = at(job, "spec");
+  const json& old_spec = at(old, "spec");
+  for (const char* f : {"completions", "selector"}) {
+    if (at(spec, f) != at(old_spec, f)) causes.push_back(immutable(std::string("spec.") + f, at(spec, f)));
+  }
+  const bool suspended = at(old_spec, "suspend") == json(true);
+  const bool never_started = at(at(old, "status"), "startTime").is_null();
+  json old_template = at(old_spec, "template");
+  if (suspended && never_started) old_template = with_scheduling_directives_of(old_template, at(spec, "template"));
+  if (at(spec, "template") != old_template) causes.push_back(immutable("spec.template", at(spec, "template")));
+  for (const char* f : {"completionMode", "podFailurePolicy", "backoffLimitPerIndex", "managedBy", "successPolicy"}) {
+    if (at(spec, f) != at(old_spec, f)) causes.push_back(immutable(std::string("spec.") + f, at(spec, f)));
+  }
+  return causes;
+}
+
+void admit_job_update(json& job, const json& current) {
+  check_job_types(job);
+  if (!job.contains("metadata") || !job["metadata"].is_object()) job["metadata"] = json::object();
+  json& meta = job["metadata"];
+  const json& old_meta = at(current, "metadata");
+  const std::string name = old_meta.value("name", "");
+  std::vector<StatusCause> causes;
+  const json& uid = at(meta, "uid");
+  if (uid.is_null() || uid == "")
+    meta["uid"] = old_meta.value("uid", "");
+  else if (uid != at(old_meta, "uid"))
+    causes.push_back(immutable("metadata.uid", uid));
+  // What a client cannot change: the creation time, the deletion marks, the generation (the
+  // server bumps it) and, on the main resource, the status (jobs/status is the controller's).
+  for (const char* k : {"creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"}) {
+    if (old_meta.contains(k))
+      meta[k] = old_meta[k];
+    else
+      meta.erase(k);
+  }
+  job["kind"] = current.value("kind", "Job");
+  job["apiVersion"] = current.value("apiVersion", "batch/v1");
+  job["status"] = current.contains("status") ? current["status"] : json::object();
+  default_job_fields(job);
+  for (auto& c : validate_job(job)) causes.push_back(std::move(c));
+  for (auto& c : validate_job_update(job, current)) causes.push_back(std::move(c));
+  if (!causes.empty()) throw invalid("Job", "batch", name, causes);
+  if (at(job, "spec") != at(current, "spec")) meta["generation"] = old_meta.value("generation", 1) + 1;
 }
 
 }  // namespace kjq::emulator
