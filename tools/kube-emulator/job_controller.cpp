@@ -174,10 +174,31 @@ void JobController::create_pod(SimJob& sj, const json& job) {
 }
 
 namespace {
-json job_condition(const char* type, const std::string& reason, const std::string& message) {
+json job_condition(const char* type, const std::string& reason, const std::string& message,
+                   const char* status = "True") {
   const std::string now = rfc3339_now();
-  return json{{"type", type},     {"status", "True"},  {"lastProbeTime", now}, {"lastTransitionTime", now},
+  return json{{"type", type},     {"status", status},  {"lastProbeTime", now}, {"lastTransitionTime", now},
               {"reason", reason}, {"message", message}};
+}
+// The job controller's ensureJobConditionStatus: replaces the condition of that type when its
+// status, reason or message differ, appends it when absent unless the status is "False" (from
+// nothing to False means nothing). Returns whether the list changed.
+bool ensure_condition(json& conditions, const char* type, const char* status, const std::string& reason,
+                      const std::string& message) {
+  for (auto& c : conditions)
+    if (c.value("type", "") == type) {
+      if (c.value("status", "") == status && c.value("reason", "") == reason && c.value("message", "") == message)
+        return false;
+      c = job_condition(type, reason, message, status);
+      return true;
+    }
+  if (std::string(status) == "False") return false;
+  conditions.push_back(job_condition(type, reason, message, status));
+  return true;
+}
+bool spec_bool(const json& spec, const char* key) {
+  auto it = spec.find(key);
+  return it != spec.end() && it->is_boolean() && it->get<bool>();
 }
 }  // namespace
 
@@ -276,8 +297,9 @@ std::optional<SteadyTime> JobController::sync_job(SimJob& sj) {
     }
     return due;
   }
-  if (spec.value("suspend", false)) return std::nullopt;
-  if (sj.start_wall.empty()) {
+  // A suspended Job keeps no pods and its clock does not run; it starts when first not suspended.
+  const bool suspended = spec_bool(spec, "suspend");
+  if (!suspended && sj.start_wall.empty()) {
     sj.start_wall = rfc3339_now();
     sj.start = now;
   }
@@ -320,7 +342,11 @@ std::optional<SteadyTime> JobController::sync_job(SimJob& sj) {
       }
     }
   };
-  if (deadline > 0 && now >= sj.start + clock_.scaled(static_cast<double>(deadline))) {
+  // As the job controller's pastActiveDeadline: never while suspended. On the sync that resumes a
+  // Job, the deadline is still measured from the startTime it had (as Kubernetes does), and only
+  // then is startTime reset.
+  if (!suspended && deadline > 0 && !sj.start_wall.empty() &&
+      now >= sj.start + clock_.scaled(static_cast<double>(deadline))) {
     kill_active();
     finish(sj, false, "DeadlineExceeded", "Job was active longer than specified deadline");
   } else if (sj.failed > backoff_limit) {
@@ -328,10 +354,29 @@ std::optional<SteadyTime> JobController::sync_job(SimJob& sj) {
     finish(sj, false, "BackoffLimitExceeded", "Job has reached the specified backoff limit");
   } else if (sj.succeeded >= completions) {
     finish(sj, true, "CompletionsReached", "Reached expected number of succeeded pods");
+  } else if (const bool deleting = (*job)["metadata"].contains("deletionTimestamp"); suspended && !deleting) {
+    // Suspended: the active pods are deleted (gracefully) and, their tracking finalizer removed
+    // first, never counted as failed or succeeded.
+    for (auto& p : sj.pods) {
+      if (p.gone || stage_is_terminated(p.plan.outcome, p.stage)) continue;
+      p.gone = true;
+      if (delete_pod(sj.ns, p.name, std::nullopt)) {
+        record_event(*job, {"Normal", "SuccessfulDelete", "Deleted pod: " + p.name, "job-controller", ""});
+        if (store_.get(pods_, sj.ns, p.name)) p.terminating = true;  // the kubelet is stopping it
+      }
+    }
+    if (ensure_condition(sj.conditions, "Suspended", "True", "JobSuspended", "Job suspended"))
+      record_event(*job, {"Normal", "Suspended", "Job suspended", "job-controller", ""});
   } else {
-    if (deadline > 0) consider(sj.start + clock_.scaled(static_cast<double>(deadline)));
+    if (!deleting && ensure_condition(sj.conditions, "Suspended", "False", "JobResumed", "Job resumed")) {
+      // Resumed: startTime is reset, so activeDeadlineSeconds counts from now.
+      record_event(*job, {"Normal", "Resumed", "Job resumed", "job-controller", ""});
+      sj.start_wall = rfc3339_now();
+      sj.start = now;
+    }
+    if (!suspended && deadline > 0) consider(sj.start + clock_.scaled(static_cast<double>(deadline)));
     long long want = std::min(parallelism, completions - sj.succeeded) - active;
-    if ((*job)["metadata"].contains("deletionTimestamp")) want = 0;  // being deleted: no new pods
+    if (deleting) want = 0;  // being deleted: no new pods
     if (want > 0) {
       SteadyTime allowed = now;
       if (sj.failed > 0) {
