@@ -142,6 +142,51 @@ case "$out" in *'Error from server (NotFound): jobs.batch "hello" not found'*) ;
 out=$(k "$KJQ_TOKEN" get pods -l job-name=hello -o name)
 [ -z "$out" ] || fail "pods left after background deletion: $out"
 
+echo "== a suspended Job: no pods, the Suspended condition; kubectl patch --type=merge resumes it"
+sed 's/"hello"/"held"/; s/"backoffLimit":0,/"backoffLimit":0,"suspend":true,/' "$WORK/job.json" > "$WORK/job-held.json"
+k "$KJQ_TOKEN" create -f "$WORK/job-held.json" >/dev/null || fail "create held"
+suspended_jsonpath='jsonpath={.status.conditions[?(@.type=="Suspended")].status} {.status.conditions[?(@.type=="Suspended")].reason} {.status.conditions[?(@.type=="Suspended")].message}'
+wait_for "True JobSuspended Job suspended" k "$KJQ_TOKEN" get job held -o "$suspended_jsonpath"
+sleep 0.5 # 2.5 s of simulated time: a Job that ran would have a pod by now
+out=$(k "$KJQ_TOKEN" get pods -l job-name=held -o name) || fail "get pods of held: $out"
+[ -z "$out" ] || fail "pods of a suspended job: $out"
+out=$(k "$KJQ_TOKEN" get job held -o 'jsonpath={.status.startTime}') || fail "get held: $out"
+[ -z "$out" ] || fail "startTime of a job created suspended: $out"
+out=$(k "$KJQ_TOKEN" get job held) || fail "get job held: $out"
+echo "$out" | cols | grep -qE '^held Suspended 0/1 [0-9]+s$' || fail "get job held row: $out"
+out=$(k "$KJQ_TOKEN" auth can-i patch jobs 2>&1) && fail "can-i patch jobs said yes"
+[ "$out" = "no" ] || fail "can-i patch jobs: $out"
+out=$(k "$KJQ_TOKEN" patch job held --type=merge -p '{"spec":{"suspend":false}}' 2>&1) && fail "patch without the verb succeeded"
+case "$out" in *'jobs.batch "held" is forbidden: User "system:serviceaccount:default:kjq" cannot patch resource "jobs" in API group "batch" in the namespace "default"'*) ;;
+  *) fail "forbidden patch: $out" ;; esac
+out=$(k "$ADMIN_TOKEN" patch job held --type=merge -p '{"spec":{"suspend":false}}' 2>&1) || fail "patch: $out"
+[ "$out" = "job.batch/held patched" ] || fail "patch printed: $out"
+wait_for "False JobResumed Job resumed" k "$KJQ_TOKEN" get job held -o "$suspended_jsonpath"
+out=$(k "$KJQ_TOKEN" get job held -o 'jsonpath={.status.startTime}') || fail "get held: $out"
+[ -n "$out" ] || fail "no startTime after the resume"
+wait_for "1" k "$KJQ_TOKEN" get job held -o 'jsonpath={.status.succeeded}'
+
+echo "== kubectl patch --type=json: a failing test is the API server's 422; suspend again"
+out=$(k "$ADMIN_TOKEN" patch job held --type=json -p '[{"op":"test","path":"/spec/suspend","value":true}]' 2>&1) \
+  && fail "a failing test op was applied"
+case "$out" in *'the server rejected our request due to an error in our request'*) ;; *) fail "failing test op: $out" ;; esac
+sed 's/"hello"/"paused"/; s/run-seconds":"1"/run-seconds":"1000"/' "$WORK/job.json" > "$WORK/job-paused.json"
+k "$KJQ_TOKEN" create -f "$WORK/job-paused.json" >/dev/null || fail "create paused"
+wait_for "1" k "$KJQ_TOKEN" get job paused -o 'jsonpath={.status.active}'
+out=$(k "$ADMIN_TOKEN" patch job paused --type=json \
+  -p '[{"op":"test","path":"/spec/suspend","value":false},{"op":"replace","path":"/spec/suspend","value":true}]' 2>&1) \
+  || fail "json patch: $out"
+[ "$out" = "job.batch/paused patched" ] || fail "json patch printed: $out"
+wait_for "True JobSuspended Job suspended" k "$KJQ_TOKEN" get job paused -o "$suspended_jsonpath"
+for _ in $(seq 1 100); do # the pod is deleted (gracefully: SIGTERM, exit 143)
+  out=$(k "$KJQ_TOKEN" get pods -l job-name=paused -o name) || fail "get pods of paused: $out"
+  [ -z "$out" ] && break
+  sleep 0.1
+done
+[ -z "$out" ] || fail "pods left after suspending: $out"
+out=$(k "$KJQ_TOKEN" get job paused -o 'jsonpath={.status.active}/{.status.failed}') || fail "get paused: $out"
+[ "$out" = "/" ] || fail "a suspended job's active/failed: $out"
+
 echo "== invalid job -> 422"
 cat > "$WORK/bad.json" <<'JOB'
 {"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"bad"},

@@ -38,7 +38,8 @@ class EmulatorProcess:
         run("openssl", "x509", "-req", "-in", f"{w}/tls.csr", "-CA", f"{w}/ca.crt", "-CAkey", f"{w}/ca.key",
             "-CAcreateserial", "-days", "2", "-extfile", f"{w}/san.ext", "-out", f"{w}/tls.crt")
         with open(f"{w}/tokens.csv", "w") as f:
-            f.write('kjq-token,system:serviceaccount:default:kjq,1\nnobody-token,nobody,2\n')
+            f.write('kjq-token,system:serviceaccount:default:kjq,1\nnobody-token,nobody,2\n'
+                    'admin-token,admin,3,"system:masters"\n')
         with open(f"{w}/token", "w") as f:
             f.write("kjq-token\n")
         with open(f"{w}/rbac.yaml", "w") as f:
@@ -278,6 +279,53 @@ class PythonClientTest(unittest.TestCase):
         self.assertEqual(ctx.exception.status, 422)
         body = json.loads(ctx.exception.body)
         self.assertEqual(body["details"]["causes"][0]["field"], "spec.template.spec.containers[0].image")
+
+    def suspended_condition(self, name):
+        job = self.batch.read_namespaced_job(name, NS)
+        return next((c for c in job.status.conditions or [] if c.type == "Suspended"), None)
+
+    def test_patch_resumes_a_suspended_job(self):
+        created = self.batch.create_namespaced_job(NS, job_manifest("held", suspend=True))
+        c = wait_until(lambda: self.suspended_condition("held"))
+        self.assertEqual((c.status, c.reason, c.message), ("True", "JobSuspended", "Job suspended"))
+        time.sleep(0.3)  # 3 s of simulated time
+        self.assertIsNone(self.batch.read_namespaced_job("held", NS).status.start_time)
+        self.assertEqual(self.core.list_namespaced_pod(NS, label_selector="job-name=held").items, [])
+        # The Role Nautobot's service account has does not grant patch.
+        with self.assertRaises(ApiException) as ctx:
+            self.batch.patch_namespaced_job("held", NS, {"spec": {"suspend": False}})
+        self.assertEqual(ctx.exception.status, 403)
+        self.assertEqual(json.loads(ctx.exception.body)["message"],
+                         'jobs.batch "held" is forbidden: User "system:serviceaccount:default:kjq" cannot patch '
+                         'resource "jobs" in API group "batch" in the namespace "default"')
+        with api_client(self.emu, token="admin-token") as c:
+            admin = client.BatchV1Api(c)
+            # A stale resourceVersion in the patch is a precondition that fails.
+            with self.assertRaises(ApiException) as ctx:
+                admin.patch_namespaced_job("held", NS, {"metadata": {"resourceVersion": created.metadata.resource_version},
+                                                        "spec": {"suspend": False}})
+            self.assertEqual(ctx.exception.status, 409)
+            self.assertEqual(json.loads(ctx.exception.body)["reason"], "Conflict")
+            # A list body is a JSON patch; a failing test applies nothing.
+            with self.assertRaises(ApiException) as ctx:
+                admin.patch_namespaced_job("held", NS, [{"op": "test", "path": "/spec/suspend", "value": False},
+                                                        {"op": "replace", "path": "/spec/suspend", "value": False}])
+            self.assertEqual(ctx.exception.status, 422)
+            # A dict body (strategic merge patch) resumes it.
+            patched = admin.patch_namespaced_job("held", NS, {"spec": {"suspend": False}})
+            self.assertFalse(patched.spec.suspend)
+            self.assertEqual(patched.metadata.generation, 2)
+
+        def resumed():
+            c = self.suspended_condition("held")
+            return c if c.status == "False" else None
+        c = wait_until(resumed)
+        self.assertEqual((c.reason, c.message), ("JobResumed", "Job resumed"))
+        self.assertEqual(wait_until(lambda: self.job_condition("held")).type, "Complete")
+        job = self.batch.read_namespaced_job("held", NS)
+        self.assertIsNotNone(job.status.start_time)
+        self.assertEqual(job.status.succeeded, 1)
+        self.assertEqual(len(self.core.list_namespaced_pod(NS, label_selector="job-name=held").items), 1)
 
     def test_watch_bookmarks_and_410(self):
         seen = set()
