@@ -54,8 +54,37 @@ const std::vector<std::string>& kubernetes_worker_keys() {
       "labels", "podLabels", "initContainers", "sidecars", "extraEnvVars", "extraEnvVarsCM", "extraEnvVarsSecret",
       "extraVolumes", "extraVolumeMounts", "resources", "serviceAccountName", "overrides",
       // kjq extensions
-      "activeDeadlineSeconds", "jobOverrides", "maxConcurrency"};
+      "activeDeadlineSeconds", "jobOverrides", "maxConcurrency", "admission", "kueueQueueName"};
   return keys;
+}
+
+bool admits_by_kjq(const nlohmann::json& settings) {
+  if (!settings.is_object()) return false;
+  auto it = settings.find("admission");
+  return it != settings.end() && it->is_string() && *it == kAdmissionKjq;
+}
+
+bool any_queue_admits_by_kjq(const nlohmann::json& values) {
+  for (const auto& queue : kubernetes_queue_names(values)) {
+    if (admits_by_kjq(queue_settings(values, queue))) return true;
+  }
+  return false;
+}
+
+std::string kueue_queue_name(const nlohmann::json& settings) {
+  if (!settings.is_object()) return "";
+  auto it = settings.find("kueueQueueName");
+  return it != settings.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+bool is_valid_label_value(std::string_view value) {
+  if (value.empty() || value.size() > 63) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+  if (!alnum(value.front()) || !alnum(value.back())) return false;
+  for (char c : value) {
+    if (!alnum(c) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
 }
 
 }  // namespace kjq::values

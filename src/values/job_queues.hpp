@@ -23,4 +23,28 @@ nlohmann::json queue_settings(const nlohmann::json& values, std::string_view que
 // Keys a kubernetesJobs map or a kubernetes worker may hold (reference schema + kjq extensions).
 const std::vector<std::string>& kubernetes_worker_keys();
 
+// `admission` (kjq extension): who starts a queue's Jobs. "none" (the default; null or absent
+// too): they start at once. "kjq": the manifest says spec.suspend: true and kjq serve
+// un-suspends each Job when its queue is below its cap.
+inline constexpr const char* kAdmissionNone = "none";
+inline constexpr const char* kAdmissionKjq = "kjq";
+// On the Job (metadata.labels) of a queue with admission: kjq, with the value "kjq". kjq doctor
+// (dispatch/doctor.hpp) and kjq serve find such queues by it.
+inline constexpr const char* kAdmissionLabel = "kjq.nautobot.com/admission";
+// Kueue's label on the Job that names its LocalQueue (kueueQueueName).
+inline constexpr const char* kKueueQueueLabel = "kueue.x-k8s.io/queue-name";
+
+// True when a queue's merged settings (queue_settings) hold admission: kjq.
+bool admits_by_kjq(const nlohmann::json& settings);
+
+// True when any enabled kubernetes queue admits by kjq (the job-creator Role then needs patch).
+bool any_queue_admits_by_kjq(const nlohmann::json& values);
+
+// A queue's `kueueQueueName` (kjq extension): its Kueue LocalQueue, or "" when absent, null or "".
+std::string kueue_queue_name(const nlohmann::json& settings);
+
+// Kubernetes label values: at most 63 characters of [A-Za-z0-9._-], starting and ending with a
+// letter or digit (the empty value is not accepted here).
+bool is_valid_label_value(std::string_view value);
+
 }  // namespace kjq::values

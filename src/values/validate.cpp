@@ -239,6 +239,76 @@ class Validator {
     check_resources(m, path);
     check_map(m, path, "overrides");
     check_map(m, path, "jobOverrides");
+    check_admission(m, path);
+  }
+
+  // admission and kueueQueueName (kjq extensions): who admits the queue's Jobs.
+  void check_admission(const json& m, const std::string& path) {
+    if (const json* admission = find(m, "admission"); admission && !admission->is_null()) {
+      if (!admission->is_string() || (*admission != kAdmissionKjq && *admission != kAdmissionNone)) {
+        error(path_key(path, "admission"),
+              "expected kjq or none (kjq: the Job is created suspended and kjq serve starts it when the queue is "
+              "below its cap; none, the default: it starts at once), got " +
+                  describe_value(*admission));
+      }
+    }
+    if (const json* kueue = find(m, "kueueQueueName"); kueue && !kueue->is_null()) {
+      if (!kueue->is_string() || (!kueue->get_ref<const std::string&>().empty() &&
+                                  !is_valid_label_value(kueue->get_ref<const std::string&>()))) {
+        error(path_key(path, "kueueQueueName"),
+              "expected the name of a Kueue LocalQueue, which becomes the label value of " +
+                  std::string(kKueueQueueLabel) +
+                  ": at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit "
+                  "(\"\" or null: no Kueue), got " +
+                  describe_value(*kueue));
+      }
+    }
+    if (const json* labels = find(m, "labels"); labels && labels->is_object() && labels->contains(kAdmissionLabel)) {
+      error(path_key(path_key(path, "labels"), kAdmissionLabel),
+            "this label is kjq's: it marks the Jobs kjq serve starts; set admission: kjq instead");
+    }
+  }
+
+  // Where a queue's effective `key` comes from: the worker's own key, else kubernetesJobs'.
+  static std::string origin(const json& worker, const std::string& worker_path, std::string_view key) {
+    return find(worker, key) ? path_key(worker_path, key) : path_key("kubernetesJobs", key);
+  }
+
+  // One admitter per queue: kjq (admission: kjq) never starts a Job that Kueue holds, and a
+  // jobOverrides.suspend other than true would start the Job past kjq's cap.
+  void check_admission_conflicts(const std::string& name, const json& worker, const std::string& path) {
+    const json w = queue_settings(doc_.merged, name);
+    if (!admits_by_kjq(w)) return;
+    const std::string admission = origin(worker, path, "admission") + ": kjq";
+    std::string kueue = kueue_queue_name(w);
+    std::string kueue_from = origin(worker, path, "kueueQueueName");
+    if (kueue.empty()) {  // the Kueue label set by hand also hands the Job to Kueue
+      const json* labels = find(w, "labels");
+      const json* label = labels ? find(*labels, kKueueQueueLabel) : nullptr;
+      if (label && label->is_string() && !label->get_ref<const std::string&>().empty()) {
+        kueue = label->get<std::string>();
+        const json* own_labels = find(worker, "labels");
+        kueue_from = path_key(own_labels && find(*own_labels, kKueueQueueLabel) ? path_key(path, "labels")
+                                                                                : std::string("kubernetesJobs.labels"),
+                              kKueueQueueLabel);
+      }
+    }
+    if (!kueue.empty()) {
+      error(path, admission + " and " + kueue_from + ": \"" + kueue +
+                      "\" both admit this queue's Jobs, but kjq never starts a Job that Kueue manages (Kueue "
+                      "suspends it and starts it itself): keep one, e.g. admission: none or kueueQueueName: null on "
+                      "this worker");
+    }
+    const json* job_overrides = find(w, "jobOverrides");
+    const json* suspend = job_overrides ? find(*job_overrides, "suspend") : nullptr;
+    if (suspend && *suspend != true) {
+      const json* own = find(worker, "jobOverrides");
+      const std::string from = path_key(
+          own && find(*own, "suspend") ? path_key(path, "jobOverrides") : std::string("kubernetesJobs.jobOverrides"),
+          "suspend");
+      error(path, admission + " renders spec.suspend: true, but " + from + " is " + describe_value(*suspend) +
+                      ", which would start the Job without waiting for kjq serve: remove it or set it to true");
+    }
   }
 
   // Resolves "kubernetesJobs" or "workers.<name>" in `root` (the user or the merged tree).
@@ -310,6 +380,7 @@ class Validator {
       if (kubernetes) {
         check_unknown_keys(path);
         check_kubernetes_settings(worker, path);
+        check_admission_conflicts(name, worker, path);
       } else if (is_enabled && std::any_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
         error(path, "Celery worker names become Deployment names and must be lowercase");
       }

@@ -151,3 +151,119 @@ TEST(Validate, SetValuesAreLocatedOnTheCommandLine) {
   EXPECT_EQ(found[0].format(),
             "--set: workers.q.backoffLimit: expected a whole number from 0 to 2147483647, got the string \"abc\"");
 }
+
+// admission and kueueQueueName (kjq extensions): who starts a queue's Jobs.
+TEST(ValidateAdmission, KjqNoneNullAndAbsentAreValidOnDefaultsAndWorkers) {
+  EXPECT_TRUE(problems(R"(kubernetesJobs: {admission: kjq}
+workers:
+  a: {enabled: true, type: kubernetes}
+  b: {enabled: true, type: kubernetes, admission: none}
+  c: {enabled: true, type: kubernetes, admission: null}
+)")
+                  .empty());
+  EXPECT_TRUE(problems("kubernetesJobs: {admission: null}\nworkers: {a: {enabled: true, type: kubernetes}}\n").empty());
+}
+
+TEST(ValidateAdmission, AnyOtherValueIsAnErrorWithFilePathAndTheAllowedValues) {
+  auto p = problems(R"(kubernetesJobs:
+  admission: Kjq
+workers:
+  alpha:
+    enabled: true
+    type: kubernetes
+    admission: kueue
+  beta: {enabled: false, type: kubernetes, admission: true}
+)");
+  EXPECT_TRUE(has_problem(p, "values.yaml:2:3: kubernetesJobs.admission: expected kjq or none"));
+  EXPECT_TRUE(has_problem(p, "got the string \"Kjq\""));
+  EXPECT_TRUE(has_problem(p, "values.yaml:7:5: workers.alpha.admission: expected kjq or none"));
+  EXPECT_TRUE(has_problem(p, "workers.beta.admission: expected kjq or none"));
+  EXPECT_EQ(p.size(), 3u);
+  auto set = validate_values(
+      values_from_yaml("workers: {q: {enabled: true, type: kubernetes}}\n", "values.yaml", {"workers.q.admission=on"}));
+  ASSERT_EQ(set.size(), 1u);
+  EXPECT_NE(set[0].format().find("--set: workers.q.admission: expected kjq or none"), std::string::npos);
+}
+
+TEST(ValidateAdmission, KueueQueueNameMustBeALabelValue) {
+  EXPECT_TRUE(problems(R"(kubernetesJobs: {kueueQueueName: team-a.batch_1}
+workers:
+  a: {enabled: true, type: kubernetes}
+  b: {enabled: true, type: kubernetes, kueueQueueName: ""}
+  c: {enabled: true, type: kubernetes, kueueQueueName: null}
+  d: {enabled: true, type: kubernetes, kueueQueueName: Q}
+)")
+                  .empty());
+  const std::string longest(63, 'q');
+  EXPECT_TRUE(problems("workers: {a: {enabled: true, type: kubernetes, kueueQueueName: " + longest + "}}\n").empty());
+  auto p = problems(R"(kubernetesJobs:
+  kueueQueueName: -batch
+workers:
+  a: {enabled: true, type: kubernetes, kueueQueueName: "team/a"}
+  b: {enabled: true, type: kubernetes, kueueQueueName: 42}
+  c: {enabled: true, type: kubernetes, kueueQueueName: "batch."}
+)");
+  EXPECT_TRUE(
+      has_problem(p, "values.yaml:2:3: kubernetesJobs.kueueQueueName: expected the name of a Kueue LocalQueue"));
+  EXPECT_TRUE(has_problem(p, "kueue.x-k8s.io/queue-name: at most 63 letters"));
+  EXPECT_TRUE(has_problem(p, "workers.a.kueueQueueName: expected the name of a Kueue LocalQueue"));
+  EXPECT_TRUE(has_problem(p, "workers.b.kueueQueueName: expected the name of a Kueue LocalQueue"));
+  EXPECT_TRUE(has_problem(p, "workers.c.kueueQueueName: expected the name of a Kueue LocalQueue"));
+  EXPECT_TRUE(
+      has_problem(problems("workers: {a: {enabled: true, type: kubernetes, kueueQueueName: " + longest + "q}}\n"),
+                  "workers.a.kueueQueueName: expected the name of a Kueue LocalQueue"));
+}
+
+TEST(ValidateAdmission, KjqAndKueueOnTheSameQueueAreAnError) {
+  auto p = problems(R"(kubernetesJobs:
+  admission: kjq
+workers:
+  own:
+    enabled: true
+    type: kubernetes
+    kueueQueueName: batch
+  handed-back: {enabled: true, type: kubernetes, kueueQueueName: batch, admission: none}
+  plain: {enabled: true, type: kubernetes}
+  by-label: {enabled: true, type: kubernetes, labels: {kueue.x-k8s.io/queue-name: batch}}
+)");
+  EXPECT_TRUE(has_problem(p,
+                          "values.yaml:4:3: workers.own: kubernetesJobs.admission: kjq and "
+                          "workers.own.kueueQueueName: \"batch\" both admit this queue's Jobs"));
+  EXPECT_TRUE(has_problem(p, "kjq never starts a Job that Kueue manages"));
+  // The Kueue label set by hand hands the Job to Kueue just the same.
+  EXPECT_TRUE(has_problem(p,
+                          "workers.by-label: kubernetesJobs.admission: kjq and "
+                          "workers.by-label.labels[\"kueue.x-k8s.io/queue-name\"]: \"batch\" both admit"));
+  EXPECT_EQ(p.size(), 2u);  // handed-back and plain are fine
+  // Inherited Kueue, the worker's own kjq.
+  auto q = problems(R"(kubernetesJobs: {kueueQueueName: batch}
+workers:
+  a: {enabled: true, type: kubernetes, admission: kjq}
+  b: {enabled: true, type: kubernetes, admission: kjq, kueueQueueName: ""}
+)");
+  EXPECT_TRUE(has_problem(q, "workers.a: workers.a.admission: kjq and kubernetesJobs.kueueQueueName: \"batch\""));
+  EXPECT_EQ(q.size(), 1u);
+}
+
+TEST(ValidateAdmission, KjqWithAJobOverridesSuspendOtherThanTrueIsAnError) {
+  auto p = problems(R"(kubernetesJobs:
+  jobOverrides: {suspend: false}
+workers:
+  a: {enabled: true, type: kubernetes, admission: kjq}
+  b: {enabled: true, type: kubernetes, admission: kjq, jobOverrides: {suspend: true}}
+  c: {enabled: true, type: kubernetes}
+  d: {enabled: true, type: kubernetes, admission: kjq, jobOverrides: {suspend: null}}
+)");
+  EXPECT_TRUE(has_problem(p,
+                          "workers.a: workers.a.admission: kjq renders spec.suspend: true, but "
+                          "kubernetesJobs.jobOverrides.suspend is the boolean false"));
+  EXPECT_TRUE(has_problem(p,
+                          "workers.d: workers.d.admission: kjq renders spec.suspend: true, but "
+                          "workers.d.jobOverrides.suspend is null"));
+  EXPECT_EQ(p.size(), 2u);  // b says the same as admission; c has no admission
+}
+
+TEST(ValidateAdmission, TheAdmissionLabelIsKjqs) {
+  auto p = problems("workers: {a: {enabled: true, type: kubernetes, labels: {kjq.nautobot.com/admission: kjq}}}\n");
+  EXPECT_TRUE(has_problem(p, "workers.a.labels[\"kjq.nautobot.com/admission\"]: this label is kjq's"));
+}
