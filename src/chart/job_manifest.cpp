@@ -108,6 +108,17 @@ json render_job_manifest(const ChartContext& context, const std::string& queue) 
   if (const json job_overrides = setting(w, "jobOverrides"); job_overrides.is_object()) {
     merge_overwrite(job["spec"], job_overrides);
   }
+  // Who admits the Job (kjq extensions), on the Job only: kjq serve and Kueue act on Jobs, and
+  // the pods exist only once the Job is admitted. Validation allows one admitter per queue and
+  // no jobOverrides.suspend but true with admission: kjq.
+  if (values::admits_by_kjq(w)) {
+    job["metadata"]["labels"][values::kAdmissionLabel] = values::kAdmissionKjq;
+    job["spec"]["suspend"] = true;
+  }
+  // Kueue's webhook suspends the Job itself (its docs: no need to create it suspended).
+  if (const auto kueue = values::kueue_queue_name(w); !kueue.empty()) {
+    job["metadata"]["labels"][values::kKueueQueueLabel] = kueue;
+  }
   return job;
 }
 

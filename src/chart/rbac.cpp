@@ -2,6 +2,7 @@
 
 #include "chart/object_metadata.hpp"
 #include "chart/value_access.hpp"
+#include "values/job_queues.hpp"
 #include "values/merge.hpp"
 
 namespace kjq::chart {
@@ -39,6 +40,11 @@ json follow_and_cancel_rules() {
        {{"apiGroups", json::array({""})}, {"resources", json::array({"events"})}, {"verbs", json::array({"list"})}}});
 }
 
+json admission_rule() {
+  return {
+      {"apiGroups", json::array({"batch"})}, {"resources", json::array({"jobs"})}, {"verbs", json::array({"patch"})}};
+}
+
 json render_job_creator_role(const ChartContext& context) {
   json rules = json::array({{{"apiGroups", json::array({"batch"})},
                              {"resources", json::array({"jobs"})},
@@ -46,6 +52,7 @@ json render_job_creator_role(const ChartContext& context) {
   if (values::is_truthy(value_at(context.values, {"serviceAccount", "roles", "jobCreator", "followAndCancel"}))) {
     for (auto& rule : follow_and_cancel_rules()) rules.push_back(std::move(rule));
   }
+  if (values::any_queue_admits_by_kjq(context.values)) rules.push_back(admission_rule());
   return {{"apiVersion", "rbac.authorization.k8s.io/v1"},
           {"kind", "Role"},
           {"metadata", object_metadata(context, job_creator_role_name(context), sa_annotations(context))},

@@ -13,8 +13,12 @@ std::string job_creator_role_name(const ChartContext& context);
 
 // The reference's rule (batch/jobs create, get, list, watch), then, when
 // serviceAccount.roles.jobCreator.followAndCancel is truthy (kjq extension, default true),
-// follow_and_cancel_rules().
+// follow_and_cancel_rules(), then, when an enabled kubernetes queue has admission: kjq,
+// admission_rule().
 nlohmann::json render_job_creator_role(const ChartContext& context);
+
+// patch batch/jobs: kjq serve un-suspends the Jobs of queues with admission: kjq.
+nlohmann::json admission_rule();
 
 // What following and cancelling jobs needs beyond the reference's rule: delete batch/jobs;
 // list/watch/delete pods; get pods/log; list events (four rules, in that order).

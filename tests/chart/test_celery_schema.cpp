@@ -1,4 +1,5 @@
-// Every object kjq renders for the render-cases and the Celery golden values, and a Nautobot
+// Every object kjq renders for the render-cases and the Celery and admission golden values (the
+// job manifests in the ConfigMap as Jobs), and a Nautobot
 // web Deployment with the --nautobot-wiring patch applied, validated against the
 // kubernetes-models schemas by tests/schema/validate.mjs. Skipped when its node_modules is absent.
 #include <gtest/gtest.h>
@@ -18,13 +19,13 @@ using namespace kjq::test::celery;
 namespace {
 
 struct CaseDir {
-  std::string folder;  // render-cases or golden/celery
+  std::string folder;  // render-cases, golden/celery or golden/admission
   std::string name;
 };
 
 std::vector<CaseDir> all_cases() {
   std::vector<CaseDir> cases;
-  for (const char* folder : {"render-cases", "golden/celery"}) {
+  for (const char* folder : {"render-cases", "golden/celery", "golden/admission"}) {
     for (const auto& name : dir_names(kjq::test::fixtures_dir() / folder)) cases.push_back({folder, name});
   }
   return cases;

@@ -157,3 +157,99 @@ workers:
   EXPECT_NE(message.find("workers.q"), std::string::npos) << message;
   EXPECT_NE(message.find("mounts volume \"data\""), std::string::npos) << message;
 }
+
+// admission and kueueQueueName (kjq extensions): who starts the queue's Jobs.
+namespace {
+const char* kAdmissionValues = R"(
+kubernetesJobs:
+  admission: kjq
+workers:
+  inherits: {enabled: true, type: kubernetes}
+  back-to-none: {enabled: true, type: kubernetes, admission: none}
+  back-to-null: {enabled: true, type: kubernetes, admission: null}
+  kueued: {enabled: true, type: kubernetes, admission: none, kueueQueueName: team-batch}
+)";
+
+std::string manifest_text(const std::string& yaml, const std::string& queue, std::vector<std::string> set = {}) {
+  auto doc = values_from_yaml(yaml, "values.yaml", std::move(set));
+  return kjq::chart::render_chart(doc, kjq::chart::Release{}).queue_manifests.at(queue);
+}
+
+const std::string kPlainQueue = "workers: {q: {enabled: true, type: kubernetes}}\n";
+}  // namespace
+
+TEST(JobManifestAdmission, DefaultNoneRendersTheManifestUnchanged) {
+  const auto plain = manifest_text(kPlainQueue, "q");
+  auto job = json::parse(plain);
+  EXPECT_FALSE(job["spec"].contains("suspend"));
+  EXPECT_FALSE(job["metadata"]["labels"].contains("kjq.nautobot.com/admission"));
+  EXPECT_FALSE(job["metadata"]["labels"].contains("kueue.x-k8s.io/queue-name"));
+  // none and null said explicitly are the default, byte for byte.
+  EXPECT_EQ(manifest_text(kPlainQueue, "q", {"kubernetesJobs.admission=none"}), plain);
+  EXPECT_EQ(manifest_text(kPlainQueue, "q", {"workers.q.admission=null"}), plain);
+  EXPECT_EQ(manifest_text(kPlainQueue, "q", {"kubernetesJobs.admission=null"}), plain);
+  EXPECT_EQ(manifest_text(kPlainQueue, "q", {"workers.q.kueueQueueName="}), plain);
+}
+
+TEST(JobManifestAdmission, KjqSuspendsTheJobAndLabelsItButNotItsPods) {
+  const auto plain = json::parse(manifest_text(kPlainQueue, "q"));
+  for (const auto& set : {"kubernetesJobs.admission=kjq", "workers.q.admission=kjq"}) {
+    SCOPED_TRACE(set);
+    auto job = manifest_of(kPlainQueue, "q", {set});
+    EXPECT_EQ(job["spec"]["suspend"], true);
+    EXPECT_EQ(job["metadata"]["labels"]["kjq.nautobot.com/admission"], "kjq");
+    // Nothing else changes: not the pod template, not the other labels.
+    job["spec"].erase("suspend");
+    job["metadata"]["labels"].erase("kjq.nautobot.com/admission");
+    EXPECT_EQ(job, plain);
+  }
+}
+
+TEST(JobManifestAdmission, WorkersInheritKjqAndMayGoBackToNone) {
+  EXPECT_EQ(manifest_of(kAdmissionValues, "inherits")["spec"]["suspend"], true);
+  for (const char* queue : {"back-to-none", "back-to-null", "kueued"}) {
+    auto job = manifest_of(kAdmissionValues, queue);
+    EXPECT_FALSE(job["spec"].contains("suspend")) << queue;
+    EXPECT_FALSE(job["metadata"]["labels"].contains("kjq.nautobot.com/admission")) << queue;
+  }
+  // A worker's kjq over the default none.
+  auto own = manifest_of(
+      "workers: {a: {enabled: true, type: kubernetes, admission: kjq}, b: {enabled: true, type: "
+      "kubernetes}}\n",
+      "b");
+  EXPECT_FALSE(own["spec"].contains("suspend"));
+}
+
+TEST(JobManifestAdmission, JobOverridesSuspendTrueAgreesWithKjqAndPassesThroughWithoutIt) {
+  auto job = manifest_of(kPlainQueue, "q", {"workers.q.admission=kjq", "workers.q.jobOverrides.suspend=true"});
+  EXPECT_EQ(job["spec"]["suspend"], true);
+  // Without admission, jobOverrides is rendered as written (someone else resumes those Jobs).
+  auto as_written = manifest_of(kPlainQueue, "q", {"workers.q.jobOverrides.suspend=true"});
+  EXPECT_EQ(as_written["spec"]["suspend"], true);
+  EXPECT_FALSE(as_written["metadata"]["labels"].contains("kjq.nautobot.com/admission"));
+  EXPECT_EQ(manifest_of(kPlainQueue, "q", {"workers.q.jobOverrides.suspend=false"})["spec"]["suspend"], false);
+}
+
+TEST(JobManifestAdmission, KueueQueueNameLabelsTheJobOnlyAndDoesNotSuspendIt) {
+  auto job = manifest_of(kAdmissionValues, "kueued");
+  EXPECT_EQ(job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"], "team-batch");
+  EXPECT_FALSE(job["spec"]["template"]["metadata"]["labels"].contains("kueue.x-k8s.io/queue-name"));
+  EXPECT_FALSE(job["spec"].contains("suspend"));  // Kueue's webhook suspends it
+  // Inherited, and over a hand-set label.
+  auto inherited = manifest_of(
+      "kubernetesJobs: {kueueQueueName: shared, labels: {kueue.x-k8s.io/queue-name: old}}\n" + kPlainQueue, "q");
+  EXPECT_EQ(inherited["metadata"]["labels"]["kueue.x-k8s.io/queue-name"], "shared");
+}
+
+TEST(JobManifestAdmission, KjqAndKueueOnOneQueueAreRefused) {
+  auto message = render_error(
+      "kubernetesJobs: {admission: kjq}\n"
+      "workers: {q: {enabled: true, type: kubernetes, kueueQueueName: batch}}\n");
+  EXPECT_NE(message.find("workers.q: kubernetesJobs.admission: kjq and workers.q.kueueQueueName: \"batch\" both "
+                         "admit this queue's Jobs"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(render_error("workers: {q: {enabled: true, type: kubernetes, admission: maybe}}\n")
+                .find("workers.q.admission: expected kjq or none"),
+            std::string::npos);
+}
