@@ -105,6 +105,11 @@ std::string read_password_file(const std::string& path) {
 NautobotDatabase NautobotDatabase::from_flags(const std::string& url, const std::string& password_file) {
   NautobotDatabase db;
   db.url = url;
+  // libpq knows the schemes in lowercase only; POSTGRESQL:// is the same URL.
+  if (const auto scheme_end = url.find("://"); scheme_end != std::string::npos) {
+    const auto scheme = lowercase(url.substr(0, scheme_end));
+    if (scheme == "postgresql" || scheme == "postgres") db.url.replace(0, scheme_end, scheme);
+  }
   db.password_file = password_file;
   db.validate();
   return db;
