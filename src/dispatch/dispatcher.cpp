@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "kube/errors.hpp"
+#include "kube/object_meta.hpp"
 
 namespace kjq::dispatch {
 
@@ -21,15 +22,15 @@ DispatchResult dispatch_job(kube::KubeApi& api, const std::string& ns, const que
     if (!e.is(kube::ErrorReason::AlreadyExists) && e.http_code() != 409) throw;
   }
   json existing = api.get_job(ns, prepared.name);
-  const std::string want_queue = queue::label_of(body, queue::kQueueLabel);
-  const std::string want_id = queue::label_of(body, queue::kJobResultLabel);
-  if (queue::label_of(existing, queue::kQueueLabel) != want_queue ||
-      queue::label_of(existing, queue::kJobResultLabel) != want_id)
+  const std::string want_queue = kube::label_of(body, queue::kQueueLabel);
+  const std::string want_id = kube::label_of(body, queue::kJobResultLabel);
+  if (kube::label_of(existing, queue::kQueueLabel) != want_queue ||
+      kube::label_of(existing, queue::kJobResultLabel) != want_id)
     throw JobConflictError("create job " + prepared.name + " in namespace " + ns +
                            ": a Job with this name already exists and was not created for queue \"" +
-                           prepared.job["metadata"]["annotations"].value(queue::kQueueAnnotation, "") +
-                           "\" and job result " + want_id + " (its " + queue::kQueueLabel + "/" +
-                           queue::kJobResultLabel + " labels differ); refusing to treat it as this run");
+                           kube::annotation_of(prepared.job, queue::kQueueAnnotation) + "\" and job result " + want_id +
+                           " (its " + queue::kQueueLabel + "/" + queue::kJobResultLabel +
+                           " labels differ); refusing to treat it as this run");
   spdlog::info("job {} already exists in namespace {} (created by an earlier attempt); not creating it again",
                prepared.name, ns);
   out.job = std::move(existing);
@@ -48,12 +49,11 @@ void cancel_job(kube::KubeApi& api, const std::string& ns, const std::string& na
   }
   api.delete_job(ns, name, grace_period_seconds);
   for (const auto& pod : pods) {
-    const json& meta = pod["metadata"];
     const std::string phase = pod.value("status", json::object()).value("phase", "");
     if (phase == "Succeeded" || phase == "Failed") continue;  // nothing left to stop
-    const std::string pod_name = meta.value("name", "");
+    const std::string pod_name = kube::name_of(pod);
     try {
-      api.delete_pod(ns, pod_name, grace_period_seconds, meta.value("uid", ""));
+      api.delete_pod(ns, pod_name, grace_period_seconds, kube::uid_of(pod));
     } catch (const kube::ApiError& e) {
       if (e.http_code() == 404 || e.http_code() == 409) continue;  // gone already, or a namesake
       if (e.http_code() == 403) {

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "dispatch/lifecycle.hpp"
+#include "kube/object_meta.hpp"
 #include "util/diagnostic.hpp"
 
 namespace kjq::dispatch {
@@ -30,11 +31,11 @@ void job_logs(kube::KubeApi& api, const std::string& ns, const std::string& job,
   while (true) {
     auto pods = api.list_pods(ns, sel).items;
     std::sort(pods.begin(), pods.end(), [](const json& a, const json& b) {
-      return a["metadata"].value("creationTimestamp", "") > b["metadata"].value("creationTimestamp", "");
+      return kube::creation_timestamp_of(a) > kube::creation_timestamp_of(b);
     });
     for (const auto& p : pods)
       if (started(p)) {
-        pod = p["metadata"].value("name", "");
+        pod = kube::name_of(p);
         break;
       }
     if (!pod.empty()) break;

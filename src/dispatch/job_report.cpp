@@ -3,12 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <exception>
 #include <map>
 #include <mutex>
-#include <thread>
 
-#include "kube/watch.hpp"
+#include "kube/informer.hpp"
+#include "kube/object_meta.hpp"
 #include "queue/job_preparation.hpp"
 
 namespace kjq::dispatch {
@@ -16,18 +17,10 @@ namespace kjq::dispatch {
 using nlohmann::json;
 
 namespace {
-std::string meta(const json& o, const char* key) {
-  return o.contains("metadata") && o["metadata"].is_object() ? o["metadata"].value(key, "") : "";
-}
-std::string annotation(const json& o, const char* key) {
-  if (!o.contains("metadata") || !o["metadata"].contains("annotations") || !o["metadata"]["annotations"].is_object())
-    return "";
-  return o["metadata"]["annotations"].value(key, "");
-}
 std::string event_time(const json& e) {
   for (const char* k : {"lastTimestamp", "eventTime", "firstTimestamp"})
     if (e.contains(k) && e[k].is_string()) return e[k].get<std::string>();
-  return meta(e, "creationTimestamp");
+  return kube::meta_string(e, "creationTimestamp");
 }
 std::string since(const std::string& ts) {
   auto t = parse_rfc3339(ts);
@@ -59,7 +52,7 @@ JobReport load_job_report(kube::KubeApi& api, const std::string& ns, const std::
   r.pods = api.list_pods(ns, o).items;
   r.events = api.events_for(ns, "Job", name);
   for (const auto& p : r.pods) {
-    auto pe = api.events_for(ns, "Pod", meta(p, "name"));
+    auto pe = api.events_for(ns, "Pod", kube::meta_string(p, "name"));
     r.events.insert(r.events.end(), pe.begin(), pe.end());
   }
   std::stable_sort(r.events.begin(), r.events.end(),
@@ -75,7 +68,7 @@ json job_report_to_json(const JobReport& r) {
   for (const auto& p : r.pods) {
     json cs = json::array();
     if (p.contains("status") && p["status"].contains("containerStatuses")) cs = p["status"]["containerStatuses"];
-    pods.push_back({{"name", meta(p, "name")},
+    pods.push_back({{"name", kube::meta_string(p, "name")},
                     {"phase", p.contains("status") ? p["status"].value("phase", "") : ""},
                     {"node", p.contains("spec") ? p["spec"].value("nodeName", "") : ""},
                     {"containerStatuses", cs}});
@@ -89,10 +82,10 @@ json job_report_to_json(const JobReport& r) {
                                                               : ""},
                       {"message", e.value("message", "")},
                       {"time", event_time(e)}});
-  return {{"name", meta(r.job, "name")},
-          {"namespace", meta(r.job, "namespace")},
-          {"queue", annotation(r.job, queue::kQueueAnnotation)},
-          {"jobResultId", queue::label_of(r.job, queue::kJobResultLabel)},
+  return {{"name", kube::meta_string(r.job, "name")},
+          {"namespace", kube::meta_string(r.job, "namespace")},
+          {"queue", kube::annotation_of(r.job, queue::kQueueAnnotation)},
+          {"jobResultId", kube::label_of(r.job, queue::kJobResultLabel)},
           {"lifecycle", lifecycle_to_json(r.lifecycle)},
           {"pods", pods},
           {"events", events},
@@ -101,12 +94,12 @@ json job_report_to_json(const JobReport& r) {
 
 std::string format_job_report(const JobReport& r) {
   std::string out;
-  out += "Name:        " + meta(r.job, "name") + "\n";
-  out += "Namespace:   " + meta(r.job, "namespace") + "\n";
-  if (auto q = annotation(r.job, queue::kQueueAnnotation); !q.empty()) out += "Queue:       " + q + "\n";
-  if (auto id = queue::label_of(r.job, queue::kJobResultLabel); !id.empty()) out += "Job result:  " + id + "\n";
-  out +=
-      "Created:     " + meta(r.job, "creationTimestamp") + " (" + since(meta(r.job, "creationTimestamp")) + " ago)\n";
+  out += "Name:        " + kube::meta_string(r.job, "name") + "\n";
+  out += "Namespace:   " + kube::meta_string(r.job, "namespace") + "\n";
+  if (auto q = kube::annotation_of(r.job, queue::kQueueAnnotation); !q.empty()) out += "Queue:       " + q + "\n";
+  if (auto id = kube::label_of(r.job, queue::kJobResultLabel); !id.empty()) out += "Job result:  " + id + "\n";
+  out += "Created:     " + kube::meta_string(r.job, "creationTimestamp") + " (" +
+         since(kube::meta_string(r.job, "creationTimestamp")) + " ago)\n";
   out += "Status:      " + phase_name(r.lifecycle.phase) + "\n";
   out += "Reason:      " + r.lifecycle.reason;
   if (r.lifecycle.exit_code && r.lifecycle.phase == Phase::Failed)
@@ -125,7 +118,7 @@ std::string format_job_report(const JobReport& r) {
           if (it->is_object() && it->contains("reason")) state += "(" + (*it)["reason"].get<std::string>() + ")";
           break;
         }
-    out += "  " + meta(p, "name") + "  " + (p.contains("status") ? p["status"].value("phase", "") : "") +
+    out += "  " + kube::meta_string(p, "name") + "  " + (p.contains("status") ? p["status"].value("phase", "") : "") +
            (state.empty() ? "" : "  " + state) + "\n";
   }
   out += "Events:\n";
@@ -143,13 +136,13 @@ std::string format_job_report(const JobReport& r) {
 }
 
 JobRow job_row(const json& j, const std::vector<json>& pods) {
-  const std::string name = meta(j, "name");
+  const std::string name = kube::meta_string(j, "name");
   Lifecycle l = derive_lifecycle(j, pods);
   const json st = j.value("status", json::object());
   const json spec = j.value("spec", json::object());
   JobRow row;
   row.name = name;
-  row.queue = annotation(j, queue::kQueueAnnotation);
+  row.queue = kube::annotation_of(j, queue::kQueueAnnotation);
   row.status = phase_name(l.phase);
   row.reason = l.reason + (l.exit_code && l.phase == Phase::Failed ? "(" + std::to_string(*l.exit_code) + ")" : "");
   row.completions = std::to_string(st.value("succeeded", 0)) + "/" + std::to_string(spec.value("completions", 1));
@@ -159,7 +152,7 @@ JobRow job_row(const json& j, const std::vector<json>& pods) {
     auto stop = end ? *end : std::chrono::system_clock::now();
     row.duration = human_duration(std::chrono::duration_cast<std::chrono::seconds>(stop - *start));
   }
-  row.age = since(meta(j, "creationTimestamp"));
+  row.age = since(kube::meta_string(j, "creationTimestamp"));
   return row;
 }
 
@@ -170,11 +163,12 @@ std::vector<JobRow> list_job_rows(kube::KubeApi& api, const std::string& ns, con
   kube::ListOptions po;
   po.label_selector = "job-name";
   std::map<std::string, std::vector<json>> pods;
-  for (auto& p : api.list_pods(ns, po).items) pods[queue::label_of(p, "job-name")].push_back(std::move(p));
-  std::sort(jobs.begin(), jobs.end(),
-            [](const json& a, const json& b) { return meta(a, "creationTimestamp") > meta(b, "creationTimestamp"); });
+  for (auto& p : api.list_pods(ns, po).items) pods[kube::job_name_of_pod(p)].push_back(std::move(p));
+  std::sort(jobs.begin(), jobs.end(), [](const json& a, const json& b) {
+    return kube::meta_string(a, "creationTimestamp") > kube::meta_string(b, "creationTimestamp");
+  });
   std::vector<JobRow> rows;
-  for (const auto& j : jobs) rows.push_back(job_row(j, pods[meta(j, "name")]));
+  for (const auto& j : jobs) rows.push_back(job_row(j, pods[kube::meta_string(j, "name")]));
   return rows;
 }
 
@@ -200,97 +194,81 @@ std::string format_job_table(const std::vector<JobRow>& rows) {
 void watch_jobs(kube::KubeApi& api, const std::string& ns, const std::string& queue_name,
                 const std::function<bool(const std::vector<JobRow>&, const std::string&)>& on_change,
                 const std::atomic<bool>* cancel) {
-  // Two list+watch loops, Jobs (of the queue, by label) and pods (of any Job, then matched by
-  // their job-name label): a pod that cannot pull its image or is OOM-killed shows in the row as
-  // soon as the pod says so, not when the Job's status catches up. Rows are derived under one
-  // lock, and on_change is called from one thread at a time.
+  // Two informers, Jobs (of the queue, by label) and pods (of any Job, indexed by their Job): a
+  // pod that cannot pull its image or is OOM-killed shows in the row as soon as the pod says so,
+  // not when the Job's status catches up. Rows are derived and on_change called on this thread.
+  kube::InformerOptions job_options;
+  job_options.what = "jobs";
+  job_options.selectors.label_selector = queue_selector(queue_name);
+  job_options.on_failure = kube::OnFailure::Stop;
+  kube::InformerOptions pod_options;
+  pod_options.what = "pods";
+  pod_options.selectors.label_selector = "job-name";
+  pod_options.index = [](const json& pod) { return kube::job_name_of_pod(pod); };
+  pod_options.on_failure = kube::OnFailure::Stop;
+  kube::Informer jobs(api, kube::jobs_resource(), ns, job_options);
+  kube::Informer pods(api, kube::pods_resource(), ns, pod_options);
+
   std::mutex mu;
-  std::map<std::string, json> jobs;
-  std::map<std::string, std::map<std::string, json>> pods;  // job name -> pod name -> pod
-  std::atomic<bool> stop{false};
+  std::condition_variable cv;
+  std::vector<std::string> changed;  // Job names; "" after a (re)list
+  auto note = [&](const std::string& job) {
+    std::lock_guard lock(mu);
+    changed.push_back(job);
+    cv.notify_all();
+  };
+  jobs.start({[&](const kube::InformerChange& c) {
+                if (!c.from_list) note(c.name);
+              },
+              [&] { note(""); }, [&] { note(""); }});
+  bool pods_failed_reported = false;
+  pods.start({[&](const kube::InformerChange& c) {
+                if (!c.from_list && jobs.get(c.index_key)) note(c.index_key);
+              },
+              [&] { note(""); }, [&] { note(""); }});
+
   auto rows = [&] {
-    std::vector<const json*> sorted;
-    for (const auto& [_, j] : jobs) sorted.push_back(&j);
-    std::sort(sorted.begin(), sorted.end(), [](const json* a, const json* b) {
-      return meta(*a, "creationTimestamp") > meta(*b, "creationTimestamp");
+    std::vector<kube::ObjectPtr> sorted = jobs.list();
+    std::sort(sorted.begin(), sorted.end(), [](const kube::ObjectPtr& a, const kube::ObjectPtr& b) {
+      return kube::creation_timestamp_of(*a) > kube::creation_timestamp_of(*b);
     });
     std::vector<JobRow> out;
-    for (const json* j : sorted) {
+    out.reserve(sorted.size());
+    for (const kube::ObjectPtr& j : sorted) {
       std::vector<json> own;
-      if (auto it = pods.find(meta(*j, "name")); it != pods.end())
-        for (const auto& [_, p] : it->second) own.push_back(p);
+      for (const kube::ObjectPtr& p : pods.by_index(kube::name_of(*j))) own.push_back(*p);
       out.push_back(job_row(*j, own));
     }
     return out;
   };
-  auto emit = [&](const std::string& changed) {  // with mu held
-    if (stop || (cancel && *cancel)) return false;
-    if (!on_change(rows(), changed)) stop = true;
-    return !stop;
-  };
-  std::thread relay;  // an outside cancel stops both loops
-  if (cancel)
-    relay = std::thread([&] {
-      while (!stop) {
-        if (*cancel) stop = true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-    });
-  std::thread pod_loop([&] {
-    kube::ListOptions sel;
-    sel.label_selector = "job-name";
-    kube::ListWatch lw(api, kube::pods_resource(), ns, sel);
-    try {
-      lw.run({[&](const std::vector<json>& items) {
-                std::lock_guard lock(mu);
-                pods.clear();
-                for (const auto& p : items) pods[queue::label_of(p, "job-name")][meta(p, "name")] = p;
-                return emit("");
-              },
-              [&](const kube::WatchEvent& ev) {
-                std::lock_guard lock(mu);
-                const std::string job = queue::label_of(ev.object, "job-name");
-                if (ev.type == "DELETED") {
-                  pods[job].erase(meta(ev.object, "name"));
-                  if (pods[job].empty()) pods.erase(job);
-                } else {
-                  pods[job][meta(ev.object, "name")] = ev.object;
-                }
-                return jobs.count(job) ? emit(job) : !stop.load();
-              }},
-             &stop);
-    } catch (const std::exception& e) {
-      // Without pods the rows still follow the Jobs; say why they may lag.
-      spdlog::warn("not watching pods ({}); statuses come from the Jobs alone", e.what());
-    }
-  });
   std::exception_ptr failed;
-  try {
-    kube::ListOptions sel;
-    sel.label_selector = queue_selector(queue_name);
-    kube::ListWatch lw(api, kube::jobs_resource(), ns, sel);
-    lw.run({[&](const std::vector<json>& items) {
-              std::lock_guard lock(mu);
-              jobs.clear();
-              for (const auto& j : items) jobs[meta(j, "name")] = j;
-              return emit("");
-            },
-            [&](const kube::WatchEvent& ev) {
-              std::lock_guard lock(mu);
-              const std::string name = meta(ev.object, "name");
-              if (ev.type == "DELETED")
-                jobs.erase(name);
-              else
-                jobs[name] = ev.object;
-              return emit(name);
-            }},
-           &stop);
-  } catch (...) {
-    failed = std::current_exception();
+  while (!(cancel && *cancel)) {
+    std::vector<std::string> batch;
+    {
+      std::unique_lock lock(mu);
+      cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return !changed.empty(); });
+      batch.swap(changed);
+    }
+    if ((failed = jobs.error())) break;
+    if (pods.error() && !pods_failed_reported) {
+      // Without pods the rows still follow the Jobs; say why they may lag.
+      pods_failed_reported = true;
+      spdlog::warn("not watching pods ({}); statuses come from the Jobs alone", pods.last_error());
+    }
+    // Rows only once the Jobs are listed (the pods may still be listing, or failed: see above).
+    if (!jobs.synced()) continue;
+    bool stop = false;
+    for (const std::string& job : batch) {
+      if (job.empty() && !pods.synced() && !pods.error()) continue;
+      if (!on_change(rows(), job)) {
+        stop = true;
+        break;
+      }
+    }
+    if (stop) break;
   }
-  stop = true;
-  pod_loop.join();
-  if (relay.joinable()) relay.join();
+  jobs.stop();
+  pods.stop();
   if (failed) std::rethrow_exception(failed);
 }
 

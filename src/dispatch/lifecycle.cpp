@@ -1,4 +1,5 @@
 #include "dispatch/lifecycle.hpp"
+#include "kube/object_meta.hpp"
 
 #include <ctime>
 
@@ -74,9 +75,9 @@ std::vector<json> container_statuses(const json& pod) {
   return out;
 }
 
-std::string pod_name(const json& pod) { return str(field(pod, "metadata"), "name"); }
+std::string pod_name(const json& pod) { return kube::name_of(pod); }
 
-std::string creation(const json& obj) { return str(field(obj, "metadata"), "creationTimestamp"); }
+std::string creation(const json& obj) { return kube::creation_timestamp_of(obj); }
 
 bool never_starts(const std::string& reason) {
   return reason == "ErrImagePull" || reason == "ImagePullBackOff" || reason == "CreateContainerConfigError" ||
@@ -158,7 +159,7 @@ Lifecycle derive_lifecycle(const json& job, const std::vector<json>& pods, const
   for (const auto& p : pods) {
     const std::string phase = str(field(p, "status"), "phase");
     if (phase == "Succeeded" || phase == "Failed") continue;
-    if (!str(field(p, "metadata"), "deletionTimestamp").empty()) continue;
+    if (!kube::meta_string(p, "deletionTimestamp").empty()) continue;
     live.push_back(&p);
   }
   std::sort(live.begin(), live.end(), [](const json* a, const json* b) { return creation(*a) > creation(*b); });

@@ -1,6 +1,7 @@
 #include "kube/api.hpp"
 
 #include "kube/errors.hpp"
+#include "kube/object_meta.hpp"
 #include "kube/watch_decoder.hpp"
 #include "util/json_limits.hpp"
 
@@ -51,9 +52,7 @@ json KubeApi::create_job(const std::string& ns, const nlohmann::ordered_json& jo
   r.method = "POST";
   r.path = jobs_resource().collection_path(ns);
   r.body = job.dump();
-  std::string name;
-  if (const auto meta = job.find("metadata"); meta != job.end() && meta->is_object())
-    if (const auto n = meta->find("name"); n != meta->end() && n->is_string()) name = n->get<std::string>();
+  const std::string name = name_of(job);
   r.retry_safe = !name.empty();
   const std::string what = "create job " + name + in_ns(ns);
   if (!metadata_only) return parse_body(client_.send(r, what), what);
@@ -104,10 +103,8 @@ ObjectList KubeApi::list_page(const Resource& res, const std::string& ns, const 
   ObjectList out;
   if (j.contains("items") && j["items"].is_array())
     for (auto& item : j["items"]) out.items.push_back(std::move(item));
-  if (j.contains("metadata") && j["metadata"].is_object()) {
-    out.resource_version = j["metadata"].value("resourceVersion", "");
-    out.continue_token = j["metadata"].value("continue", "");
-  }
+  out.resource_version = resource_version_of(j);  // the list's ListMeta
+  out.continue_token = meta_string(j, "continue");
   return out;
 }
 

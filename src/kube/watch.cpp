@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "kube/errors.hpp"
+#include "kube/object_meta.hpp"
 
 namespace kjq::kube {
 
@@ -21,10 +22,6 @@ ListWatch::ListWatch(KubeApi& api, const Resource& resource, std::string ns, Lis
 namespace {
 bool cancelled(const std::atomic<bool>* c) { return c && c->load(); }
 
-std::string rv_of(const json& obj) {
-  if (obj.contains("metadata") && obj["metadata"].is_object()) return obj["metadata"].value("resourceVersion", "");
-  return "";
-}
 }  // namespace
 
 void ListWatch::run(const WatchHandlers& h, const std::atomic<bool>* cancel) {
@@ -56,7 +53,7 @@ void ListWatch::run(const WatchHandlers& h, const std::atomic<bool>* cancel) {
               }
               throw decode_status_error(code, obj.dump(), "watch " + resource_.plural);
             }
-            if (auto rv = rv_of(obj); !rv.empty()) rv_ = rv;
+            if (auto rv = resource_version_of(obj); !rv.empty()) rv_ = rv;
             failures = 0;
             if (type == "BOOKMARK") {
               ++stats_.bookmarks;

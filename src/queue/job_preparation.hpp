@@ -44,18 +44,6 @@ bool is_dns1123_label(const std::string& s);
 // The label value that stands for `queue` (the name itself when it is a valid label value,
 // otherwise "q-" + a 16-hex-digit hash of it).
 std::string queue_label_value(const std::string& queue);
-// The value of label `key` on a Kubernetes object (json or ordered_json); empty when the object
-// has no such label.
-template <class Json>
-std::string label_of(const Json& object, const char* key) {
-  const auto meta = object.find("metadata");
-  if (meta == object.end() || !meta->is_object()) return "";
-  const auto labels = meta->find("labels");
-  if (labels == meta->end() || !labels->is_object()) return "";
-  const auto value = labels->find(key);
-  return value != labels->end() && value->is_string() ? value->template get<std::string>() : "";
-}
-
 // Settings from the environment: NAUTOBOT_KUBERNETES_JOB_POD_NAME; NAUTOBOT_CONFIG, else
 // $NAUTOBOT_ROOT/nautobot_config.py, else /opt/nautobot/nautobot_config.py (Nautobot's image root).
 std::string pod_name_prefix_from_env();

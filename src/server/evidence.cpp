@@ -1,4 +1,5 @@
 #include "server/evidence.hpp"
+#include "kube/object_meta.hpp"
 
 #include <algorithm>
 
@@ -19,8 +20,7 @@ std::string event_time(const json& e) {
     const json& v = field(e, k);
     if (v.is_string() && !v.get<std::string>().empty()) return v.get<std::string>();
   }
-  const json& created = field(field(e, "metadata"), "creationTimestamp");
-  return created.is_string() ? created.get<std::string>() : "";
+  return kube::creation_timestamp_of(e);
 }
 
 std::string text(const json& o, const char* key) {
@@ -50,9 +50,9 @@ std::optional<std::string> pod_with_log(const std::vector<json>& pods) {
   for (const auto& p : pods) {
     const json& state = job_container_state(p);
     const bool started = state.is_object() && (state.contains("running") || state.contains("terminated"));
-    const std::string created = text(field(p, "metadata"), "creationTimestamp");
+    const std::string created = kube::creation_timestamp_of(p);
     if (started && (!best || created >= best_created)) {
-      best = text(field(p, "metadata"), "name");
+      best = kube::name_of(p);
       best_created = created;
     }
   }
@@ -65,9 +65,9 @@ std::optional<std::string> newest_terminated_pod(const std::vector<json>& pods) 
   for (const auto& p : pods) {
     const json& state = job_container_state(p);
     if (!state.is_object() || !state.contains("terminated")) continue;
-    const std::string created = text(field(p, "metadata"), "creationTimestamp");
+    const std::string created = kube::creation_timestamp_of(p);
     if (!best || created >= best_created) {
-      best = text(field(p, "metadata"), "name");
+      best = kube::name_of(p);
       best_created = created;
     }
   }
@@ -76,13 +76,13 @@ std::optional<std::string> newest_terminated_pod(const std::vector<json>& pods) 
 
 const json* find_pod(const std::vector<json>& pods, const std::string& name) {
   for (const auto& p : pods)
-    if (text(field(p, "metadata"), "name") == name) return &p;
+    if (kube::name_of(p) == name) return &p;
   return nullptr;
 }
 
 std::string capture_log_tail(kube::KubeApi& api, const std::string& ns, const json& pod,
                              const EvidenceOptions& options) {
-  const std::string name = text(field(pod, "metadata"), "name");
+  const std::string name = kube::name_of(pod);
   try {
     kube::LogOptions o;
     o.tail_lines = options.log_tail_lines;

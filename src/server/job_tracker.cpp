@@ -4,6 +4,7 @@
 
 #include "dispatch/dispatcher.hpp"
 #include "kube/errors.hpp"
+#include "kube/object_meta.hpp"
 #include "util/clock.hpp"
 
 namespace kjq::server {
@@ -30,15 +31,9 @@ JobState state_of(dispatch::Phase p) {
   return JobState::Submitted;
 }
 
-std::string meta(const json& o, const char* key) {
-  if (!o.contains("metadata") || !o["metadata"].is_object()) return "";
-  const json& v = o["metadata"].value(key, json());
-  return v.is_string() ? v.get<std::string>() : "";
-}
-
 std::vector<std::string> pod_names(const std::vector<json>& pods) {
   std::vector<std::string> out;
-  for (const auto& p : pods) out.push_back(meta(p, "name"));
+  for (const auto& p : pods) out.push_back(kube::meta_string(p, "name"));
   return out;
 }
 }  // namespace
@@ -198,7 +193,7 @@ void JobTracker::sync(const std::string& job_name, std::optional<Clock::time_poi
 void JobTracker::sync_record(const JobRecord& r, const JobSnapshot& snap, dispatch::Lifecycle l,
                              const dispatch::LifecycleOptions& lo) {
   const json& job = *snap.job;
-  const std::string uid = meta(job, "uid");
+  const std::string uid = kube::meta_string(job, "uid");
   if (r.kube_uid.empty() && !uid.empty()) store_.set_kube_uid(r.id, uid, now_ms());  // adopted after a restart
   // The cached pods, unless the Job's end came before theirs and they are read again below.
   std::vector<json> listed;
@@ -328,7 +323,7 @@ void JobTracker::handle_missing_job(const JobRecord& r) {
   // Confirm with the API server before deciding: the cache may lag behind a create.
   try {
     json job = api_.get_job(options_.namespace_name, r.kube_name);
-    if (r.kube_uid.empty()) store_.set_kube_uid(r.id, meta(job, "uid"), now_ms());
+    if (r.kube_uid.empty()) store_.set_kube_uid(r.id, kube::meta_string(job, "uid"), now_ms());
     return;  // it exists; the watch will deliver it
   } catch (const kube::ApiError& e) {
     if (e.http_code() != 404) throw;

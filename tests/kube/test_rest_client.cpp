@@ -1,4 +1,4 @@
-// RestClient and ListWatch against a scripted in-process API server (cpp-httplib, plain HTTP).
+// RestClient and ListWatch against a scripted in-process API server (scripted_api_server.hpp).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -6,82 +6,17 @@
 #include <mutex>
 #include <thread>
 
-#include <httplib.h>
-
 #include "kube/api.hpp"
 #include "kube/errors.hpp"
 #include "kube/rest_client.hpp"
 #include "kube/watch.hpp"
+#include "scripted_api_server.hpp"
 #include "support/test_support.hpp"
 
 namespace kjq::kube {
 namespace {
 
 using nlohmann::json;
-
-struct Scripted {
-  int status;
-  std::string body;
-  std::map<std::string, std::string> headers;
-};
-
-class FakeServer {
- public:
-  FakeServer() {
-    auto handler = [this](const httplib::Request& req, httplib::Response& res) {
-      std::lock_guard lock(mu);
-      seen.push_back(req.method + " " + req.path + (req.params.count("watch") ? "?watch" : "") + " " +
-                     req.get_header_value("Authorization"));
-      if (req.params.count("resourceVersion")) versions.push_back(req.get_param_value("resourceVersion"));
-      if (!valid_token.empty() && req.get_header_value("Authorization") != "Bearer " + valid_token) {
-        res.status = 401;
-        res.set_content(R"({"kind":"Status","reason":"Unauthorized","message":"Unauthorized","code":401})",
-                        "application/json");
-        return;
-      }
-      Scripted s{200, "{}", {}};
-      if (!script.empty()) {
-        s = script.front();
-        script.pop_front();
-      }
-      res.status = s.status;
-      for (const auto& [k, v] : s.headers) res.set_header(k, v);
-      res.set_content(s.body, "application/json");
-    };
-    server.Get(".*", handler);
-    server.Post(".*", handler);
-    server.Delete(".*", handler);
-    port = server.bind_to_any_port("127.0.0.1");
-    thread = std::thread([this] { server.listen_after_bind(); });
-    while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~FakeServer() {
-    server.stop();
-    thread.join();
-  }
-  ClusterConfig config(const std::string& token_file = "") const {
-    ClusterConfig c;
-    c.server = "http://127.0.0.1:" + std::to_string(port);
-    c.token_file = token_file;
-    if (token_file.empty()) c.token = "static-secret";
-    return c;
-  }
-  std::mutex mu;
-  std::deque<Scripted> script;
-  std::vector<std::string> seen, versions;
-  std::string valid_token;
-  httplib::Server server;
-  int port = 0;
-  std::thread thread;
-};
-
-ClientOptions fast() {
-  ClientOptions o;
-  o.backoff_base = std::chrono::milliseconds(1);
-  o.backoff_cap = std::chrono::milliseconds(5);
-  o.qps = 0;
-  return o;
-}
 
 RestRequest get(const std::string& path) {
   RestRequest r;
@@ -90,7 +25,7 @@ RestRequest get(const std::string& path) {
 }
 
 TEST(RestClientTest, Retries503And429HonouringRetryAfter) {
-  FakeServer s;
+  ScriptedApiServer s;
   s.script = {{503, "", {{"Retry-After", "0"}}}, {429, "", {}}, {200, R"({"ok":true})", {}}};
   RestClient c(s.config(), fast());
   EXPECT_EQ(c.send(get("/x"), "get x").body, R"({"ok":true})");
@@ -102,7 +37,7 @@ TEST(RestClientTest, Retries503And429HonouringRetryAfter) {
 }
 
 TEST(RestClientTest, RetriesAreBounded) {
-  FakeServer s;
+  ScriptedApiServer s;
   for (int i = 0; i < 10; ++i)
     s.script.push_back({500, R"({"kind":"Status","reason":"InternalError","message":"boom"})", {}});
   ClientOptions o = fast();
@@ -119,7 +54,7 @@ TEST(RestClientTest, RetriesAreBounded) {
 }
 
 TEST(RestClientTest, UnsafePostIsNotRetriedButAFixedNameCreateIs) {
-  FakeServer s;
+  ScriptedApiServer s;
   s.script = {{503, "", {}}, {503, "", {}}, {201, "{}", {}}};
   RestClient c(s.config(), fast());
   RestRequest post;
@@ -133,7 +68,7 @@ TEST(RestClientTest, UnsafePostIsNotRetriedButAFixedNameCreateIs) {
 }
 
 TEST(RestClientTest, RereadsTheTokenFileAfter401AndNeverLeaksIt) {
-  FakeServer s;
+  ScriptedApiServer s;
   test::TempDir d;
   auto tok = d.write("token", "old-secret\n");
   s.valid_token = "old-secret";
@@ -160,7 +95,7 @@ TEST(RestClientTest, RereadsTheTokenFileAfter401AndNeverLeaksIt) {
 }
 
 TEST(RestClientTest, TokenFileIsReReadPeriodically) {
-  FakeServer s;
+  ScriptedApiServer s;
   test::TempDir d;
   auto tok = d.write("token", "a");
   ClientOptions o = fast();
@@ -185,7 +120,7 @@ TEST(RestClientTest, ConnectionErrorsAreRetriedThenReported) {
 }
 
 TEST(RestClientTest, ClientSideRateLimit) {
-  FakeServer s;
+  ScriptedApiServer s;
   ClientOptions o = fast();
   o.qps = 20;
   o.burst = 1;
@@ -197,7 +132,7 @@ TEST(RestClientTest, ClientSideRateLimit) {
 }
 
 TEST(KubeApiTest, ListFollowsContinueTokensWithSelectors) {
-  FakeServer s;
+  ScriptedApiServer s;
   s.script = {{200, R"({"metadata":{"resourceVersion":"7","continue":"abc"},"items":[{"metadata":{"name":"a"}}]})", {}},
               {200, R"({"metadata":{"resourceVersion":"8"},"items":[{"metadata":{"name":"b"}}]})", {}}};
   RestClient c(s.config(), fast());
@@ -211,7 +146,7 @@ TEST(KubeApiTest, ListFollowsContinueTokensWithSelectors) {
 }
 
 TEST(ListWatchTest, BookmarksResumeAndRelistOn410) {
-  FakeServer s;
+  ScriptedApiServer s;
   const std::string list1 =
       R"({"metadata":{"resourceVersion":"10"},"items":[{"metadata":{"name":"a","resourceVersion":"9"}}]})";
   const std::string list2 = R"({"metadata":{"resourceVersion":"30"},"items":[]})";

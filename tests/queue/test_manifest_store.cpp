@@ -228,16 +228,6 @@ TEST(JobPreparationTest, PythonJsonDumpsAndLabels) {
   EXPECT_EQ(queue_label_value("My/Job/Queue"), queue_label_value("My/Job/Queue"));
 }
 
-TEST(JobPreparation, LabelOfReadsJsonAndOrderedJsonAndToleratesOddShapes) {
-  EXPECT_EQ(label_of(ojson::parse(kJob), "a"), "b");
-  EXPECT_EQ(label_of(nlohmann::json::parse(kJob), "a"), "b");
-  EXPECT_EQ(label_of(ojson::parse(kJob), "missing"), "");
-  EXPECT_EQ(label_of(ojson::parse(R"({"kind":"Job"})"), "a"), "");
-  EXPECT_EQ(label_of(ojson::parse(R"({"metadata":[]})"), "a"), "");
-  EXPECT_EQ(label_of(ojson::parse(R"({"metadata":{"labels":"a=b"}})"), "a"), "");
-  EXPECT_EQ(label_of(ojson::parse(R"({"metadata":{"labels":{"a":1}}})"), "a"), "");
-}
-
 }  // namespace
 }  // namespace kjq::queue
 
