@@ -318,6 +318,27 @@ TEST_F(JobSuspendAndPatch, emulator_patch_StaleResourceVersionIs409) {
   ASSERT_TRUE(put);
   EXPECT_EQ(put->status, 409);
   EXPECT_EQ(json::parse(put->body), conflict);
+  // So is a PUT that names another uid.
+  current = get(jobs + "/rv");
+  current["metadata"]["uid"] = "not-the-uid";
+  put = cli->Put(jobs + "/rv", current.dump(), "application/json");
+  ASSERT_TRUE(put);
+  EXPECT_EQ(put->status, 409);
+  EXPECT_EQ(json::parse(put->body)["message"],
+            "Operation cannot be fulfilled on jobs.batch \"rv\": Precondition failed: UID in precondition: "
+            "not-the-uid, UID in object meta: " +
+                get(jobs + "/rv")["metadata"]["uid"].get<std::string>());
+  // A PUT of the current object with a change is an update (without a resourceVersion, an
+  // unconditional one: the running Job's status keeps changing).
+  current = get(jobs + "/rv");
+  current["metadata"].erase("resourceVersion");
+  current["spec"]["parallelism"] = 2;
+  current["status"] = {{"active", 7}};
+  put = cli->Put(jobs + "/rv", current.dump(), "application/json");
+  ASSERT_TRUE(put);
+  EXPECT_EQ(put->status, 200) << put->body;
+  EXPECT_EQ(json::parse(put->body)["spec"]["parallelism"], 2);
+  EXPECT_NE(json::parse(put->body)["status"].value("active", 0), 7);  // status is not the client's
 }
 
 TEST_F(JobSuspendAndPatch, emulator_patch_UnsupportedContentTypesAre415) {
