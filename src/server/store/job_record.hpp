@@ -12,6 +12,12 @@ namespace kjq::server {
 
 enum class JobState { Queued, Submitted, Scheduled, Running, Succeeded, Failed, Cancelled };
 
+// Who created the Kubernetes Job: kjq serve (submitted through its API), or Nautobot itself
+// (found by the informer through the chart's job label and recorded as it was found).
+enum class JobOrigin { Kjq, Nautobot };
+std::string origin_name(JobOrigin o);  // "kjq", "nautobot"
+std::optional<JobOrigin> parse_origin(const std::string& s);
+
 std::string state_name(JobState s);
 // nullopt for anything but the exact names above.
 std::optional<JobState> parse_state(const std::string& s);
@@ -22,6 +28,8 @@ struct JobRecord {
   std::int64_t seq = 0;  // submission order (FIFO within a queue; the list cursor)
   std::string id;
   std::string queue;
+  JobOrigin origin = JobOrigin::Kjq;
+  std::string job_result_id;  // Nautobot's JobResult (origin nautobot: from the Job's name)
   JobState state = JobState::Queued;
   std::string reason;
   std::string message;
@@ -46,6 +54,29 @@ struct NewJob {
   std::int64_t now_ms = 0;
 };
 
+// A Job that someone else created (Nautobot), recorded when the informer first finds it.
+struct AdoptedJob {
+  std::string id;  // the JobResult id, else the Job's name
+  std::string queue;
+  JobOrigin origin = JobOrigin::Nautobot;
+  std::string job_result_id;
+  std::string kube_name, kube_uid;
+  JobState state = JobState::Submitted;  // Queued: suspended, waiting for kjq's admission
+  std::string reason;                    // e.g. "Suspended"
+  std::int64_t created_ms = 0;           // the Job's creationTimestamp (its place in the queue)
+  std::int64_t now_ms = 0;
+};
+
+// A write of a job's end into Nautobot's database, kept until it has been done.
+struct WriteBack {
+  std::string job_id;
+  std::string payload_json;  // what the writer needs (nautobot::JobEnd as JSON)
+  int attempts = 0;
+  std::int64_t next_attempt_ms = 0;
+  std::string last_error;
+  std::int64_t created_ms = 0;
+};
+
 struct SubmitResult {
   JobRecord record;
   bool inserted = false;  // false: the id existed; `record` is the stored one (idempotency)
@@ -53,6 +84,7 @@ struct SubmitResult {
 
 struct JobFilter {
   std::string queue;              // "" = any
+  std::optional<JobOrigin> origin;  // nullopt = any
   std::optional<JobState> state;  // nullopt = any
   int limit = 100;                // 1..1000
   std::int64_t after_seq = 0;     // the continue cursor: only seq > after_seq
@@ -86,6 +118,9 @@ struct Finish {
   std::optional<int> exit_code;
   std::optional<std::string> log_tail;  // nullopt: keep what is stored
   std::optional<std::string> events_json;
+  // Queued as a WriteBack in the same transaction, when (and only when) this call made the
+  // record final: a crash between the two can lose neither.
+  std::optional<std::string> writeback_json;
   std::int64_t now_ms = 0;
 };
 

@@ -26,6 +26,11 @@ class JobStore {
   // inserted=false.
   virtual std::vector<SubmitResult> submit(const std::vector<NewJob>& jobs) = 0;
 
+  // Records a Job someone else created (origin, kube_name, kube_uid, job_result_id as given;
+  // seq after every existing record, created_ms from the Job). Idempotent across replicas: when
+  // a record with this id exists nothing is inserted and the stored record comes back.
+  virtual SubmitResult adopt(const AdoptedJob& job) = 0;
+
   virtual std::optional<JobRecord> get(const std::string& id) = 0;
   virtual std::optional<JobRecord> get_by_kube_name(const std::string& kube_name) = 0;
   virtual JobPage list(const JobFilter& filter) = 0;
@@ -34,13 +39,16 @@ class JobStore {
   virtual std::vector<JobRecord> unfinished() = 0;
 
   // Moves the oldest Queued jobs of `queue` to Submitted (reason "Dispatching", owner, kube_name
-  // = name_prefix + "-" + id, submitted_ms = now_ms), at most `max_batch`, and only as many as keep
+  // = name_prefix + "-" + id unless the record has one already (an adopted, suspended Job),
+  // submitted_ms = now_ms), at most `max_batch`, and only as many as keep
   // the queue's active count (Submitted + Scheduled + Running) at or below `limit` (0: no limit).
   // Serialised per queue across processes, so replicas together never exceed the limit.
   virtual std::vector<JobRecord> claim(const std::string& queue, int limit, int max_batch, const std::string& owner,
                                        const std::string& name_prefix, std::int64_t now_ms) = 0;
   // Queues that have Queued jobs.
   virtual std::vector<std::string> queues_with_waiting_jobs() = 0;
+  // 1 + the number of Queued jobs of the record's queue ahead of it (lower seq); 0 unless Queued.
+  virtual std::int64_t queue_position(const std::string& id) = 0;
 
   // Records the created Job's uid (first writer wins; later calls are no-ops).
   virtual void set_kube_uid(const std::string& id, const std::string& uid, std::int64_t now_ms) = 0;
@@ -51,6 +59,17 @@ class JobStore {
   // Queued → Cancelled (reason "CancelledBeforeStart") at once; an active job gets
   // cancel_requested (and the grace period) for the caller to delete its Job; final: unchanged.
   virtual CancelResult request_cancel(const std::string& id, std::optional<int> grace_seconds, std::int64_t now_ms) = 0;
+
+  // Write-backs into Nautobot (queued by finish()): those due (next_attempt_ms <= now), oldest
+  // first, at most `limit`.
+  virtual std::vector<WriteBack> due_writebacks(std::int64_t now_ms, int limit) = 0;
+  // Done (written, or nothing to write: `outcome` says which); it is no longer returned.
+  virtual void writeback_done(const std::string& job_id, const std::string& outcome, std::int64_t now_ms) = 0;
+  // Failed for now: attempts + 1, tried again at next_attempt_ms.
+  virtual void writeback_retry(const std::string& job_id, std::int64_t next_attempt_ms, const std::string& error,
+                               std::int64_t now_ms) = 0;
+  // How many are not done yet (metrics, /readyz).
+  virtual std::int64_t pending_writebacks() = 0;
 };
 
 // "sqlite:PATH" (created on first start, WAL) or "postgresql://…" / "postgres://…".
