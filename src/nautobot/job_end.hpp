@@ -63,7 +63,8 @@ std::string failure_traceback(const JobEnd& end);
 // boundary, ending with " … [N bytes cut]").
 std::string clean_text(std::string_view text, std::size_t max_bytes, bool keep_newlines = false);
 
-// `text` as a Markdown code span (`…`, with a longer fence when it holds backticks); "" for "".
+// `text` as a Markdown code span (`…`; ``…``, up to four backticks, when it holds backticks; a text
+// with a run of four or more shows its backticks as apostrophes). "" for blank text.
 std::string code_span(std::string_view text);
 
 // 2026-07-01T10:00:00.123456Z

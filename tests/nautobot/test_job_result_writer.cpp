@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -148,7 +149,7 @@ TEST_F(JobResultWriterTest, TwoWritersAtOnceWriteOneSetOfRows) {
   for (int i = 0; i < kJobs; ++i) ids.push_back(insert(i % 2 ? "STARTED" : "PENDING"));
   auto first = writer();
   auto second = writer();
-  ASSERT_FALSE(first->read_status(ids[0]).has_value() == false);  // both connected before the race
+  ASSERT_TRUE(first->read_status(ids[0]).has_value());  // both connected before the race
   ASSERT_TRUE(second->read_status(ids[0]).has_value());
   std::atomic<int> ready{0};
   std::vector<WriteOutcome> a(kJobs), b(kJobs);
@@ -327,12 +328,25 @@ TEST_F(PasswordTest, WrongPasswordIsRetryableAndNeverQuoted) {
   EXPECT_EQ(server_->psql("SELECT status FROM extras_jobresult", test::database_name(url_)), "STARTED\n");
 }
 
-TEST_F(PasswordTest, PasswordFromFileWorksAndIsReadAgainOnReconnect) {
-  const auto file = dir_.write("password", "Corr3ct-Horse\n").string();
+TEST_F(PasswordTest, PasswordFileIsReadAgainForEachConnection) {
+  const auto file = dir_.write("password", "Wr0ng-Battery\n").string();
   JobResultWriter writer(NautobotDatabase::from_flags(writer_url_, file));
+  EXPECT_THROW(writer.read_status(id_), RetryableError);
+  dir_.write("password", "Corr3ct-Horse\n");  // the Secret was rotated: no restart needed
   EXPECT_EQ(writer.read_status(id_), "STARTED");
   EXPECT_EQ(writer.write_failure(failed_job(id_)).kind, WriteOutcome::Kind::Written);
-  // No password → libpq finds none → refused, retryable.
+  // A password file gone missing is one more reason to retry later, not a crash.
+  std::filesystem::remove(file);
+  NautobotDatabase without_file;
+  without_file.url = writer_url_;
+  without_file.password_file = file;
+  try {
+    JobResultWriter(without_file).read_status(id_);
+    FAIL() << "connected without the password file";
+  } catch (const RetryableError& e) {
+    EXPECT_NE(std::string(e.what()).find("--nautobot-database-password-file"), std::string::npos) << e.what();
+  }
+  // No password at all: libpq finds none, the server refuses, retryable.
   EXPECT_THROW(JobResultWriter(NautobotDatabase::from_flags(writer_url_)).read_status(id_), RetryableError);
 }
 
