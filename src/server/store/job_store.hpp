@@ -5,6 +5,7 @@
 // processes on the same database (two serve replicas on PostgreSQL, or on one SQLite file).
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,7 @@ class JobStore {
   // Records a Job someone else created (origin, kube_name, kube_uid, job_result_id as given;
   // seq after every existing record, created_ms from the Job). Idempotent across replicas: when
   // a record with this id exists nothing is inserted and the stored record comes back.
-  virtual SubmitResult adopt(const AdoptedJob& job) = 0;
+  virtual SubmitResult adopt(const AdoptedJob& job) { throw unimplemented("adopt"); }
 
   virtual std::optional<JobRecord> get(const std::string& id) = 0;
   virtual std::optional<JobRecord> get_by_kube_name(const std::string& kube_name) = 0;
@@ -48,7 +49,7 @@ class JobStore {
   // Queues that have Queued jobs.
   virtual std::vector<std::string> queues_with_waiting_jobs() = 0;
   // 1 + the number of Queued jobs of the record's queue ahead of it (lower seq); 0 unless Queued.
-  virtual std::int64_t queue_position(const std::string& id) = 0;
+  virtual std::int64_t queue_position(const std::string& id) { throw unimplemented("queue_position"); }
 
   // Records the created Job's uid (first writer wins; later calls are no-ops).
   virtual void set_kube_uid(const std::string& id, const std::string& uid, std::int64_t now_ms) = 0;
@@ -62,14 +63,26 @@ class JobStore {
 
   // Write-backs into Nautobot (queued by finish()): those due (next_attempt_ms <= now), oldest
   // first, at most `limit`.
-  virtual std::vector<WriteBack> due_writebacks(std::int64_t now_ms, int limit) = 0;
+  virtual std::vector<WriteBack> due_writebacks(std::int64_t now_ms, int limit) {
+    throw unimplemented("due_writebacks");
+  }
   // Done (written, or nothing to write: `outcome` says which); it is no longer returned.
-  virtual void writeback_done(const std::string& job_id, const std::string& outcome, std::int64_t now_ms) = 0;
+  virtual void writeback_done(const std::string& job_id, const std::string& outcome, std::int64_t now_ms) {
+    throw unimplemented("writeback_done");
+  }
   // Failed for now: attempts + 1, tried again at next_attempt_ms.
   virtual void writeback_retry(const std::string& job_id, std::int64_t next_attempt_ms, const std::string& error,
-                               std::int64_t now_ms) = 0;
+                               std::int64_t now_ms) {
+    throw unimplemented("writeback_retry");
+  }
   // How many are not done yet (metrics, /readyz).
-  virtual std::int64_t pending_writebacks() = 0;
+  virtual std::int64_t pending_writebacks() { throw unimplemented("pending_writebacks"); }
+
+ private:
+  // TEMPORARY while both stores gain these methods (then they become pure virtual again).
+  static std::logic_error unimplemented(const char* what) {
+    return std::logic_error(std::string("JobStore::") + what + " is not implemented yet");
+  }
 };
 
 // "sqlite:PATH" (created on first start, WAL) or "postgresql://…" / "postgres://…".
