@@ -27,6 +27,8 @@ class JobStore {
   // inserted=false.
   virtual std::vector<SubmitResult> submit(const std::vector<NewJob>& jobs) = 0;
 
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"  // TEMPORARY: the defaults below
   // Records a Job someone else created (origin, kube_name, kube_uid, job_result_id as given;
   // seq after every existing record, created_ms from the Job). Idempotent across replicas: when
   // a record with this id exists nothing is inserted and the stored record comes back.
@@ -77,6 +79,8 @@ class JobStore {
   }
   // How many are not done yet (metrics, /readyz).
   virtual std::int64_t pending_writebacks() { throw unimplemented("pending_writebacks"); }
+
+#pragma GCC diagnostic pop
 
  private:
   // TEMPORARY while both stores gain these methods (then they become pure virtual again).
