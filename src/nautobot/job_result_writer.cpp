@@ -109,7 +109,13 @@ class JobResultWriter::Connection {
     }
     PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
     const auto ms = std::to_string(std::max<long long>(db.statement_timeout.count(), 1) * 1000);
-    exec("cannot set the statement timeout", "SET statement_timeout = " + ms, {});
+    try {
+      exec("cannot set the statement timeout", "SET statement_timeout = " + ms, {});
+    } catch (...) {
+      PQfinish(conn_);  // a constructor that throws runs no destructor
+      conn_ = nullptr;
+      throw;
+    }
   }
 
   ~Connection() {
