@@ -45,14 +45,14 @@ class StoreContract : public StoreTest {
 };
 
 TEST_P(StoreContract, MigratingAgainIsANoOp) {
-  EXPECT_EQ(store_->schema_version(), 1);
+  EXPECT_EQ(store_->schema_version(), 2);
   EXPECT_EQ(store_->schema_version(), server::latest_schema_version());
   store_->submit({new_job("kept")});
   store_->migrate();
   store_->migrate();
-  EXPECT_EQ(store_->schema_version(), 1);
+  EXPECT_EQ(store_->schema_version(), 2);
   auto again = db_->open();  // a second start-up migrates too
-  EXPECT_EQ(again->schema_version(), 1);
+  EXPECT_EQ(again->schema_version(), 2);
   EXPECT_TRUE(again->get("kept").has_value());
 }
 

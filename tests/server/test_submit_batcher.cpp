@@ -77,6 +77,19 @@ class ForwardingStore : public JobStore {
   CancelResult request_cancel(const std::string& id, std::optional<int> grace_seconds, std::int64_t now_ms) override {
     return inner_.request_cancel(id, grace_seconds, now_ms);
   }
+  SubmitResult adopt(const AdoptedJob& job) override { return inner_.adopt(job); }
+  std::int64_t queue_position(const std::string& id) override { return inner_.queue_position(id); }
+  std::vector<WriteBack> due_writebacks(std::int64_t now_ms, int limit) override {
+    return inner_.due_writebacks(now_ms, limit);
+  }
+  void writeback_done(const std::string& job_id, const std::string& outcome, std::int64_t now_ms) override {
+    inner_.writeback_done(job_id, outcome, now_ms);
+  }
+  void writeback_retry(const std::string& job_id, std::int64_t next_attempt_ms, const std::string& error,
+                       std::int64_t now_ms) override {
+    inner_.writeback_retry(job_id, next_attempt_ms, error, now_ms);
+  }
+  std::int64_t pending_writebacks() override { return inner_.pending_writebacks(); }
 
  protected:
   JobStore& inner_;

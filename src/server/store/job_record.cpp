@@ -32,6 +32,14 @@ std::optional<JobState> parse_state(const std::string& s) {
   return std::nullopt;
 }
 
+std::string origin_name(JobOrigin o) { return o == JobOrigin::Nautobot ? "nautobot" : "kjq"; }
+
+std::optional<JobOrigin> parse_origin(const std::string& s) {
+  if (s == "kjq") return JobOrigin::Kjq;
+  if (s == "nautobot") return JobOrigin::Nautobot;
+  return std::nullopt;
+}
+
 bool is_final(JobState s) { return s == JobState::Succeeded || s == JobState::Failed || s == JobState::Cancelled; }
 
 bool is_active(JobState s) { return s == JobState::Submitted || s == JobState::Scheduled || s == JobState::Running; }

@@ -83,11 +83,11 @@ struct SubmitResult {
 };
 
 struct JobFilter {
-  std::string queue;              // "" = any
+  std::string queue;                // "" = any
   std::optional<JobOrigin> origin;  // nullopt = any
-  std::optional<JobState> state;  // nullopt = any
-  int limit = 100;                // 1..1000
-  std::int64_t after_seq = 0;     // the continue cursor: only seq > after_seq
+  std::optional<JobState> state;    // nullopt = any
+  int limit = 100;                  // 1..1000
+  std::int64_t after_seq = 0;       // the continue cursor: only seq > after_seq
 };
 
 struct JobPage {

@@ -27,12 +27,12 @@ class JobStore {
   // inserted=false.
   virtual std::vector<SubmitResult> submit(const std::vector<NewJob>& jobs) = 0;
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"  // TEMPORARY: the defaults below
   // Records a Job someone else created (origin, kube_name, kube_uid, job_result_id as given;
   // seq after every existing record, created_ms from the Job). Idempotent across replicas: when
-  // a record with this id exists nothing is inserted and the stored record comes back.
-  virtual SubmitResult adopt(const AdoptedJob& job) { throw unimplemented("adopt"); }
+  // a record with this id exists nothing is inserted and the stored record comes back with
+  // inserted=false. state must be Queued (submitted_ms 0) or Submitted (submitted_ms = now_ms):
+  // anything else throws std::invalid_argument. data_json is "{}".
+  virtual SubmitResult adopt(const AdoptedJob& job) = 0;
 
   virtual std::optional<JobRecord> get(const std::string& id) = 0;
   virtual std::optional<JobRecord> get_by_kube_name(const std::string& kube_name) = 0;
@@ -51,42 +51,35 @@ class JobStore {
   // Queues that have Queued jobs.
   virtual std::vector<std::string> queues_with_waiting_jobs() = 0;
   // 1 + the number of Queued jobs of the record's queue ahead of it (lower seq); 0 unless Queued.
-  virtual std::int64_t queue_position(const std::string& id) { throw unimplemented("queue_position"); }
+  // 0 as well for a missing record.
+  virtual std::int64_t queue_position(const std::string& id) = 0;
 
   // Records the created Job's uid (first writer wins; later calls are no-ops).
   virtual void set_kube_uid(const std::string& id, const std::string& uid, std::int64_t now_ms) = 0;
   // Applies a non-final change; false when the record is missing or already final.
   virtual bool update_progress(const std::string& id, const Progress& p) = 0;
-  // Makes the record final; true only for the one call that did (a record is final once).
+  // Makes the record final; true only for the one call that did (a record is final once). That
+  // call alone also queues f.writeback_json (when set) as a WriteBack due at f.now_ms, in the same
+  // transaction. A writeback_json that is not valid UTF-8 or holds a NUL byte (which PostgreSQL
+  // cannot store) throws std::invalid_argument before anything is changed.
   virtual bool finish(const std::string& id, const Finish& f) = 0;
   // Queued → Cancelled (reason "CancelledBeforeStart") at once; an active job gets
   // cancel_requested (and the grace period) for the caller to delete its Job; final: unchanged.
   virtual CancelResult request_cancel(const std::string& id, std::optional<int> grace_seconds, std::int64_t now_ms) = 0;
 
-  // Write-backs into Nautobot (queued by finish()): those due (next_attempt_ms <= now), oldest
-  // first, at most `limit`.
-  virtual std::vector<WriteBack> due_writebacks(std::int64_t now_ms, int limit) {
-    throw unimplemented("due_writebacks");
-  }
-  // Done (written, or nothing to write: `outcome` says which); it is no longer returned.
-  virtual void writeback_done(const std::string& job_id, const std::string& outcome, std::int64_t now_ms) {
-    throw unimplemented("writeback_done");
-  }
-  // Failed for now: attempts + 1, tried again at next_attempt_ms.
+  // Write-backs into Nautobot (queued by finish()): those not done and due (next_attempt_ms <=
+  // now), oldest (created_ms, then job_id) first, at most `limit` (1..1000).
+  virtual std::vector<WriteBack> due_writebacks(std::int64_t now_ms, int limit) = 0;
+  // Done (written, or nothing to write: `outcome` says which); it is no longer returned. Only the
+  // first call counts; a missing job_id is a no-op.
+  virtual void writeback_done(const std::string& job_id, const std::string& outcome, std::int64_t now_ms) = 0;
+  // Failed for now: attempts + 1, last_error = error, tried again at next_attempt_ms. A no-op once
+  // done or for a missing job_id. NUL bytes and invalid UTF-8 in `error` (and in writeback_done's
+  // `outcome`) are stored as U+FFFD.
   virtual void writeback_retry(const std::string& job_id, std::int64_t next_attempt_ms, const std::string& error,
-                               std::int64_t now_ms) {
-    throw unimplemented("writeback_retry");
-  }
+                               std::int64_t now_ms) = 0;
   // How many are not done yet (metrics, /readyz).
-  virtual std::int64_t pending_writebacks() { throw unimplemented("pending_writebacks"); }
-
-#pragma GCC diagnostic pop
-
- private:
-  // TEMPORARY while both stores gain these methods (then they become pure virtual again).
-  static std::logic_error unimplemented(const char* what) {
-    return std::logic_error(std::string("JobStore::") + what + " is not implemented yet");
-  }
+  virtual std::int64_t pending_writebacks() = 0;
 };
 
 // "sqlite:PATH" (created on first start, WAL) or "postgresql://…" / "postgres://…".

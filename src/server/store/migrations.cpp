@@ -10,7 +10,9 @@ const char* const kCreateSchemaMigrationsSql =
 const char* const kJobColumns =
     "seq, id, queue, state, reason, message, data_json, time_limit_seconds, kube_name, kube_uid,"
     " exit_code, log_tail, events_json, owner, cancel_requested, cancel_grace_seconds,"
-    " created_ms, submitted_ms, started_ms, finished_ms, updated_ms";
+    " created_ms, submitted_ms, started_ms, finished_ms, updated_ms, origin, job_result_id";
+
+const char* const kWriteBackColumns = "job_id, payload_json, attempts, next_attempt_ms, last_error, created_ms";
 
 const char* const kNotFinalSql = "state NOT IN ('Succeeded','Failed','Cancelled')";
 
@@ -79,11 +81,52 @@ CREATE INDEX jobs_state_seq ON jobs (state, seq);
 CREATE INDEX jobs_kube_name ON jobs (kube_name);
 )sql";
 
+// Version 2: Nautobot's own Jobs and the writes back into Nautobot's database. Existing rows
+// become origin 'kjq' (the only kind there was). (origin, seq) serves list() filtered by origin.
+// writebacks holds one row per finished job whose end must be written into Nautobot (job_id is
+// the jobs.id); done_ms stays NULL until it is done, and the partial index serves the due scan
+// and the pending count.
+const char* const kNautobotV2Sqlite = R"sql(
+ALTER TABLE jobs ADD COLUMN origin TEXT NOT NULL DEFAULT 'kjq' CHECK (origin IN ('kjq','nautobot'));
+ALTER TABLE jobs ADD COLUMN job_result_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX jobs_origin_seq ON jobs (origin, seq);
+CREATE TABLE writebacks (
+  job_id TEXT PRIMARY KEY NOT NULL,
+  payload_json TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms BIGINT NOT NULL,
+  last_error TEXT NOT NULL DEFAULT '',
+  created_ms BIGINT NOT NULL,
+  done_ms BIGINT,
+  outcome TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX writebacks_pending ON writebacks (created_ms, job_id) WHERE done_ms IS NULL;
+)sql";
+
+const char* const kNautobotV2Postgres = R"sql(
+ALTER TABLE jobs
+  ADD COLUMN origin TEXT NOT NULL DEFAULT 'kjq' CHECK (origin IN ('kjq','nautobot')),
+  ADD COLUMN job_result_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX jobs_origin_seq ON jobs (origin, seq);
+CREATE TABLE writebacks (
+  job_id TEXT PRIMARY KEY,
+  payload_json TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms BIGINT NOT NULL,
+  last_error TEXT NOT NULL DEFAULT '',
+  created_ms BIGINT NOT NULL,
+  done_ms BIGINT,
+  outcome TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX writebacks_pending ON writebacks (created_ms, job_id) WHERE done_ms IS NULL;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all{
       {1, "jobs table and its indexes", kJobsV1Sqlite, kJobsV1Postgres},
+      {2, "job origin and JobResult id; Nautobot write-backs", kNautobotV2Sqlite, kNautobotV2Postgres},
   };
   return all;
 }

@@ -26,6 +26,9 @@ extern const char* const kCreateSchemaMigrationsSql;
 // The jobs columns in the order both stores select and decode them (SELECT <kJobColumns>).
 extern const char* const kJobColumns;
 
+// The writebacks columns in the order both stores select and decode them as a WriteBack.
+extern const char* const kWriteBackColumns;
+
 // WHERE condition true for jobs not yet in a final state (both dialects).
 extern const char* const kNotFinalSql;
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "server/store/migrations.hpp"
+#include "server/store/store_text.hpp"
 #include "util/clock.hpp"
 #include "util/diagnostic.hpp"
 
@@ -34,6 +35,15 @@ const std::int64_t kMigrationLockKey = static_cast<std::int64_t>(fnv1a64("kjq/jo
 const std::string kColumns = kJobColumns;
 const std::string kSelectPgJob = "SELECT " + kColumns + " FROM jobs";
 
+// The name of the list statement for a filter shape: list_all, list_queue_state_origin, …
+std::string list_statement(bool by_queue, bool by_state, bool by_origin) {
+  std::string name = "list";
+  if (by_queue) name += "_queue";
+  if (by_state) name += "_state";
+  if (by_origin) name += "_origin";
+  return by_queue || by_state || by_origin ? name : "list_all";
+}
+
 // Every statement, prepared on each connection the first time it is used there.
 const std::vector<std::pair<std::string, std::string>>& statements() {
   static const std::vector<std::pair<std::string, std::string>> all{
@@ -44,12 +54,13 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
        " VALUES ($1::text, $2::text, 'Queued', $3::text, $4::integer, $5::bigint, $5::bigint)"
        " ON CONFLICT (id) DO NOTHING RETURNING " +
            kColumns},
-      // One statement per filter shape, so each gets a plan that uses its index.
-      {"list_all", kSelectPgJob + " WHERE seq > $1::bigint ORDER BY seq LIMIT $2::integer"},
-      {"list_queue", kSelectPgJob + " WHERE seq > $1::bigint AND queue = $2::text ORDER BY seq LIMIT $3::integer"},
-      {"list_state", kSelectPgJob + " WHERE seq > $1::bigint AND state = $2::text ORDER BY seq LIMIT $3::integer"},
-      {"list_queue_state", kSelectPgJob + " WHERE seq > $1::bigint AND queue = $2::text AND state = $3::text"
-                                          " ORDER BY seq LIMIT $4::integer"},
+      {"adopt",
+       "INSERT INTO jobs (id, queue, origin, job_result_id, state, reason, kube_name, kube_uid, data_json,"
+       " created_ms, submitted_ms, updated_ms)"
+       " VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, '{}',"
+       " $9::bigint, $10::bigint, $11::bigint)"
+       " ON CONFLICT (id) DO NOTHING RETURNING " +
+           kColumns},
       {"queue_counts", "SELECT queue, state, COUNT(*) FROM jobs GROUP BY queue, state ORDER BY queue"},
       {"unfinished", kSelectPgJob + " WHERE state IN ('Queued','Submitted','Scheduled','Running') ORDER BY seq"},
       {"claim_lock", "SELECT pg_advisory_xact_lock($1::bigint)"},
@@ -64,10 +75,15 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
        " ORDER BY seq LIMIT $2::bigint FOR UPDATE SKIP LOCKED)"
        " UPDATE jobs SET state = 'Submitted', reason = 'Dispatching', message = '', owner = "
        "$3::text,"
-       " kube_name = $4::text || '-' || id, submitted_ms = $5::bigint, updated_ms = $5::bigint"
+       " kube_name = CASE WHEN kube_name = '' THEN $4::text || '-' || id ELSE kube_name END,"
+       " submitted_ms = $5::bigint, updated_ms = $5::bigint"
        " FROM picked WHERE seq = picked.picked_seq RETURNING " +
            kColumns},
       {"waiting_queues", "SELECT DISTINCT queue FROM jobs WHERE state = 'Queued' ORDER BY queue"},
+      // Counts the record itself too: 1 + those ahead of it; no row for $1 (or not Queued): 0.
+      {"queue_position",
+       "SELECT COUNT(*) FROM jobs AS me JOIN jobs AS ahead ON ahead.queue = me.queue"
+       " AND ahead.state = 'Queued' AND ahead.seq <= me.seq WHERE me.id = $1::text AND me.state = 'Queued'"},
       {"set_kube_uid",
        "UPDATE jobs SET kube_uid = $2::text, updated_ms = $3::bigint WHERE id = $1::text AND "
        "kube_uid = ''"},
@@ -87,6 +103,19 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
        "$8::bigint"
        " WHERE id = $1::text AND " +
            std::string(kNotFinalSql)},
+      {"insert_writeback",
+       "INSERT INTO writebacks (job_id, payload_json, attempts, next_attempt_ms, last_error, created_ms)"
+       " VALUES ($1::text, $2::text, 0, $3::bigint, '', $3::bigint)"},
+      {"due_writebacks", std::string("SELECT ") + kWriteBackColumns +
+                             " FROM writebacks WHERE done_ms IS NULL AND next_attempt_ms <= $1::bigint"
+                             " ORDER BY created_ms, job_id LIMIT $2::integer"},
+      {"writeback_done",
+       "UPDATE writebacks SET done_ms = $2::bigint, outcome = $3::text WHERE job_id = $1::text AND done_ms IS "
+       "NULL"},
+      {"writeback_retry",
+       "UPDATE writebacks SET attempts = attempts + 1, next_attempt_ms = $2::bigint, last_error = $3::text"
+       " WHERE job_id = $1::text AND done_ms IS NULL"},
+      {"pending_writebacks", "SELECT COUNT(*) FROM writebacks WHERE done_ms IS NULL"},
       {"lock_job", kSelectPgJob + " WHERE id = $1::text FOR UPDATE"},
       {"cancel_queued",
        "UPDATE jobs SET state = 'Cancelled', reason = 'CancelledBeforeStart',"
@@ -101,6 +130,23 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
            kColumns},
   };
   return all;
+}
+
+// One list statement per filter shape, so each gets a plan that uses its index. Parameters in
+// order: after_seq, then queue, state and origin as the shape has them, then the limit.
+std::vector<std::pair<std::string, std::string>> list_statements() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (int shape = 0; shape < 8; ++shape) {
+    const bool by_queue = shape & 1, by_state = shape & 2, by_origin = shape & 4;
+    std::string sql = kSelectPgJob + " WHERE seq > $1::bigint";
+    int n = 1;
+    if (by_queue) sql += " AND queue = $" + std::to_string(++n) + "::text";
+    if (by_state) sql += " AND state = $" + std::to_string(++n) + "::text";
+    if (by_origin) sql += " AND origin = $" + std::to_string(++n) + "::text";
+    sql += " ORDER BY seq LIMIT $" + std::to_string(++n) + "::integer";
+    out.emplace_back(list_statement(by_queue, by_state, by_origin), std::move(sql));
+  }
+  return out;
 }
 
 std::optional<int> optional_int(const pqxx::field& f) {
@@ -135,7 +181,24 @@ JobRecord read_job(const pqxx::row& row) {
   r.started_ms = row[18].as<std::int64_t>();
   r.finished_ms = row[19].as<std::int64_t>();
   r.updated_ms = row[20].as<std::int64_t>();
+  const auto origin_text = row[21].as<std::string>();
+  const auto origin = parse_origin(origin_text);
+  if (!origin) throw RuntimeError("job store: job " + r.id + " has an unknown origin \"" + origin_text + "\"");
+  r.origin = *origin;
+  r.job_result_id = row[22].as<std::string>();
   return r;
+}
+
+// Decodes a row selected as kWriteBackColumns.
+WriteBack read_writeback(const pqxx::row& row) {
+  WriteBack w;
+  w.job_id = row[0].as<std::string>();
+  w.payload_json = row[1].as<std::string>();
+  w.attempts = row[2].as<int>();
+  w.next_attempt_ms = row[3].as<std::int64_t>();
+  w.last_error = row[4].as<std::string>();
+  w.created_ms = row[5].as<std::int64_t>();
+  return w;
 }
 
 std::vector<JobRecord> read_jobs(const pqxx::result& rows) {
@@ -236,6 +299,8 @@ class PostgresStore::Pool {
       // Notices such as "relation already exists, skipping" are not worth a line on stderr.
       pqxx::nontransaction(*conn).exec0("SET client_min_messages TO warning");
       for (const auto& [name, sql] : statements()) conn->prepare(name, sql);
+      static const auto lists = list_statements();
+      for (const auto& [name, sql] : lists) conn->prepare(name, sql);
       return conn;
     } catch (const pqxx::failure& e) {
       throw error("cannot connect", e);
@@ -375,6 +440,29 @@ std::vector<SubmitResult> PostgresStore::submit(const std::vector<NewJob>& jobs)
   });
 }
 
+SubmitResult PostgresStore::adopt(const AdoptedJob& job) {
+  if (job.state != JobState::Queued && job.state != JobState::Submitted) {
+    throw std::invalid_argument("adopt: " + state_name(job.state) + " is neither Queued nor Submitted");
+  }
+  const std::int64_t submitted_ms = job.state == JobState::Submitted ? job.now_ms : 0;
+  return pool_->transact("cannot adopt a job", [&](pqxx::work& tx) {
+    SubmitResult result;
+    auto inserted = read_one_job(tx.exec_prepared("adopt", job.id, job.queue, origin_name(job.origin),
+                                                  job.job_result_id, state_name(job.state), job.reason, job.kube_name,
+                                                  job.kube_uid, job.created_ms, submitted_ms, job.now_ms));
+    if (inserted) {
+      result.record = std::move(*inserted);
+      result.inserted = true;
+    } else {
+      // ON CONFLICT waited for any concurrent insert of this id; read committed sees it now.
+      auto existing = read_one_job(tx.exec_prepared("get", job.id));
+      if (!existing) throw RuntimeError("job store: job " + job.id + " neither inserted nor found");
+      result.record = std::move(*existing);
+    }
+    return result;
+  });
+}
+
 std::optional<JobRecord> PostgresStore::get(const std::string& id) {
   return pool_->transact("cannot read a job",
                          [&](pqxx::work& tx) { return read_one_job(tx.exec_prepared("get", id)); });
@@ -389,14 +477,18 @@ std::optional<JobRecord> PostgresStore::get_by_kube_name(const std::string& kube
 JobPage PostgresStore::list(const JobFilter& filter) {
   const int limit = std::clamp(filter.limit, 1, 1000);
   const int fetch = limit + 1;  // one row more than asked tells whether another page exists
+  const bool by_queue = !filter.queue.empty();
+  const bool by_state = filter.state.has_value();
+  const bool by_origin = filter.origin.has_value();
+  const auto statement = list_statement(by_queue, by_state, by_origin);
+  // In the statement's order; every parameter is sent as text and cast by the statement.
+  std::vector<std::string> params{std::to_string(filter.after_seq)};
+  if (by_queue) params.push_back(filter.queue);
+  if (by_state) params.push_back(state_name(*filter.state));
+  if (by_origin) params.push_back(origin_name(*filter.origin));
+  params.push_back(std::to_string(fetch));
   auto rows = pool_->transact("cannot list jobs", [&](pqxx::work& tx) {
-    const bool by_queue = !filter.queue.empty();
-    if (by_queue && filter.state) {
-      return tx.exec_prepared("list_queue_state", filter.after_seq, filter.queue, state_name(*filter.state), fetch);
-    }
-    if (by_queue) return tx.exec_prepared("list_queue", filter.after_seq, filter.queue, fetch);
-    if (filter.state) return tx.exec_prepared("list_state", filter.after_seq, state_name(*filter.state), fetch);
-    return tx.exec_prepared("list_all", filter.after_seq, fetch);
+    return tx.exec_prepared(statement, pqxx::prepare::make_dynamic_params(params));
   });
   JobPage page;
   page.items = read_jobs(rows);
@@ -448,6 +540,12 @@ std::vector<JobRecord> PostgresStore::claim(const std::string& queue, int limit,
   return claimed;
 }
 
+std::int64_t PostgresStore::queue_position(const std::string& id) {
+  return pool_->transact("cannot read a queue position", [&](pqxx::work& tx) {
+    return tx.exec_prepared("queue_position", id)[0][0].as<std::int64_t>();
+  });
+}
+
 std::vector<std::string> PostgresStore::queues_with_waiting_jobs() {
   return pool_->transact("cannot list queues", [](pqxx::work& tx) {
     std::vector<std::string> out;
@@ -472,10 +570,15 @@ bool PostgresStore::update_progress(const std::string& id, const Progress& p) {
 
 bool PostgresStore::finish(const std::string& id, const Finish& f) {
   if (!is_final(f.state)) throw std::invalid_argument("finish: " + state_name(f.state) + " is not a final state");
+  if (f.writeback_json && !is_storable_text(*f.writeback_json)) {
+    throw std::invalid_argument("finish: the write-back of job " + id + " is not valid UTF-8 or holds a NUL byte");
+  }
   return pool_->transact("cannot finish a job", [&](pqxx::work& tx) {
-    return tx.exec_prepared("finish", id, state_name(f.state), f.reason, f.message, f.exit_code, f.log_tail,
-                            f.events_json, f.now_ms)
-               .affected_rows() > 0;
+    const bool changed = tx.exec_prepared("finish", id, state_name(f.state), f.reason, f.message, f.exit_code,
+                                          f.log_tail, f.events_json, f.now_ms)
+                             .affected_rows() > 0;
+    if (changed && f.writeback_json) tx.exec_prepared("insert_writeback", id, *f.writeback_json, f.now_ms);
+    return changed;
   });
 }
 
@@ -495,6 +598,34 @@ CancelResult PostgresStore::request_cancel(const std::string& id, std::optional<
       result.record = read_jobs(tx.exec_prepared("cancel_active", id, grace_seconds, now_ms)).at(0);
     }
     return result;
+  });
+}
+
+std::vector<WriteBack> PostgresStore::due_writebacks(std::int64_t now_ms, int limit) {
+  return pool_->transact("cannot list write-backs", [&](pqxx::work& tx) {
+    std::vector<WriteBack> out;
+    for (const auto& row : tx.exec_prepared("due_writebacks", now_ms, std::clamp(limit, 1, 1000))) {
+      out.push_back(read_writeback(row));
+    }
+    return out;
+  });
+}
+
+void PostgresStore::writeback_done(const std::string& job_id, const std::string& outcome, std::int64_t now_ms) {
+  pool_->transact("cannot record a write-back",
+                  [&](pqxx::work& tx) { tx.exec_prepared("writeback_done", job_id, now_ms, storable_text(outcome)); });
+}
+
+void PostgresStore::writeback_retry(const std::string& job_id, std::int64_t next_attempt_ms, const std::string& error,
+                                    std::int64_t /*now_ms*/) {
+  pool_->transact("cannot record a write-back", [&](pqxx::work& tx) {
+    tx.exec_prepared("writeback_retry", job_id, next_attempt_ms, storable_text(error));
+  });
+}
+
+std::int64_t PostgresStore::pending_writebacks() {
+  return pool_->transact("cannot count write-backs", [](pqxx::work& tx) {
+    return tx.exec_prepared("pending_writebacks")[0][0].as<std::int64_t>();
   });
 }
 

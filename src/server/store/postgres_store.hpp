@@ -22,6 +22,7 @@ class PostgresStore final : public JobStore {
   void migrate() override;
   int schema_version() override;
   std::vector<SubmitResult> submit(const std::vector<NewJob>& jobs) override;
+  SubmitResult adopt(const AdoptedJob& job) override;
   std::optional<JobRecord> get(const std::string& id) override;
   std::optional<JobRecord> get_by_kube_name(const std::string& kube_name) override;
   JobPage list(const JobFilter& filter) override;
@@ -30,10 +31,16 @@ class PostgresStore final : public JobStore {
   std::vector<JobRecord> claim(const std::string& queue, int limit, int max_batch, const std::string& owner,
                                const std::string& name_prefix, std::int64_t now_ms) override;
   std::vector<std::string> queues_with_waiting_jobs() override;
+  std::int64_t queue_position(const std::string& id) override;
   void set_kube_uid(const std::string& id, const std::string& uid, std::int64_t now_ms) override;
   bool update_progress(const std::string& id, const Progress& p) override;
   bool finish(const std::string& id, const Finish& f) override;
   CancelResult request_cancel(const std::string& id, std::optional<int> grace_seconds, std::int64_t now_ms) override;
+  std::vector<WriteBack> due_writebacks(std::int64_t now_ms, int limit) override;
+  void writeback_done(const std::string& job_id, const std::string& outcome, std::int64_t now_ms) override;
+  void writeback_retry(const std::string& job_id, std::int64_t next_attempt_ms, const std::string& error,
+                       std::int64_t now_ms) override;
+  std::int64_t pending_writebacks() override;
 
   class Pool;  // connections, retries and error wording (postgres_store.cpp)
 

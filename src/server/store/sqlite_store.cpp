@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "server/store/migrations.hpp"
+#include "server/store/store_text.hpp"
 #include "util/clock.hpp"
 #include "util/diagnostic.hpp"
 
@@ -204,6 +205,11 @@ JobRecord read_job(const Query& q) {
   r.started_ms = q.int64(18);
   r.finished_ms = q.int64(19);
   r.updated_ms = q.int64(20);
+  const auto origin_text = q.text(21);
+  const auto origin = parse_origin(origin_text);
+  if (!origin) throw RuntimeError("job store: job " + r.id + " has an unknown origin \"" + origin_text + "\"");
+  r.origin = *origin;
+  r.job_result_id = q.text(22);
   return r;
 }
 
@@ -224,6 +230,18 @@ const std::string kSelectSqliteJob = std::string("SELECT ") + kJobColumns + " FR
 std::optional<JobRecord> select_by_id(Connection& db, const std::string& id) {
   Query q(db, kSelectSqliteJob + " WHERE id = ?1", id);
   return read_one_job(q);
+}
+
+// Decodes a row selected as kWriteBackColumns.
+WriteBack read_writeback(const Query& q) {
+  WriteBack w;
+  w.job_id = q.text(0);
+  w.payload_json = q.text(1);
+  w.attempts = static_cast<int>(q.int64(2));
+  w.next_attempt_ms = q.int64(3);
+  w.last_error = q.text(4);
+  w.created_ms = q.int64(5);
+  return w;
 }
 
 }  // namespace
@@ -302,6 +320,38 @@ std::vector<SubmitResult> SqliteStore::submit(const std::vector<NewJob>& jobs) {
   return results;
 }
 
+SubmitResult SqliteStore::adopt(const AdoptedJob& job) {
+  if (job.state != JobState::Queued && job.state != JobState::Submitted) {
+    throw std::invalid_argument("adopt: " + state_name(job.state) + " is neither Queued nor Submitted");
+  }
+  const std::int64_t submitted_ms = job.state == JobState::Submitted ? job.now_ms : 0;
+  std::lock_guard lock(mutex_);
+  WriteTransaction tx(*db_);
+  SubmitResult result;
+  {
+    Query insert(*db_,
+                 "INSERT INTO jobs (id, queue, origin, job_result_id, state, reason, kube_name, kube_uid,"
+                 " data_json, created_ms, submitted_ms, updated_ms)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, '{}', ?9, ?10, ?11)"
+                 " ON CONFLICT (id) DO NOTHING RETURNING " +
+                     std::string(kJobColumns),
+                 job.id, job.queue, origin_name(job.origin), job.job_result_id, state_name(job.state), job.reason,
+                 job.kube_name, job.kube_uid, job.created_ms, submitted_ms, job.now_ms);
+    auto inserted = read_one_job(insert);
+    if (inserted) {
+      result.record = std::move(*inserted);
+      result.inserted = true;
+    }
+  }
+  if (!result.inserted) {
+    auto existing = select_by_id(*db_, job.id);
+    if (!existing) db_->fail("job " + job.id + " neither inserted nor found");
+    result.record = std::move(*existing);
+  }
+  tx.commit();
+  return result;
+}
+
 std::optional<JobRecord> SqliteStore::get(const std::string& id) {
   std::lock_guard lock(mutex_);
   return select_by_id(*db_, id);
@@ -317,16 +367,19 @@ std::optional<JobRecord> SqliteStore::get_by_kube_name(const std::string& kube_n
 JobPage SqliteStore::list(const JobFilter& filter) {
   const int limit = std::clamp(filter.limit, 1, 1000);
   // One statement per filter shape, so each can use its index.
+  // (Every parameter is bound whether used or not: ?5 always occurs, so ?2..?4 are in range.)
   std::string sql = kSelectSqliteJob + " WHERE seq > ?1";
   if (!filter.queue.empty()) sql += " AND queue = ?2";
   if (filter.state) sql += " AND state = ?3";
-  sql += " ORDER BY seq LIMIT ?4";
-  std::optional<std::string> state;
+  if (filter.origin) sql += " AND origin = ?4";
+  sql += " ORDER BY seq LIMIT ?5";
+  std::optional<std::string> state, origin;
   if (filter.state) state = state_name(*filter.state);
+  if (filter.origin) origin = origin_name(*filter.origin);
 
   std::lock_guard lock(mutex_);
   // One row more than asked tells whether another page exists.
-  Query q(*db_, sql, filter.after_seq, filter.queue, state, limit + 1);
+  Query q(*db_, sql, filter.after_seq, filter.queue, state, origin, limit + 1);
   JobPage page;
   page.items = read_jobs(q);
   if (page.items.size() > static_cast<std::size_t>(limit)) {
@@ -379,7 +432,8 @@ std::vector<JobRecord> SqliteStore::claim(const std::string& queue, int limit, i
   {
     Query q(*db_,
             "UPDATE jobs SET state = 'Submitted', reason = 'Dispatching', message = '', owner = ?3,"
-            " kube_name = ?4 || '-' || id, submitted_ms = ?5, updated_ms = ?5"
+            " kube_name = CASE WHEN kube_name = '' THEN ?4 || '-' || id ELSE kube_name END,"
+            " submitted_ms = ?5, updated_ms = ?5"
             " WHERE seq IN (SELECT seq FROM jobs WHERE queue = ?1 AND state = 'Queued' ORDER BY "
             "seq LIMIT ?2)"
             " RETURNING " +
@@ -398,6 +452,16 @@ std::vector<std::string> SqliteStore::queues_with_waiting_jobs() {
   std::vector<std::string> out;
   while (q.step()) out.push_back(q.text(0));
   return out;
+}
+
+std::int64_t SqliteStore::queue_position(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  // Counts the record itself too: 1 + those ahead of it; no row for `id` (or not Queued): 0.
+  Query q(*db_,
+          "SELECT COUNT(*) FROM jobs AS me JOIN jobs AS ahead ON ahead.queue = me.queue"
+          " AND ahead.state = 'Queued' AND ahead.seq <= me.seq WHERE me.id = ?1 AND me.state = 'Queued'",
+          id);
+  return q.step() ? q.int64(0) : 0;
 }
 
 void SqliteStore::set_kube_uid(const std::string& id, const std::string& uid, std::int64_t now_ms) {
@@ -428,6 +492,9 @@ bool SqliteStore::update_progress(const std::string& id, const Progress& p) {
 
 bool SqliteStore::finish(const std::string& id, const Finish& f) {
   if (!is_final(f.state)) throw std::invalid_argument("finish: " + state_name(f.state) + " is not a final state");
+  if (f.writeback_json && !is_storable_text(*f.writeback_json)) {
+    throw std::invalid_argument("finish: the write-back of job " + id + " is not valid UTF-8 or holds a NUL byte");
+  }
   std::lock_guard lock(mutex_);
   WriteTransaction tx(*db_);
   // The state condition makes the first finish the only one that changes the row.
@@ -440,6 +507,13 @@ bool SqliteStore::finish(const std::string& id, const Finish& f) {
         id, state_name(f.state), f.reason, f.message, f.exit_code, f.log_tail, f.events_json, f.now_ms)
       .run();
   const bool changed = sqlite3_changes(db_->handle()) > 0;
+  if (changed && f.writeback_json) {
+    Query(*db_,
+          "INSERT INTO writebacks (job_id, payload_json, attempts, next_attempt_ms, last_error, created_ms)"
+          " VALUES (?1, ?2, 0, ?3, '', ?3)",
+          id, *f.writeback_json, f.now_ms)
+        .run();
+  }
   tx.commit();
   return changed;
 }
@@ -472,6 +546,44 @@ CancelResult SqliteStore::request_cancel(const std::string& id, std::optional<in
   result.record = select_by_id(*db_, id).value_or(*current);
   tx.commit();
   return result;
+}
+
+std::vector<WriteBack> SqliteStore::due_writebacks(std::int64_t now_ms, int limit) {
+  std::lock_guard lock(mutex_);
+  Query q(*db_,
+          std::string("SELECT ") + kWriteBackColumns +
+              " FROM writebacks WHERE done_ms IS NULL AND next_attempt_ms <= ?1 ORDER BY created_ms, job_id LIMIT ?2",
+          now_ms, std::clamp(limit, 1, 1000));
+  std::vector<WriteBack> out;
+  while (q.step()) out.push_back(read_writeback(q));
+  return out;
+}
+
+void SqliteStore::writeback_done(const std::string& job_id, const std::string& outcome, std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  WriteTransaction tx(*db_);
+  Query(*db_, "UPDATE writebacks SET done_ms = ?2, outcome = ?3 WHERE job_id = ?1 AND done_ms IS NULL", job_id, now_ms,
+        storable_text(outcome))
+      .run();
+  tx.commit();
+}
+
+void SqliteStore::writeback_retry(const std::string& job_id, std::int64_t next_attempt_ms, const std::string& error,
+                                  std::int64_t /*now_ms*/) {
+  std::lock_guard lock(mutex_);
+  WriteTransaction tx(*db_);
+  Query(*db_,
+        "UPDATE writebacks SET attempts = attempts + 1, next_attempt_ms = ?2, last_error = ?3"
+        " WHERE job_id = ?1 AND done_ms IS NULL",
+        job_id, next_attempt_ms, storable_text(error))
+      .run();
+  tx.commit();
+}
+
+std::int64_t SqliteStore::pending_writebacks() {
+  std::lock_guard lock(mutex_);
+  Query q(*db_, "SELECT COUNT(*) FROM writebacks WHERE done_ms IS NULL");
+  return q.step() ? q.int64(0) : 0;
 }
 
 }  // namespace kjq::server
