@@ -84,4 +84,21 @@ TEST_F(JobCreatorRbac, WithoutFollowAndCancelOnlyTheReferenceVerbsRemain) {
   EXPECT_FALSE(can("nautobot", "list", "", "pods"));
 }
 
+// admission: kjq: kjq serve, as the Nautobot service account, starts suspended Jobs with a patch.
+TEST_F(JobCreatorRbac, AdmissionByKjqAddsPatchOnJobsAndNothingElse) {
+  load({"workers.alpha.admission=kjq"});
+  EXPECT_TRUE(can("nautobot", "patch", "batch", "jobs", "", "nautobot-job-1"));
+  EXPECT_TRUE(can("nautobot", "delete", "batch", "jobs", "", "nautobot-job-1"));
+  EXPECT_FALSE(can("nautobot", "update", "batch", "jobs", "", "nautobot-job-1"));
+  EXPECT_FALSE(can("nautobot", "patch", "", "pods", "", "x"));
+  EXPECT_FALSE(can(job_pod_service_account("alpha"), "patch", "batch", "jobs", "", "x"));
+}
+
+TEST_F(JobCreatorRbac, AdmissionByKjqWithTheReferenceRoleAddsOnlyPatch) {
+  load({"workers.alpha.admission=kjq", "serviceAccount.roles.jobCreator.followAndCancel=false"});
+  EXPECT_TRUE(can("nautobot", "patch", "batch", "jobs", "", "nautobot-job-1"));
+  EXPECT_TRUE(can("nautobot", "create", "batch", "jobs"));
+  EXPECT_FALSE(can("nautobot", "delete", "batch", "jobs", "", "x"));
+}
+
 }  // namespace
