@@ -80,6 +80,20 @@ void KubeApi::delete_job(const std::string& ns, const std::string& name, std::op
   client_.send(r, "delete job " + name + in_ns(ns));
 }
 
+json KubeApi::resume_job(const std::string& ns, const std::string& name, const std::string& uid) {
+  RestRequest r;
+  r.method = "PATCH";
+  r.path = jobs_resource().object_path(ns, name);
+  r.content_type = "application/json-patch+json";
+  json patch = json::array();
+  if (!uid.empty()) patch.push_back({{"op", "test"}, {"path", "/metadata/uid"}, {"value", uid}});
+  patch.push_back({{"op", "test"}, {"path", "/spec/suspend"}, {"value", true}});
+  patch.push_back({{"op", "replace"}, {"path", "/spec/suspend"}, {"value", false}});
+  r.body = patch.dump();
+  const std::string what = "resume job " + name + in_ns(ns);
+  return parse_body(client_.send(r, what), what);
+}
+
 void KubeApi::delete_pod(const std::string& ns, const std::string& name, int grace_seconds, const std::string& uid) {
   RestRequest r;
   r.method = "DELETE";

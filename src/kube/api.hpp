@@ -69,6 +69,10 @@ class KubeApi {
   // Background propagation (the garbage collector then deletes the pods, each with its own
   // terminationGracePeriodSeconds: a Job's grace period does not reach them).
   void delete_job(const std::string& ns, const std::string& name, std::optional<int> grace_seconds);
+  // Un-suspends a suspended Job with a JSON patch whose `test` operations are its preconditions:
+  // the same Job (uid) and still suspended. Throws ApiError 422 (Invalid) when either fails, so of
+  // two callers only one ever resumes it.
+  nlohmann::json resume_job(const std::string& ns, const std::string& name, const std::string& uid);
   // Graceful pod deletion; `uid` (if not empty) is a precondition, so a namesake is never hit.
   void delete_pod(const std::string& ns, const std::string& name, int grace_seconds, const std::string& uid);
 

@@ -132,12 +132,47 @@ void Admission::create_loop() {
   }
 }
 
+void Admission::resume(const JobRecord& r, const FinishFn& finish) {
+  // Nautobot created this Job suspended (admission: kjq) and the claim gave it a slot of its
+  // queue's cap: un-suspend it. The patch's preconditions (same uid, still suspended) make sure
+  // only one resume ever happens, whichever replica or retry sends it.
+  if (r.cancel_requested) {
+    try {
+      dispatch::cancel_job(api_, options_.namespace_name, r.kube_name, 0);
+    } catch (const kube::ApiError& e) {
+      if (e.http_code() != 404) throw;
+    }
+    return finish(JobState::Cancelled, "CancelledBeforeStart", "cancelled while its Job waited for admission");
+  }
+  try {
+    api_.resume_job(options_.namespace_name, r.kube_name, r.kube_uid);
+    metrics_.observe_submit_to_create(static_cast<double>(now_ms() - r.submitted_ms) / 1000.0);
+    spdlog::info("job {} ({}): admitted on queue {}", r.id, r.kube_name, r.queue);
+  } catch (const kube::ApiError& e) {
+    if (e.http_code() == 404) return;  // deleted meanwhile: the tracker records how it ended
+    if (e.http_code() == 422 || e.http_code() == 409) {
+      // A precondition failed: resumed already (a retry whose first answer was lost, a person),
+      // or another Job now has this name. The tracker follows whatever it is.
+      spdlog::info("job {} ({}): not resumed by kjq ({})", r.id, r.kube_name, e.what());
+      return;
+    }
+    metrics_.count_create_failure();
+    Progress p;
+    p.state = JobState::Submitted;
+    p.reason = "ResumeFailed";
+    p.message = std::string(e.what()) + " (will retry)";
+    p.now_ms = now_ms();
+    store_.update_progress(r.id, p);
+    spdlog::warn("job {}: resume failed, will retry: {}", r.id, e.what());
+  }
+}
+
 void Admission::create(const JobRecord& claimed) {
   // The record may have changed since the claim (cancelled, or finished by another replica).
   auto current = store_.get(claimed.id);
   if (!current || is_final(current->state)) return;
   const JobRecord& r = *current;
-  auto finish = [&](JobState state, const std::string& reason, const std::string& message) {
+  const FinishFn finish = [&](JobState state, const std::string& reason, const std::string& message) {
     Finish f;
     f.state = state;
     f.reason = reason;
@@ -147,6 +182,7 @@ void Admission::create(const JobRecord& claimed) {
     spdlog::warn("job {} (queue {}): {}: {}", r.id, r.queue, reason, message);
     wake();
   };
+  if (r.origin == JobOrigin::Nautobot) return resume(r, finish);
   if (r.cancel_requested)
     return finish(JobState::Cancelled, "CancelledBeforeStart", "cancelled before its Job was created");
   // A create that got no usable answer: the job stays Submitted with the reason on record, and

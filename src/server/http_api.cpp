@@ -199,7 +199,10 @@ void install_job_api(http::HttpServer& server, ApiContext& ctx) {
                  const std::string& ns = ctx.options.namespace_name;
                  auto r = ctx.store.get(req.path_params[0]);
                  if (!r) return error(res, 404, "NotFound", "job " + req.path_params[0] + " not found");
-                 reply(res, 200, job_to_json(*r, ns, JobView::Detail));
+                 json body = job_to_json(*r, ns, JobView::Detail);
+                 // Where a waiting job stands in its queue (1: the next one admitted).
+                 if (r->state == JobState::Queued) body["queuePosition"] = ctx.store.queue_position(r->id);
+                 reply(res, 200, body);
                }));
 
   server.route(
@@ -212,6 +215,10 @@ void install_job_api(http::HttpServer& server, ApiContext& ctx) {
           if (!f.state)
             return error(res, 400, "BadRequest",
                          "state: expected Queued, Submitted, Scheduled, Running, Succeeded, Failed or Cancelled");
+        }
+        if (req.has_param("origin")) {
+          f.origin = parse_origin(req.param("origin"));
+          if (!f.origin) return error(res, 400, "BadRequest", "origin: expected kjq or nautobot");
         }
         auto whole = [](const std::string& text, long long& out) {
           std::size_t used = 0;
@@ -309,6 +316,8 @@ void install_health_and_metrics(http::HttpServer& server, ApiContext& ctx) {
       problems.push_back(std::string(ctx.informer.synced() ? "watches: failing" : "watches: not synced yet") +
                          (why.empty() ? "" : " (" + why + ")"));
     }
+    if (ctx.optional_problems)
+      if (std::string more = ctx.optional_problems(); !more.empty()) problems.push_back(more);
     if (problems.empty()) {
       res.body = "ok\n";
       return;

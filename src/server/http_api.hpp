@@ -38,6 +38,8 @@ struct ApiContext {
   bool restrict_queues = false;
   std::set<std::string> known_queues;
   std::function<ExternalCounts()> external_counts;
+  // Problems of parts that are not always there (the write-back into Nautobot): "" when none.
+  std::function<std::string()> optional_problems;
 };
 
 // Routes of the job API (authenticated).

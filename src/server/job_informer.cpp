@@ -17,16 +17,17 @@ json slim(const json& o) {
   if (o.contains("metadata") && o["metadata"].is_object()) {
     const json& meta = o["metadata"];
     json& m = out["metadata"] = json::object();
-    for (const char* k : {"name", "uid", "creationTimestamp", "deletionTimestamp"})
+    for (const char* k : {"name", "uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "labels"})
       if (meta.contains(k)) m[k] = meta[k];
-    if (meta.contains("labels") && meta["labels"].is_object())
-      for (const char* k : {"job-name", "batch.kubernetes.io/job-name"})
-        if (meta["labels"].contains(k)) m["labels"][k] = meta["labels"][k];
+    // Nautobot's Jobs name their queue here; nothing else of the annotations is read.
+    if (const std::string q = kube::annotation_of(o, kNautobotQueueAnnotation); !q.empty())
+      m["annotations"][kNautobotQueueAnnotation] = q;
   }
   if (o.contains("spec") && o["spec"].is_object()) {
     const json& spec = o["spec"];
     json& s = out["spec"] = json::object();
-    if (spec.contains("nodeName")) s["nodeName"] = spec["nodeName"];
+    if (spec.contains("nodeName")) s["nodeName"] = spec["nodeName"];  // a pod's
+    if (spec.contains("suspend")) s["suspend"] = spec["suspend"];     // a Job's
     if (spec.contains("containers") && spec["containers"].is_array()) {
       s["containers"] = json::array();
       for (const auto& c : spec["containers"]) s["containers"].push_back({{"name", c.value("name", "")}});
@@ -46,8 +47,8 @@ json slim(const json& o) {
 
 // Drops, while parsing, what slim() would throw away anyway: the Job's pod template and the pod's
 // spec (env, volumes, probes: most of each object's bytes), containers' fields other than their
-// name, managedFields and annotations. Decided on the path of each key: keys[d] is the key being
-// read at depth d ("[]" for array elements).
+// name, managedFields and the annotations but Nautobot's queue. Decided on the path of each key:
+// keys[d] is the key being read at depth d ("[]" for array elements).
 nlohmann::json::parser_callback_t make_parse_filter() {
   auto keys = std::make_shared<std::vector<std::string>>();
   return [keys](int depth, json::parse_event_t event, json& parsed) {
@@ -64,8 +65,9 @@ nlohmann::json::parser_callback_t make_parse_filter() {
     if (d < 1) return true;
     const std::string& key = k[d];
     const std::string& parent = k[d - 1];
-    if (parent == "metadata") return key != "managedFields" && key != "annotations";
-    if (parent == "spec") return key == "nodeName" || key == "containers";
+    if (parent == "metadata") return key != "managedFields";
+    if (parent == "annotations" && d == 2 && k[0] == "metadata") return key == kNautobotQueueAnnotation;
+    if (parent == "spec") return key == "nodeName" || key == "containers" || key == "suspend";
     if (d >= 2 && parent == "[]" && k[d - 2] == "containers") return key == "name";
     return true;
   };
@@ -83,14 +85,34 @@ kube::InformerOptions informer_options(const char* what, const std::string& labe
 
 }  // namespace
 
-JobInformer::JobInformer(kube::KubeApi& api, const std::string& ns, const std::string& label_selector,
-                         int watch_timeout_seconds)
-    : jobs_(api, kube::jobs_resource(), ns, informer_options("jobs", label_selector, watch_timeout_seconds)),
+JobInformer::JobInformer(kube::KubeApi& api, const std::string& ns, const std::string& instance,
+                         kube::LabelSelector nautobot_jobs, int watch_timeout_seconds)
+    : instance_(instance),
+      nautobot_jobs_(std::move(nautobot_jobs)),
+      // Without Nautobot's Jobs, the server selects this service's Jobs and pods by label. With
+      // them, it cannot OR two selectors: the Jobs of the namespace are listed and kept when
+      // either matches, and so are the pods of any Job (a pod does not carry its Job's labels).
+      jobs_(api, kube::jobs_resource(), ns,
+            [&] {
+              kube::InformerOptions o =
+                  informer_options("jobs", nautobot_jobs_.empty() ? std::string(kServeLabel) + "=" + instance : "",
+                                   watch_timeout_seconds);
+              if (!nautobot_jobs_.empty()) o.keep = [this](const json& job) { return origin_of(job).has_value(); };
+              return o;
+            }()),
       pods_(api, kube::pods_resource(), ns, [&] {
-        kube::InformerOptions o = informer_options("pods", label_selector, watch_timeout_seconds);
+        kube::InformerOptions o =
+            informer_options("pods", nautobot_jobs_.empty() ? std::string(kServeLabel) + "=" + instance : "job-name",
+                             watch_timeout_seconds);
         o.index = [](const json& pod) { return kube::job_name_of_pod(pod); };
         return o;
       }()) {}
+
+std::optional<JobOrigin> JobInformer::origin_of(const json& job) const {
+  if (kube::label_of(job, kServeLabel) == instance_) return JobOrigin::Kjq;
+  if (!nautobot_jobs_.empty() && nautobot_jobs_.matches(kube::labels_of(job))) return JobOrigin::Nautobot;
+  return std::nullopt;
+}
 
 JobInformer::~JobInformer() { stop(); }
 

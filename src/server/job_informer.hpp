@@ -1,9 +1,10 @@
 #pragma once
-// What serve's tracker watches: kube::Informers over this service's Jobs and over their pods
-// (label-filtered, one list+watch each, not one per job), kept slim. Every change names the Job
-// it concerns through `on_change`, a pod's by its Job; a relist also names the Jobs that vanished
-// while the watch was down. A watch that fails for good (403, ...) is retried with backoff, never
-// fatal.
+// What serve's tracker watches: one kube::Informer over Jobs and one over their pods (one
+// list+watch per kind, not one per job), kept slim. The Jobs are this service's own (label
+// kjq.nautobot.com/serve=<instance>) and, unless turned off, those Nautobot created itself
+// (the chart's job label, --nautobot-job-selector). Every change names the Job it concerns
+// through `on_change`, a pod's by its Job; a relist also names the Jobs that vanished while the
+// watch was down. A watch that fails for good (403, ...) is retried with backoff, never fatal.
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -14,6 +15,9 @@
 
 #include "kube/api.hpp"
 #include "kube/informer.hpp"
+#include "kube/label_selector.hpp"
+#include "server/serve_options.hpp"
+#include "server/store/job_record.hpp"
 
 namespace kjq::server {
 
@@ -30,8 +34,9 @@ class JobInformer {
  public:
   using ChangeHandler = std::function<void(const std::string& job_name, std::chrono::steady_clock::time_point seen)>;
 
-  JobInformer(kube::KubeApi& api, const std::string& ns, const std::string& label_selector,
-              int watch_timeout_seconds = 300);
+  // `nautobot_jobs` empty: this service's Jobs only.
+  JobInformer(kube::KubeApi& api, const std::string& ns, const std::string& instance,
+              kube::LabelSelector nautobot_jobs, int watch_timeout_seconds = 300);
   ~JobInformer();
   JobInformer(const JobInformer&) = delete;
   JobInformer& operator=(const JobInformer&) = delete;
@@ -47,8 +52,12 @@ class JobInformer {
   std::vector<std::string> job_names() const;
   InformerStats stats() const;
   std::string last_error() const;
+  // Whose Job this is: this service's (its label), Nautobot's (the selector), or neither.
+  std::optional<JobOrigin> origin_of(const nlohmann::json& job) const;
 
  private:
+  std::string instance_;
+  kube::LabelSelector nautobot_jobs_;
   kube::Informer jobs_;
   kube::Informer pods_;  // indexed by their Job's name
 };

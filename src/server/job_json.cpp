@@ -19,7 +19,8 @@ std::string format_time_ms(std::int64_t ms) {
 }
 
 json job_to_json(const JobRecord& r, const std::string& ns, JobView view) {
-  json j = {{"id", r.id}, {"queue", r.queue}, {"state", state_name(r.state)}};
+  json j = {{"id", r.id}, {"queue", r.queue}, {"origin", origin_name(r.origin)}, {"state", state_name(r.state)}};
+  if (!r.job_result_id.empty()) j["jobResultId"] = r.job_result_id;
   if (!r.reason.empty()) j["reason"] = r.reason;
   if (!r.message.empty()) j["message"] = r.message;
   // Rows are read back as untrusted as they came in: one stored before the limits existed must

@@ -180,6 +180,7 @@ void JobTracker::sync(const std::string& job_name, std::optional<Clock::time_poi
     }
   }
   auto record = record_for(job_name);
+  if (!record && snap.job) record = adopt(*snap.job);
   if (!record) return;  // a Job with our label but no record: not ours to decide
   if (is_final(record->state)) return forget(job_name);
   if (!snap.job) {
@@ -190,9 +191,35 @@ void JobTracker::sync(const std::string& job_name, std::optional<Clock::time_poi
   observe();
 }
 
+std::optional<JobRecord> JobTracker::adopt(const json& job) {
+  if (informer_.origin_of(job) != JobOrigin::Nautobot) return std::nullopt;
+  AdoptedJob a = adopted_job(job, now_ms());
+  SubmitResult stored = store_.adopt(a);
+  if (stored.record.kube_name != a.kube_name) {
+    // A record with this id follows another Job: this one is not the JobResult's.
+    spdlog::warn("Job {}: job {} already follows Job {}; not following this one", a.kube_name, a.id,
+                 stored.record.kube_name);
+    return std::nullopt;
+  }
+  if (stored.inserted)
+    spdlog::info("job {} ({}): Nautobot's Job on queue {}, followed from {}", a.id, a.kube_name, a.queue,
+                 state_name(a.state) + (a.reason.empty() ? "" : "/" + a.reason));
+  return stored.record;
+}
+
 void JobTracker::sync_record(const JobRecord& r, const JobSnapshot& snap, dispatch::Lifecycle l,
                              const dispatch::LifecycleOptions& lo) {
   const json& job = *snap.job;
+  // A suspended Job has no pods: it waits for its admission (kjq's, Kueue's or a person's), and
+  // its record stays Queued meanwhile. Once resumed by anyone it runs and counts against the cap.
+  if (r.state == JobState::Queued && is_suspended(job)) return;
+  // Claimed for kjq's admission but still suspended: the resume failed or got no answer. Again
+  // (its preconditions make a second resume harmless).
+  if (r.origin == JobOrigin::Nautobot && r.state == JobState::Submitted && is_suspended(job) &&
+      (r.reason == "Dispatching" || r.reason == "ResumeFailed")) {
+    if (!admission_.in_flight(r.id)) admission_.recreate(r);
+    return;
+  }
   const std::string uid = kube::meta_string(job, "uid");
   if (r.kube_uid.empty() && !uid.empty()) store_.set_kube_uid(r.id, uid, now_ms());  // adopted after a restart
   // The cached pods, unless the Job's end came before theirs and they are read again below.
@@ -288,9 +315,11 @@ void JobTracker::finish_with_evidence(const JobRecord& r, JobState state, const 
         f.log_tail = capture_log_tail(api_, options_.namespace_name, *p, options_.evidence);
   f.events_json = capture_events(api_, options_.namespace_name, r.kube_name, pod_names(pods)).dump();
   f.now_ms = now_ms();
+  if (options_.nautobot_writeback) f.writeback_json = writeback_payload(r, f);
   if (store_.finish(r.id, f)) {
     spdlog::info("job {} ({}): {}{}", r.id, r.kube_name, state_name(state), reason.empty() ? "" : "/" + reason);
     admission_.wake();  // a slot of the queue's cap is free
+    if (f.writeback_json && on_writeback_) on_writeback_();
   }
   forget(r.kube_name);
 }
@@ -364,7 +393,12 @@ void JobTracker::handle_missing_job(const JobRecord& r) {
   f.log_tail = early_log(r.kube_name);
   f.events_json = events.dump();
   f.now_ms = now_ms();
-  if (store_.finish(r.id, f)) admission_.wake();
+  if (options_.nautobot_writeback) f.writeback_json = writeback_payload(r, f);
+  if (store_.finish(r.id, f)) {
+    spdlog::info("job {} ({}): {}/{} (the Job is gone)", r.id, r.kube_name, state_name(state), reason);
+    admission_.wake();
+    if (f.writeback_json && on_writeback_) on_writeback_();
+  }
   forget(r.kube_name);
 }
 

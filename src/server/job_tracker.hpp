@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -20,6 +21,7 @@
 #include "dispatch/lifecycle.hpp"
 #include "kube/api.hpp"
 #include "server/admission.hpp"
+#include "server/nautobot_jobs.hpp"
 #include "server/dirty_queue.hpp"
 #include "server/job_informer.hpp"
 #include "server/serve_metrics.hpp"
@@ -47,6 +49,8 @@ class JobTracker {
   std::chrono::steady_clock::duration event_backlog_age();
   // One pass over every unfinished record (also run at start-up and every reconcile_interval).
   void reconcile_all();
+  // Called after a finish queued a write-back into Nautobot (set before start()).
+  void set_on_writeback(std::function<void()> wake) { on_writeback_ = std::move(wake); }
   // Deletes the Job of a job whose cancel was requested (API handler, and reconcile on restart).
   void send_cancel(const JobRecord& record);
 
@@ -60,6 +64,8 @@ class JobTracker {
                             const std::string& message, std::optional<int> exit_code,
                             const std::vector<nlohmann::json>& pods);
   std::optional<JobRecord> record_for(const std::string& job_name);
+  // Records a Job Nautobot created (first sight); nullopt for any other Job.
+  std::optional<JobRecord> adopt(const nlohmann::json& job);
   void forget(const std::string& job_name);
   // Keeps the log of the newest pod whose container ended (once per pod).
   void keep_log_early(const std::string& job_name, const std::vector<nlohmann::json>& pods);
@@ -92,6 +98,7 @@ class JobTracker {
   std::map<std::string, EarlyLog> early_logs_;
   std::thread thread_;
   std::vector<std::thread> workers_;
+  std::function<void()> on_writeback_;
 };
 
 }  // namespace kjq::server

@@ -64,7 +64,22 @@ ServeMetrics::ServeMetrics()
                           .Register(*registry_)),
       relists_(counter(*registry_, "kjq_serve_watch_relists_total", "Full relists after 410 Gone")),
       watch_failures_(counter(*registry_, "kjq_serve_watch_failures_total",
-                              "Watches that failed in a way retrying did not fix (403, ...); retried with backoff")) {}
+                              "Watches that failed in a way retrying did not fix (403, ...); retried with backoff")),
+      writebacks_(prometheus::BuildCounter()
+                      .Name("kjq_serve_nautobot_writebacks_total")
+                      .Help("Ends of Nautobot's Jobs handled against Nautobot's database, by outcome")
+                      .Register(*registry_)),
+      writeback_errors_(counter(*registry_, "kjq_serve_nautobot_writeback_errors_total",
+                                "Write-back attempts that failed and will be retried (database unreachable, ...)")),
+      writebacks_pending_(prometheus::BuildGauge()
+                              .Name("kjq_serve_nautobot_writebacks_pending")
+                              .Help("Write-backs into Nautobot's database not done yet")
+                              .Register(*registry_)
+                              .Add({})),
+      end_to_writeback_(histogram(*registry_, "kjq_serve_nautobot_end_to_writeback_seconds",
+                                  "Time from a Nautobot Job's recorded end to its committed write-back")),
+      end_to_writeback_q_(summary(*registry_, "kjq_serve_nautobot_end_to_writeback_quantiles_seconds",
+                                  "End-to-write-back latency quantiles over the last 10 minutes")) {}
 
 void ServeMetrics::set_external(prometheus::Counter& c, long value) {
   const double delta = static_cast<double>(value) - c.Value();
@@ -91,6 +106,7 @@ std::string ServeMetrics::scrape(const std::vector<QueueCounts>& counts, const s
   set_external(watch_restarts_.Add({{"resource", "pods"}}), external.pod_watch_restarts);
   set_external(relists_, external.relists);
   set_external(watch_failures_, external.watch_failures);
+  writebacks_pending_.Set(static_cast<double>(external.writebacks_pending));
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 

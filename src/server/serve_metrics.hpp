@@ -22,6 +22,7 @@ namespace kjq::server {
 struct ExternalCounts {
   long api_requests = 0, api_retries = 0, api_throttled = 0, token_reloads = 0;
   long job_watch_restarts = 0, pod_watch_restarts = 0, relists = 0, watch_failures = 0;
+  long writebacks_pending = 0;
 };
 
 class ServeMetrics {
@@ -39,6 +40,15 @@ class ServeMetrics {
   void count_submitted(long n) { submitted_.Increment(static_cast<double>(n)); }
   void count_create_failure() { create_failures_.Increment(); }
   void count_reconcile() { reconciles_.Increment(); }
+  // A write-back into Nautobot's database ended: outcome written, already_final, not_found,
+  // not_final_after_success (a check), or failed (an error retrying cannot fix).
+  void count_writeback(const std::string& outcome) { writebacks_.Add({{"outcome", outcome}}).Increment(); }
+  void count_writeback_error() { writeback_errors_.Increment(); }
+  // From the Job's recorded end to the committed write.
+  void observe_end_to_writeback(double seconds) {
+    end_to_writeback_.Observe(seconds);
+    end_to_writeback_q_.Observe(seconds);
+  }
 
   // Renders the text exposition after refreshing the store gauges and external counters.
   std::string scrape(const std::vector<QueueCounts>& counts, const std::map<std::string, int>& limits,
@@ -68,6 +78,11 @@ class ServeMetrics {
   prometheus::Family<prometheus::Counter>& watch_restarts_;
   prometheus::Counter& relists_;
   prometheus::Counter& watch_failures_;
+  prometheus::Family<prometheus::Counter>& writebacks_;
+  prometheus::Counter& writeback_errors_;
+  prometheus::Gauge& writebacks_pending_;
+  prometheus::Histogram& end_to_writeback_;
+  prometheus::Summary& end_to_writeback_q_;
 };
 
 }  // namespace kjq::server

@@ -9,12 +9,22 @@
 namespace kjq::server {
 
 inline constexpr const char* kServeLabel = "kjq.nautobot.com/serve";  // on Jobs and their pods
+// The chart's label on every job manifest, hence on the Jobs Nautobot creates from them.
+inline constexpr const char* kDefaultNautobotJobSelector = "app.kubernetes.io/component=nautobot-job";
+// The chart's annotation naming a job manifest's queue (it survives Nautobot's mutation).
+inline constexpr const char* kNautobotQueueAnnotation = "nautobot-job.io/worker-name";
 
 struct ServeOptions {
   std::string namespace_name = "default";
   std::string instance = "kjq-serve";  // value of kServeLabel: the watches select on it
   std::string replica;                 // this process's name in the store's `owner` column
   std::string name_prefix = "nautobot-job";
+  // Nautobot's own Jobs to follow too ("": none).
+  std::string nautobot_job_selector = kDefaultNautobotJobSelector;
+  // Write the end of Nautobot's failed Jobs into Nautobot's database (--nautobot-database).
+  bool nautobot_writeback = false;
+  // A Job that succeeded while its JobResult is not final after this long: a warning and a metric.
+  std::chrono::seconds nautobot_success_grace{120};
   std::string config_path = "/opt/nautobot/nautobot_config.py";
   QueueLimits limits;
   EvidenceOptions evidence;

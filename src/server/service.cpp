@@ -9,6 +9,7 @@
 #include "server/http_api.hpp"
 #include "server/job_informer.hpp"
 #include "server/job_tracker.hpp"
+#include "server/nautobot_writeback.hpp"
 #include "server/serve_metrics.hpp"
 #include "server/store/job_store.hpp"
 #include "server/submit_batcher.hpp"
@@ -50,6 +51,7 @@ struct Service::Parts {
   std::unique_ptr<JobInformer> informer;
   std::unique_ptr<Admission> admission;
   std::unique_ptr<JobTracker> tracker;
+  std::unique_ptr<NautobotWriteBack> writeback;
   std::unique_ptr<ApiContext> ctx;
   std::unique_ptr<http::HttpServer> api_server, metrics_server;
   std::string api_url, metrics_url;
@@ -92,15 +94,28 @@ void Service::start() {
   p.store = open_store(config_.store_url);
   p.manifests = std::make_unique<queue::ManifestStore>(config_.job_queues_dir, config_.fallback_manifest);
   p.batcher = std::make_unique<SubmitBatcher>(*p.store);
-  p.informer = std::make_unique<JobInformer>(*p.api, config_.options.namespace_name,
-                                             std::string(kServeLabel) + "=" + config_.options.instance,
-                                             config_.options.watch_timeout_seconds);
+  if (config_.nautobot_database) {
+    auto writer = std::make_unique<nautobot::JobResultWriter>(*config_.nautobot_database);
+    try {
+      writer->check_schema();  // not Nautobot's tables: refuse to start rather than fail every write
+    } catch (const nautobot::RetryableError& e) {
+      spdlog::warn("Nautobot's database is not reachable yet ({}); write-backs wait and retry", e.what());
+    }
+    config_.options.nautobot_writeback = true;
+    p.writeback = std::make_unique<NautobotWriteBack>(*p.store, std::move(writer), p.metrics,
+                                                      config_.options.nautobot_success_grace);
+  }
+  p.informer = std::make_unique<JobInformer>(
+      *p.api, config_.options.namespace_name, config_.options.instance,
+      kube::LabelSelector::parse(config_.options.nautobot_job_selector, "--nautobot-job-selector"),
+      config_.options.watch_timeout_seconds);
   p.admission = std::make_unique<Admission>(*p.store, *p.api, *p.manifests, config_.options, p.metrics);
   p.tracker = std::make_unique<JobTracker>(*p.store, *p.api, *p.informer, *p.admission, config_.options, p.metrics);
   p.admission->set_event_backlog([t = p.tracker.get()] { return t->event_backlog_age(); });
+  if (p.writeback) p.tracker->set_on_writeback([w = p.writeback.get()] { w->wake(); });
   p.ctx = std::unique_ptr<ApiContext>(new ApiContext{
       *p.store, *p.batcher, *p.admission, *p.tracker, *p.informer, p.metrics, config_.options, *p.manifests, *p.tokens,
-      config_.values_queues.has_value(), config_.values_queues.value_or(std::set<std::string>{}), nullptr});
+      config_.values_queues.has_value(), config_.values_queues.value_or(std::set<std::string>{}), nullptr, nullptr});
   p.ctx->external_counts = [&p] {
     ExternalCounts c;
     auto& s = p.client->stats();
@@ -113,7 +128,14 @@ void Service::start() {
     c.pod_watch_restarts = i.pod_watch_restarts;
     c.relists = i.relists;
     c.watch_failures = i.failures;
+    if (p.writeback) c.writebacks_pending = p.store->pending_writebacks();
     return c;
+  };
+  p.ctx->optional_problems = [&p]() -> std::string {
+    std::string why;
+    if (!p.writeback || p.writeback->healthy(&why)) return "";
+    return "nautobot database: write-backs failing, " + std::to_string(p.store->pending_writebacks()) + " pending (" +
+           why + ")";
   };
 
   p.api_server = make_server(config_.http_threads, config_.max_connections);
@@ -129,6 +151,7 @@ void Service::start() {
   p.informer->start(
       [&p](const std::string& name, std::chrono::steady_clock::time_point seen) { p.tracker->changed(name, seen); });
   p.admission->start();
+  if (p.writeback) p.writeback->start();
   // Listening last: a request never reaches a part that has not started.
   try {
     p.api_url = start_listener(*p.api_server, config_.listen, "--listen");
@@ -140,9 +163,11 @@ void Service::start() {
     throw;
   }
   p.started = true;
-  spdlog::info("kjq serve {} on {} (store {}, namespace {}, jobs labelled {}={})", config_.options.replica, p.api_url,
-               redact_store_url(config_.store_url), config_.options.namespace_name, kServeLabel,
-               config_.options.instance);
+  spdlog::info(
+      "kjq serve {} on {} (store {}, namespace {}, jobs labelled {}={}{}{})", config_.options.replica, p.api_url,
+      redact_store_url(config_.store_url), config_.options.namespace_name, kServeLabel, config_.options.instance,
+      config_.options.nautobot_job_selector.empty() ? "" : ", Nautobot's Jobs " + config_.options.nautobot_job_selector,
+      config_.nautobot_database ? ", their ends written to " + config_.nautobot_database->display_name() : "");
 }
 
 void Service::stop() {
@@ -154,6 +179,7 @@ void Service::stop() {
   p.admission->stop();
   p.informer->stop();
   p.tracker->stop();
+  if (p.writeback) p.writeback->stop();
 }
 
 std::string Service::api_url() const { return parts_->api_url; }

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "kube/rest_client.hpp"
+#include "nautobot/nautobot_database.hpp"
 #include "server/serve_options.hpp"
 
 namespace kjq::server {
@@ -26,6 +27,8 @@ struct ServiceConfig {
   // The enabled kubernetes queues of the values (-f/--set), when values were given: then only
   // these are accepted. nullopt: any queue whose name is safe.
   std::optional<std::set<std::string>> values_queues;
+  // --nautobot-database: where the ends of Nautobot's failed Jobs are written (nullopt: nowhere).
+  std::optional<nautobot::NautobotDatabase> nautobot_database;
   int http_threads = 16;  // workers for requests that have arrived whole; connections need none
   std::size_t max_connections = 10'000;
 };

@@ -51,7 +51,7 @@ class SubmissionTest : public testing::Test {
         client_(unreachable_cluster()),
         api_(client_),
         batcher_(*store_),
-        informer_(api_, options_.namespace_name, std::string(kServeLabel) + "=" + options_.instance),
+        informer_(api_, options_.namespace_name, options_.instance, kube::LabelSelector()),
         admission_(*store_, api_, manifests_, options_, metrics_),
         tracker_(*store_, api_, informer_, admission_, options_, metrics_) {}
 
@@ -61,8 +61,8 @@ class SubmissionTest : public testing::Test {
   }
 
   ApiContext context(bool restrict_queues = false, std::set<std::string> known = {}) {
-    return ApiContext{*store_,  batcher_,   admission_, tracker_,        informer_,        metrics_,
-                      options_, manifests_, tokens_,    restrict_queues, std::move(known), nullptr};
+    return ApiContext{*store_,    batcher_, admission_,      tracker_,         informer_, metrics_, options_,
+                      manifests_, tokens_,  restrict_queues, std::move(known), nullptr,   nullptr};
   }
 
   ParsedSubmission parse(const std::string& body) { return parse_submission(body, context()); }

@@ -6,7 +6,9 @@
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "kube/label_selector.hpp"
 #include "kube_flags.hpp"
+#include "nautobot/nautobot_database.hpp"
 #include "queue/job_preparation.hpp"
 #include "queue/manifest_store.hpp"
 #include "server/queue_limits.hpp"
@@ -24,6 +26,8 @@ struct ServeFlags {
   values::ValuesOptions values;
   int default_limit = 0, start_deadline = 300, reconcile_interval = 30;
   std::string job_queues_dir;
+  std::string nautobot_database, nautobot_password_file;
+  int nautobot_success_grace = 120;
 };
 
 std::string hostname_or(const std::string& fallback) {
@@ -51,6 +55,14 @@ int run_serve(ServeFlags& f) {
   c.options.start_deadline = std::chrono::seconds(f.start_deadline);
   c.options.reconcile_interval = std::chrono::seconds(std::max(1, f.reconcile_interval));
   if (c.options.replica.empty()) c.options.replica = hostname_or("kjq-serve");
+  kube::LabelSelector::parse(c.options.nautobot_job_selector,
+                             "--nautobot-job-selector");  // checked before anything starts
+  if (!f.nautobot_database.empty())
+    c.nautobot_database = nautobot::NautobotDatabase::from_flags(f.nautobot_database, f.nautobot_password_file);
+  else if (!f.nautobot_password_file.empty())
+    throw InputError(Diagnostic{nautobot::kPasswordFileFlag, 0, 0, "",
+                                std::string("needs ") + nautobot::kDatabaseFlag + " (the database to write to)"});
+  c.options.nautobot_success_grace = std::chrono::seconds(std::max(0, f.nautobot_success_grace));
 
   auto session = open_session(f.kube);
   c.options.namespace_name = session.ns;
@@ -107,6 +119,17 @@ Command add_serve_command(CLI::App& app) {
   cmd->add_option("--create-workers", f->config.options.create_workers, "parallel Job creates")->capture_default_str();
   cmd->add_option("--cancel-grace", f->config.options.default_cancel_grace_seconds,
                   "default grace period of a cancel, seconds")
+      ->capture_default_str();
+  cmd->add_option("--nautobot-job-selector", f->config.options.nautobot_job_selector,
+                  "label selector of the Jobs Nautobot creates itself, followed too (\"\": only kjq's own)")
+      ->capture_default_str();
+  cmd->add_option(nautobot::kDatabaseFlag, f->nautobot_database,
+                  "Nautobot's PostgreSQL database, postgresql://USER@HOST:PORT/DB: the ends of Nautobot's failed Jobs "
+                  "are written onto their JobResults (password: --nautobot-database-password-file or PGPASSWORD)");
+  cmd->add_option(nautobot::kPasswordFileFlag, f->nautobot_password_file,
+                  "file holding the password of --nautobot-database (re-read on every connection)");
+  cmd->add_option("--nautobot-success-grace", f->nautobot_success_grace,
+                  "seconds after a Nautobot Job succeeded before a JobResult that is still not final is reported")
       ->capture_default_str();
   add_kube_flags(*cmd, f->kube, "(unused)", {""});
   return [f] { return run_serve(*f); };
