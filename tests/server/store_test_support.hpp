@@ -2,9 +2,11 @@
 // What the job store tests share: the two backends as a test parameter, a fresh database per
 // test, and short-hands for building jobs.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <memory>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 
 #include "server/store/job_store.hpp"
@@ -14,6 +16,7 @@
 namespace kjq::server {
 // gtest prints states by name.
 inline void PrintTo(JobState state, std::ostream* os) { *os << state_name(state); }
+inline void PrintTo(JobOrigin origin, std::ostream* os) { *os << origin_name(origin); }
 }  // namespace kjq::server
 
 namespace kjq::test {
@@ -43,6 +46,30 @@ class StoreDatabase {
   }
   const std::string& url() const { return url_; }
   std::unique_ptr<server::JobStore> open() const { return server::open_store(url_); }
+
+  // Runs SQL (several statements allowed) on the database directly, outside any store: to build
+  // an old schema, or to look at what a store wrote. Throws std::runtime_error on failure.
+  void exec(const std::string& sql) const {
+    if (!dir_) {
+      PostgresServer::shared().psql(sql, url_.substr(url_.rfind('/') + 1));
+      return;
+    }
+    sqlite3* db = nullptr;
+    const auto file = dir_->path() / "jobs.db";
+    if (sqlite3_open(file.c_str(), &db) != SQLITE_OK) {
+      sqlite3_close(db);
+      throw std::runtime_error("cannot open " + file.string());
+    }
+    sqlite3_busy_timeout(db, 10'000);
+    char* error = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+      const std::string why = error ? error : "unknown error";
+      sqlite3_free(error);
+      sqlite3_close(db);
+      throw std::runtime_error("SQL failed: " + why);
+    }
+    sqlite3_close(db);
+  }
 
  private:
   std::unique_ptr<TempDir> dir_;
@@ -80,13 +107,33 @@ inline server::Finish finish_as(server::JobState state, std::int64_t now_ms = 90
 }
 
 inline server::JobFilter job_filter(const std::string& queue, std::optional<server::JobState> state = std::nullopt,
-                                    int limit = 100, std::int64_t after_seq = 0) {
+                                    int limit = 100, std::int64_t after_seq = 0,
+                                    std::optional<server::JobOrigin> origin = std::nullopt) {
   server::JobFilter filter;
   filter.queue = queue;
   filter.state = state;
   filter.limit = limit;
   filter.after_seq = after_seq;
+  filter.origin = origin;
   return filter;
+}
+
+// A Job Nautobot created, as the informer would adopt it: running (Submitted) unless `suspended`.
+inline server::AdoptedJob adopted_job(const std::string& id, const std::string& queue = "default",
+                                      bool suspended = false, std::int64_t created_ms = 500,
+                                      std::int64_t now_ms = 1000) {
+  server::AdoptedJob job;
+  job.id = id;
+  job.queue = queue;
+  job.origin = server::JobOrigin::Nautobot;
+  job.job_result_id = id;
+  job.kube_name = "nautobot-job-" + id;
+  job.kube_uid = "uid-" + id;
+  job.state = suspended ? server::JobState::Queued : server::JobState::Submitted;
+  job.reason = suspended ? "Suspended" : "Adopted";
+  job.created_ms = created_ms;
+  job.now_ms = now_ms;
+  return job;
 }
 
 inline std::vector<std::string> ids_of(const std::vector<server::JobRecord>& records) {
@@ -100,6 +147,8 @@ inline void expect_same_record(const server::JobRecord& a, const server::JobReco
   EXPECT_EQ(a.seq, b.seq);
   EXPECT_EQ(a.id, b.id);
   EXPECT_EQ(a.queue, b.queue);
+  EXPECT_EQ(a.origin, b.origin);
+  EXPECT_EQ(a.job_result_id, b.job_result_id);
   EXPECT_EQ(a.state, b.state);
   EXPECT_EQ(a.reason, b.reason);
   EXPECT_EQ(a.message, b.message);

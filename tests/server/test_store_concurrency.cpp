@@ -1,11 +1,12 @@
 // Two stores on one database stand for two processes (two serve replicas, or two processes on one
-// SQLite file): claims together never exceed a queue's cap, no job is claimed twice, a finish or a
-// submit races to exactly one winner.
+// SQLite file): claims together never exceed a queue's cap, no job is claimed twice, a finish, a
+// submit or an adoption races to exactly one winner.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -144,12 +145,24 @@ TEST_P(StoreConcurrency, RacingFinishesHaveExactlyOneWinner) {
     threads.emplace_back([&, t] {
       const auto state = t % 2 == 0 ? JobState::Succeeded : JobState::Cancelled;
       for (int i = 0; i < kJobs; ++i) {
-        if (store(t).finish("f-" + std::to_string(i), finish_as(state))) ++wins;
+        auto f = finish_as(state);
+        f.writeback_json = R"({"by":)" + std::to_string(t) + "}";
+        if (store(t).finish("f-" + std::to_string(i), f)) ++wins;
       }
     });
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(wins.load(), kJobs);
+  // Only each winner queued its write-back, and it carries the winner's payload.
+  EXPECT_EQ(store_->pending_writebacks(), kJobs);
+  const auto due = store_->due_writebacks(1'000'000, 1000);
+  ASSERT_EQ(due.size(), static_cast<std::size_t>(kJobs));
+  for (const auto& w : due) {
+    const auto record = store_->get(w.job_id);
+    ASSERT_TRUE(record.has_value());
+    const int winner = w.payload_json == R"({"by":0})" || w.payload_json == R"({"by":2})" ? 0 : 1;
+    EXPECT_EQ(record->state, winner == 0 ? JobState::Succeeded : JobState::Cancelled) << w.payload_json;
+  }
 }
 
 TEST_P(StoreConcurrency, RacingSubmitsOfOneIdInsertItOnce) {
@@ -166,6 +179,39 @@ TEST_P(StoreConcurrency, RacingSubmitsOfOneIdInsertItOnce) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(inserted.load(), kIds);
+  EXPECT_EQ(store_->list(job_filter("", std::nullopt, 1000)).items.size(), static_cast<std::size_t>(kIds));
+}
+
+// Two replicas whose informers find the same Nautobot Job at once record it once, and both get
+// the one stored record back.
+TEST_P(StoreConcurrency, RacingAdoptionsOfOneJobRecordItOnce) {
+  constexpr int kIds = 20;
+  constexpr int kThreads = 4;
+  std::atomic<int> inserted{0};
+  std::mutex mutex;
+  std::map<std::string, std::set<std::int64_t>> seqs;  // every seq each id came back with
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        for (int i = 0; i < kIds; ++i) {
+          const auto id = "nb-" + std::to_string(i);
+          const auto result = store(t).adopt(adopted_job(id, "q", i % 2 == 0, 500 + i, now_ms()));
+          if (result.inserted) ++inserted;
+          EXPECT_EQ(result.record.id, id);
+          EXPECT_EQ(result.record.origin, server::JobOrigin::Nautobot);
+          std::lock_guard lock(mutex);
+          seqs[id].insert(result.record.seq);
+        }
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(inserted.load(), kIds);
+  EXPECT_EQ(seqs.size(), static_cast<std::size_t>(kIds));
+  for (const auto& [id, seen] : seqs) EXPECT_EQ(seen.size(), 1u) << id << " came back as different records";
   EXPECT_EQ(store_->list(job_filter("", std::nullopt, 1000)).items.size(), static_cast<std::size_t>(kIds));
 }
 

@@ -9,7 +9,9 @@
 namespace kjq::test {
 namespace {
 
+using server::AdoptedJob;
 using server::JobFilter;
+using server::JobOrigin;
 using server::JobState;
 using server::NewJob;
 using server::Progress;
@@ -42,6 +44,21 @@ class StoreContract : public StoreTest {
     if (!record) ADD_FAILURE() << id << " is not stored";
     return record.value_or(server::JobRecord{});
   }
+
+  // Claims `id` (the only Queued job of its queue) and finishes it with a write-back.
+  bool finish_with_writeback(const std::string& id, const std::string& payload, std::int64_t now_ms,
+                             const std::string& queue = "default") {
+    store_->claim(queue, 0, 1, "r", "kjq", now_ms - 1);
+    server::Finish f = finish_as(JobState::Succeeded, now_ms);
+    f.writeback_json = payload;
+    return store_->finish(id, f);
+  }
+
+  std::vector<std::string> due_ids(std::int64_t now_ms, int limit = 100) {
+    std::vector<std::string> ids;
+    for (const auto& w : store_->due_writebacks(now_ms, limit)) ids.push_back(w.job_id);
+    return ids;
+  }
 };
 
 TEST_P(StoreContract, MigratingAgainIsANoOp) {
@@ -67,6 +84,8 @@ TEST_P(StoreContract, SubmitThenGetRoundTripsTheNewRecord) {
   EXPECT_GT(r.seq, 0);
   EXPECT_EQ(r.id, "a1");
   EXPECT_EQ(r.queue, "reports");
+  EXPECT_EQ(r.origin, JobOrigin::Kjq);
+  EXPECT_EQ(r.job_result_id, "");
   EXPECT_EQ(r.state, JobState::Queued);
   EXPECT_EQ(r.reason, "");
   EXPECT_EQ(r.message, "");
@@ -428,6 +447,340 @@ TEST_P(StoreContract, GetByKubeNameFindsClaimedJobs) {
   EXPECT_EQ(found->id, "job-0");
   EXPECT_FALSE(store_->get_by_kube_name("kjq-nb-job-1").has_value());  // not claimed yet
   EXPECT_FALSE(store_->get_by_kube_name("").has_value());              // unclaimed jobs have no name
+}
+
+TEST_P(StoreContract, AdoptRecordsTheJobAsFound) {
+  AdoptedJob running = adopted_job("jr-1", "reports", false, 700, 1500);
+  running.origin = JobOrigin::Nautobot;
+  running.job_result_id = "6f0c1b7e-0000-4000-8000-000000000001";
+  running.reason = "Adopted \"as found\"";
+  const auto result = store_->adopt(running);
+  EXPECT_TRUE(result.inserted);
+  const auto& r = result.record;
+  EXPECT_GT(r.seq, 0);
+  EXPECT_EQ(r.id, "jr-1");
+  EXPECT_EQ(r.queue, "reports");
+  EXPECT_EQ(r.origin, JobOrigin::Nautobot);
+  EXPECT_EQ(r.job_result_id, "6f0c1b7e-0000-4000-8000-000000000001");
+  EXPECT_EQ(r.state, JobState::Submitted);
+  EXPECT_EQ(r.reason, "Adopted \"as found\"");
+  EXPECT_EQ(r.message, "");
+  EXPECT_EQ(r.data_json, "{}");
+  EXPECT_EQ(r.time_limit_seconds, std::nullopt);
+  EXPECT_EQ(r.kube_name, "nautobot-job-jr-1");
+  EXPECT_EQ(r.kube_uid, "uid-jr-1");
+  EXPECT_EQ(r.owner, "");
+  EXPECT_FALSE(r.cancel_requested);
+  EXPECT_EQ(r.created_ms, 700);
+  EXPECT_EQ(r.submitted_ms, 1500);
+  EXPECT_EQ(r.started_ms, 0);
+  EXPECT_EQ(r.finished_ms, 0);
+  EXPECT_EQ(r.updated_ms, 1500);
+  expect_same_record(stored("jr-1"), r);
+  const auto by_name = store_->get_by_kube_name("nautobot-job-jr-1");
+  ASSERT_TRUE(by_name.has_value());
+  expect_same_record(*by_name, r);
+
+  // Suspended: Queued, waiting for kjq's admission, not yet submitted.
+  const auto suspended = store_->adopt(adopted_job("jr-2", "reports", true, 800, 1600)).record;
+  EXPECT_EQ(suspended.state, JobState::Queued);
+  EXPECT_EQ(suspended.reason, "Suspended");
+  EXPECT_EQ(suspended.submitted_ms, 0);
+  EXPECT_EQ(suspended.updated_ms, 1600);
+  EXPECT_GT(suspended.seq, r.seq);
+  EXPECT_EQ(store_->queues_with_waiting_jobs(), std::vector<std::string>{"reports"});
+  EXPECT_EQ(ids_of(store_->unfinished()), (std::vector<std::string>{"jr-1", "jr-2"}));
+
+  // An adopted record follows the same lifecycle as any other.
+  ASSERT_TRUE(store_->update_progress("jr-1", progress(JobState::Running, 2000)));
+  ASSERT_TRUE(store_->finish("jr-1", finish_as(JobState::Succeeded, 3000)));
+  EXPECT_EQ(stored("jr-1").origin, JobOrigin::Nautobot);
+  EXPECT_EQ(stored("jr-1").job_result_id, "6f0c1b7e-0000-4000-8000-000000000001");
+}
+
+TEST_P(StoreContract, AdoptIsIdempotentAndReturnsTheStoredRecord) {
+  const auto first = store_->adopt(adopted_job("nb", "q", true, 500, 1000));
+  ASSERT_TRUE(first.inserted);
+  AdoptedJob again = adopted_job("nb", "other", false, 900, 5000);
+  again.kube_name = "another-name";
+  again.job_result_id = "another";
+  const auto second = store_->adopt(again);
+  EXPECT_FALSE(second.inserted);
+  expect_same_record(second.record, first.record);
+  expect_same_record(stored("nb"), first.record);
+
+  // An id kjq itself submitted is not taken over either.
+  const auto own = store_->submit({new_job("mine", "q", 1200)}).at(0).record;
+  const auto clash = store_->adopt(adopted_job("mine", "q"));
+  EXPECT_FALSE(clash.inserted);
+  expect_same_record(clash.record, own);
+  EXPECT_EQ(store_->list(JobFilter{}).items.size(), 2u);
+
+  // Only Queued or Submitted can be adopted.
+  AdoptedJob running = adopted_job("odd");
+  running.state = JobState::Running;
+  EXPECT_THROW(store_->adopt(running), std::invalid_argument);
+  running.state = JobState::Succeeded;
+  EXPECT_THROW(store_->adopt(running), std::invalid_argument);
+  EXPECT_FALSE(store_->get("odd").has_value());
+}
+
+TEST_P(StoreContract, ListFiltersByOriginAndPagesWithTheCursor) {
+  // k0 n0 k1 n1 … in seq order, over two queues.
+  for (int i = 0; i < 5; ++i) {
+    const auto queue = i % 2 == 0 ? "q1" : "q2";
+    store_->submit({new_job("k" + std::to_string(i), queue)});
+    store_->adopt(adopted_job("n" + std::to_string(i), queue, i == 4));
+  }
+  const auto nautobot = [](int limit, std::int64_t after) {
+    return job_filter("", std::nullopt, limit, after, JobOrigin::Nautobot);
+  };
+  const auto first = store_->list(nautobot(2, 0));
+  EXPECT_EQ(ids_of(first.items), (std::vector<std::string>{"n0", "n1"}));
+  EXPECT_EQ(first.next_after_seq, first.items.back().seq);
+  const auto second = store_->list(nautobot(2, first.next_after_seq));
+  EXPECT_EQ(ids_of(second.items), (std::vector<std::string>{"n2", "n3"}));
+  const auto last = store_->list(nautobot(2, second.next_after_seq));
+  EXPECT_EQ(ids_of(last.items), (std::vector<std::string>{"n4"}));
+  EXPECT_EQ(last.next_after_seq, 0);
+  for (const auto& r : store_->list(nautobot(100, 0)).items) EXPECT_EQ(r.origin, JobOrigin::Nautobot);
+
+  EXPECT_EQ(ids_of(store_->list(job_filter("", std::nullopt, 100, 0, JobOrigin::Kjq)).items),
+            (std::vector<std::string>{"k0", "k1", "k2", "k3", "k4"}));
+  EXPECT_EQ(ids_of(store_->list(job_filter("q1", std::nullopt, 100, 0, JobOrigin::Nautobot)).items),
+            (std::vector<std::string>{"n0", "n2", "n4"}));
+  EXPECT_EQ(ids_of(store_->list(job_filter("", JobState::Queued, 100, 0, JobOrigin::Nautobot)).items),
+            (std::vector<std::string>{"n4"}));
+  EXPECT_EQ(ids_of(store_->list(job_filter("q1", JobState::Submitted, 100, 0, JobOrigin::Nautobot)).items),
+            (std::vector<std::string>{"n0", "n2"}));
+  EXPECT_EQ(ids_of(store_->list(job_filter("q2", JobState::Submitted, 100, 0, JobOrigin::Kjq)).items),
+            std::vector<std::string>{});
+  EXPECT_EQ(ids_of(store_->list(job_filter("q2", JobState::Queued, 100, 0, JobOrigin::Kjq)).items),
+            (std::vector<std::string>{"k1", "k3"}));
+  // No origin: both.
+  EXPECT_EQ(store_->list(job_filter("")).items.size(), 10u);
+}
+
+TEST_P(StoreContract, ClaimKeepsAnAdoptedJobsNameAndCountsAdoptedJobsAgainstTheCap) {
+  store_->adopt(adopted_job("running", "q"));          // active, counts against the cap
+  store_->adopt(adopted_job("suspended", "q", true));  // Queued, first in line
+  store_->submit({new_job("k1", "q"), new_job("k2", "q")});
+
+  const auto first = store_->claim("q", 2, 10, "replica-a", "kjq", 2000);
+  ASSERT_EQ(ids_of(first), std::vector<std::string>{"suspended"});
+  EXPECT_EQ(first[0].kube_name, "nautobot-job-suspended");  // the Job exists already: its name stays
+  EXPECT_EQ(first[0].state, JobState::Submitted);
+  EXPECT_EQ(first[0].reason, "Dispatching");
+  EXPECT_EQ(first[0].owner, "replica-a");
+  EXPECT_EQ(first[0].submitted_ms, 2000);
+  EXPECT_EQ(first[0].origin, JobOrigin::Nautobot);
+  EXPECT_EQ(first[0].kube_uid, "uid-suspended");
+  expect_same_record(stored("suspended"), first[0]);
+  EXPECT_TRUE(store_->claim("q", 2, 10, "replica-a", "kjq", 2001).empty());
+
+  ASSERT_TRUE(store_->finish("running", finish_as(JobState::Succeeded, 2100)));
+  const auto second = store_->claim("q", 2, 10, "replica-a", "kjq", 2200);
+  ASSERT_EQ(ids_of(second), std::vector<std::string>{"k1"});
+  EXPECT_EQ(second[0].kube_name, "kjq-k1");  // kjq's own jobs are named as before
+  EXPECT_TRUE(store_->claim("q", 2, 10, "replica-a", "kjq", 2201).empty());
+}
+
+TEST_P(StoreContract, QueuePositionCountsTheQueuedJobsAheadInTheSameQueue) {
+  store_->submit({new_job("a", "q1"), new_job("b", "q1"), new_job("x", "q2")});
+  store_->adopt(adopted_job("n", "q1", true));
+  store_->submit({new_job("c", "q1")});
+  EXPECT_EQ(store_->queue_position("a"), 1);
+  EXPECT_EQ(store_->queue_position("b"), 2);
+  EXPECT_EQ(store_->queue_position("n"), 3);
+  EXPECT_EQ(store_->queue_position("c"), 4);
+  EXPECT_EQ(store_->queue_position("x"), 1);  // another queue has its own line
+  EXPECT_EQ(store_->queue_position("missing"), 0);
+
+  ASSERT_EQ(ids_of(store_->claim("q1", 0, 1, "r", "kjq", 2000)), std::vector<std::string>{"a"});
+  EXPECT_EQ(store_->queue_position("a"), 0);  // not Queued any more
+  EXPECT_EQ(store_->queue_position("b"), 1);
+  ASSERT_TRUE(store_->request_cancel("b", std::nullopt, 2100).cancelled_now);
+  EXPECT_EQ(store_->queue_position("b"), 0);
+  EXPECT_EQ(store_->queue_position("n"), 1);
+  EXPECT_EQ(store_->queue_position("c"), 2);
+  store_->adopt(adopted_job("running", "q1"));  // active: not in the line
+  EXPECT_EQ(store_->queue_position("running"), 0);
+  EXPECT_EQ(store_->queue_position("c"), 2);
+}
+
+TEST_P(StoreContract, OnlyTheFinishThatMadeTheRecordFinalQueuesItsWriteBack) {
+  submit_many(1);
+  EXPECT_EQ(store_->pending_writebacks(), 0);
+  EXPECT_TRUE(finish_with_writeback("job-0", R"({"status":"SUCCESS"})", 3000));
+  EXPECT_EQ(store_->pending_writebacks(), 1);
+
+  server::Finish late = finish_as(JobState::Failed, 4000);
+  late.writeback_json = R"({"status":"FAILURE"})";
+  EXPECT_FALSE(store_->finish("job-0", late));
+  EXPECT_FALSE(store_->finish("missing", late));
+  EXPECT_EQ(store_->pending_writebacks(), 1);
+  const auto due = store_->due_writebacks(10'000, 10);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].job_id, "job-0");
+  EXPECT_EQ(due[0].payload_json, R"({"status":"SUCCESS"})");
+  EXPECT_EQ(due[0].attempts, 0);
+  EXPECT_EQ(due[0].next_attempt_ms, 3000);  // due at once
+  EXPECT_EQ(due[0].last_error, "");
+  EXPECT_EQ(due[0].created_ms, 3000);
+
+  // A finish without one queues nothing; nor does cancelling a Queued job.
+  submit_many(2, "other", "o-");
+  store_->claim("other", 0, 1, "r", "kjq", 5000);
+  ASSERT_TRUE(store_->finish("o-0", finish_as(JobState::Succeeded, 5100)));
+  ASSERT_TRUE(store_->request_cancel("o-1", std::nullopt, 5200).cancelled_now);
+  EXPECT_EQ(store_->pending_writebacks(), 1);
+}
+
+TEST_P(StoreContract, DueWriteBacksComeOldestFirstAndRetriesWaitForTheirTime) {
+  submit_many(1, "q0", "w0-");
+  submit_many(1, "q1", "w1-");
+  submit_many(1, "q2", "w2-");
+  ASSERT_TRUE(finish_with_writeback("w0-0", R"({"n":0})", 5000, "q0"));
+  ASSERT_TRUE(finish_with_writeback("w1-0", R"({"n":1})", 3000, "q1"));
+  ASSERT_TRUE(finish_with_writeback("w2-0", R"({"n":2})", 4000, "q2"));
+  EXPECT_EQ(store_->pending_writebacks(), 3);
+
+  EXPECT_TRUE(due_ids(2999).empty());
+  EXPECT_EQ(due_ids(4500), (std::vector<std::string>{"w1-0", "w2-0"}));
+  EXPECT_EQ(due_ids(10'000), (std::vector<std::string>{"w1-0", "w2-0", "w0-0"}));
+  EXPECT_EQ(due_ids(10'000, 1), std::vector<std::string>{"w1-0"});
+  EXPECT_EQ(due_ids(10'000, 0), std::vector<std::string>{"w1-0"});  // the limit is at least 1
+
+  store_->writeback_retry("w1-0", 20'000, "nautobot db: connection refused", 10'000);
+  EXPECT_EQ(due_ids(10'000), (std::vector<std::string>{"w2-0", "w0-0"}));
+  EXPECT_EQ(store_->pending_writebacks(), 3);  // still pending, only later
+  store_->writeback_retry("w1-0", 40'000, "nautobot db: timeout", 20'000);
+  auto due = store_->due_writebacks(40'000, 10);
+  ASSERT_EQ(due.size(), 3u);
+  EXPECT_EQ(due[0].job_id, "w1-0");  // still ordered by when it was queued
+  EXPECT_EQ(due[0].attempts, 2);
+  EXPECT_EQ(due[0].next_attempt_ms, 40'000);
+  EXPECT_EQ(due[0].last_error, "nautobot db: timeout");
+  EXPECT_EQ(due[0].created_ms, 3000);
+  EXPECT_EQ(due[0].payload_json, R"({"n":1})");
+  EXPECT_EQ(due[1].attempts, 0);
+
+  store_->writeback_done("w1-0", "written", 41'000);
+  store_->writeback_done("w2-0", "nothing to write: JobResult gone", 41'000);
+  EXPECT_EQ(due_ids(100'000), std::vector<std::string>{"w0-0"});
+  EXPECT_EQ(store_->pending_writebacks(), 1);
+  // Done stays done: a late retry or a second done changes nothing.
+  store_->writeback_retry("w1-0", 50'000, "late", 42'000);
+  store_->writeback_done("w1-0", "again", 42'000);
+  EXPECT_EQ(due_ids(100'000), std::vector<std::string>{"w0-0"});
+  EXPECT_EQ(store_->pending_writebacks(), 1);
+  // Unknown ids are no-ops.
+  store_->writeback_retry("missing", 50'000, "x", 42'000);
+  store_->writeback_done("missing", "x", 42'000);
+  store_->writeback_done("w0-0", "written", 43'000);
+  EXPECT_EQ(store_->pending_writebacks(), 0);
+  EXPECT_TRUE(store_->due_writebacks(100'000, 10).empty());
+}
+
+TEST_P(StoreContract, HostileWriteBackPayloadsRoundTripOrAreRefusedAlike) {
+  std::string big(1 << 20, 'x');
+  const std::vector<std::string> payloads{
+      R"({"msg":"it's \"quoted\" and back\\slashed"})",
+      R"({"sql":"'); DROP TABLE writebacks; --","dollar":"$1::text $$ $q$"})",
+      R"({"escaped_nul":"a\u0000b","ctl":"\t\r\n"})",
+      "{\"utf8\":\"ünïcødé ✓ 🚀 \xe2\x80\xa8\"}",
+      "not even JSON: '\"\\;\n",
+      "",
+      "{\"big\":\"" + big + "\"}",
+  };
+  std::vector<NewJob> jobs;
+  for (std::size_t i = 0; i < payloads.size(); ++i) jobs.push_back(new_job("h" + std::to_string(i)));
+  store_->submit(jobs);
+  for (std::size_t i = 0; i < payloads.size(); ++i) {
+    ASSERT_TRUE(finish_with_writeback("h" + std::to_string(i), payloads[i], 3000 + static_cast<std::int64_t>(i)));
+  }
+  const auto due = store_->due_writebacks(10'000, 100);
+  ASSERT_EQ(due.size(), payloads.size());
+  for (std::size_t i = 0; i < payloads.size(); ++i) {
+    EXPECT_EQ(due[i].job_id, "h" + std::to_string(i));
+    EXPECT_EQ(due[i].payload_json, payloads[i]) << i;
+  }
+
+  // A raw NUL byte (PostgreSQL cannot store one, libpq would cut the text there) and invalid
+  // UTF-8 are refused by both stores before anything changes: the record stays unfinished.
+  submit_many(1, "bad", "bad-");
+  store_->claim("bad", 0, 1, "r", "kjq", 4000);
+  for (const auto& hostile :
+       {std::string("{\"a\":\"x\0y\"}", sizeof("{\"a\":\"x\0y\"}") - 1), std::string("{\"a\":\"\xff\xfe\"}"),
+        std::string("{\"a\":\"\xc0\xaf\"}"), std::string("\xed\xa0\x80")}) {
+    server::Finish f = finish_as(JobState::Succeeded, 5000);
+    f.writeback_json = hostile;
+    EXPECT_THROW(store_->finish("bad-0", f), std::invalid_argument);
+    EXPECT_EQ(stored("bad-0").state, JobState::Submitted);
+  }
+  EXPECT_EQ(store_->pending_writebacks(), static_cast<std::int64_t>(payloads.size()));
+
+  // Errors and outcomes are stored whatever they hold: bad bytes become U+FFFD.
+  store_->writeback_retry("h0", 6000, std::string("bad \0 byte \xff end", sizeof("bad \0 byte \xff end") - 1), 5000);
+  const auto retried = store_->due_writebacks(6000, 1);
+  ASSERT_EQ(retried.size(), 1u);
+  EXPECT_EQ(retried[0].job_id, "h0");
+  EXPECT_EQ(retried[0].last_error, "bad \xEF\xBF\xBD byte \xEF\xBF\xBD end");
+  store_->writeback_done("h0", std::string("ok\0", 3), 7000);
+  EXPECT_EQ(store_->pending_writebacks(), static_cast<std::int64_t>(payloads.size()) - 1);
+}
+
+// A database the previous release created (schema version 1, by its own SQL) upgrades in place.
+TEST_P(StoreContract, AVersionOneDatabaseUpgradesInPlaceKeepingItsRows) {
+  const auto& v1 = server::migrations().front();
+  ASSERT_EQ(v1.version, 1);
+  StoreDatabase old_db(GetParam());
+  old_db.exec(std::string(server::kCreateSchemaMigrationsSql) + ";\n" +
+              (GetParam() == StoreBackend::Sqlite ? v1.sqlite_sql : v1.postgres_sql) +
+              "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (1, 1);\n"
+              "INSERT INTO jobs (id, queue, state, data_json, time_limit_seconds, created_ms, updated_ms)"
+              " VALUES ('old-queued', 'q', 'Queued', '{\"k\":1}', 60, 1000, 1000);\n"
+              "INSERT INTO jobs (id, queue, state, reason, data_json, kube_name, kube_uid, owner, created_ms,"
+              " submitted_ms, updated_ms) VALUES ('old-running', 'q', 'Running', 'PodRunning', '{}',"
+              " 'kjq-old-running', 'uid-1', 'replica-a', 1001, 2000, 2500);\n"
+              "INSERT INTO jobs (id, queue, state, reason, exit_code, created_ms, finished_ms, updated_ms)"
+              " VALUES ('old-done', 'q', 'Succeeded', 'Completed', 0, 1002, 3000, 3000);\n");
+
+  auto store = old_db.open();
+  EXPECT_EQ(store->schema_version(), 2);
+  const auto all = store->list(job_filter(""));
+  EXPECT_EQ(ids_of(all.items), (std::vector<std::string>{"old-queued", "old-running", "old-done"}));
+  for (const auto& r : all.items) {
+    EXPECT_EQ(r.origin, JobOrigin::Kjq) << r.id;
+    EXPECT_EQ(r.job_result_id, "") << r.id;
+  }
+  const auto queued = store->get("old-queued").value();
+  EXPECT_EQ(queued.data_json, R"({"k":1})");
+  EXPECT_EQ(queued.time_limit_seconds, 60);
+  EXPECT_EQ(queued.created_ms, 1000);
+  const auto running = store->get("old-running").value();
+  EXPECT_EQ(running.state, JobState::Running);
+  EXPECT_EQ(running.kube_name, "kjq-old-running");
+  EXPECT_EQ(running.owner, "replica-a");
+  EXPECT_EQ(running.submitted_ms, 2000);
+  EXPECT_EQ(store->get("old-done").value().exit_code, 0);
+  EXPECT_EQ(ids_of(store->list(job_filter("", std::nullopt, 100, 0, JobOrigin::Kjq)).items).size(), 3u);
+  EXPECT_TRUE(store->list(job_filter("", std::nullopt, 100, 0, JobOrigin::Nautobot)).items.empty());
+  EXPECT_EQ(store->pending_writebacks(), 0);
+  EXPECT_EQ(store->queue_position("old-queued"), 1);
+
+  // Everything version 2 adds works on the upgraded database, and new rows follow the old ones.
+  const auto adopted = store->adopt(adopted_job("nb", "q", true)).record;
+  EXPECT_GT(adopted.seq, all.items.back().seq);
+  EXPECT_EQ(store->queue_position("nb"), 2);
+  server::Finish f = finish_as(JobState::Succeeded, 4000);
+  f.writeback_json = "{}";
+  ASSERT_TRUE(store->finish("old-running", f));
+  EXPECT_EQ(store->pending_writebacks(), 1);
+  // The CHECK holds on the upgraded table too.
+  EXPECT_THROW(old_db.exec("UPDATE jobs SET origin = 'elsewhere' WHERE id = 'nb'"), std::runtime_error);
+  // And a second start-up finds nothing left to do.
+  EXPECT_EQ(old_db.open()->schema_version(), 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, testing::Values(StoreBackend::Sqlite, StoreBackend::Postgres),

@@ -3,6 +3,7 @@
 
 #include "server/store/job_record.hpp"
 #include "server/store/migrations.hpp"
+#include "server/store/store_text.hpp"
 
 namespace kjq::server {
 namespace {
@@ -37,6 +38,38 @@ TEST(StoreJobRecord, FinalAndActiveStates) {
     EXPECT_TRUE(is_final(s));
     EXPECT_FALSE(is_active(s));
   }
+}
+
+TEST(StoreJobRecord, EveryOriginRoundTripsThroughItsName) {
+  EXPECT_EQ(origin_name(JobOrigin::Kjq), "kjq");
+  EXPECT_EQ(origin_name(JobOrigin::Nautobot), "nautobot");
+  EXPECT_EQ(parse_origin("kjq"), JobOrigin::Kjq);
+  EXPECT_EQ(parse_origin("nautobot"), JobOrigin::Nautobot);
+  for (const char* bad : {"", "Kjq", "NAUTOBOT", " kjq", "nautobot ", "other"}) {
+    EXPECT_EQ(parse_origin(bad), std::nullopt) << bad;
+  }
+  EXPECT_EQ(JobRecord{}.origin, JobOrigin::Kjq);  // a record is kjq's own unless said otherwise
+}
+
+TEST(StoreText, AcceptsValidUtf8WithoutNulOnly) {
+  EXPECT_TRUE(is_storable_text(""));
+  EXPECT_TRUE(is_storable_text(R"({"a":"\u0000 'q' "d""})"));
+  EXPECT_TRUE(is_storable_text("ünïcødé ✓ 🚀 \xf4\x8f\xbf\xbf"));
+  EXPECT_FALSE(is_storable_text(std::string("a\0b", 3)));
+  EXPECT_FALSE(is_storable_text("\xff"));
+  EXPECT_FALSE(is_storable_text("\xc0\xaf"));          // overlong
+  EXPECT_FALSE(is_storable_text("\xed\xa0\x80"));      // a surrogate
+  EXPECT_FALSE(is_storable_text("\xf4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(is_storable_text("\xe2\x9c"));          // cut short
+}
+
+TEST(StoreText, ReplacesWhatCannotBeStored) {
+  EXPECT_EQ(storable_text("fine ✓"), "fine ✓");
+  EXPECT_EQ(storable_text(std::string("a\0b", 3)),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(storable_text("x\xe2\x9c"), "x\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_TRUE(is_storable_text(storable_text("\xff\xfe\xc0\xaf\xed\xa0\x80")));
 }
 
 TEST(StoreMigrations, VersionsStartAtOneWithoutGapsAndCarryBothDialects) {
