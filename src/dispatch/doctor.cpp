@@ -18,6 +18,15 @@ std::string diagnostics_text(const InputError& e) {
   for (const auto& d : e.diagnostics()) s += (s.empty() ? "" : "; ") + d.format();
   return s;
 }
+// A manifest rendered with admission: kjq (its Job is created suspended; kjq serve starts it).
+bool admits_by_kjq(const nlohmann::ordered_json& manifest) {
+  auto metadata = manifest.find("metadata");
+  if (metadata == manifest.end() || !metadata->is_object()) return false;
+  auto labels = metadata->find("labels");
+  if (labels == metadata->end() || !labels->is_object()) return false;
+  auto label = labels->find(kAdmissionLabel);
+  return label != labels->end() && label->is_string() && *label == "kjq";
+}
 }  // namespace
 
 const std::vector<VerbNeed>& verb_needs() {
@@ -37,6 +46,17 @@ const std::vector<VerbNeed>& verb_needs() {
       {"list", "", "events", "", false, "the events in kjq status and in kjq serve's records"},
   };
   return needs;
+}
+
+const VerbNeed& admission_verb_need() {
+  static const VerbNeed need{"patch",
+                             "batch",
+                             "jobs",
+                             "",
+                             false,
+                             "admission by suspend: suspended Jobs will wait forever (kjq serve starts them with a "
+                             "patch)"};
+  return need;
 }
 
 std::vector<CheckResult> run_doctor(const DoctorInput& in) {
@@ -111,8 +131,39 @@ std::vector<CheckResult> run_doctor(const DoctorInput& in) {
     reachable = true;  // it answered
     out.push_back({"API server", false, e.what(), "check the token and the API server address"});
   }
+  // Manifests, read first (reported last): the queues with admission: kjq need one more verb.
+  std::vector<CheckResult> queue_checks;
+  std::vector<std::string> admission_queues;
+  std::error_code ec;
+  auto queues = in.store.queues();
+  if (!fs::is_directory(in.store.base(), ec)) {
+    queue_checks.push_back({"job queues", false, in.store.base().string() + " is not a directory",
+                            "mount the job-manifests ConfigMap there or set NAUTOBOT_JOB_QUEUE_PATH"});
+  } else if (queues.empty()) {
+    queue_checks.push_back({"job queues", false, "no <queue>/manifest.json under " + in.store.base().string(),
+                            "render the chart with kubernetes workers (kjq render) and mount its manifests"});
+  }
+  for (const auto& q : queues) {
+    try {
+      auto m = in.store.load(q);
+      auto p = queue::prepare_job(
+          m.manifest, {q, "00000000-0000-0000-0000-000000000000", "{}", queue::kDefaultConfigPath, in.pod_name_prefix});
+      queue_checks.push_back({"queue " + q, true, m.source + " is a valid Job (name " + p.name + ")", ""});
+      if (admits_by_kjq(m.manifest)) admission_queues.push_back(q);
+    } catch (const InputError& e) {
+      queue_checks.push_back({"queue " + q, false, diagnostics_text(e), "re-render the manifest with kjq render"});
+    }
+  }
   if (reachable && credentials_ok) {
-    for (const auto& need : verb_needs()) {
+    std::vector<VerbNeed> needs = verb_needs();
+    if (!admission_queues.empty()) {
+      VerbNeed admission = admission_verb_need();
+      std::string names;
+      for (const auto& q : admission_queues) names += (names.empty() ? "" : ", ") + q;
+      admission.feature += "; queues with admission: kjq: " + names;
+      needs.push_back(std::move(admission));
+    }
+    for (const auto& need : needs) {
       const kube::AccessCheck c{need.verb, need.group, need.resource, need.subresource};
       std::string what = c.verb + " " + (c.group.empty() ? "" : c.group + "/") + c.resource +
                          (c.subresource.empty() ? "" : "/" + c.subresource);
@@ -137,26 +188,7 @@ std::vector<CheckResult> run_doctor(const DoctorInput& in) {
       }
     }
   }
-  // Manifests.
-  std::error_code ec;
-  auto queues = in.store.queues();
-  if (!fs::is_directory(in.store.base(), ec)) {
-    out.push_back({"job queues", false, in.store.base().string() + " is not a directory",
-                   "mount the job-manifests ConfigMap there or set NAUTOBOT_JOB_QUEUE_PATH"});
-  } else if (queues.empty()) {
-    out.push_back({"job queues", false, "no <queue>/manifest.json under " + in.store.base().string(),
-                   "render the chart with kubernetes workers (kjq render) and mount its manifests"});
-  }
-  for (const auto& q : queues) {
-    try {
-      auto m = in.store.load(q);
-      auto p = queue::prepare_job(
-          m.manifest, {q, "00000000-0000-0000-0000-000000000000", "{}", queue::kDefaultConfigPath, in.pod_name_prefix});
-      out.push_back({"queue " + q, true, m.source + " is a valid Job (name " + p.name + ")", ""});
-    } catch (const InputError& e) {
-      out.push_back({"queue " + q, false, diagnostics_text(e), "re-render the manifest with kjq render"});
-    }
-  }
+  for (auto& check : queue_checks) out.push_back(std::move(check));
   return out;
 }
 

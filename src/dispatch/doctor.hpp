@@ -29,6 +29,14 @@ struct VerbNeed {
 // The verbs kjq checks: create and get on jobs are required; the rest only limit kjq's extras.
 const std::vector<VerbNeed>& verb_needs();
 
+// The label `kjq render` puts on the Job of a queue with admission: kjq (with the value "kjq"; the
+// same as values::kAdmissionLabel, which kjq_dispatch does not link).
+inline constexpr const char* kAdmissionLabel = "kjq.nautobot.com/admission";
+
+// patch on batch/jobs: kjq serve un-suspends the Jobs of queues with admission: kjq. Checked
+// (a warning when denied) only when a queue's manifest carries kAdmissionLabel: kjq.
+const VerbNeed& admission_verb_need();
+
 struct DoctorInput {
   kube::ConfigRequest config;
   kube::ClientOptions client;

@@ -461,6 +461,67 @@ TEST(DispatchE2E, DoctorWarnsForTheExtrasAndFailsOnlyForWhatDispatchNeeds) {
   EXPECT_THAT(noget.out, HasSubstr("Nautobot's dispatch needs it"));
 }
 
+// admission: kjq (the manifests kjq render writes): doctor checks patch on jobs, which kjq serve
+// needs to start the suspended Jobs, and warns without it; without such a queue it does not ask.
+TEST(DispatchE2E, DoctorWarnsWhenAdmissionByKjqCannotPatchJobs) {
+  RuntimeEnv env;
+  std::ofstream(env.dir() / "values.yaml") << "workers:\n"
+                                              "  capped: {enabled: true, type: kubernetes, admission: kjq}\n"
+                                              "  free: {enabled: true, type: kubernetes}\n";
+  auto render = [&](const std::vector<std::string>& set) {
+    std::vector<std::string> args = {
+        "render", "-f", (env.dir() / "values.yaml").string(), "--job-queues-dir", env.queues().string(), "-o", "none"};
+    for (const auto& s : set) args.insert(args.end(), {"--set", s});
+    auto r = env.kjq(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  };
+  render({"workers.capped.admission=none"});
+  auto none = env.kjq({"doctor"});
+  EXPECT_EQ(none.exit_code, 0) << none.out << none.err;
+  EXPECT_THAT(none.out, HasSubstr("[ ok ] queue capped"));
+  EXPECT_THAT(none.out, Not(HasSubstr("patch")));
+  EXPECT_THAT(none.out, HasSubstr("All checks passed."));
+
+  render({});
+  auto warned = env.kjq({"doctor"});
+  EXPECT_EQ(warned.exit_code, 0) << warned.out << warned.err;  // a warning, not a failure
+  EXPECT_THAT(warned.out, HasSubstr("[WARN] permission patch batch/jobs: denied in default"));
+  EXPECT_THAT(warned.out, HasSubstr("limits admission by suspend: suspended Jobs will wait forever"));
+  EXPECT_THAT(warned.out, HasSubstr("queues with admission: kjq: capped\n"));
+  EXPECT_THAT(warned.out, HasSubstr("verbs [\"patch\"]"));
+  EXPECT_THAT(warned.out, HasSubstr("[ ok ] queue capped"));
+  EXPECT_THAT(warned.out, HasSubstr("1 warning(s)"));
+  auto as_json = env.kjq({"doctor", "-o", "json"});
+  json report = json::parse(as_json.out);
+  EXPECT_EQ(report["ok"], true);
+  EXPECT_EQ(report["warnings"], 1);
+
+  // The job-creator Role kjq renders for these values, bound to the service account doctor runs
+  // as, grants it.
+  auto objects = env.kjq({"render", "-f", (env.dir() / "values.yaml").string(), "-n", "default", "-o", "json", "--set",
+                          "serviceAccount.create=false,serviceAccount.name=kjq", "--set",
+                          "serviceAccount.roles.jobCreator.create=true"});
+  ASSERT_EQ(objects.exit_code, 0) << objects.err;
+  int applied = 0;
+  const json list = json::parse(objects.out);
+  for (const auto& object : list["items"]) {
+    const std::string kind = object["kind"];
+    if (kind != "Role" && kind != "RoleBinding") continue;
+    kube::RestRequest r;
+    r.method = "POST";
+    r.path = "/apis/rbac.authorization.k8s.io/v1/namespaces/default/" +
+             std::string(kind == "Role" ? "roles" : "rolebindings");
+    r.body = object.dump();
+    env.admin().client().send(r, "POST " + r.path);
+    ++applied;
+  }
+  ASSERT_EQ(applied, 2);
+  auto granted = env.kjq({"doctor"});
+  EXPECT_EQ(granted.exit_code, 0) << granted.out << granted.err;
+  EXPECT_THAT(granted.out, HasSubstr("[ ok ] permission patch batch/jobs: allowed in default"));
+  EXPECT_THAT(granted.out, HasSubstr("All checks passed."));
+}
+
 TEST(DispatchE2E, NoTokenOverPlainHttpUnlessAllowed) {
   RuntimeEnv env;  // for its token file and queues; a second emulator serves plain HTTP
   env.write_queue("default", RuntimeEnv::test_manifest());

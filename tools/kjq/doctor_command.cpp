@@ -46,7 +46,9 @@ int run_doctor(const KubeFlags& f) {
 Command add_doctor_command(CLI::App& app) {
   auto f = std::make_shared<KubeFlags>();
   auto* cmd =
-      app.add_subcommand("doctor", "Check the API server, token, namespace, permissions and every queue's manifest");
+      app.add_subcommand("doctor",
+                         "Check the API server, token, namespace, permissions and every queue's manifest (with patch "
+                         "on jobs when a manifest has the label kjq.nautobot.com/admission: kjq)");
   add_kube_flags(*cmd, *f, "json|yaml (default: text)", {"", "json", "yaml"});
   return [f] { return run_doctor(*f); };
 }
