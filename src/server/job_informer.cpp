@@ -1,5 +1,6 @@
 #include "server/job_informer.hpp"
 
+#include <algorithm>
 #include <memory>
 
 #include "kube/object_meta.hpp"
@@ -83,6 +84,18 @@ kube::InformerOptions informer_options(const char* what, const std::string& labe
   return o;
 }
 
+// Creation order: creationTimestamp (whole seconds), then the resourceVersion of the create when
+// both are numbers (etcd's revisions grow), then the name.
+bool created_before(const kube::ObjectPtr& a, const kube::ObjectPtr& b) {
+  const std::string ca = kube::creation_timestamp_of(*a), cb = kube::creation_timestamp_of(*b);
+  if (ca != cb) return ca < cb;
+  const std::string ra = kube::resource_version_of(*a), rb = kube::resource_version_of(*b);
+  const bool numeric = !ra.empty() && !rb.empty() && ra.find_first_not_of("0123456789") == std::string::npos &&
+                       rb.find_first_not_of("0123456789") == std::string::npos;
+  if (numeric && ra != rb) return ra.size() != rb.size() ? ra.size() < rb.size() : ra < rb;
+  return kube::name_of(*a) < kube::name_of(*b);
+}
+
 }  // namespace
 
 JobInformer::JobInformer(kube::KubeApi& api, const std::string& ns, const std::string& instance,
@@ -116,10 +129,26 @@ std::optional<JobOrigin> JobInformer::origin_of(const json& job) const {
 
 JobInformer::~JobInformer() { stop(); }
 
-void JobInformer::start(ChangeHandler on_change) {
+void JobInformer::start(ChangeHandler on_change, NewJobHandler on_new_nautobot_job) {
   // Both informers name the Job a change concerns: a Job by its name, a pod by its Job.
+  // Nautobot's new Jobs also go to `on_new_nautobot_job` first, on this thread and in the order
+  // they were created: a queue's FIFO order is the order they are recorded in. A watch delivers
+  // them in that order; a (re)list in name order, so its new ones are sorted before they go.
+  auto pending = std::make_shared<std::vector<kube::ObjectPtr>>();
   kube::Informer::Handlers jobs;
-  jobs.on_change = [on_change](const kube::InformerChange& c) { on_change(c.name, std::chrono::steady_clock::now()); };
+  jobs.on_change = [this, on_change, on_new_nautobot_job, pending](const kube::InformerChange& c) {
+    const bool new_nautobot = c.kind == kube::ChangeKind::Added && on_new_nautobot_job && c.object &&
+                              origin_of(*c.object) == JobOrigin::Nautobot;
+    if (new_nautobot && c.from_list) return pending->push_back(c.object);
+    if (new_nautobot) on_new_nautobot_job(*c.object);
+    on_change(c.name, std::chrono::steady_clock::now());
+  };
+  jobs.on_synced = [on_change, on_new_nautobot_job, pending] {
+    std::sort(pending->begin(), pending->end(), created_before);
+    for (const auto& job : *pending) on_new_nautobot_job(*job);
+    for (const auto& job : *pending) on_change(kube::name_of(*job), std::chrono::steady_clock::now());
+    pending->clear();
+  };
   kube::Informer::Handlers pods;
   pods.on_change = [on_change](const kube::InformerChange& c) {
     if (!c.index_key.empty()) on_change(c.index_key, std::chrono::steady_clock::now());

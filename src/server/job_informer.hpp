@@ -35,13 +35,16 @@ class JobInformer {
   using ChangeHandler = std::function<void(const std::string& job_name, std::chrono::steady_clock::time_point seen)>;
 
   // `nautobot_jobs` empty: this service's Jobs only.
-  JobInformer(kube::KubeApi& api, const std::string& ns, const std::string& instance,
-              kube::LabelSelector nautobot_jobs, int watch_timeout_seconds = 300);
+  JobInformer(kube::KubeApi& api, const std::string& ns, const std::string& instance, kube::LabelSelector nautobot_jobs,
+              int watch_timeout_seconds = 300);
   ~JobInformer();
   JobInformer(const JobInformer&) = delete;
   JobInformer& operator=(const JobInformer&) = delete;
 
-  void start(ChangeHandler on_change);
+  using NewJobHandler = std::function<void(const nlohmann::json& job)>;
+  // `on_new_nautobot_job` (may be empty) gets each Nautobot Job seen for the first time, in
+  // creation order, before `on_change` names it.
+  void start(ChangeHandler on_change, NewJobHandler on_new_nautobot_job = {});
   void stop();
 
   // Both have been listed at least once.

@@ -193,6 +193,7 @@ void JobTracker::sync(const std::string& job_name, std::optional<Clock::time_poi
 
 std::optional<JobRecord> JobTracker::adopt(const json& job) {
   if (informer_.origin_of(job) != JobOrigin::Nautobot) return std::nullopt;
+  if (auto known = record_for(kube::name_of(job))) return known;
   AdoptedJob a = adopted_job(job, now_ms());
   SubmitResult stored = store_.adopt(a);
   if (stored.record.kube_name != a.kube_name) {

@@ -21,9 +21,9 @@
 #include "dispatch/lifecycle.hpp"
 #include "kube/api.hpp"
 #include "server/admission.hpp"
-#include "server/nautobot_jobs.hpp"
 #include "server/dirty_queue.hpp"
 #include "server/job_informer.hpp"
+#include "server/nautobot_jobs.hpp"
 #include "server/serve_metrics.hpp"
 #include "server/serve_options.hpp"
 #include "server/store/job_store.hpp"
@@ -42,6 +42,9 @@ class JobTracker {
   void stop();
   // The informer's change handler.
   void changed(const std::string& job_name, std::chrono::steady_clock::time_point seen);
+  // Records a Job Nautobot created (the informer's first sight of it, in creation order, so that
+  // the store's order is the queue's FIFO order); nullopt for any other Job.
+  std::optional<JobRecord> adopt(const nlohmann::json& job);
   // Look at this Job again (reconcile): like changed() without an event time.
   void recheck(const std::string& job_name);
   // How long the oldest unprocessed watch event has waited (zero when none). Admission's create
@@ -64,8 +67,7 @@ class JobTracker {
                             const std::string& message, std::optional<int> exit_code,
                             const std::vector<nlohmann::json>& pods);
   std::optional<JobRecord> record_for(const std::string& job_name);
-  // Records a Job Nautobot created (first sight); nullopt for any other Job.
-  std::optional<JobRecord> adopt(const nlohmann::json& job);
+
   void forget(const std::string& job_name);
   // Keeps the log of the newest pod whose container ended (once per pod).
   void keep_log_early(const std::string& job_name, const std::vector<nlohmann::json>& pods);

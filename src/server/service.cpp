@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "kube/api.hpp"
+#include "kube/object_meta.hpp"
 #include "queue/manifest_store.hpp"
 #include "server/admission.hpp"
 #include "server/bearer_tokens.hpp"
@@ -149,7 +150,14 @@ void Service::start() {
 
   p.tracker->start();
   p.informer->start(
-      [&p](const std::string& name, std::chrono::steady_clock::time_point seen) { p.tracker->changed(name, seen); });
+      [&p](const std::string& name, std::chrono::steady_clock::time_point seen) { p.tracker->changed(name, seen); },
+      [&p](const nlohmann::json& job) {
+        try {
+          p.tracker->adopt(job);
+        } catch (const std::exception& e) {  // the store: the tracker adopts it on its next look
+          spdlog::warn("Job {}: not recorded yet: {}", kube::name_of(job), e.what());
+        }
+      });
   p.admission->start();
   if (p.writeback) p.writeback->start();
   // Listening last: a request never reaches a part that has not started.

@@ -130,7 +130,7 @@ inline server::AdoptedJob adopted_job(const std::string& id, const std::string& 
   job.kube_name = "nautobot-job-" + id;
   job.kube_uid = "uid-" + id;
   job.state = suspended ? server::JobState::Queued : server::JobState::Submitted;
-  job.reason = suspended ? "Suspended" : "Adopted";
+  job.reason = suspended ? "WaitingForAdmission" : "Adopted";
   job.created_ms = created_ms;
   job.now_ms = now_ms;
   return job;

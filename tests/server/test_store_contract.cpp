@@ -484,7 +484,7 @@ TEST_P(StoreContract, AdoptRecordsTheJobAsFound) {
   // Suspended: Queued, waiting for kjq's admission, not yet submitted.
   const auto suspended = store_->adopt(adopted_job("jr-2", "reports", true, 800, 1600)).record;
   EXPECT_EQ(suspended.state, JobState::Queued);
-  EXPECT_EQ(suspended.reason, "Suspended");
+  EXPECT_EQ(suspended.reason, "WaitingForAdmission");
   EXPECT_EQ(suspended.submitted_ms, 0);
   EXPECT_EQ(suspended.updated_ms, 1600);
   EXPECT_GT(suspended.seq, r.seq);
@@ -559,6 +559,22 @@ TEST_P(StoreContract, ListFiltersByOriginAndPagesWithTheCursor) {
             (std::vector<std::string>{"k1", "k3"}));
   // No origin: both.
   EXPECT_EQ(store_->list(job_filter("")).items.size(), 10u);
+}
+
+TEST_P(StoreContract, ClaimLeavesSuspendedJobsThatSomeoneElseAdmits) {
+  // Kueue's, or suspended by a person: followed, never resumed by kjq.
+  AdoptedJob kueue = adopted_job("kueue", "q", true);
+  kueue.reason = "WaitingForKueue";
+  AdoptedJob manual = adopted_job("manual", "q", true);
+  manual.reason = "Suspended";
+  store_->adopt(kueue);
+  store_->adopt(manual);
+  EXPECT_TRUE(store_->queues_with_waiting_jobs().empty());
+  EXPECT_TRUE(store_->claim("q", 0, 10, "replica-a", "kjq", 2000).empty());
+  store_->adopt(adopted_job("ours", "q", true));
+  EXPECT_EQ(ids_of(store_->claim("q", 0, 10, "replica-a", "kjq", 2000)), std::vector<std::string>{"ours"});
+  EXPECT_EQ(store_->get("kueue")->state, JobState::Queued);
+  EXPECT_EQ(store_->get("manual")->state, JobState::Queued);
 }
 
 TEST_P(StoreContract, ClaimKeepsAnAdoptedJobsNameAndCountsAdoptedJobsAgainstTheCap) {

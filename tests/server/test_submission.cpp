@@ -51,7 +51,7 @@ class SubmissionTest : public testing::Test {
         client_(unreachable_cluster()),
         api_(client_),
         batcher_(*store_),
-        informer_(api_, options_.namespace_name, options_.instance, kube::LabelSelector()),
+        informer_(api_, options_.namespace_name, options_.instance, kjq::kube::LabelSelector()),
         admission_(*store_, api_, manifests_, options_, metrics_),
         tracker_(*store_, api_, informer_, admission_, options_, metrics_) {}
 

@@ -16,6 +16,8 @@ const char* const kWriteBackColumns = "job_id, payload_json, attempts, next_atte
 
 const char* const kNotFinalSql = "state NOT IN ('Succeeded','Failed','Cancelled')";
 
+const char* const kClaimableSql = "reason NOT IN ('WaitingForKueue','Suspended')";
+
 namespace {
 
 // Version 1: one row per job. The state CHECK keeps a bad write from ever producing a record the

@@ -31,5 +31,8 @@ extern const char* const kWriteBackColumns;
 
 // WHERE condition true for jobs not yet in a final state (both dialects).
 extern const char* const kNotFinalSql;
+// Queued records kjq's admission may claim: not an adopted suspended Job that Kueue or a person
+// admits (server/nautobot_jobs.hpp: kWaitingForKueue, kSuspended); those are only followed.
+extern const char* const kClaimableSql;
 
 }  // namespace kjq::server

@@ -71,15 +71,17 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
       // on.
       {"claim",
        "WITH picked AS (SELECT seq AS picked_seq FROM jobs WHERE queue = $1::text AND state = "
-       "'Queued'"
-       " ORDER BY seq LIMIT $2::bigint FOR UPDATE SKIP LOCKED)"
-       " UPDATE jobs SET state = 'Submitted', reason = 'Dispatching', message = '', owner = "
-       "$3::text,"
-       " kube_name = CASE WHEN kube_name = '' THEN $4::text || '-' || id ELSE kube_name END,"
-       " submitted_ms = $5::bigint, updated_ms = $5::bigint"
-       " FROM picked WHERE seq = picked.picked_seq RETURNING " +
+       "'Queued' AND " +
+           std::string(kClaimableSql) +
+           " ORDER BY seq LIMIT $2::bigint FOR UPDATE SKIP LOCKED)"
+           " UPDATE jobs SET state = 'Submitted', reason = 'Dispatching', message = '', owner = "
+           "$3::text,"
+           " kube_name = CASE WHEN kube_name = '' THEN $4::text || '-' || id ELSE kube_name END,"
+           " submitted_ms = $5::bigint, updated_ms = $5::bigint"
+           " FROM picked WHERE seq = picked.picked_seq RETURNING " +
            kColumns},
-      {"waiting_queues", "SELECT DISTINCT queue FROM jobs WHERE state = 'Queued' ORDER BY queue"},
+      {"waiting_queues",
+       std::string("SELECT DISTINCT queue FROM jobs WHERE state = 'Queued' AND ") + kClaimableSql + " ORDER BY queue"},
       // Counts the record itself too: 1 + those ahead of it; no row for $1 (or not Queued): 0.
       {"queue_position",
        "SELECT COUNT(*) FROM jobs AS me JOIN jobs AS ahead ON ahead.queue = me.queue"

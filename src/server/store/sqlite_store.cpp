@@ -434,9 +434,10 @@ std::vector<JobRecord> SqliteStore::claim(const std::string& queue, int limit, i
             "UPDATE jobs SET state = 'Submitted', reason = 'Dispatching', message = '', owner = ?3,"
             " kube_name = CASE WHEN kube_name = '' THEN ?4 || '-' || id ELSE kube_name END,"
             " submitted_ms = ?5, updated_ms = ?5"
-            " WHERE seq IN (SELECT seq FROM jobs WHERE queue = ?1 AND state = 'Queued' ORDER BY "
-            "seq LIMIT ?2)"
-            " RETURNING " +
+            " WHERE seq IN (SELECT seq FROM jobs WHERE queue = ?1 AND state = 'Queued' AND " +
+                std::string(kClaimableSql) +
+                " ORDER BY seq LIMIT ?2)"
+                " RETURNING " +
                 std::string(kJobColumns),
             queue, wanted, owner, name_prefix, now_ms);
     claimed = read_jobs(q);
@@ -448,7 +449,8 @@ std::vector<JobRecord> SqliteStore::claim(const std::string& queue, int limit, i
 
 std::vector<std::string> SqliteStore::queues_with_waiting_jobs() {
   std::lock_guard lock(mutex_);
-  Query q(*db_, "SELECT DISTINCT queue FROM jobs WHERE state = 'Queued' ORDER BY queue");
+  Query q(*db_, std::string("SELECT DISTINCT queue FROM jobs WHERE state = 'Queued' AND ") + kClaimableSql +
+                    " ORDER BY queue");
   std::vector<std::string> out;
   while (q.step()) out.push_back(q.text(0));
   return out;
