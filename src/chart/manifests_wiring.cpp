@@ -3,14 +3,20 @@
 #include "chart/job_manifests_configmap.hpp"
 #include "chart/value_access.hpp"
 #include "output/go_json.hpp"
-#include "util/sha256.hpp"
 #include "values/merge.hpp"
+
+#include <openssl/evp.h>
+
+#include <stdexcept>
 
 namespace kjq::chart {
 
 using nlohmann::json;
 
 namespace {
+// Bytes of the checksum's JSON handed to SHA-256 at a time.
+constexpr std::size_t kChecksumChunk = 64 * 1024;
+
 std::string normalized_mount_path(const json& values) {
   const json& raw = value_at(values, {"nautobot", "jobsManifestsMountPath"});
   std::string path = raw.is_string() ? raw.get<std::string>() : kDefaultJobQueuePath;
@@ -20,9 +26,42 @@ std::string normalized_mount_path(const json& values) {
 }  // namespace
 
 std::string manifests_checksum(const std::map<std::string, std::string>& queue_manifests) {
-  json data = json::object();
-  for (const auto& [queue, text] : queue_manifests) data[queue] = text;
-  return sha256_hex(output::to_go_json(data));
+  // SHA-256 of to_go_json({queue: text, ...}) (a std::map iterates in Go's sorted key order),
+  // hashed as it is written: neither a copy of the manifests nor the whole text is held.
+  struct Context {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Context() { EVP_MD_CTX_free(ctx); }
+  } sha;
+  std::string chunk;
+  chunk.reserve(kChecksumChunk + 8192);
+  auto update = [&] {
+    if (EVP_DigestUpdate(sha.ctx, chunk.data(), chunk.size()) != 1) throw std::runtime_error("SHA-256 failed");
+    chunk.clear();
+  };
+  if (!sha.ctx || EVP_DigestInit_ex(sha.ctx, EVP_sha256(), nullptr) != 1) throw std::runtime_error("SHA-256 failed");
+  chunk += '{';
+  bool first = true;
+  for (const auto& [queue, text] : queue_manifests) {
+    if (!first) chunk += ',';
+    first = false;
+    output::append_go_json_string(chunk, queue);
+    chunk += ':';
+    output::append_go_json_string(chunk, text);
+    if (chunk.size() >= kChecksumChunk) update();
+  }
+  chunk += '}';
+  update();
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_DigestFinal_ex(sha.ctx, digest, &length) != 1) throw std::runtime_error("SHA-256 failed");
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(length * 2);
+  for (unsigned int i = 0; i < length; ++i) {
+    hex += kHex[digest[i] >> 4];
+    hex += kHex[digest[i] & 0xF];
+  }
+  return hex;
 }
 
 ManifestsWiring manifests_wiring(const ChartContext& context,

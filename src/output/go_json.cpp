@@ -2,11 +2,17 @@
 
 #include "output/utf8.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace kjq::output {
 
@@ -114,74 +120,157 @@ constexpr std::array<bool, 256> kNeedsAttention = [] {
   return table;
 }();
 
-void append_go_string(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  std::size_t i = 0;
-  while (i < s.size()) {
-    // Copy the longest run of plain bytes in one append: most strings are entirely plain.
-    std::size_t run = i;
-    while (run < s.size() && !kNeedsAttention[static_cast<unsigned char>(s[run])]) ++run;
-    if (run > i) {
-      out.append(s.data() + i, run - i);
-      i = run;
-      if (i == s.size()) break;
+// What Go writes for each ASCII byte that needs attention: a short escape (\" \\ \b \f \n \r \t)
+// or \u00xx. Eight bytes each, so that one fixed-size copy writes any of them.
+struct AsciiEscape {
+  std::array<char, 8> text{};
+  std::size_t size = 0;
+};
+
+constexpr std::array<AsciiEscape, 128> kAsciiEscapes = [] {
+  constexpr char kHex[] = "0123456789abcdef";
+  std::array<AsciiEscape, 128> table{};
+  for (int c = 0; c < 128; ++c) {
+    auto& e = table[static_cast<std::size_t>(c)];
+    const auto set = [&e](char second) {
+      e.text[0] = '\\';
+      e.text[1] = second;
+      e.size = 2;
+    };
+    switch (c) {
+      case '"':
+        set('"');
+        break;
+      case '\\':
+        set('\\');
+        break;
+      case '\b':
+        set('b');
+        break;
+      case '\f':
+        set('f');
+        break;
+      case '\n':
+        set('n');
+        break;
+      case '\r':
+        set('r');
+        break;
+      case '\t':
+        set('t');
+        break;
+      default:
+        if (c < 0x20 || c == '<' || c == '>' || c == '&') {
+          e.text = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF], 0, 0};
+          e.size = 6;
+        } else {
+          e.text[0] = static_cast<char>(c);
+          e.size = 1;
+        }
     }
+  }
+  return table;
+}();
+
+// A byte >= 0x80 at s[i]: writes what Go writes for the UTF-8 sequence there to dst (room for
+// at least 8 bytes) and returns the number of input bytes consumed.
+[[gnu::noinline]] std::size_t escape_non_ascii(std::string_view s, std::size_t i, char*& dst) {
+  // Decode one UTF-8 sequence the way Go's utf8.DecodeRuneInString does: any error consumes
+  // exactly one byte (so each bad byte becomes its own U+FFFD).
+  const std::size_t len = utf8_length(s, i);
+  if (len == 0) {
+    std::memcpy(dst, "\\ufffd", 6);
+    dst += 6;
+    return 1;
+  }
+  // U+2028 / U+2029 (E2 80 A8 / E2 80 A9) break JavaScript string literals: Go escapes them.
+  if (static_cast<unsigned char>(s[i]) == 0xE2 && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+      (static_cast<unsigned char>(s[i + 2]) & 0xFE) == 0xA8) {
+    std::memcpy(dst, static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029", 6);
+    dst += 6;
+  } else {
+    std::memcpy(dst, s.data() + i, len);
+    dst += len;
+  }
+  return len;
+}
+
+// The byte at s[i], which needs attention: its escape (or UTF-8 sequence) to dst.
+inline std::size_t escape_one(std::string_view s, std::size_t i, char*& dst) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (c >= 0x80) return escape_non_ascii(s, i, dst);
+  const auto& e = kAsciiEscapes[c];
+  std::memcpy(dst, e.text.data(), e.text.size());
+  dst += e.size;
+  return 1;
+}
+
+// Room that escape_run may write beyond 6 bytes per input byte (vector stores, a UTF-8
+// sequence that starts before `end` and runs past it).
+constexpr std::size_t kSlack = 32;
+
+// Escapes s[i, end) into dst, which has room for 6 bytes per input byte plus kSlack; returns
+// where the input stopped (past `end` when a UTF-8 sequence crosses it).
+std::size_t escape_run(std::string_view s, std::size_t i, std::size_t end, char*& dst) {
+#if defined(__SSE2__)
+  // Sixteen bytes at a time: store them all, then keep only those before the first byte that
+  // needs attention. Bytes >= 0x80 are negative as signed chars, so "< 0x20" catches them too.
+  const __m128i space = _mm_set1_epi8(0x20);
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i lt = _mm_set1_epi8('<');
+  const __m128i gt = _mm_set1_epi8('>');
+  const __m128i amp = _mm_set1_epi8('&');
+  while (i + 16 <= end) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    const __m128i special =
+        _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, quote)),
+                                  _mm_or_si128(_mm_cmpeq_epi8(v, backslash), _mm_cmpeq_epi8(v, lt))),
+                     _mm_or_si128(_mm_cmpeq_epi8(v, gt), _mm_cmpeq_epi8(v, amp)));
+    const auto mask = static_cast<unsigned>(_mm_movemask_epi8(special));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), v);
+    if (mask == 0) {
+      dst += 16;
+      i += 16;
+      continue;
+    }
+    const auto plain = static_cast<std::size_t>(__builtin_ctz(mask));
+    dst += plain;
+    i += plain;
+    i += escape_one(s, i, dst);
+  }
+#endif
+  while (i < end) {
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\b':
-          out += "\\b";
-          break;
-        case '\f':
-          out += "\\f";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        default:
-          if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-            out += "\\u00";
-            out += kHex[c >> 4];
-            out += kHex[c & 0xF];
-          } else {
-            out += static_cast<char>(c);
-          }
-      }
+    if (!kNeedsAttention[c]) {
+      *dst++ = static_cast<char>(c);
       ++i;
-      continue;
-    }
-    // Decode one UTF-8 sequence the way Go's utf8.DecodeRuneInString does: any error consumes
-    // exactly one byte (so each bad byte becomes its own U+FFFD).
-    const std::size_t len = utf8_length(s, i);
-    const bool ok = len != 0;
-    if (!ok) {
-      out += "\\ufffd";
-      ++i;
-      continue;
-    }
-    // U+2028 / U+2029 (E2 80 A8 / E2 80 A9) break JavaScript string literals: Go escapes them.
-    if (c == 0xE2 && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
-        (static_cast<unsigned char>(s[i + 2]) & 0xFE) == 0xA8) {
-      out += static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029";
     } else {
-      out.append(s.substr(i, len));
+      i += escape_one(s, i, dst);
     }
-    i += len;
+  }
+  return i;
+}
+
+void append_go_string(std::string& out, std::string_view s) {
+  // Escaped into a buffer with room for the worst case (\u00xx for every byte), a chunk at a
+  // time, and appended once per chunk.
+  constexpr std::size_t kChunk = 1024;
+  char buf[kChunk * 6 + kSlack];
+  out += '"';
+  for (std::size_t i = 0; i < s.size();) {
+    char* dst = buf;
+    i = escape_run(s, i, std::min(s.size(), i + kChunk), dst);
+    out.append(buf, static_cast<std::size_t>(dst - buf));
   }
   out += '"';
+}
+
+template <typename Int>
+void append_integer(std::string& out, Int value) {
+  char buf[24];
+  const auto res = std::to_chars(buf, buf + sizeof buf, value);
+  out.append(buf, res.ptr);
 }
 
 void append_scalar(std::string& out, const json& v) {
@@ -193,10 +282,10 @@ void append_scalar(std::string& out, const json& v) {
       out += v.get<bool>() ? "true" : "false";
       break;
     case json::value_t::number_integer:
-      out += std::to_string(v.get<std::int64_t>());
+      append_integer(out, v.get<std::int64_t>());
       break;
     case json::value_t::number_unsigned:
-      out += std::to_string(v.get<std::uint64_t>());
+      append_integer(out, v.get<std::uint64_t>());
       break;
     case json::value_t::number_float:
       out += go_json_float(v.get<double>());
@@ -209,13 +298,24 @@ void append_scalar(std::string& out, const json& v) {
   }
 }
 
+// "\n" and the indentation of the deepest levels that a rendered manifest reaches, appended at
+// once.
+constexpr std::string_view kNewlineIndent =
+    "\n                                                                "
+    "                                                                ";
+
 // indent < 0: compact (json.Marshal); otherwise json.MarshalIndent with two spaces per level.
 void append_value(std::string& out, const json& v, int indent) {
   const bool pretty = indent >= 0;
   auto newline = [&](int level) {
     if (!pretty) return;
-    out += '\n';
-    out.append(static_cast<std::size_t>(level) * 2, ' ');
+    const auto width = static_cast<std::size_t>(level) * 2;
+    if (width < kNewlineIndent.size()) {
+      out.append(kNewlineIndent.data(), width + 1);
+    } else {
+      out += '\n';
+      out.append(width, ' ');
+    }
   };
   if (v.is_object()) {
     if (v.empty()) {
@@ -224,12 +324,17 @@ void append_value(std::string& out, const json& v, int indent) {
     }
     out += '{';
     bool first = true;
-    for (const auto& [key, member] : v.items()) {  // std::map: keys already byte-wise sorted
+    // std::map: keys already byte-wise sorted. (items() would build two strings per member.)
+    for (const auto& [key, member] : v.get_ref<const json::object_t&>()) {
       if (!first) out += ',';
       first = false;
       newline(indent + 1);
       append_go_string(out, key);
-      out += pretty ? ": " : ":";
+      if (pretty) {
+        out.append(": ", 2);
+      } else {
+        out += ':';
+      }
       append_value(out, member, pretty ? indent + 1 : -1);
     }
     newline(indent);
@@ -270,7 +375,7 @@ void append_go_format(std::string& out, const json& v, bool top) {
     case json::value_t::object: {
       out += "map[";
       bool first = true;
-      for (const auto& [key, member] : v.items()) {
+      for (const auto& [key, member] : v.get_ref<const json::object_t&>()) {
         if (!first) out += ' ';
         first = false;
         out += key;
@@ -310,6 +415,10 @@ std::string to_go_json(const nlohmann::json& value) {
   append_value(out, value, -1);
   return out;
 }
+
+void append_go_pretty_json(std::string& out, const nlohmann::json& value) { append_value(out, value, 0); }
+
+void append_go_json_string(std::string& out, std::string_view text) { append_go_string(out, text); }
 
 std::string go_format_value(const nlohmann::json& value) {
   std::string out;

@@ -1,6 +1,7 @@
 #pragma once
 // JSON exactly as Go's encoding/json writes it (what Helm's toJson/toPrettyJson produce).
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -17,6 +18,12 @@ std::string to_go_pretty_json(const nlohmann::json& value);
 
 // json.Marshal(v): the same rules, no whitespace.
 std::string to_go_json(const nlohmann::json& value);
+
+// to_go_pretty_json(value) appended to `out`.
+void append_go_pretty_json(std::string& out, const nlohmann::json& value);
+
+// json.Marshal of one string (quotes included) appended to `out`.
+void append_go_json_string(std::string& out, std::string_view text);
 
 // Go's fmt %v of a decoded JSON value, as a template `{{ .Values.x }}` prints it:
 // strings raw, bools true/false, float64 via strconv 'g' shortest (1e+06, 123456, 1.5),
