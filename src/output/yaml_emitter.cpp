@@ -7,6 +7,10 @@
 #include <cmath>
 #include <string_view>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "output/go_json.hpp"
 
 namespace kjq::output {
@@ -87,13 +91,19 @@ bool resolves_to_non_string(const std::string& s) {
       "true",  "True",  "TRUE",  "false", "False", "FALSE", "on",   "On",   "ON",   "off",
       "Off",   "OFF",   "~",     "null",  "Null",  "NULL",  ".inf", ".Inf", ".INF", "+.inf",
       "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan",  ".NaN", ".NAN", "<<",   "="};
-  for (auto r : kReserved)
-    if (s == r) return true;
+  if (s.size() <= 5) {  // the longest reserved word
+    for (auto r : kReserved)
+      if (s == r) return true;
+  }
 
   // go-yaml drops '_' before trying ints (any base ParseInt accepts) and YAML-1.1 floats.
-  std::string plain;
-  for (char c : s)
-    if (c != '_') plain += c;
+  std::string without_underscores;
+  std::string_view plain = s;
+  if (s.find('_') != std::string::npos) {
+    for (char c : s)
+      if (c != '_') without_underscores += c;
+    plain = without_underscores;
+  }
   if (looks_like_int(plain) || looks_like_float(plain) || looks_like_timestamp(s)) return true;
 
   // YAML 1.1 sexagesimal numbers (1:30) and times: anything digit-led with a ':'.
@@ -125,9 +135,30 @@ bool is_yaml_printable(std::uint32_t cp) {
 
 // Whether every character is valid UTF-8 and YAML-printable (newlines allowed if asked).
 bool all_printable(std::string_view s, bool allow_newline) {
+#if defined(__SSE2__)
+  // Bytes >= 0x80 are negative as signed chars, so "< 0x20" catches them too.
+  const __m128i space = _mm_set1_epi8(0x20);
+  const __m128i del = _mm_set1_epi8(0x7F);
+  const __m128i newline = _mm_set1_epi8('\n');
+#endif
   for (std::size_t i = 0; i < s.size();) {
+#if defined(__SSE2__)
+    // Sixteen bytes at a time up to the first one that is not printable ASCII (or an allowed
+    // newline); that one is decided below.
+    if (i + 16 <= s.size()) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+      auto mask =
+          static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, del))));
+      if (allow_newline) mask &= ~static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, newline)));
+      if (mask == 0) {
+        i += 16;
+        continue;
+      }
+      i += static_cast<std::size_t>(__builtin_ctz(mask));
+    }
+#endif
     // Printable ASCII needs no decoding; it is nearly all of a rendered manifest's text.
-    if (const auto b = static_cast<unsigned char>(s[i]); b >= 0x20 && b < 0x7F) {
+    if (const auto b = static_cast<unsigned char>(s[i]); (b >= 0x20 && b < 0x7F) || (allow_newline && b == '\n')) {
       ++i;
       continue;
     }
@@ -161,9 +192,9 @@ bool can_be_literal(const std::string& s) {
 
 // JSON-style escapes are valid in YAML double-quoted scalars; invalid UTF-8 becomes U+FFFD as
 // in Go's JSON.
-std::string double_quoted(std::string_view s) {
+void append_double_quoted(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
+  out += '"';
   for (std::size_t i = 0; i < s.size();) {
     const std::size_t len = utf8_length(s, i);
     if (len == 0) {
@@ -191,10 +222,15 @@ std::string double_quoted(std::string_view s) {
     i += len;
   }
   out += '"';
-  return out;
 }
 
-std::string scalar_text(const std::string& s) { return can_be_plain(s) ? s : double_quoted(s); }
+void append_scalar_text(std::string& out, const std::string& s) {
+  if (can_be_plain(s)) {
+    out += s;
+  } else {
+    append_double_quoted(out, s);
+  }
+}
 
 std::string number_text(const json& v) {
   if (v.is_number_float()) {
@@ -208,7 +244,9 @@ std::string number_text(const json& v) {
 
 class Emitter {
  public:
-  std::string out;
+  Emitter(std::string& out, const YamlFlush* flush) : out(out), flush_(flush) {}
+
+  std::string& out;
 
   // The rest of a line that already holds "key:" or "-" (no trailing space yet), followed by
   // the value's own lines at `indent` (the column of nested content).
@@ -238,18 +276,20 @@ class Emitter {
 
   void map_entries(const json& v, std::size_t indent, bool first_inline) {
     bool first = true;
-    for (const auto& [key, member] : v.items()) {
+    // (items() would build two strings per member.)
+    for (const auto& [key, member] : v.get_ref<const json::object_t&>()) {
       if (!(first && first_inline)) out.append(indent, ' ');
       first = false;
-      const std::string key_text = scalar_text(key);
-      if (key_text.size() > kMaxImplicitKey) {
-        out += "? " + key_text + "\n";
+      const std::size_t key_at = out.size();
+      append_scalar_text(out, key);
+      if (out.size() - key_at > kMaxImplicitKey) {
+        out.insert(key_at, "? ");
+        out += '\n';
         out.append(indent, ' ');
-      } else {
-        out += key_text;
       }
       out += ':';
       inline_value(member, indent + 2, false);
+      maybe_flush();
     }
   }
 
@@ -260,6 +300,7 @@ class Emitter {
       first = false;
       out += '-';
       inline_value(element, indent + 2, true);
+      maybe_flush();
     }
   }
 
@@ -281,7 +322,8 @@ class Emitter {
       case json::value_t::string: {
         const auto& s = v.get_ref<const std::string&>();
         if (!can_be_literal(s)) {
-          out += scalar_text(s) + "\n";
+          append_scalar_text(out, s);
+          out += '\n';
           return;
         }
         out += "|\n";
@@ -291,12 +333,19 @@ class Emitter {
           if (end > begin) out.append(indent, ' ').append(s, begin, end - begin);
           out += '\n';
           begin = end + 1;
+          maybe_flush();
         }
         return;
       }
       default:
-        out += number_text(v) + "\n";
+        out += number_text(v);
+        out += '\n';
     }
+  }
+
+  // Hands the text so far to the flush callback once it passes kFlushSize.
+  void maybe_flush() {
+    if (flush_ && out.size() >= kFlushSize) (*flush_)(out);
   }
 
   void document(const json& v) {
@@ -308,19 +357,31 @@ class Emitter {
       scalar_line(v, 2);
     }
   }
+
+ private:
+  static constexpr std::size_t kFlushSize = 64 * 1024;
+  const YamlFlush* flush_;
 };
 
 }  // namespace
 
 std::string to_yaml(const nlohmann::json& value) {
-  Emitter e;
+  std::string out;
+  append_yaml(out, value);
+  return out;
+}
+
+void append_yaml(std::string& out, const nlohmann::json& value, const YamlFlush& flush) {
+  Emitter e(out, flush ? &flush : nullptr);
   e.document(value);
-  return e.out;
 }
 
 std::string to_yaml_stream(const std::vector<nlohmann::json>& documents) {
   std::string out;
-  for (const auto& doc : documents) out += "---\n" + to_yaml(doc);
+  for (const auto& doc : documents) {
+    out += "---\n";
+    append_yaml(out, doc);
+  }
   return out;
 }
 

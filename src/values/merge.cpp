@@ -7,12 +7,16 @@ void merge_overwrite(nlohmann::json& destination, const nlohmann::json& source) 
     destination = source;
     return;
   }
-  for (const auto& [key, value] : source.items()) {
-    auto it = destination.find(key);
-    if (it != destination.end() && it->is_object() && value.is_object()) {
-      merge_overwrite(*it, value);
+  // On the maps themselves: one lookup per key, and a missing key is built as a copy in place.
+  auto& members = destination.get_ref<nlohmann::json::object_t&>();
+  for (const auto& [key, value] : source.get_ref<const nlohmann::json::object_t&>()) {
+    auto it = members.lower_bound(key);
+    if (it == members.end() || it->first != key) {
+      members.emplace_hint(it, key, value);
+    } else if (it->second.is_object() && value.is_object()) {
+      merge_overwrite(it->second, value);
     } else {
-      destination[key] = value;
+      it->second = value;
     }
   }
 }
@@ -20,14 +24,16 @@ void merge_overwrite(nlohmann::json& destination, const nlohmann::json& source) 
 namespace {
 // Helm's coalesceTablesFullKey: `user` is the destination, `defaults` the source.
 void coalesce_tables(nlohmann::json& user, const nlohmann::json& defaults) {
-  for (const auto& [key, default_value] : defaults.items()) {
-    auto it = user.find(key);
-    if (it == user.end()) {
-      user[key] = default_value;
-    } else if (it->is_null()) {
-      user.erase(it);
-    } else if (it->is_object() && default_value.is_object()) {
-      coalesce_tables(*it, default_value);
+  if (!defaults.is_object()) return;
+  auto& members = user.get_ref<nlohmann::json::object_t&>();
+  for (const auto& [key, default_value] : defaults.get_ref<const nlohmann::json::object_t&>()) {
+    auto it = members.lower_bound(key);
+    if (it == members.end() || it->first != key) {
+      members.emplace_hint(it, key, default_value);
+    } else if (it->second.is_null()) {
+      members.erase(it);
+    } else if (it->second.is_object() && default_value.is_object()) {
+      coalesce_tables(it->second, default_value);
     }
     // A user scalar or list over a default map (or the reverse) keeps the user's value.
   }
