@@ -132,17 +132,18 @@ void Admission::create_loop() {
   }
 }
 
-void Admission::resume(const JobRecord& r, const FinishFn& finish) {
+void Admission::resume(const JobRecord& r) {
   // Nautobot created this Job suspended (admission: kjq) and the claim gave it a slot of its
   // queue's cap: un-suspend it. The patch's preconditions (same uid, still suspended) make sure
   // only one resume ever happens, whichever replica or retry sends it.
   if (r.cancel_requested) {
+    // Not resumed: its Job is deleted, and the tracker records the end (and its write-back).
     try {
       dispatch::cancel_job(api_, options_.namespace_name, r.kube_name, 0);
     } catch (const kube::ApiError& e) {
       if (e.http_code() != 404) throw;
     }
-    return finish(JobState::Cancelled, "CancelledBeforeStart", "cancelled while its Job waited for admission");
+    return;
   }
   try {
     api_.resume_job(options_.namespace_name, r.kube_name, r.kube_uid);
@@ -172,7 +173,7 @@ void Admission::create(const JobRecord& claimed) {
   auto current = store_.get(claimed.id);
   if (!current || is_final(current->state)) return;
   const JobRecord& r = *current;
-  const FinishFn finish = [&](JobState state, const std::string& reason, const std::string& message) {
+  auto finish = [&](JobState state, const std::string& reason, const std::string& message) {
     Finish f;
     f.state = state;
     f.reason = reason;
@@ -182,7 +183,7 @@ void Admission::create(const JobRecord& claimed) {
     spdlog::warn("job {} (queue {}): {}: {}", r.id, r.queue, reason, message);
     wake();
   };
-  if (r.origin == JobOrigin::Nautobot) return resume(r, finish);
+  if (r.origin == JobOrigin::Nautobot) return resume(r);
   if (r.cancel_requested)
     return finish(JobState::Cancelled, "CancelledBeforeStart", "cancelled before its Job was created");
   // A create that got no usable answer: the job stays Submitted with the reason on record, and

@@ -1,9 +1,9 @@
 #pragma once
 // Admission: moves Queued jobs to Submitted under each queue's cap (the store's claim() is the
 // one place the cap is enforced, across replicas too), then creates their Kubernetes Jobs on a
-// small pool of workers, or, for a Job Nautobot created suspended (admission: kjq), resumes it. The manifest is read from disk for every create, never cached.
-// A create that the API refuses for good fails the job with a reason; one that could not get an
-// answer leaves the job Submitted for the reconciler to retry (the Job's name is fixed, so a
+// small pool of workers, or, for a Job Nautobot created suspended (admission: kjq), resumes it. The manifest is read
+// from disk for every create, never cached. A create that the API refuses for good fails the job with a reason; one
+// that could not get an answer leaves the job Submitted for the reconciler to retry (the Job's name is fixed, so a
 // retry can never make a second Job).
 #include <atomic>
 #include <chrono>
@@ -54,8 +54,7 @@ class Admission {
   void admit_loop();
   void create_loop();
   void create(const JobRecord& record);
-  using FinishFn = std::function<void(JobState, const std::string& reason, const std::string& message)>;
-  void resume(const JobRecord& record, const FinishFn& finish);
+  void resume(const JobRecord& record);
   void enqueue(const JobRecord& record);
 
   JobStore& store_;

@@ -122,7 +122,9 @@ JobInformer::JobInformer(kube::KubeApi& api, const std::string& ns, const std::s
       }()) {}
 
 std::optional<JobOrigin> JobInformer::origin_of(const json& job) const {
-  if (kube::label_of(job, kServeLabel) == instance_) return JobOrigin::Kjq;
+  const std::string serve = kube::label_of(job, kServeLabel);
+  if (serve == instance_) return JobOrigin::Kjq;
+  if (!serve.empty()) return std::nullopt;  // another kjq serve's (--instance): its to follow
   if (!nautobot_jobs_.empty() && nautobot_jobs_.matches(kube::labels_of(job))) return JobOrigin::Nautobot;
   return std::nullopt;
 }

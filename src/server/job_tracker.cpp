@@ -414,7 +414,9 @@ void JobTracker::reconcile_all() {
   }
   for (const auto& r : records) {
     if (stop_) return;
-    if (r.state == JobState::Queued) continue;  // admission's
+    // kjq's own Queued jobs are admission's; an adopted suspended Job is looked at (it may have
+    // been deleted while serve was down).
+    if (r.state == JobState::Queued && r.kube_name.empty()) continue;
     if (r.kube_name.empty()) continue;
     if (r.cancel_requested) {
       // The API's delete may have failed, or this process restarted since: send it again.

@@ -561,6 +561,19 @@ TEST_P(StoreContract, ListFiltersByOriginAndPagesWithTheCursor) {
   EXPECT_EQ(store_->list(job_filter("")).items.size(), 10u);
 }
 
+TEST_P(StoreContract, CancellingAnAdoptedQueuedJobAsksForItsJobToBeDeleted) {
+  store_->adopt(adopted_job("waiting", "q", true));
+  const server::CancelResult c = store_->request_cancel("waiting", 5, 3000);
+  ASSERT_TRUE(c.found);
+  EXPECT_FALSE(c.cancelled_now);  // its Job exists: it must be deleted first
+  EXPECT_EQ(c.record.state, JobState::Queued);
+  EXPECT_TRUE(c.record.cancel_requested);
+  EXPECT_EQ(c.record.cancel_grace_seconds, 5);
+  // kjq's own Queued job, which has no Job yet, is cancelled at once as before.
+  store_->submit({new_job("own", "q")});
+  EXPECT_TRUE(store_->request_cancel("own", std::nullopt, 3000).cancelled_now);
+}
+
 TEST_P(StoreContract, ClaimLeavesSuspendedJobsThatSomeoneElseAdmits) {
   // Kueue's, or suspended by a person: followed, never resumed by kjq.
   AdoptedJob kueue = adopted_job("kueue", "q", true);

@@ -63,8 +63,9 @@ class JobStore {
   // transaction. A writeback_json that is not valid UTF-8 or holds a NUL byte (which PostgreSQL
   // cannot store) throws std::invalid_argument before anything is changed.
   virtual bool finish(const std::string& id, const Finish& f) = 0;
-  // Queued → Cancelled (reason "CancelledBeforeStart") at once; an active job gets
-  // cancel_requested (and the grace period) for the caller to delete its Job; final: unchanged.
+  // Queued → Cancelled (reason "CancelledBeforeStart") at once; an active job, or a Queued one
+  // whose Job exists (an adopted suspended Job), gets cancel_requested (and the grace period) for
+  // the caller to delete its Job; final: unchanged.
   virtual CancelResult request_cancel(const std::string& id, std::optional<int> grace_seconds, std::int64_t now_ms) = 0;
 
   // Write-backs into Nautobot (queued by finish()): those not done and due (next_attempt_ms <=

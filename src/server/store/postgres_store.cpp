@@ -593,10 +593,12 @@ CancelResult PostgresStore::request_cancel(const std::string& id, std::optional<
     if (!current) return result;
     result.found = true;
     result.record = *current;
-    if (current->state == JobState::Queued) {
+    // A Queued job whose Job exists already (Nautobot's, suspended) is cancelled like an active
+    // one: its Job must be deleted first.
+    if (current->state == JobState::Queued && current->kube_name.empty()) {
       result.record = read_jobs(tx.exec_prepared("cancel_queued", id, grace_seconds, now_ms)).at(0);
       result.cancelled_now = true;
-    } else if (is_active(current->state)) {
+    } else if (is_active(current->state) || current->state == JobState::Queued) {
       result.record = read_jobs(tx.exec_prepared("cancel_active", id, grace_seconds, now_ms)).at(0);
     }
     return result;

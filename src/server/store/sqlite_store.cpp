@@ -527,7 +527,9 @@ CancelResult SqliteStore::request_cancel(const std::string& id, std::optional<in
   auto current = select_by_id(*db_, id);
   if (!current) return result;
   result.found = true;
-  if (current->state == JobState::Queued) {
+  // A Queued job whose Job exists already (Nautobot's, suspended) is cancelled like an active
+  // one: its Job must be deleted first.
+  if (current->state == JobState::Queued && current->kube_name.empty()) {
     Query(*db_,
           "UPDATE jobs SET state = 'Cancelled', reason = 'CancelledBeforeStart',"
           " message = 'cancelled before it was dispatched', cancel_requested = 1,"
@@ -537,7 +539,7 @@ CancelResult SqliteStore::request_cancel(const std::string& id, std::optional<in
           id, grace_seconds, now_ms)
         .run();
     result.cancelled_now = true;
-  } else if (is_active(current->state)) {
+  } else if (is_active(current->state) || current->state == JobState::Queued) {
     Query(*db_,
           "UPDATE jobs SET cancel_requested = 1, cancel_grace_seconds = COALESCE(?2, "
           "cancel_grace_seconds),"
