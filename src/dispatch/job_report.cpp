@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <condition_variable>
 #include <exception>
 #include <map>
@@ -28,6 +29,55 @@ std::string since(const std::string& ts) {
   return human_duration(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - *t));
 }
 }  // namespace
+
+std::string job_result_id_of_name(const std::string& job_name) {
+  constexpr std::size_t kUuidLength = 36;
+  if (job_name.size() < kUuidLength + 2 || job_name[job_name.size() - kUuidLength - 1] != '-') return "";
+  std::string id = job_name.substr(job_name.size() - kUuidLength);
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    const auto c = static_cast<unsigned char>(id[i]);
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return "";
+    } else if (std::isxdigit(c)) {
+      id[i] = static_cast<char>(std::tolower(c));
+    } else {
+      return "";
+    }
+  }
+  return id;
+}
+
+std::string job_origin(const json& job) {
+  return kube::label_of(job, queue::kQueueLabel).empty() ? kOriginNautobot : kOriginKjq;
+}
+
+std::string job_queue(const json& job) {
+  std::string q = kube::annotation_of(job, queue::kQueueAnnotation);
+  return q.empty() ? kube::annotation_of(job, kNautobotQueueAnnotation) : q;
+}
+
+std::string job_result_id(const json& job) {
+  std::string id = kube::label_of(job, queue::kJobResultLabel);
+  return id.empty() ? job_result_id_of_name(kube::name_of(job)) : id;
+}
+
+std::string server_selector(const JobSelection& s) {
+  if (s.origin == kOriginKjq || !s.nautobot_jobs) return queue_selector(s.queue);
+  if (s.origin == kOriginNautobot) return s.nautobot_jobs->text();
+  return "";  // kjq's or Nautobot's: the namespace's Jobs, kept by `selected`
+}
+
+bool selected(const json& job, const JobSelection& s) {
+  const bool kjq_job = !kube::label_of(job, queue::kQueueLabel).empty();
+  // A Job with kjq's label is kjq's even when the chart's labels make the selector match it too.
+  const bool nautobot_job = !kjq_job && s.nautobot_jobs && s.nautobot_jobs->matches(kube::labels_of(job));
+  if (s.origin == kOriginKjq && !kjq_job) return false;
+  if (s.origin == kOriginNautobot && !nautobot_job) return false;
+  if (!kjq_job && !nautobot_job) return false;
+  if (s.queue.empty()) return true;
+  return kube::label_of(job, queue::kQueueLabel) == queue::queue_label_value(s.queue) ||
+         kube::annotation_of(job, kNautobotQueueAnnotation) == s.queue;
+}
 
 std::string queue_selector(const std::string& queue_name) {
   return queue_name.empty() ? std::string(queue::kQueueLabel)
@@ -84,8 +134,9 @@ json job_report_to_json(const JobReport& r) {
                       {"time", event_time(e)}});
   return {{"name", kube::meta_string(r.job, "name")},
           {"namespace", kube::meta_string(r.job, "namespace")},
-          {"queue", kube::annotation_of(r.job, queue::kQueueAnnotation)},
-          {"jobResultId", kube::label_of(r.job, queue::kJobResultLabel)},
+          {"origin", job_origin(r.job)},
+          {"queue", job_queue(r.job)},
+          {"jobResultId", job_result_id(r.job)},
           {"lifecycle", lifecycle_to_json(r.lifecycle)},
           {"pods", pods},
           {"events", events},
@@ -96,8 +147,9 @@ std::string format_job_report(const JobReport& r) {
   std::string out;
   out += "Name:        " + kube::meta_string(r.job, "name") + "\n";
   out += "Namespace:   " + kube::meta_string(r.job, "namespace") + "\n";
-  if (auto q = kube::annotation_of(r.job, queue::kQueueAnnotation); !q.empty()) out += "Queue:       " + q + "\n";
-  if (auto id = kube::label_of(r.job, queue::kJobResultLabel); !id.empty()) out += "Job result:  " + id + "\n";
+  out += "Origin:      " + job_origin(r.job) + "\n";
+  if (auto q = job_queue(r.job); !q.empty()) out += "Queue:       " + q + "\n";
+  if (auto id = job_result_id(r.job); !id.empty()) out += "Job result:  " + id + "\n";
   out += "Created:     " + kube::meta_string(r.job, "creationTimestamp") + " (" +
          since(kube::meta_string(r.job, "creationTimestamp")) + " ago)\n";
   out += "Status:      " + phase_name(r.lifecycle.phase) + "\n";
@@ -142,7 +194,9 @@ JobRow job_row(const json& j, const std::vector<json>& pods) {
   const json spec = j.value("spec", json::object());
   JobRow row;
   row.name = name;
-  row.queue = kube::annotation_of(j, queue::kQueueAnnotation);
+  row.queue = job_queue(j);
+  row.origin = job_origin(j);
+  row.job_result_id = job_result_id(j);
   row.status = phase_name(l.phase);
   row.reason = l.reason + (l.exit_code && l.phase == Phase::Failed ? "(" + std::to_string(*l.exit_code) + ")" : "");
   row.completions = std::to_string(st.value("succeeded", 0)) + "/" + std::to_string(spec.value("completions", 1));
@@ -156,10 +210,11 @@ JobRow job_row(const json& j, const std::vector<json>& pods) {
   return row;
 }
 
-std::vector<JobRow> list_job_rows(kube::KubeApi& api, const std::string& ns, const std::string& queue_name) {
+std::vector<JobRow> list_job_rows(kube::KubeApi& api, const std::string& ns, const JobSelection& selection) {
   kube::ListOptions jo;
-  jo.label_selector = queue_selector(queue_name);
+  jo.label_selector = server_selector(selection);
   auto jobs = api.list_jobs(ns, jo).items;
+  std::erase_if(jobs, [&](const json& j) { return !selected(j, selection); });
   kube::ListOptions po;
   po.label_selector = "job-name";
   std::map<std::string, std::vector<json>> pods;
@@ -173,8 +228,10 @@ std::vector<JobRow> list_job_rows(kube::KubeApi& api, const std::string& ns, con
 }
 
 std::string format_job_table(const std::vector<JobRow>& rows) {
-  std::vector<std::vector<std::string>> cells{{"NAME", "QUEUE", "STATUS", "REASON", "COMPLETIONS", "DURATION", "AGE"}};
-  for (const auto& r : rows) cells.push_back({r.name, r.queue, r.status, r.reason, r.completions, r.duration, r.age});
+  std::vector<std::vector<std::string>> cells{
+      {"NAME", "ORIGIN", "QUEUE", "STATUS", "REASON", "COMPLETIONS", "DURATION", "AGE"}};
+  for (const auto& r : rows)
+    cells.push_back({r.name, r.origin, r.queue, r.status, r.reason, r.completions, r.duration, r.age});
   std::vector<std::size_t> width(cells[0].size(), 0);
   for (const auto& row : cells)
     for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
@@ -191,15 +248,29 @@ std::string format_job_table(const std::vector<JobRow>& rows) {
   return out;
 }
 
-void watch_jobs(kube::KubeApi& api, const std::string& ns, const std::string& queue_name,
+json job_row_to_json(const JobRow& r) {
+  return {{"name", r.name},
+          {"origin", r.origin},
+          {"queue", r.queue},
+          {"jobResultId", r.job_result_id},
+          {"status", r.status},
+          {"reason", r.reason},
+          {"completions", r.completions},
+          {"duration", r.duration},
+          {"age", r.age}};
+}
+
+void watch_jobs(kube::KubeApi& api, const std::string& ns, const JobSelection& selection,
                 const std::function<bool(const std::vector<JobRow>&, const std::string&)>& on_change,
                 const std::atomic<bool>* cancel) {
-  // Two informers, Jobs (of the queue, by label) and pods (of any Job, indexed by their Job): a
+  // Two informers, Jobs (the selection's: by label on the server when it can say it, else the
+  // namespace's kept on the client) and pods (of any Job, indexed by their Job): a
   // pod that cannot pull its image or is OOM-killed shows in the row as soon as the pod says so,
   // not when the Job's status catches up. Rows are derived and on_change called on this thread.
   kube::InformerOptions job_options;
   job_options.what = "jobs";
-  job_options.selectors.label_selector = queue_selector(queue_name);
+  job_options.selectors.label_selector = server_selector(selection);
+  job_options.keep = [selection](const json& job) { return selected(job, selection); };
   job_options.on_failure = kube::OnFailure::Stop;
   kube::InformerOptions pod_options;
   pod_options.what = "pods";

@@ -144,9 +144,10 @@ TEST(LifecycleTest, JsonAndTable) {
   EXPECT_EQ(human_duration(std::chrono::seconds(192)), "3m12s");
   EXPECT_EQ(human_duration(std::chrono::seconds(7500)), "125m");
   EXPECT_EQ(human_duration(std::chrono::seconds(4 * 86400)), "4d");
-  std::string t = format_job_table({{"a", "q", "Running", "Running", "0/1", "5s", "6s"}});
+  const JobRow row{"a", "q", "Running", "Running", "0/1", "5s", "6s", "kjq", ""};
+  std::string t = format_job_table({row});
   EXPECT_EQ(t.substr(0, 4), "NAME");
-  EXPECT_NE(t.find("a      q       Running"), std::string::npos) << t;
+  EXPECT_NE(t.find("a      kjq      q       Running"), std::string::npos) << t;
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "dispatch/follower.hpp"
 #include "dispatch/job_report.hpp"
 #include "exit_codes.hpp"
+#include "job_selection_flags.hpp"
 #include "kube_flags.hpp"
 #include "util/diagnostic.hpp"
 
@@ -17,13 +18,16 @@ namespace kjq::cli {
 namespace {
 struct WatchFlags {
   KubeFlags kube;
-  std::string job, queue;
+  SelectionFlags selection;
+  std::string job;
   int start_deadline = 300;
 };
 
 int run_watch(const WatchFlags& f) {
-  if (!f.job.empty() && !f.queue.empty())
-    throw InputError(Diagnostic{"", 0, 0, "--queue", "give either a JOB or --queue, not both"});
+  if (!f.job.empty() && (!f.selection.queue.empty() || !f.selection.origin.empty()))
+    throw InputError(Diagnostic{"", 0, 0, f.selection.queue.empty() ? "--origin" : "--queue",
+                                "give either a JOB or --queue/--origin, not both"});
+  const dispatch::JobSelection selection = job_selection(f.selection);
   auto s = open_session(f.kube);
   const bool tty = isatty(STDOUT_FILENO) == 1;
   if (!f.job.empty()) {
@@ -42,7 +46,7 @@ int run_watch(const WatchFlags& f) {
     return end.phase == dispatch::Phase::Succeeded ? kExitOk : kExitJobFailed;
   }
   std::map<std::string, std::string> printed;  // plain lines: a job's line only when its status or reason changes
-  dispatch::watch_jobs(*s.api, s.ns, f.queue,
+  dispatch::watch_jobs(*s.api, s.ns, selection,
                        [&](const std::vector<dispatch::JobRow>& rows, const std::string& changed) {
                          if (tty) {
                            std::cout << "\033[H\033[J" << dispatch::format_job_table(rows) << std::flush;
@@ -63,9 +67,11 @@ int run_watch(const WatchFlags& f) {
 
 Command add_watch_command(CLI::App& app) {
   auto f = std::make_shared<WatchFlags>();
-  auto* cmd = app.add_subcommand("watch", "Watch one job until it ends, or every job of a queue (Ctrl-C to stop)");
+  auto* cmd = app.add_subcommand(
+      "watch",
+      "Watch one job until it ends, or every job (kjq's and Nautobot's) of a queue or namespace (Ctrl-C to stop)");
   cmd->add_option("job", f->job, "Job name");
-  cmd->add_option("--queue", f->queue, "watch all jobs of this queue");
+  add_selection_flags(*cmd, f->selection, "watch all jobs of this queue");
   cmd->add_option("--start-deadline", f->start_deadline, "seconds a pod may stay unschedulable")->capture_default_str();
   add_kube_flags(*cmd, f->kube, "unused", {""});
   return [f] { return run_watch(*f); };
