@@ -1,15 +1,74 @@
 #include "dispatch/follower.hpp"
 
+#include <cctype>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
 
+#include "kube/errors.hpp"
 #include "kube/informer.hpp"
 #include "util/diagnostic.hpp"
 
 namespace kjq::dispatch {
 
 using nlohmann::json;
+
+namespace {
+// 500ms, 30s, 90s, 1.5s: as parse_duration reads it back.
+std::string format_duration(std::chrono::milliseconds d) {
+  const auto ms = d.count();
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  if (ms < 1000) return std::to_string(ms) + "ms";
+  std::string frac = std::to_string(1000 + ms % 1000).substr(1);  // three digits
+  while (frac.back() == '0') frac.pop_back();
+  return std::to_string(ms / 1000) + "." + frac + "s";
+}
+}  // namespace
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  auto number = [](std::string_view t, std::size_t& pos) -> std::optional<double> {
+    const std::size_t start = pos;
+    bool digits = false, dot = false;
+    while (pos < t.size() && (std::isdigit(static_cast<unsigned char>(t[pos])) || (t[pos] == '.' && !dot))) {
+      if (t[pos] == '.')
+        dot = true;
+      else
+        digits = true;
+      ++pos;
+    }
+    if (!digits || pos - start > 15) return std::nullopt;
+    return std::stod(std::string(t.substr(start, pos - start)));
+  };
+  std::size_t pos = 0;
+  if (text.find_first_not_of("0123456789.") == std::string_view::npos) {  // bare seconds
+    auto v = number(text, pos);
+    if (!v || pos != text.size()) return std::nullopt;
+    return std::chrono::milliseconds(static_cast<long long>(*v * 1000 + 0.5));
+  }
+  double total_ms = 0;
+  while (pos < text.size()) {
+    auto v = number(text, pos);
+    if (!v) return std::nullopt;
+    const std::size_t unit_start = pos;
+    while (pos < text.size() && std::isalpha(static_cast<unsigned char>(text[pos]))) ++pos;
+    const std::string_view unit = text.substr(unit_start, pos - unit_start);
+    double scale = 0;
+    if (unit == "ms")
+      scale = 1;
+    else if (unit == "s")
+      scale = 1000;
+    else if (unit == "m")
+      scale = 60'000;
+    else if (unit == "h")
+      scale = 3'600'000;
+    else
+      return std::nullopt;
+    total_ms += *v * scale;
+  }
+  if (total_ms > 1e12) return std::nullopt;  // over 30 years: a typo
+  return std::chrono::milliseconds(static_cast<long long>(total_ms + 0.5));
+}
 
 Lifecycle follow_job(kube::KubeApi& api, const std::string& ns, const std::string& name,
                      const std::function<void(const Lifecycle&)>& on_change, const std::atomic<bool>* cancel,
@@ -63,7 +122,22 @@ Lifecycle follow_job(kube::KubeApi& api, const std::string& ns, const std::strin
       const kube::ObjectPtr job_ptr = job_informer.get(name);
       const json job = job_ptr ? *job_ptr : json();
       if (job.is_null() && !job_seen) {
-        error = std::make_exception_ptr(RuntimeError("job " + name + " not found in namespace " + ns));
+        const auto waited =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+        if (options.wait_for_create && waited < *options.wait_for_create) {
+          if (options.on_waiting) {
+            lock.unlock();
+            options.on_waiting(waited);
+            lock.lock();
+          }
+          continue;
+        }
+        // As `kjq status` says it (the API server's NotFound), so that it exits the same way.
+        const std::string message = "jobs.batch \"" + name + "\" not found";
+        std::string what = "watch job " + name + " in namespace " + ns + ": NotFound: " + message;
+        if (options.wait_for_create) what += " (not created within " + format_duration(*options.wait_for_create) + ")";
+        error = std::make_exception_ptr(
+            kube::ApiError(404, kube::ErrorReason::NotFound, "NotFound", message, {}, std::move(what)));
         break;
       }
       std::vector<json> pods;

@@ -2,6 +2,7 @@
 // say: origin, queue, JobResult id.
 #include <gtest/gtest.h>
 
+#include "dispatch/follower.hpp"
 #include "dispatch/job_report.hpp"
 #include "queue/job_preparation.hpp"
 
@@ -156,6 +157,20 @@ TEST(JobSelectionTest, ReportJsonAndTextForNautobotsJob) {
   EXPECT_NE(text.find("Queue:       bulk\n"), std::string::npos) << text;
   EXPECT_NE(text.find("Job result:  " + kId + "\n"), std::string::npos) << text;
   EXPECT_NE(text.find("Origin:      nautobot\n"), std::string::npos) << text;
+}
+
+TEST(DurationTest, KubectlSpellings) {
+  using std::chrono::milliseconds;
+  EXPECT_EQ(parse_duration("30s"), milliseconds(30'000));
+  EXPECT_EQ(parse_duration("30"), milliseconds(30'000));
+  EXPECT_EQ(parse_duration("2m"), milliseconds(120'000));
+  EXPECT_EQ(parse_duration("1h30m"), milliseconds(5'400'000));
+  EXPECT_EQ(parse_duration("1.5s"), milliseconds(1'500));
+  EXPECT_EQ(parse_duration("500ms"), milliseconds(500));
+  EXPECT_EQ(parse_duration("0"), milliseconds(0));
+  EXPECT_EQ(parse_duration("0s"), milliseconds(0));
+  for (const char* bad : {"", "s", "-5s", "5x", "5 s", "1.2.3s", "m5", "1e3s", "99999999999999999999h", "5m-1s"})
+    EXPECT_FALSE(parse_duration(bad)) << bad;
 }
 
 }  // namespace
