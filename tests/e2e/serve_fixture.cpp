@@ -33,6 +33,12 @@ ServeEnv::ServeEnv(EmulatorOptions options) : kube_(std::move(options)) {
 }
 
 std::unique_ptr<ServeProcess> ServeEnv::start(const std::vector<std::string>& extra, const std::string& store) const {
+  return start_with_env({}, extra, store);
+}
+
+std::unique_ptr<ServeProcess> ServeEnv::start_with_env(const std::map<std::string, std::string>& env,
+                                                       const std::vector<std::string>& extra,
+                                                       const std::string& store) const {
   std::vector<std::string> args = {"serve",
                                    "--listen",
                                    "127.0.0.1:0",
@@ -43,7 +49,7 @@ std::unique_ptr<ServeProcess> ServeEnv::start(const std::vector<std::string>& ex
                                    "--reconcile-interval",
                                    "1"};
   args.insert(args.end(), extra.begin(), extra.end());
-  auto p = kube_.kjq_background(args);
+  auto p = kube_.kjq_background(args, env);
   const std::string marker = "listening on ";
   for (int i = 0; i < 1500; ++i) {
     std::string err = p->err_so_far();

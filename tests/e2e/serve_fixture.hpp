@@ -4,6 +4,7 @@
 // given store URL such as a throwaway PostgreSQL), with a small JSON client for the API.
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -46,6 +47,10 @@ class ServeEnv {
   // Starts `kjq serve --listen 127.0.0.1:0 --store STORE --api-token-file ... EXTRA` and waits
   // until it listens. Throws with its stderr when it does not start.
   std::unique_ptr<ServeProcess> start(const std::vector<std::string>& extra = {}, const std::string& store = "") const;
+  // The same with environment overrides for kjq (RuntimeEnv::kjq_env), e.g. another token path.
+  std::unique_ptr<ServeProcess> start_with_env(const std::map<std::string, std::string>& env,
+                                               const std::vector<std::string>& extra = {},
+                                               const std::string& store = "") const;
 
   ApiReply request(const std::string& base, const std::string& method, const std::string& path,
                    const nlohmann::json& body = nullptr, const std::string& token = kApiToken) const;
