@@ -1,5 +1,6 @@
 #include "chart/job_manifest.hpp"
 
+#include <deque>
 #include <set>
 
 #include "util/value_path.hpp"
@@ -14,10 +15,9 @@ using values::merge_overwrite;
 
 namespace {
 
-// W.<key>, or null when missing (the chart emits missing keys as null).
-json setting(const json& w, const char* key) {
-  auto it = w.find(key);
-  return it == w.end() ? json() : *it;
+const json& null_value() {
+  static const json null;
+  return null;
 }
 
 // Lists in W may be null or missing; treat those as empty when appending.
@@ -34,46 +34,73 @@ json layered(std::initializer_list<const json*> layers) {
   return result;
 }
 
+// W (values::queue_settings) read key by key: nothing of kubernetesJobs or the worker is copied
+// but what the manifest holds.
+class Settings {
+ public:
+  Settings(const json& values, const std::string& queue) : view_(values, queue) {}
+  // W.<key>, or null when missing (the chart emits missing keys as null); valid as long as this
+  // object (a merge of two maps is kept in scratch_).
+  const json& ref(const char* key) {
+    scratch_.emplace_back();
+    const json* found = view_.find(key, scratch_.back());
+    return found ? *found : null_value();
+  }
+  // W.<key> as a value of its own (moved out of the merge when there is one).
+  json value(const char* key) {
+    json scratch;
+    const json* found = view_.find(key, scratch);
+    if (!found) return json();
+    if (found == &scratch) return scratch;
+    return *found;
+  }
+  const values::QueueSettings& view() const { return view_; }
+
+ private:
+  values::QueueSettings view_;
+  std::deque<json> scratch_;  // stable addresses for the merges ref() returns
+};
+
 }  // namespace
 
 json render_job_manifest(const ChartContext& context, const std::string& queue) {
-  const json w = values::queue_settings(context.values, queue);
+  Settings w(context.values, queue);
   const json worker_name = {{kWorkerNameAnnotation, queue}};
   const json component = {{"app.kubernetes.io/component", "nautobot-job"}};
-  const json annotations = setting(w, "annotations");
-  const json pod_annotations = setting(w, "podAnnotations");
-  const json labels = setting(w, "labels");
-  const json pod_labels = setting(w, "podLabels");
+  const json& annotations = w.ref("annotations");
+  const json& pod_annotations = w.ref("podAnnotations");
+  const json& labels = w.ref("labels");
+  const json& pod_labels = w.ref("podLabels");
 
   json env = context.credentials_env;
-  append_all(env, setting(w, "extraEnvVars"));
+  append_all(env, w.ref("extraEnvVars"));
   env.push_back({{"name", "NAUTOBOT_JOB_QUEUE_NAME"}, {"value", queue}});
 
   json env_from = context.base_env_from;
-  if (const json cms = setting(w, "extraEnvVarsCM"); cms.is_array()) {
+  if (const json& cms = w.ref("extraEnvVarsCM"); cms.is_array()) {
     for (const auto& name : cms) env_from.push_back({{"configMapRef", {{"name", name}}}});
   }
-  if (const json secrets = setting(w, "extraEnvVarsSecret"); secrets.is_array()) {
+  if (const json& secrets = w.ref("extraEnvVarsSecret"); secrets.is_array()) {
     for (const auto& name : secrets) env_from.push_back({{"secretRef", {{"name", name}}}});
   }
 
   json volumes = context.job_volumes;
-  append_all(volumes, setting(w, "extraVolumes"));
+  append_all(volumes, w.ref("extraVolumes"));
   json mounts = context.job_volume_mounts;
-  append_all(mounts, setting(w, "extraVolumeMounts"));
+  append_all(mounts, w.ref("extraVolumeMounts"));
 
   json containers = json::array({{
       {"env", std::move(env)},
       {"envFrom", std::move(env_from)},
       {"image", context.image},
-      {"imagePullPolicy", setting(w, "imagePullPolicy")},
+      {"imagePullPolicy", w.value("imagePullPolicy")},
       {"name", kMainContainerName},
-      {"resources", setting(w, "resources")},
+      {"resources", w.value("resources")},
       {"volumeMounts", std::move(mounts)},
   }});
-  append_all(containers, setting(w, "sidecars"));
+  append_all(containers, w.ref("sidecars"));
 
-  const json sa = setting(w, "serviceAccountName");
+  const json& sa = w.ref("serviceAccountName");
   json pod_template = {
       {"metadata",
        {{"annotations", layered({&worker_name, &pod_annotations})},
@@ -81,12 +108,12 @@ json render_job_manifest(const ChartContext& context, const std::string& queue) 
       {"spec",
        {{"containers", std::move(containers)},
         {"imagePullSecrets", context.image_pull_secrets},
-        {"initContainers", setting(w, "initContainers")},
+        {"initContainers", w.value("initContainers")},
         {"restartPolicy", "Never"},
         {"serviceAccountName", is_truthy(sa) ? sa : json(context.service_account)},
         {"volumes", std::move(volumes)}}},
   };
-  if (const json overrides = setting(w, "overrides"); overrides.is_object()) {
+  if (const json& overrides = w.ref("overrides"); overrides.is_object()) {
     merge_overwrite(pod_template, overrides);
   }
 
@@ -98,25 +125,25 @@ json render_job_manifest(const ChartContext& context, const std::string& queue) 
         {"labels", layered({&context.standard_labels, &context.common_labels, &labels, &component})},
         {"name", kMainContainerName}}},
       {"spec",
-       {{"backoffLimit", setting(w, "backoffLimit")},
+       {{"backoffLimit", w.value("backoffLimit")},
         {"template", std::move(pod_template)},
-        {"ttlSecondsAfterFinished", setting(w, "ttlSecondsAfterFinished")}}},
+        {"ttlSecondsAfterFinished", w.value("ttlSecondsAfterFinished")}}},
   };
-  if (const json deadline = setting(w, "activeDeadlineSeconds"); !deadline.is_null()) {
+  if (const json& deadline = w.ref("activeDeadlineSeconds"); !deadline.is_null()) {
     job["spec"]["activeDeadlineSeconds"] = deadline;
   }
-  if (const json job_overrides = setting(w, "jobOverrides"); job_overrides.is_object()) {
+  if (const json& job_overrides = w.ref("jobOverrides"); job_overrides.is_object()) {
     merge_overwrite(job["spec"], job_overrides);
   }
   // Who admits the Job (kjq extensions), on the Job only: kjq serve and Kueue act on Jobs, and
   // the pods exist only once the Job is admitted. Validation allows one admitter per queue and
   // no jobOverrides.suspend but true with admission: kjq.
-  if (values::admits_by_kjq(w)) {
+  if (w.view().admits_by_kjq()) {
     job["metadata"]["labels"][values::kAdmissionLabel] = values::kAdmissionKjq;
     job["spec"]["suspend"] = true;
   }
   // Kueue's webhook suspends the Job itself (its docs: no need to create it suspended).
-  if (const auto kueue = values::kueue_queue_name(w); !kueue.empty()) {
+  if (const auto kueue = w.view().kueue_queue_name(); !kueue.empty()) {
     job["metadata"]["labels"][values::kKueueQueueLabel] = kueue;
   }
   return job;

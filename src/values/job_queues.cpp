@@ -47,6 +47,54 @@ nlohmann::json queue_settings(const nlohmann::json& values, std::string_view que
   return settings;
 }
 
+QueueSettings::QueueSettings(const nlohmann::json& values, std::string_view queue) {
+  if (auto defaults = values.find("kubernetesJobs"); defaults != values.end()) defaults_ = &*defaults;
+  if (auto workers = values.find("workers"); workers != values.end() && workers->is_object()) {
+    if (auto worker = workers->find(std::string(queue)); worker != workers->end()) worker_ = &*worker;
+  }
+  if ((defaults_ && !defaults_->is_object()) || (worker_ && !worker_->is_object())) {
+    built_ = queue_settings(values, queue);
+    use_built_ = true;
+  }
+}
+
+const nlohmann::json* QueueSettings::find(const std::string& key, nlohmann::json& scratch) const {
+  auto member = [&key](const nlohmann::json* map) -> const nlohmann::json* {
+    if (!map || !map->is_object()) return nullptr;
+    const auto& members = map->get_ref<const nlohmann::json::object_t&>();
+    auto it = members.find(key);
+    return it == members.end() ? nullptr : &it->second;
+  };
+  if (use_built_) return member(&built_);
+  const nlohmann::json* own = member(worker_);
+  const nlohmann::json* fallback = member(defaults_);
+  if (!own) return fallback;
+  if (!fallback || !own->is_object() || !fallback->is_object()) return own;
+  scratch = *fallback;
+  merge_overwrite(scratch, *own);
+  return &scratch;
+}
+
+nlohmann::json QueueSettings::value(const std::string& key) const {
+  nlohmann::json scratch;
+  const nlohmann::json* found = find(key, scratch);
+  if (!found) return nullptr;
+  if (found == &scratch) return scratch;
+  return *found;
+}
+
+bool QueueSettings::admits_by_kjq() const {
+  nlohmann::json scratch;
+  const nlohmann::json* admission = find("admission", scratch);
+  return admission && admission->is_string() && *admission == kAdmissionKjq;
+}
+
+std::string QueueSettings::kueue_queue_name() const {
+  nlohmann::json scratch;
+  const nlohmann::json* name = find("kueueQueueName", scratch);
+  return name && name->is_string() ? name->get<std::string>() : "";
+}
+
 const std::vector<std::string>& kubernetes_worker_keys() {
   static const std::vector<std::string> keys = {
       // reference chart schema (kubernetesWorker)
@@ -66,7 +114,7 @@ bool admits_by_kjq(const nlohmann::json& settings) {
 
 bool any_queue_admits_by_kjq(const nlohmann::json& values) {
   for (const auto& queue : kubernetes_queue_names(values)) {
-    if (admits_by_kjq(queue_settings(values, queue))) return true;
+    if (QueueSettings(values, queue).admits_by_kjq()) return true;
   }
   return false;
 }

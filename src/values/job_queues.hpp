@@ -20,6 +20,27 @@ std::vector<std::string> celery_worker_names(const nlohmann::json& values);
 // W: a fresh copy of kubernetesJobs with workers.<queue> merged over it (mergeOverwrite).
 nlohmann::json queue_settings(const nlohmann::json& values, std::string_view queue);
 
+// W read key by key without building it: a key's value is the worker's, else kubernetesJobs',
+// and only a key that is a map on both sides is merged (into a scratch value the caller owns).
+// Exactly what queue_settings(values, queue).<key> would be; when kubernetesJobs or the worker
+// is not a map, W is built once and read instead.
+class QueueSettings {
+ public:
+  QueueSettings(const nlohmann::json& values, std::string_view queue);
+  // W.<key>, or nullptr when W has no such key. `scratch` holds the merge of two maps.
+  const nlohmann::json* find(const std::string& key, nlohmann::json& scratch) const;
+  // W.<key> as a value: a copy, or the merge; null when missing.
+  nlohmann::json value(const std::string& key) const;
+  bool admits_by_kjq() const;
+  std::string kueue_queue_name() const;
+
+ private:
+  const nlohmann::json* defaults_ = nullptr;  // a map, or nullptr when absent
+  const nlohmann::json* worker_ = nullptr;    // a map, or nullptr when absent
+  nlohmann::json built_;                      // W itself when one side is not a map
+  bool use_built_ = false;
+};
+
 // Keys a kubernetesJobs map or a kubernetes worker may hold (reference schema + kjq extensions).
 const std::vector<std::string>& kubernetes_worker_keys();
 

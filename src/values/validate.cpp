@@ -277,8 +277,9 @@ class Validator {
   // One admitter per queue: kjq (admission: kjq) never starts a Job that Kueue holds, and a
   // jobOverrides.suspend other than true would start the Job past kjq's cap.
   void check_admission_conflicts(const std::string& name, const json& worker, const std::string& path) {
+    // W is built only for a queue that admits by kjq (rare); the others read one key.
+    if (!QueueSettings(doc_.merged, name).admits_by_kjq()) return;
     const json w = queue_settings(doc_.merged, name);
-    if (!admits_by_kjq(w)) return;
     const std::string admission = origin(worker, path, "admission") + ": kjq";
     std::string kueue = kueue_queue_name(w);
     std::string kueue_from = origin(worker, path, "kueueQueueName");
