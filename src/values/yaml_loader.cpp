@@ -90,9 +90,18 @@ class Converter {
       const std::string key = walk_.key_of(key_node, path);
       const std::string key_path = path_key(path, key);
       written.add(key, key_node.mark, key_path, walk_);
-      if (out.contains(key)) erase_marks_under(*marks_, key_path);  // a merged value it replaces
-      (*marks_)[key_path] = yaml::to_mark(key_node.mark);
-      out[key] = convert(value_index, key_path, depth + 1);
+      // One lookup in the map for both the test and the write (convert leaves `out` alone).
+      auto& members = out.get_ref<json::object_t&>();
+      auto it = members.lower_bound(key);
+      const bool replaces = it != members.end() && it->first == key;
+      if (replaces) erase_marks_under(*marks_, key_path);  // a merged value it replaces
+      marks_->insert_or_assign(key_path, yaml::to_mark(key_node.mark));
+      json value = convert(value_index, key_path, depth + 1);
+      if (replaces) {
+        it->second = std::move(value);
+      } else {
+        members.emplace_hint(it, key, std::move(value));
+      }
     }
     return out;
   }
