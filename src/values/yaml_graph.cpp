@@ -415,8 +415,24 @@ std::string GraphWalk::key_of(const RawNode& key_node, const std::string& path) 
 
 void DuplicateKeys::add(const std::string& key, const YAML::Mark& mark, const std::string& key_path,
                         const GraphWalk& walk) {
-  if (auto [it, inserted] = seen_.emplace(key, mark); !inserted) {
-    const Mark first = to_mark(it->second);
+  const YAML::Mark* earlier = nullptr;
+  if (seen_.empty() && few_.size() < kSmall) {
+    for (const auto& [seen_key, seen_mark] : few_) {
+      if (seen_key == key) {
+        earlier = &seen_mark;
+        break;
+      }
+    }
+    if (!earlier) few_.emplace_back(key, mark);
+  } else {
+    if (seen_.empty()) {
+      for (auto& [seen_key, seen_mark] : few_) seen_.emplace(std::move(seen_key), seen_mark);
+      few_.clear();
+    }
+    if (auto [it, inserted] = seen_.emplace(key, mark); !inserted) earlier = &it->second;
+  }
+  if (earlier) {
+    const Mark first = to_mark(*earlier);
     walk.fail(mark, key_path,
               "duplicate key " + json(key).dump() + " (first defined at line " + std::to_string(first.line) +
                   ", column " + std::to_string(first.column) + ")");

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "values/yaml_loader.hpp"
@@ -96,6 +97,9 @@ class DuplicateKeys {
   void add(const std::string& key, const YAML::Mark& mark, const std::string& key_path, const GraphWalk& walk);
 
  private:
+  // Most maps have a few keys: a list searched in order, then a hash table past kSmall keys.
+  static constexpr std::size_t kSmall = 16;
+  std::vector<std::pair<std::string, YAML::Mark>> few_;
   std::unordered_map<std::string, YAML::Mark> seen_;
 };
 
