@@ -132,6 +132,7 @@ TEST(JobInformer, FollowsItsOwnAndNautobotsJobsAndHandsNewOnesOverInCreationOrde
     ASSERT_TRUE(seen.cv.wait_for(lock, 10s, [&] { return seen.changed.size() >= 4; }));
     EXPECT_EQ(seen.adopted, (std::vector<std::string>{"nb-same-second-b", "nb-early", "nb-late"}));
   }
+  for (int i = 0; i < 500 && !informer.synced(); ++i) std::this_thread::sleep_for(10ms);  // the pods too
   EXPECT_TRUE(informer.synced());
   EXPECT_EQ(informer.job_names(), (std::vector<std::string>{"nb-early", "nb-late", "nb-same-second-b", "ours"}));
   // The slim copy keeps what the tracker reads: labels, the queue annotation, spec.suspend.

@@ -78,13 +78,24 @@ TEST(FormatTimeMsTest, DoesNotDependOnTheLocalTimeZone) {
   EXPECT_EQ(in_kolkata, "2025-11-26T23:33:20.123Z");
 }
 
-TEST(JobToJsonTest, AQueuedJobHasOnlyItsIdQueueStateAndData) {
+TEST(JobToJsonTest, AQueuedJobHasOnlyItsIdQueueOriginStateAndData) {
   const json j = job_to_json(minimal_record(), "ns", JobView::Summary);
   EXPECT_EQ(j, (json{{"id", "0f6f8e3c-1d2b-4c5a-9e7f-3a2b1c0d9e8f"},
                      {"queue", "default"},
+                     {"origin", "kjq"},
                      {"state", "Queued"},
                      {"data", json::object()}}))
       << j.dump();
+}
+
+TEST(JobToJsonTest, ANautobotJobCarriesItsOriginAndJobResultId) {
+  JobRecord r = minimal_record();
+  r.origin = JobOrigin::Nautobot;
+  r.job_result_id = r.id;
+  const json j = job_to_json(r, "ns", JobView::Summary);
+  EXPECT_EQ(j["origin"], "nautobot");
+  EXPECT_EQ(j["jobResultId"], r.id);
+  EXPECT_FALSE(job_to_json(minimal_record(), "ns", JobView::Summary).contains("jobResultId"));
 }
 
 TEST(JobToJsonTest, TimesAppearOnceTheyHappen) {
