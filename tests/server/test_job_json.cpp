@@ -90,7 +90,7 @@ TEST(JobToJsonTest, AQueuedJobHasOnlyItsIdQueueOriginStateAndData) {
 
 TEST(JobToJsonTest, ANautobotJobCarriesItsOriginAndJobResultId) {
   JobRecord r = minimal_record();
-  r.origin = JobOrigin::Nautobot;
+  r.origin = kjq::server::JobOrigin::Nautobot;
   r.job_result_id = r.id;
   const json j = job_to_json(r, "ns", JobView::Summary);
   EXPECT_EQ(j["origin"], "nautobot");
