@@ -87,7 +87,7 @@ json main_container(const ChartContext& context, const WorkerValues& c, const st
   }
 
   json command = is_truthy(c["command"]) ? c.rendered("command") : json(nullptr);
-  // Beat never gets --concurrency: it is a worker flag (reference defect 14).
+  // Beat never gets --concurrency: it is a worker flag (docs/differences.md #14).
   if (!beat && template_int(c["concurrency"]) != 0) {
     if (!command.is_array()) {
       c.fail("concurrency", "concurrency " + value_text(c["concurrency"]) +

@@ -1,8 +1,8 @@
 #pragma once
 // One Celery worker or Beat Deployment, apps/v1, as the reference's celery-deployment.yaml
-// renders it (chart-behaviour §5), with kjq's fixes: Beat gets the manifests wiring of
-// chart/manifests_wiring.hpp instead of per-queue subPath mounts (defects 1–3), and
-// --concurrency is never added to Beat's command (defect 14).
+// renders it (docs/values.md, "Celery workers, Beat and manifest wiring"), with kjq's fixes
+// (docs/differences.md): Beat gets the manifests wiring of chart/manifests_wiring.hpp instead of
+// per-queue subPath mounts (#1–#3), and --concurrency is never added to Beat's command (#14).
 #include <vector>
 
 #include <nlohmann/json.hpp>

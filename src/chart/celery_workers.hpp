@@ -1,7 +1,7 @@
 #pragma once
 // The Celery worker set (the reference's "nautobot.workers" helper): every workers.<name> merged
 // over the `celery` defaults, the deprecated celeryWorker/celeryBeat keys, and the settings
-// forced on Beat (chart-behaviour §5).
+// forced on Beat (docs/values.md, "Which Deployments are rendered").
 #include <map>
 #include <string>
 #include <vector>
@@ -21,7 +21,7 @@ std::map<std::string, nlohmann::json> celery_worker_set(const nlohmann::json& va
 
 struct CeleryWorker {
   std::string name;
-  nlohmann::json settings;  // the merged settings (C in chart-behaviour §5)
+  nlohmann::json settings;  // the merged settings (docs/values.md, "Which Deployments are rendered")
 };
 
 // The workers that get a Deployment, in sorted name order: `enabled` truthy and type celery

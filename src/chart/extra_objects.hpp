@@ -1,6 +1,6 @@
 #pragma once
 // extraObjects: user-supplied objects, maps or YAML strings, with template references
-// substituted (chart §4.3).
+// substituted (docs/values.md, "extraObjects").
 #include <vector>
 
 #include <nlohmann/json.hpp>

@@ -1,5 +1,6 @@
 #pragma once
-// The Nautobot image reference and pull secrets (chart-behaviour §1.9).
+// The Nautobot image reference and pull secrets (docs/values.md, "Top-level keys": nautobot.image.*;
+// docs/differences.md #11).
 #include <string>
 
 #include <nlohmann/json.hpp>

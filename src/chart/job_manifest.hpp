@@ -1,5 +1,6 @@
 #pragma once
-// The Kubernetes Job manifest of one job queue (chart-behaviour §2 and §3.1), plus kjq's
+// The Kubernetes Job manifest of one job queue (docs/values.md, "How values are combined" and
+// "kubernetesJobs and workers.<name>"), plus kjq's
 // extensions (activeDeadlineSeconds, jobOverrides) and the checks the reference lacks.
 #include <string>
 #include <vector>

@@ -4,7 +4,7 @@
 // (<queue> → <queue>/manifest.json), so changes reach running pods without a restart; the
 // environment Nautobot needs to find it; an optional checksum annotation; the SA token.
 // (The reference mounts one subPath per Kubernetes-type worker, disabled ones included:
-// chart-behaviour §4.4, defects 1–3.)
+// docs/differences.md #1–#3; docs/values.md, "Wiring the manifests into the pods that create jobs".)
 #include <map>
 #include <string>
 #include <vector>

@@ -1,5 +1,6 @@
 #pragma once
-// Object names and standard labels, as the chart's helpers compute them (chart-behaviour §1.8).
+// Object names and standard labels, as the chart's helpers compute them (the reference's
+// charts/nautobot/templates/_helpers.tpl; docs/values.md, "Top-level keys").
 #include <string>
 #include <vector>
 

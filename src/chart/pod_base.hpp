@@ -1,6 +1,6 @@
 #pragma once
 // What every Nautobot container starts with: credentials env, envFrom, base volumes and mounts
-// (chart-behaviour §1.10–§1.12).
+// (docs/values.md: `extraEnvVars`, `extraEnvVarsCM`, `extraVolumes` and the nautobot.db/redis keys).
 #include <string>
 
 #include <nlohmann/json.hpp>

@@ -1,5 +1,6 @@
 #pragma once
-// The ServiceAccount Nautobot runs as and the job-creator Role/RoleBinding (chart §4.1–4.2).
+// The ServiceAccount Nautobot runs as and the job-creator Role/RoleBinding (docs/values.md,
+// "Top-level keys" and "Job-creator Role: following and cancelling jobs").
 #include <nlohmann/json.hpp>
 
 #include "chart/chart_context.hpp"

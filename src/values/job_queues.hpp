@@ -8,7 +8,7 @@
 
 namespace kjq::values {
 
-// `type` when truthy, else "celery" (chart-behaviour.md §2.1).
+// `type` when truthy, else "celery" (docs/values.md, "kubernetesJobs and workers.<name>").
 std::string worker_type(const nlohmann::json& worker);
 
 // Enabled workers whose type is exactly "kubernetes", in byte-wise sorted order.

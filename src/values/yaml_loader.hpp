@@ -31,7 +31,7 @@ struct YamlDocument {
   SourceMarks marks;     // marks of every map key and list item, by values path
 };
 
-// Typing rules (chart-behaviour.md §1.1.1):
+// Typing rules (docs/values.md, "YAML typing"):
 //  - every number is a double (number_float): 60, 0x1F=31, 012=10 (YAML 1.1 octal), 0o17=15,
 //    1_000=1000, 1e3, 2.10; .inf/.nan are an error (Helm's JSON conversion fails on them);
 //  - unquoted y/Y/yes/Yes/YES/on/On/ON/true/True/TRUE → true, the n/no/off/false family → false;

@@ -87,8 +87,8 @@ void erase_manifests_wiring(json& pod_spec) {
   }
 }
 
-// kjq's Beat carries the wiring of docs/values.md instead of the reference's mounts (defects 1,
-// 2 and 3): assert it, then take it out of both sides so the rest compares as it is.
+// kjq's Beat carries the wiring of docs/values.md instead of the reference's mounts (docs/differences.md
+// #1–#3): assert it, then take it out of both sides so the rest compares as it is.
 void check_and_strip_beat_wiring(json& actual, json& want, const kjq::chart::RenderedChart& rendered,
                                  const std::string& ns) {
   json& pod = actual["spec"]["template"]["spec"];
@@ -178,7 +178,7 @@ TEST_P(RenderCase, ObjectsMatchTheReference) {
     }
     json actual = *got;
     if (kind == "ConfigMap" && name.find("-k8s-jobs-manifests") != std::string::npos) {
-      // Reference defect 6: the chart's manifests ConfigMap has no labels; kjq labels it like
+      // docs/differences.md #6: the chart's manifests ConfigMap has no labels; kjq labels it like
       // every other object (standard labels + commonLabels).
       const auto& labels = actual["metadata"]["labels"];
       EXPECT_EQ(labels["app.kubernetes.io/managed-by"], "Helm");
@@ -186,7 +186,7 @@ TEST_P(RenderCase, ObjectsMatchTheReference) {
       actual["metadata"].erase("labels");
     }
     if (kind == "Role") {
-      // Reference defect 5: with serviceAccount.roles.jobCreator.followAndCancel (kjq extension,
+      // docs/differences.md #5: with serviceAccount.roles.jobCreator.followAndCancel (kjq extension,
       // default true) the reference's rule is followed by the follow-and-cancel rules.
       json& rules = actual["rules"];
       ASSERT_EQ(rules.size(), 1 + kjq::chart::follow_and_cancel_rules().size());

@@ -1,5 +1,6 @@
 // Celery worker and Beat Deployments: selection, merge precedence, the settings forced on Beat,
-// and each rule of chart-behaviour §5 that the golden files do not make obvious.
+// and each rule of docs/values.md "Celery workers, Beat and manifest wiring" that the golden
+// files do not make obvious.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -97,7 +98,7 @@ TEST(CeleryWorkers, AutoscalingLeavesReplicasToTheAutoscaler) {
 }
 
 TEST(CeleryWorkers, ConcurrencyIsAppendedToWorkersButNeverToBeat) {
-  // Reference defect 14: the chart appends --concurrency to Beat's command too.
+  // docs/differences.md #14: the chart appends --concurrency to Beat's command too.
   auto rendered = render_yaml("celery: {concurrency: 3}");
   auto command = container(deployment(rendered, "default"))["command"];
   EXPECT_EQ(command[command.size() - 2], "--concurrency");

@@ -1,4 +1,5 @@
-// Merge semantics of a queue's manifest (chart-behaviour §2), kjq's extensions, and the checks
+// Merge semantics of a queue's manifest (docs/values.md, "How values are combined"), kjq's
+// extensions, and the checks
 // that catch manifests Kubernetes would reject only when the first job runs.
 #include <gtest/gtest.h>
 

@@ -58,7 +58,7 @@ TEST(ImageReference, RegistryDigestTagAndFallback) {
   values["nautobot"]["image"]["digest"] = "";
   values["nautobot"]["image"]["tag"] = "";
   r.app_version = "3.0.9";
-  // The reference prints "r.io/nb/nautobot:" here (defect 11); kjq uses the app version.
+  // The reference prints "r.io/nb/nautobot:" here (docs/differences.md #11); kjq uses the app version.
   EXPECT_EQ(image_reference(values, r), "r.io/nb/nautobot:3.0.9");
 }
 

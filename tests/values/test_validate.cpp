@@ -78,7 +78,7 @@ workers:
 }
 
 TEST(Validate, DefaultWorkerCanBecomeAQueueWithoutNullingTaskQueues) {
-  // The reference schema rejects this (defect 17); kjq judges only keys the user wrote.
+  // The reference schema rejects this (docs/differences.md #17); kjq judges only keys the user wrote.
   EXPECT_TRUE(problems("workers: {default: {type: kubernetes}}\n").empty());
 }
 
