@@ -359,12 +359,15 @@ void append_value(std::string& out, const json& v, int indent) {
   }
 }
 
-void append_go_format(std::string& out, const json& v, bool top) {
+// Whether a value is what the template prints, or a member or element inside it.
+enum class Nesting { Top, Inside };
+
+void append_go_format(std::string& out, const json& v, Nesting nesting) {
   switch (v.type()) {
     // A template prints a missing/nil value as "<no value>", which Helm blanks out; inside a
     // map or list fmt prints nil as "<nil>".
     case json::value_t::null:
-      out += top ? "" : "<nil>";
+      out += nesting == Nesting::Top ? "" : "<nil>";
       break;
     case json::value_t::string:
       out += v.get_ref<const std::string&>();
@@ -380,7 +383,7 @@ void append_go_format(std::string& out, const json& v, bool top) {
         first = false;
         out += key;
         out += ':';
-        append_go_format(out, member, false);
+        append_go_format(out, member, Nesting::Inside);
       }
       out += ']';
       break;
@@ -391,7 +394,7 @@ void append_go_format(std::string& out, const json& v, bool top) {
       for (const auto& element : v) {
         if (!first) out += ' ';
         first = false;
-        append_go_format(out, element, false);
+        append_go_format(out, element, Nesting::Inside);
       }
       out += ']';
       break;
@@ -422,7 +425,7 @@ void append_go_json_string(std::string& out, std::string_view text) { append_go_
 
 std::string go_format_value(const nlohmann::json& value) {
   std::string out;
-  append_go_format(out, value, true);
+  append_go_format(out, value, Nesting::Top);
   return out;
 }
 

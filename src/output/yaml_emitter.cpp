@@ -134,7 +134,10 @@ bool is_yaml_printable(std::uint32_t cp) {
 }
 
 // Whether every character is valid UTF-8 and YAML-printable (newlines allowed if asked).
-bool all_printable(std::string_view s, bool allow_newline) {
+enum class LineBreaks { Refuse, Allow };
+
+bool all_printable(std::string_view s, LineBreaks line_breaks) {
+  const bool allow_newline = line_breaks == LineBreaks::Allow;
 #if defined(__SSE2__)
   // Bytes >= 0x80 are negative as signed chars, so "< 0x20" catches them too.
   const __m128i space = _mm_set1_epi8(0x20);
@@ -179,7 +182,7 @@ bool can_be_plain(const std::string& s) {
   if (s.back() == ':') return false;
   // "---" / "..." only matter at column 0, but a value may be a whole document.
   if (s.rfind("---", 0) == 0 || s.rfind("...", 0) == 0) return false;
-  if (!all_printable(s, false)) return false;
+  if (!all_printable(s, LineBreaks::Refuse)) return false;
   return !resolves_to_non_string(s);
 }
 
@@ -187,7 +190,7 @@ bool can_be_plain(const std::string& s) {
 bool can_be_literal(const std::string& s) {
   if (s.size() < 2 || s.back() != '\n' || s[s.size() - 2] == '\n') return false;
   if (s.front() == ' ' || s.front() == '\n') return false;  // would need an indentation indicator
-  return all_printable(s, true);
+  return all_printable(s, LineBreaks::Allow);
 }
 
 // JSON-style escapes are valid in YAML double-quoted scalars; invalid UTF-8 becomes U+FFFD as
@@ -248,25 +251,30 @@ class Emitter {
 
   std::string& out;
 
+  // What holds a value: a map key ("key:") or a sequence item ("-").
+  enum class Parent { Map, Sequence };
+  // Where a collection's first entry goes: on a line of its own, or on the line already begun.
+  enum class FirstEntry { OwnLine, SameLine };
+
   // The rest of a line that already holds "key:" or "-" (no trailing space yet), followed by
   // the value's own lines at `indent` (the column of nested content).
-  void inline_value(const json& v, std::size_t indent, bool in_sequence) {
+  void inline_value(const json& v, std::size_t indent, Parent parent) {
     if (v.is_object() && !v.empty()) {
-      if (in_sequence) {
+      if (parent == Parent::Sequence) {
         out += ' ';
-        map_entries(v, indent, true);
+        map_entries(v, indent, FirstEntry::SameLine);
       } else {
         out += '\n';
-        map_entries(v, indent, false);
+        map_entries(v, indent, FirstEntry::OwnLine);
       }
     } else if (v.is_array() && !v.empty()) {
-      if (in_sequence) {
+      if (parent == Parent::Sequence) {
         out += ' ';
-        sequence_items(v, indent, true);
+        sequence_items(v, indent, FirstEntry::SameLine);
       } else {
         // go-yaml style: a sequence under a key sits at the key's own column.
         out += '\n';
-        sequence_items(v, indent - 2, false);
+        sequence_items(v, indent - 2, FirstEntry::OwnLine);
       }
     } else {
       out += ' ';
@@ -274,11 +282,11 @@ class Emitter {
     }
   }
 
-  void map_entries(const json& v, std::size_t indent, bool first_inline) {
+  void map_entries(const json& v, std::size_t indent, FirstEntry first_entry) {
     bool first = true;
     // (items() would build two strings per member.)
     for (const auto& [key, member] : v.get_ref<const json::object_t&>()) {
-      if (!(first && first_inline)) out.append(indent, ' ');
+      if (!(first && first_entry == FirstEntry::SameLine)) out.append(indent, ' ');
       first = false;
       const std::size_t key_at = out.size();
       append_scalar_text(out, key);
@@ -288,18 +296,18 @@ class Emitter {
         out.append(indent, ' ');
       }
       out += ':';
-      inline_value(member, indent + 2, false);
+      inline_value(member, indent + 2, Parent::Map);
       maybe_flush();
     }
   }
 
-  void sequence_items(const json& v, std::size_t indent, bool first_inline) {
+  void sequence_items(const json& v, std::size_t indent, FirstEntry first_entry) {
     bool first = true;
     for (const auto& element : v) {
-      if (!(first && first_inline)) out.append(indent, ' ');
+      if (!(first && first_entry == FirstEntry::SameLine)) out.append(indent, ' ');
       first = false;
       out += '-';
-      inline_value(element, indent + 2, true);
+      inline_value(element, indent + 2, Parent::Sequence);
       maybe_flush();
     }
   }
@@ -350,9 +358,9 @@ class Emitter {
 
   void document(const json& v) {
     if (v.is_object() && !v.empty()) {
-      map_entries(v, 0, false);
+      map_entries(v, 0, FirstEntry::OwnLine);
     } else if (v.is_array() && !v.empty()) {
-      sequence_items(v, 0, false);
+      sequence_items(v, 0, FirstEntry::OwnLine);
     } else {
       scalar_line(v, 2);
     }

@@ -25,7 +25,7 @@ std::vector<std::string_view> split_path(std::string_view path) {
 
 }  // namespace
 
-std::string percent_decode(std::string_view text, bool plus_is_space) {
+std::string percent_decode(std::string_view text, Plus plus) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -38,7 +38,7 @@ std::string percent_decode(std::string_view text, bool plus_is_space) {
         continue;
       }
     }
-    out.push_back(plus_is_space && c == '+' ? ' ' : c);
+    out.push_back(plus == Plus::Space && c == '+' ? ' ' : c);
   }
   return out;
 }
@@ -47,7 +47,7 @@ void split_target(std::string_view target, std::string& raw_path, std::string& p
                   std::vector<std::pair<std::string, std::string>>& query) {
   const auto q = target.find('?');
   raw_path = std::string(target.substr(0, q));
-  path = percent_decode(raw_path, false);
+  path = percent_decode(raw_path, Plus::Literal);
   query.clear();
   if (q == std::string_view::npos) return;
   std::string_view rest = target.substr(q + 1);
@@ -56,8 +56,8 @@ void split_target(std::string_view target, std::string& raw_path, std::string& p
     const std::string_view pair = rest.substr(0, amp);
     if (!pair.empty()) {
       const auto eq = pair.find('=');
-      query.emplace_back(percent_decode(pair.substr(0, eq), true),
-                         eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1), true));
+      query.emplace_back(percent_decode(pair.substr(0, eq), Plus::Space),
+                         eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1), Plus::Space));
     }
     if (amp == std::string_view::npos) break;
     rest.remove_prefix(amp + 1);
@@ -81,7 +81,7 @@ std::optional<Router::Match> Router::match(std::string_view method, std::string_
     for (std::size_t k = 0; ok && k < segments.size(); ++k) {
       if (r.segments[k] == "{}") {
         ok = !segments[k].empty();
-        m.params.push_back(percent_decode(segments[k], false));
+        m.params.push_back(percent_decode(segments[k], Plus::Literal));
       } else {
         ok = r.segments[k] == segments[k];
       }

@@ -10,8 +10,11 @@
 
 namespace kjq::server::http {
 
-// "%2F" → "/", and '+' → ' ' when `plus_is_space` (query strings). Invalid escapes stay as sent.
-std::string percent_decode(std::string_view text, bool plus_is_space);
+// What '+' means: a space in a query string, itself in a path.
+enum class Plus { Literal, Space };
+
+// "%2F" → "/", and '+' → ' ' with Plus::Space (query strings). Invalid escapes stay as sent.
+std::string percent_decode(std::string_view text, Plus plus);
 
 // "/a%20b?x=1&y" → path "/a b" and query {("x","1"), ("y","")}, each part decoded.
 void split_target(std::string_view target, std::string& raw_path, std::string& path,

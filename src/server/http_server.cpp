@@ -317,7 +317,10 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
     }
   }
 
-  static std::string head(const Response& res, bool keep_alive, bool chunked) {
+  // How the body after the head is delimited: a whole body of known length, or a stream of chunks.
+  enum class Framing { ContentLength, Chunked };
+
+  static std::string head(const Response& res, bool keep_alive, Framing framing) {
     std::string out =
         fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\n", res.status, reason_phrase(res.status), res.content_type);
     for (const auto& [k, v] : res.headers) {
@@ -328,7 +331,7 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
       out += v;
       out += "\r\n";
     }
-    if (chunked)
+    if (framing == Framing::Chunked)
       out += "Transfer-Encoding: chunked\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\n";
     else
       out += fmt::format("Content-Length: {}\r\n", res.body.size());
@@ -340,7 +343,7 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
   void respond(Response res, bool keep_alive) {
     if (impl_.stopping) keep_alive = false;
     if (res.stream) return start_stream(std::move(res));
-    write_ = head(res, keep_alive, false);
+    write_ = head(res, keep_alive, Framing::ContentLength);
     write_ += res.body;
     stream_.expires_after(limits().write_timeout);
     asio::async_write(stream_, asio::buffer(write_),
@@ -401,7 +404,7 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
   void start_stream(Response res) {
     event_stream_ = std::move(res.stream);
     ++impl_.streams;
-    backlog_.push_back(head(res, true, true));
+    backlog_.push_back(head(res, /*keep_alive=*/true, Framing::Chunked));
     stream_.expires_never();
     event_stream_->attach(std::weak_ptr<EventStream::Sink>(shared_from_this()));
     watch_for_hangup();

@@ -94,11 +94,13 @@ class Validator {
     }
   }
 
-  void check_bool(const json& parent, const std::string& parent_path, std::string_view key, bool required) {
+  enum class Presence { Optional, Required };
+
+  void check_bool(const json& parent, const std::string& parent_path, std::string_view key, Presence presence) {
     const json* value = find(parent, key);
     auto path = path_key(parent_path, key);
     if (!value) {
-      if (required) error(path, "is required: set it to true or false");
+      if (presence == Presence::Required) error(path, "is required: set it to true or false");
       return;
     }
     if (!value->is_boolean()) error(path, "expected true or false, got " + describe_value(*value));
@@ -366,7 +368,7 @@ class Validator {
         error(path, "expected a map of worker settings, got " + describe_value(worker));
         continue;
       }
-      check_bool(worker, path, "enabled", true);
+      check_bool(worker, path, "enabled", Presence::Required);
       const json* type = find(worker, "type");
       bool kubernetes = false;
       if (type && is_truthy(*type)) {
@@ -395,14 +397,14 @@ class Validator {
       error("serviceAccount", "expected a map, got " + describe_value(*sa));
       return;
     }
-    check_bool(*sa, "serviceAccount", "create", false);
-    check_bool(*sa, "serviceAccount", "automountServiceAccountToken", false);
+    check_bool(*sa, "serviceAccount", "create", Presence::Optional);
+    check_bool(*sa, "serviceAccount", "automountServiceAccountToken", Presence::Optional);
     check_string(*sa, "serviceAccount", "name");
     check_string_map(*sa, "serviceAccount", "annotations");
     if (const json* roles = find(*sa, "roles"); roles && roles->is_object()) {
       if (const json* creator = find(*roles, "jobCreator"); creator && creator->is_object()) {
-        check_bool(*creator, "serviceAccount.roles.jobCreator", "create", false);
-        check_bool(*creator, "serviceAccount.roles.jobCreator", "followAndCancel", false);
+        check_bool(*creator, "serviceAccount.roles.jobCreator", "create", Presence::Optional);
+        check_bool(*creator, "serviceAccount.roles.jobCreator", "followAndCancel", Presence::Optional);
         check_string(*creator, "serviceAccount.roles.jobCreator", "name");
       }
     }

@@ -43,8 +43,8 @@ class CeleryChecker {
       preset(it == node->end() ? nullptr : &*it, path_key(key_path("nodeAffinityPreset"), "type"));
     }
     for (auto key : {"command", "args", "extraEnvVarsCM", "extraEnvVarsSecret"}) list_of_strings(key);
-    for (auto key : {"extraEnvVars", "initContainers", "sidecars", "extraVolumes"}) list_of_named(key, false);
-    list_of_named("extraVolumeMounts", true);
+    for (auto key : {"extraEnvVars", "initContainers", "sidecars", "extraVolumes"}) list_of_named(key, Items::Named);
+    list_of_named("extraVolumeMounts", Items::VolumeMounts);
     for (auto key : {"tolerations", "hostAliases"}) {
       if (const json* v = find(key); v && !v->is_null() && !v->is_array()) {
         error(key_path(key), "expected a list, got " + describe_value(*v));
@@ -98,7 +98,10 @@ class CeleryChecker {
     }
   }
 
-  void list_of_named(const char* key, bool needs_mount_path) {
+  // The items of a list of maps: each needs a "name"; volume mounts also need a "mountPath".
+  enum class Items { Named, VolumeMounts };
+
+  void list_of_named(const char* key, Items items) {
     const json* v = find(key);
     if (!v || v->is_null()) return;
     if (!v->is_array()) {
@@ -112,7 +115,7 @@ class CeleryChecker {
         error(item_path, "expected a map, got " + describe_value(item));
         continue;
       }
-      for (const char* field : {"name", needs_mount_path ? "mountPath" : nullptr}) {
+      for (const char* field : {"name", items == Items::VolumeMounts ? "mountPath" : nullptr}) {
         if (!field) continue;
         auto it = item.find(field);
         if (it == item.end()) {

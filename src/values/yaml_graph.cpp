@@ -328,7 +328,7 @@ void GraphWalk::locate_limit_error(std::size_t index, const std::string& path, s
     return;
   }
   const bool collection = node.kind == RawNode::Kind::Sequence || node.kind == RawNode::Kind::Map;
-  if (collection && depth + 1 > limits_.max_depth) fail_depth(node.mark, path, false);
+  if (collection && depth + 1 > limits_.max_depth) fail_depth(node.mark, path, TooDeep::Nesting);
   if (++visited > limits_.max_nodes) fail_budget(node.mark, path);
   if (!collection) return;
   const auto fits = [&](std::size_t child, std::size_t child_depth) {
@@ -369,9 +369,9 @@ void GraphWalk::fail(const YAML::Mark& mark, const std::string& path, std::strin
   throw InputError(Diagnostic{source_, m.line, m.column, path, std::move(message)});
 }
 
-void GraphWalk::fail_depth(const YAML::Mark& mark, const std::string& path, bool cyclic) const {
+void GraphWalk::fail_depth(const YAML::Mark& mark, const std::string& path, TooDeep why) const {
   std::string message = "nesting deeper than " + std::to_string(limits_.max_depth) + " levels";
-  if (cyclic) message += " (an alias refers to a node that contains it)";
+  if (why == TooDeep::Cycle) message += " (an alias refers to a node that contains it)";
   fail(mark, path, std::move(message));
 }
 
@@ -384,7 +384,7 @@ void GraphWalk::count(const RawNode& node, const std::string& path) {
 }
 
 void GraphWalk::enter_collection(const RawNode& node, const std::string& path, std::size_t depth) {
-  if (depth + 1 > limits_.max_depth) fail_depth(node.mark, path, false);
+  if (depth + 1 > limits_.max_depth) fail_depth(node.mark, path, TooDeep::Nesting);
   count(node, path);
 }
 
@@ -392,8 +392,8 @@ void GraphWalk::enter_collection(const RawNode& node, const std::string& path, s
 // overflow).
 void GraphWalk::check_alias(const RawNode& alias, const std::string& path, std::size_t depth,
                             std::size_t visited) const {
-  if (alias.expanded_height == kUnbounded) fail_depth(alias.mark, path, true);
-  if (depth + alias.expanded_height > limits_.max_depth) fail_depth(alias.mark, path, false);
+  if (alias.expanded_height == kUnbounded) fail_depth(alias.mark, path, TooDeep::Cycle);
+  if (depth + alias.expanded_height > limits_.max_depth) fail_depth(alias.mark, path, TooDeep::Nesting);
   if (add_saturating(visited, alias.expanded_nodes) > limits_.max_nodes) fail_budget(alias.mark, path);
 }
 

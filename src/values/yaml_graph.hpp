@@ -86,7 +86,9 @@ class GraphWalk {
 
   void locate_limit_error(std::size_t index, const std::string& path, std::size_t depth, std::size_t& visited) const;
   void check_alias(const RawNode& alias, const std::string& path, std::size_t depth, std::size_t visited) const;
-  [[noreturn]] void fail_depth(const YAML::Mark& mark, const std::string& path, bool cyclic) const;
+  // Why the nesting is too deep: a long chain of collections, or an alias inside what it refers to.
+  enum class TooDeep { Nesting, Cycle };
+  [[noreturn]] void fail_depth(const YAML::Mark& mark, const std::string& path, TooDeep why) const;
   [[noreturn]] void fail_budget(const YAML::Mark& mark, const std::string& path) const;
 };
 

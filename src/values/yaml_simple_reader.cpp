@@ -10,6 +10,9 @@ namespace {
 // Thrown to give the text to yaml-cpp instead.
 struct GiveUp {};
 
+// Where a scalar stands: in block context, or inside a flow collection (where ',', '}' and ']' end it).
+enum class Context { Block, Flow };
+
 // Deeper documents go to yaml-cpp, whose events meet kjq's depth guard.
 constexpr std::size_t kSimpleMaxDepth = 64;
 
@@ -124,7 +127,7 @@ class SimpleReader {
     const std::size_t map = add_node(RawNode::Kind::Map, mark());
     graph_.nodes[map].block_map = true;
     for (;;) {
-      const std::size_t key = scalar(false);
+      const std::size_t key = scalar(Context::Block);
       if (graph_.nodes[key].tag == kPlainTag && graph_.nodes[key].value == "<<") throw GiveUp{};
       if (!at_value_indicator()) throw GiveUp{};
       ++i_;
@@ -150,7 +153,7 @@ class SimpleReader {
       if (!at_end() && column() == col && is_list_entry()) throw GiveUp{};  // list at key level
       return add_node(RawNode::Kind::Null, mark());
     }
-    const std::size_t value = peek() == '{' || peek() == '[' ? flow_collection(depth + 1) : scalar(false);
+    const std::size_t value = peek() == '{' || peek() == '[' ? flow_collection(depth + 1) : scalar(Context::Block);
     end_of_line();
     skip_to_content();
     return value;
@@ -183,7 +186,7 @@ class SimpleReader {
     if (is_list_entry()) throw GiveUp{};
     const std::size_t start = i_;
     const std::size_t item_col = column();
-    const std::size_t first = scalar(false);
+    const std::size_t first = scalar(Context::Block);
     if (at_value_indicator()) {
       graph_.nodes.pop_back();  // read again, as the map's first key
       i_ = start;
@@ -210,7 +213,7 @@ class SimpleReader {
     for (;;) {
       if (is_map) {
         if (peek() == '{' || peek() == '[') throw GiveUp{};
-        append(collection, scalar(true));
+        append(collection, scalar(Context::Flow));
         if (peek() != ':' || peek(1) != ' ') throw GiveUp{};  // `{a}`, `{a:b}`, `{a : b}`
         ++i_;
         skip_spaces();
@@ -235,11 +238,11 @@ class SimpleReader {
 
   std::size_t flow_node(std::size_t depth) {
     if (peek() == '{' || peek() == '[') return flow_collection(depth + 1);
-    return scalar(true);
+    return scalar(Context::Flow);
   }
 
   // A one-line scalar: "double-quoted" without escapes, 'single-quoted', or plain.
-  std::size_t scalar(bool flow) {
+  std::size_t scalar(Context context) {
     const YAML::Mark m = mark();
     const char c = peek();
     std::string value;
@@ -266,7 +269,7 @@ class SimpleReader {
       }
       ++i_;
     } else {
-      value = plain(flow);
+      value = plain(context);
       tag = kPlainTag;
       // yaml-cpp reports these plain words as null events, not scalars.
       if (value == "~" || value == "null" || value == "Null" || value == "NULL")
@@ -280,7 +283,7 @@ class SimpleReader {
 
   // A plain scalar ends at ": ", " #", the line's end, and in a flow collection at ",", "}", "]".
   // Characters that could start something else (indicators, brackets) are left to yaml-cpp.
-  std::string plain(bool flow) {
+  std::string plain(Context context) {
     const char c = peek();
     const bool starts_well = is_ascii_alnum(c) || (static_cast<unsigned char>(c) >= 0x80) ||
                              std::string_view("_./$(~+=").find(c) != std::string_view::npos ||
@@ -293,7 +296,7 @@ class SimpleReader {
       if (at_end() || ch == '\n') break;
       if (ch == ':') {
         if (at_value_indicator()) break;
-        if (flow) throw GiveUp{};
+        if (context == Context::Flow) throw GiveUp{};
       } else if (ch == ' ') {
         if (peek(1) == '#') break;
         ++i_;
@@ -301,7 +304,7 @@ class SimpleReader {
       } else if (ch == '\t' || ch == '\r') {
         throw GiveUp{};
       } else if (ch == '{' || ch == '}' || ch == '[' || ch == ']' || ch == ',') {
-        if (flow && ch != '{' && ch != '[') break;
+        if (context == Context::Flow && ch != '{' && ch != '[') break;
         if (ch != ',') throw GiveUp{};
       }
       ++i_;

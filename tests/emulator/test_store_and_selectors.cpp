@@ -176,8 +176,8 @@ TEST(emulator_selectors, TextShortcutNeverRejectsAMatch) {
   EXPECT_FALSE(FieldSelector::parse("involvedObject.kind=Pod,involvedObject.name=job-9").may_match_text(text));
 }
 
-TEST(emulator_request_info, ParsesPathsAndVerbs) {
-  auto i = parse_request_info("GET", "/api/v1/namespaces/ns1/pods/p1/log", false);
+TEST(EmulatorRequestInfo, ParsesPathsAndVerbs) {
+  auto i = parse_request_info("GET", "/api/v1/namespaces/ns1/pods/p1/log", Watch::NotRequested);
   EXPECT_TRUE(i.resource_request);
   EXPECT_EQ(i.group, "");
   EXPECT_EQ(i.ns, "ns1");
@@ -185,14 +185,15 @@ TEST(emulator_request_info, ParsesPathsAndVerbs) {
   EXPECT_EQ(i.name, "p1");
   EXPECT_EQ(i.subresource, "log");
   EXPECT_EQ(i.verb, "get");
-  EXPECT_EQ(parse_request_info("GET", "/apis/batch/v1/namespaces/x/jobs", true).verb, "watch");
-  EXPECT_EQ(parse_request_info("GET", "/apis/batch/v1/namespaces/x/jobs", false).verb, "list");
-  EXPECT_EQ(parse_request_info("DELETE", "/apis/batch/v1/namespaces/x/jobs", false).verb, "deletecollection");
-  auto c = parse_request_info("POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", false);
+  EXPECT_EQ(parse_request_info("GET", "/apis/batch/v1/namespaces/x/jobs", Watch::Requested).verb, "watch");
+  EXPECT_EQ(parse_request_info("GET", "/apis/batch/v1/namespaces/x/jobs", Watch::NotRequested).verb, "list");
+  EXPECT_EQ(parse_request_info("DELETE", "/apis/batch/v1/namespaces/x/jobs", Watch::NotRequested).verb,
+            "deletecollection");
+  auto c = parse_request_info("POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", Watch::NotRequested);
   EXPECT_EQ(c.group, "rbac.authorization.k8s.io");
   EXPECT_EQ(c.ns, "");
   EXPECT_EQ(c.verb, "create");
-  EXPECT_FALSE(parse_request_info("GET", "/apis/batch/v1", false).resource_request);
+  EXPECT_FALSE(parse_request_info("GET", "/apis/batch/v1", Watch::NotRequested).resource_request);
   for (const char* t : {"1", "t", "T", "true", "True", "TRUE"}) EXPECT_EQ(parse_go_bool(t), true) << t;
   EXPECT_EQ(parse_go_bool("False"), false);
   EXPECT_EQ(parse_go_bool("yes"), std::nullopt);

@@ -362,8 +362,8 @@ TEST(HttpRouter, SplitTargetDecodesPathAndQuery) {
   EXPECT_EQ(raw, "/a%20b");
   EXPECT_EQ(path, "/a b");
   EXPECT_EQ(query, (std::vector<std::pair<std::string, std::string>>{{"x", "1 2"}, {"y", ""}, {"z", "%zz"}}));
-  EXPECT_EQ(percent_decode("%4", false), "%4");
-  EXPECT_EQ(percent_decode("100%", true), "100%");
+  EXPECT_EQ(percent_decode("%4", Plus::Literal), "%4");
+  EXPECT_EQ(percent_decode("100%", Plus::Space), "100%");
 }
 
 }  // namespace

@@ -115,11 +115,11 @@ void ApiServer::handle(const httplib::Request& req, httplib::Response& res) {
     const std::string& path = req.path;
     const bool public_path = path == "/version" || path == "/healthz" || path == "/livez" || path == "/readyz";
     if (!public_path) faults_.before_request();
-    bool watch = false;
+    Watch watch = Watch::NotRequested;
     if (req.has_param("watch")) {
       auto w = parse_go_bool(req.get_param_value("watch"));
       if (!w) throw bad_request("invalid value for watch: \"" + req.get_param_value("watch") + "\"");
-      watch = *w;
+      if (*w) watch = Watch::Requested;
     }
     RequestInfo info = parse_request_info(req.method, path, watch);
     auto user = authn_.authenticate(req.get_header_value("Authorization"));
@@ -166,7 +166,7 @@ void ApiServer::serve_discovery(const RequestInfo& info, const httplib::Request&
   if (p == "/openapi/v3" || p == "/openapi/v3/") return write_json(res, 200, registry_.openapi_v3_root());
   const std::string v3 = "/openapi/v3/";
   if (p.rfind(v3, 0) == 0) {
-    RequestInfo gv = parse_request_info("GET", p.substr(v3.size() - 1), false);
+    RequestInfo gv = parse_request_info("GET", p.substr(v3.size() - 1), Watch::NotRequested);
     json doc = registry_.openapi_v3_group_version(gv.group, gv.version);
     if (!doc.is_null()) return write_json(res, 200, doc);
   }

@@ -202,8 +202,8 @@ bool spec_bool(const json& spec, const char* key) {
 }
 }  // namespace
 
-void JobController::finish(SimJob& sj, bool complete, const std::string& reason, const std::string& message) {
-  if (complete) {
+void JobController::finish(SimJob& sj, JobEnd end, const std::string& reason, const std::string& message) {
+  if (end == JobEnd::Complete) {
     sj.conditions.push_back(job_condition("SuccessCriteriaMet", reason, message));
     sj.conditions.push_back(job_condition("Complete", reason, message));
     sj.completion_time = sj.conditions.back()["lastTransitionTime"];
@@ -348,12 +348,12 @@ std::optional<SteadyTime> JobController::sync_job(SimJob& sj) {
   if (!suspended && deadline > 0 && !sj.start_wall.empty() &&
       now >= sj.start + clock_.scaled(static_cast<double>(deadline))) {
     kill_active();
-    finish(sj, false, "DeadlineExceeded", "Job was active longer than specified deadline");
+    finish(sj, JobEnd::Failed, "DeadlineExceeded", "Job was active longer than specified deadline");
   } else if (sj.failed > backoff_limit) {
     kill_active();
-    finish(sj, false, "BackoffLimitExceeded", "Job has reached the specified backoff limit");
+    finish(sj, JobEnd::Failed, "BackoffLimitExceeded", "Job has reached the specified backoff limit");
   } else if (sj.succeeded >= completions) {
-    finish(sj, true, "CompletionsReached", "Reached expected number of succeeded pods");
+    finish(sj, JobEnd::Complete, "CompletionsReached", "Reached expected number of succeeded pods");
   } else if (const bool deleting = (*job)["metadata"].contains("deletionTimestamp"); suspended && !deleting) {
     // Suspended: the active pods are deleted (gracefully) and, their tracking finalizer removed
     // first, never counted as failed or succeeded.

@@ -106,7 +106,8 @@ class JobController {
   std::optional<SteadyTime> sync_job(SimJob& job);
   void create_pod(SimJob& sj, const nlohmann::json& job);
   void advance_pod(SimJob& sj, SimPod& pod, SteadyTime now);
-  void finish(SimJob& sj, bool complete, const std::string& reason, const std::string& message);
+  enum class JobEnd { Complete, Failed };
+  void finish(SimJob& sj, JobEnd end, const std::string& reason, const std::string& message);
   void record_event(const nlohmann::json& object, const EventSpec& spec);
   void delete_job_and_pods(SimJob& sj);
   void begin_termination(const Termination& t, SteadyTime now);  // controller thread

@@ -10,7 +10,7 @@ std::optional<bool> parse_go_bool(const std::string& t) {
   return std::nullopt;
 }
 
-RequestInfo parse_request_info(const std::string& method, const std::string& path, bool watch) {
+RequestInfo parse_request_info(const std::string& method, const std::string& path, Watch watch) {
   RequestInfo info;
   info.path = path;
   std::vector<std::string> parts;
@@ -49,7 +49,7 @@ RequestInfo parse_request_info(const std::string& method, const std::string& pat
   }
   const bool named = !info.name.empty();
   if (method == "GET" || method == "HEAD")
-    info.verb = watch ? "watch" : named ? "get" : "list";
+    info.verb = watch == Watch::Requested ? "watch" : named ? "get" : "list";
   else if (method == "POST")
     info.verb = "create";
   else if (method == "PUT")

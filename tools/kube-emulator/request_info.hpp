@@ -19,8 +19,10 @@ struct RequestInfo {
   std::string verb;  // get list watch create update patch delete deletecollection
 };
 
-// `watch` is the parsed ?watch= flag.
-RequestInfo parse_request_info(const std::string& method, const std::string& path, bool watch);
+// The parsed ?watch= flag: with Watch::Requested a GET of a collection is the verb "watch".
+enum class Watch { NotRequested, Requested };
+
+RequestInfo parse_request_info(const std::string& method, const std::string& path, Watch watch);
 
 // Go's strconv.ParseBool: 1 t T TRUE true True / 0 f F FALSE false False; nullopt otherwise.
 std::optional<bool> parse_go_bool(const std::string& text);
