@@ -1,6 +1,6 @@
 #include "output/go_json.hpp"
 
-#include "output/utf8.hpp"
+#include "util/utf8.hpp"
 
 #include <algorithm>
 #include <array>
@@ -177,7 +177,7 @@ constexpr std::array<AsciiEscape, 128> kAsciiEscapes = [] {
 [[gnu::noinline]] std::size_t escape_non_ascii(std::string_view s, std::size_t i, char*& dst) {
   // Decode one UTF-8 sequence the way Go's utf8.DecodeRuneInString does: any error consumes
   // exactly one byte (so each bad byte becomes its own U+FFFD).
-  const std::size_t len = utf8_length(s, i);
+  const std::size_t len = utf8::sequence_length(s, i);
   if (len == 0) {
     std::memcpy(dst, "\\ufffd", 6);
     dst += 6;

@@ -1,6 +1,6 @@
 #include "output/yaml_emitter.hpp"
 
-#include "output/utf8.hpp"
+#include "util/utf8.hpp"
 
 #include <array>
 #include <cctype>
@@ -114,14 +114,6 @@ bool resolves_to_non_string(const std::string& s) {
   return false;
 }
 
-std::uint32_t decode_utf8(std::string_view s, std::size_t i, std::size_t len) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  if (len == 1) return c;
-  std::uint32_t cp = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
-  for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-  return cp;
-}
-
 // Characters YAML allows raw in a scalar (its c-printable set), minus the line breaks
 // U+0085/U+2028/U+2029 and the BOM, which readers treat specially.
 bool is_yaml_printable(std::uint32_t cp) {
@@ -165,9 +157,8 @@ bool all_printable(std::string_view s, LineBreaks line_breaks) {
       ++i;
       continue;
     }
-    const std::size_t len = utf8_length(s, i);
+    const auto [cp, len] = utf8::decode(s, i);
     if (len == 0) return false;
-    const auto cp = decode_utf8(s, i, len);
     if (!(is_yaml_printable(cp) || (allow_newline && cp == '\n'))) return false;
     i += len;
   }
@@ -199,13 +190,12 @@ void append_double_quoted(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   for (std::size_t i = 0; i < s.size();) {
-    const std::size_t len = utf8_length(s, i);
+    const auto [cp, len] = utf8::decode(s, i);
     if (len == 0) {
       out += "\\ufffd";
       ++i;
       continue;
     }
-    const auto cp = decode_utf8(s, i, len);
     if (cp == '"') {
       out += "\\\"";
     } else if (cp == '\\') {

@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "util/utf8.hpp"
+
 namespace kjq::server {
 
 using nlohmann::json;
@@ -94,7 +96,7 @@ std::string capture_log_tail(kube::KubeApi& api, const std::string& ns, const js
     if (log.size() > options.log_tail_max_bytes) {
       std::size_t cut = log.size() - options.log_tail_max_bytes;
       // Never start inside a UTF-8 character: skip its continuation bytes (10xxxxxx).
-      while (cut < log.size() && (static_cast<unsigned char>(log[cut]) & 0xC0) == 0x80) ++cut;
+      while (cut < log.size() && utf8::is_continuation_byte(log[cut])) ++cut;
       log.erase(0, cut);
     }
     return log;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "util/diagnostic.hpp"
+#include "util/utf8.hpp"
 #include "util/value_path.hpp"
 
 namespace kjq::values {
@@ -18,45 +19,6 @@ using nlohmann::json;
 constexpr std::int64_t kMaxIndex = 65536;    // Helm's strvals.MaxIndex
 constexpr int kMaxNestedNameLevel = 30;      // Helm's strvals.MaxNestedNameLevel
 constexpr std::size_t kMaxPathLevels = 128;  // kjq's own bound on `a[0][0]...` nesting
-
-// Go reads the expression rune by rune: each byte that does not start a valid UTF-8 sequence
-// becomes U+FFFD. Doing the same keeps every string we produce valid UTF-8.
-std::string as_go_runes(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  std::size_t i = 0;
-  while (i < in.size()) {
-    const auto b0 = static_cast<unsigned char>(in[i]);
-    std::size_t len = 0;
-    std::uint32_t lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (b0 < 0x80) {
-      len = 1;
-    } else if (b0 >= 0xC2 && b0 <= 0xDF) {
-      len = 2;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-      len = 3;
-      if (b0 == 0xE0) lo = 0xA0;  // no overlongs
-      if (b0 == 0xED) hi = 0x9F;  // no surrogates
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-      len = 4;
-      if (b0 == 0xF0) lo = 0x90;
-      if (b0 == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
-    }
-    bool valid = len > 0 && i + len <= in.size();
-    for (std::size_t k = 1; valid && k < len; ++k) {
-      const auto b = static_cast<unsigned char>(in[i + k]);
-      valid = k == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xBF);
-    }
-    if (valid) {
-      out.append(in.substr(i, len));
-      i += len;
-    } else {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    }
-  }
-  return out;
-}
 
 bool equals_ignoring_ascii_case(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -91,8 +53,10 @@ std::optional<std::int64_t> parse_decimal_int64(std::string_view s) {
 // Parses one --set expression (a comma-separated list of assignments) and applies it.
 class SetExpression {
  public:
+  // Go reads the expression rune by rune, each byte that is not UTF-8 becoming U+FFFD; reading it
+  // the same way keeps every string we produce valid UTF-8.
   SetExpression(std::string_view expression, SetTyping typing)
-      : original_(expression), text_(as_go_runes(expression)), typing_(typing) {}
+      : original_(expression), text_(utf8::with_replacement_characters(expression)), typing_(typing) {}
 
   void apply_to(json& root) {
     while (pos_ < text_.size()) assignment(root);

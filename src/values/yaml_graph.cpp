@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/diagnostic.hpp"
+#include "util/utf8.hpp"
 #include "util/value_path.hpp"
 #include "values/yaml_scalars.hpp"
 #include "values/yaml_simple_reader.hpp"
@@ -67,7 +68,7 @@ class GraphBuilder : public YAML::EventHandler {
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                 const std::string& value) override {
     // yaml-cpp passes invalid bytes through; go-yaml (and so Helm) refuses them.
-    if (!is_valid_utf8(value)) {
+    if (!utf8::is_valid(value)) {
       const Mark m = to_mark(mark);
       throw InputError(Diagnostic{source_, m.line, m.column, "", "invalid UTF-8 in a scalar"});
     }
@@ -193,14 +194,11 @@ void check_characters(std::string_view text, const std::string& source) {
                                       " is not allowed (in a double-quoted string, write it as "
                                       "an escape such as \\x01)"});
     }
-    std::size_t len = b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : 2;
-    if (i + len > text.size() || !is_valid_utf8(text.substr(i, len)))
-      throw InputError(Diagnostic{source, line, column, "", "invalid UTF-8"});
-    std::uint32_t cp = b0 & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
-    for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    const auto [cp, len] = utf8::decode(text, i);
+    if (len == 0) throw InputError(Diagnostic{source, line, column, "", "invalid UTF-8"});
     if ((cp >= 0x80 && cp <= 0x9F && cp != 0x85) || cp == 0xFFFE || cp == 0xFFFF) {
       char code[8];
-      std::snprintf(code, sizeof code, "U+%04X", cp);
+      std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned>(cp));
       throw InputError(Diagnostic{source, line, column, "",
                                   std::string("invalid YAML: control character ") + code + " is not allowed"});
     }

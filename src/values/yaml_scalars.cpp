@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "util/base64.hpp"
+#include "util/utf8.hpp"
 
 namespace kjq::values::yaml {
 
@@ -246,7 +247,7 @@ std::string typed_string(const std::string& value, std::string_view tag) {
   auto decoded = base64_decode(value);  // go-yaml folds line breaks away, as Go's decoder skips them
   if (!decoded) throw ScalarError("!!binary value is not valid base64");
   // Values become JSON text, which cannot carry arbitrary bytes.
-  if (!is_valid_utf8(*decoded))
+  if (!utf8::is_valid(*decoded))
     throw ScalarError("!!binary value decodes to bytes that are not valid UTF-8 (values must be text)");
   return *decoded;
 }
@@ -292,39 +293,6 @@ std::string scalar_key(const std::string& value, std::string_view tag) {
       break;
   }
   return typed_string(value, tag);
-}
-
-bool is_valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    std::size_t len = 0;
-    unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (b0 < 0x80) {
-      ++i;
-      continue;
-    }
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-      len = 2;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-      len = 3;
-      if (b0 == 0xE0) lo = 0xA0;
-      if (b0 == 0xED) hi = 0x9F;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-      len = 4;
-      if (b0 == 0xF0) lo = 0x90;
-      if (b0 == 0xF4) hi = 0x8F;
-    } else {
-      return false;
-    }
-    if (i + len > s.size()) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto b = static_cast<unsigned char>(s[i + k]);
-      if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return false;
-    }
-    i += len;
-  }
-  return true;
 }
 
 }  // namespace kjq::values::yaml

@@ -35,7 +35,4 @@ nlohmann::json scalar_json(const std::string& value, std::string_view tag);
 // `0x1F` → "31", `1.5` → "1.5"). Throws ScalarError for null and too-large integer keys.
 std::string scalar_key(const std::string& value, std::string_view tag);
 
-// Whether `s` is well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF).
-bool is_valid_utf8(std::string_view s);
-
 }  // namespace kjq::values::yaml
