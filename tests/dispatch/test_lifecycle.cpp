@@ -29,7 +29,7 @@ json pod(const std::string& phase, json container_state, json conditions = json:
 
 json scheduled() { return json::array({{{"type", "PodScheduled"}, {"status", "True"}}}); }
 
-TEST(LifecycleTest, ProgressesThroughSubmittedScheduledRunningSucceeded) {
+TEST(Lifecycle, ProgressesThroughSubmittedScheduledRunningSucceeded) {
   EXPECT_EQ(derive_lifecycle(job(), {}).phase, Phase::Submitted);
   EXPECT_EQ(derive_lifecycle(job(), {}).reason, "Created");
   auto s = derive_lifecycle(job(), {pod("Pending", {{"waiting", {{"reason", "ContainerCreating"}}}}, scheduled())});
@@ -52,7 +52,7 @@ TEST(LifecycleTest, ProgressesThroughSubmittedScheduledRunningSucceeded) {
   EXPECT_TRUE(done.terminal());
 }
 
-TEST(LifecycleTest, FailureReasons) {
+TEST(Lifecycle, FailureReasons) {
   json failed =
       job(json::array({cond("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")}));
   auto oom = derive_lifecycle(failed, {pod("Failed", {{"terminated", {{"exitCode", 137}, {"reason", "OOMKilled"}}}})});
@@ -72,7 +72,7 @@ TEST(LifecycleTest, FailureReasons) {
   EXPECT_EQ(derive_lifecycle(json(), {}).reason, "Deleted");
 }
 
-TEST(LifecycleTest, JobEndedSaysWhetherTheJobControllerDecided) {
+TEST(Lifecycle, JobEndedSaysWhetherTheJobControllerDecided) {
   // FailureTarget and SuccessCriteriaMet (Kubernetes 1.31+) count as decided, like the final ones.
   for (const char* type : {"Complete", "SuccessCriteriaMet", "Failed", "FailureTarget"}) {
     SCOPED_TRACE(type);
@@ -88,7 +88,7 @@ TEST(LifecycleTest, JobEndedSaysWhetherTheJobControllerDecided) {
   EXPECT_FALSE(derive_lifecycle(job(), {}).job_ended);
 }
 
-TEST(LifecycleTest, PodsThatCanNeverStartFailEarly) {
+TEST(Lifecycle, PodsThatCanNeverStartFailEarly) {
   for (std::string reason : {"ErrImagePull", "ImagePullBackOff", "CreateContainerConfigError", "InvalidImageName"}) {
     SCOPED_TRACE(reason);
     auto l =
@@ -99,7 +99,7 @@ TEST(LifecycleTest, PodsThatCanNeverStartFailEarly) {
   }
 }
 
-TEST(LifecycleTest, WithAGraceAPodThatCannotStartYetIsWaitingUntilTheGraceEnds) {
+TEST(Lifecycle, WithAGraceAPodThatCannotStartYetIsWaitingUntilTheGraceEnds) {
   json p = pod("Pending", {{"waiting", {{"reason", "ImagePullBackOff"}, {"message", "back-off"}}}}, scheduled(),
                "2026-01-01T00:00:01Z");
   LifecycleOptions o;
@@ -115,7 +115,7 @@ TEST(LifecycleTest, WithAGraceAPodThatCannotStartYetIsWaitingUntilTheGraceEnds) 
   EXPECT_EQ(late.reason, "ImagePullBackOff");
 }
 
-TEST(LifecycleTest, UnschedulableOnlyFailsPastTheStartDeadline) {
+TEST(Lifecycle, UnschedulableOnlyFailsPastTheStartDeadline) {
   json unsched = json::array({{{"type", "PodScheduled"},
                                {"status", "False"},
                                {"reason", "Unschedulable"},
@@ -136,7 +136,7 @@ TEST(LifecycleTest, UnschedulableOnlyFailsPastTheStartDeadline) {
   EXPECT_EQ(late.reason, "Unschedulable");
 }
 
-TEST(LifecycleTest, JsonAndTable) {
+TEST(Lifecycle, JsonAndTable) {
   auto j = lifecycle_to_json(derive_lifecycle(job(json::array({cond("Complete", "CompletionsReached")})), {}));
   EXPECT_EQ(j["phase"], "Succeeded");
   EXPECT_EQ(j["terminal"], true);

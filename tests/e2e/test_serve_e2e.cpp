@@ -31,7 +31,7 @@ class ServeE2E : public ::testing::Test {
   }
 };
 
-TEST_F(ServeE2E, serve_SubmittedJobSucceedsWithItsRecordAndEvidence) {
+TEST_F(ServeE2E, SubmittedJobSucceedsWithItsRecordAndEvidence) {
   env.kube().write_queue("default",
                          RuntimeEnv::test_manifest("succeed", 0.2, {{"kube-emulator/log", "hello from the job\n"}}));
   start();
@@ -64,7 +64,7 @@ TEST_F(ServeE2E, serve_SubmittedJobSucceedsWithItsRecordAndEvidence) {
   EXPECT_EQ(queues.body["items"][0]["succeeded"], 1);
 }
 
-TEST_F(ServeE2E, serve_TheSameIdIsOneJob) {
+TEST_F(ServeE2E, TheSameIdIsOneJob) {
   env.kube().write_queue("default", RuntimeEnv::test_manifest("succeed", 0.1));
   start();
   json body = {{"queue", "default"}, {"id", "0f6f8e3c-1d2b-4c5a-9e7f-aaaaaaaaaaaa"}, {"data", {{"x", 1}}}};
@@ -80,7 +80,7 @@ TEST_F(ServeE2E, serve_TheSameIdIsOneJob) {
   EXPECT_EQ(env.job_creates().size(), 1u);
 }
 
-TEST_F(ServeE2E, serve_RequestsNeedTheTokenAndValidBodies) {
+TEST_F(ServeE2E, RequestsNeedTheTokenAndValidBodies) {
   start();
   EXPECT_EQ(env.request(url, "GET", "/api/v1/jobs", nullptr, "").status, 401);
   EXPECT_EQ(env.request(url, "GET", "/api/v1/jobs", nullptr, "wrong").status, 401);
@@ -104,7 +104,7 @@ TEST_F(ServeE2E, serve_RequestsNeedTheTokenAndValidBodies) {
   EXPECT_EQ(serve->process().err_so_far().find(RuntimeEnv::kKjqToken), std::string::npos);
 }
 
-TEST_F(ServeE2E, serve_EachFailureIsRecordedWithItsReason) {
+TEST_F(ServeE2E, EachFailureIsRecordedWithItsReason) {
   env.kube().write_queue("fail", RuntimeEnv::test_manifest("fail", 0.1, {{"kube-emulator/exit-code", "3"}}));
   env.kube().write_queue("oom", RuntimeEnv::test_manifest("oom", 0.1));
   env.kube().write_queue("pull", RuntimeEnv::test_manifest("image-pull-error", 0.1));
@@ -151,7 +151,7 @@ TEST_F(ServeE2E, serve_EachFailureIsRecordedWithItsReason) {
     })) << cases[i].queue;
 }
 
-TEST_F(ServeE2E, serve_LogsAndEventsAreKeptPastAOneSecondTtl) {
+TEST_F(ServeE2E, LogsAndEventsAreKeptPastAOneSecondTtl) {
   json m = RuntimeEnv::test_manifest("succeed", 0.2, {{"kube-emulator/log", "line 1\nline 2\nline 3\n"}});
   m["spec"]["ttlSecondsAfterFinished"] = 1;
   env.kube().write_queue("short", m);
@@ -170,7 +170,7 @@ TEST_F(ServeE2E, serve_LogsAndEventsAreKeptPastAOneSecondTtl) {
   EXPECT_TRUE(completed_event) << kept["events"];
 }
 
-TEST_F(ServeE2E, serve_AQueueCapHoldsJobsInQueuedFirstInFirstOut) {
+TEST_F(ServeE2E, AQueueCapHoldsJobsInQueuedFirstInFirstOut) {
   env.kube().write_queue("capped", RuntimeEnv::test_manifest("succeed", 0.4));
   std::ofstream(env.kube().dir() / "values.yaml")
       << "workers:\n  capped:\n    enabled: true\n    type: kubernetes\n    maxConcurrency: 3\n";
@@ -209,7 +209,7 @@ TEST_F(ServeE2E, serve_AQueueCapHoldsJobsInQueuedFirstInFirstOut) {
   EXPECT_EQ(env.submit(url, {{"queue", "other"}}).status, 404);
 }
 
-TEST_F(ServeE2E, serve_CancelDeletesWithAGracePeriodOrDropsAQueuedJob) {
+TEST_F(ServeE2E, CancelDeletesWithAGracePeriodOrDropsAQueuedJob) {
   env.kube().write_queue("slow", RuntimeEnv::test_manifest("hang", 0.1));
   start({"--max-concurrency", "1"});
   const std::string running = submit_ok({{"queue", "slow"}});
@@ -232,7 +232,7 @@ TEST_F(ServeE2E, serve_CancelDeletesWithAGracePeriodOrDropsAQueuedJob) {
   EXPECT_EQ(env.job_creates().size(), 1u);  // the cancelled queued job never reached the cluster
 }
 
-TEST_F(ServeE2E, serve_TimeLimitBecomesActiveDeadlineSeconds) {
+TEST_F(ServeE2E, TimeLimitBecomesActiveDeadlineSeconds) {
   env.kube().write_queue("slow", RuntimeEnv::test_manifest("hang", 0.1));
   start();
   const std::string id = submit_ok({{"queue", "slow"}, {"timeLimitSeconds", 1}});

@@ -31,7 +31,7 @@ void expect_all_succeed(const ServeEnv& env, const std::string& url, const std::
   }
 }
 
-TEST(ServeFaults, serve_RetriesThrough503And429) {
+TEST(ServeFaults, RetriesThrough503And429) {
   ServeEnv env;
   env.kube().write_queue("default", RuntimeEnv::test_manifest("succeed", 0.1));
   auto serve = env.start();
@@ -46,7 +46,7 @@ TEST(ServeFaults, serve_RetriesThrough503And429) {
   EXPECT_EQ(std::set<std::string>(creates.begin(), creates.end()).size(), 20u);
 }
 
-TEST(ServeFaults, serve_ResumesDroppedWatchesAndRelistsOn410) {
+TEST(ServeFaults, ResumesDroppedWatchesAndRelistsOn410) {
   // A short watch history makes a resumed watch's resourceVersion too old: 410, then a relist.
   ServeEnv env(EmulatorOptions{{"--watch-history", "4"}});
   env.kube().write_queue("default", RuntimeEnv::test_manifest("succeed", 0.5));

@@ -31,7 +31,7 @@ class ServeHardeningE2E : public ::testing::Test {
   }
 };
 
-TEST_F(ServeHardeningE2E, serve_PipelinedRequestsAllGetAnswers) {
+TEST_F(ServeHardeningE2E, PipelinedRequestsAllGetAnswers) {
   env.kube().write_queue("default", RuntimeEnv::test_manifest("succeed", 0.1));
   start();
   RawClient c(port);
@@ -50,7 +50,7 @@ TEST_F(ServeHardeningE2E, serve_PipelinedRequestsAllGetAnswers) {
   EXPECT_EQ(all[3].status, 200);
 }
 
-TEST_F(ServeHardeningE2E, serve_OversizedBodiesAreRefusedWithoutStoringAnything) {
+TEST_F(ServeHardeningE2E, OversizedBodiesAreRefusedWithoutStoringAnything) {
   start();
   // Declared 100 MB: refused before a byte of it is read.
   RawClient big(port);
@@ -71,7 +71,7 @@ TEST_F(ServeHardeningE2E, serve_OversizedBodiesAreRefusedWithoutStoringAnything)
   EXPECT_TRUE(list.body["items"].empty());
 }
 
-TEST_F(ServeHardeningE2E, serve_DeepJsonIsRefusedAndServeLivesOn) {
+TEST_F(ServeHardeningE2E, DeepJsonIsRefusedAndServeLivesOn) {
   env.kube().write_queue("default", RuntimeEnv::test_manifest("succeed", 0.1));
   start();
   for (int levels : {60'000, 100'000}) {
@@ -89,7 +89,7 @@ TEST_F(ServeHardeningE2E, serve_DeepJsonIsRefusedAndServeLivesOn) {
   EXPECT_EQ(env.wait_for(url, ok.body["id"], {"Succeeded", "Failed"})["state"], "Succeeded");
 }
 
-TEST_F(ServeHardeningE2E, serve_APoisonRowIsRecordedFailedOnceNotACrashLoop) {
+TEST_F(ServeHardeningE2E, APoisonRowIsRecordedFailedOnceNotACrashLoop) {
   env.kube().write_queue("default", RuntimeEnv::test_manifest("succeed", 0.1));
   start();
   serve->stop();
@@ -116,7 +116,7 @@ TEST_F(ServeHardeningE2E, serve_APoisonRowIsRecordedFailedOnceNotACrashLoop) {
   EXPECT_EQ(env.request(url, "GET", "/healthz", nullptr, "").status, 200);
 }
 
-TEST_F(ServeHardeningE2E, serve_AQueueNameCannotForgeLogLines) {
+TEST_F(ServeHardeningE2E, AQueueNameCannotForgeLogLines) {
   start();  // no values: any safe queue name is taken, and names are checked for the file system only
   ApiReply r = env.submit(url, {{"queue", "evil\nkjq: info: job forged Succeeded\r\xe2\x80\xae"}});
   const std::string err = serve->process().err_so_far();

@@ -54,7 +54,7 @@ struct Burst {
   }
 };
 
-TEST(ServeFaults, serve_KillNineInTheMiddleOfABurstLosesNothingAndDuplicatesNothing) {
+TEST(ServeFaults, KillNineInTheMiddleOfABurstLosesNothingAndDuplicatesNothing) {
   ServeEnv env;
   env.kube().write_queue("default", RuntimeEnv::test_manifest("succeed", 0.05));
   auto serve = env.start();

@@ -32,7 +32,7 @@ class ServeLatencyE2E : public ::testing::Test {
   }
 };
 
-TEST_F(ServeLatencyE2E, serve_IdleAndSlowHeaderClientsLeaveHealthzAndSubmitAnswering) {
+TEST_F(ServeLatencyE2E, IdleAndSlowHeaderClientsLeaveHealthzAndSubmitAnswering) {
   env.kube().write_queue("default", RuntimeEnv::test_manifest("succeed", 0.1));
   start();
   std::vector<RawClient> idle;

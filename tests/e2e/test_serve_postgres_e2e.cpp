@@ -108,7 +108,7 @@ double metric_of(const ServeEnv& env, const ServeProcess& p, const std::string& 
   return metric(env.request(p.url(), "GET", "/metrics").text, name);
 }
 
-TEST(ServePostgres, serve_TwoReplicasShareTheWorkWithoutDuplicates) {
+TEST(ServePostgres, TwoReplicasShareTheWorkWithoutDuplicates) {
   KJQ_REQUIRE_POSTGRES();
   auto& pg = PostgresServer::shared();
   const std::string store = pg.create_database();
@@ -198,7 +198,7 @@ TEST(ServePostgres, serve_TwoReplicasShareTheWorkWithoutDuplicates) {
   EXPECT_EQ(b->stop().exit_code, 0);
 }
 
-TEST(ServePostgres, serve_KillNineOfOneReplicaInABurstLosesNothing) {
+TEST(ServePostgres, KillNineOfOneReplicaInABurstLosesNothing) {
   KJQ_REQUIRE_POSTGRES();
   auto& pg = PostgresServer::shared();
   const std::string store = pg.create_database();

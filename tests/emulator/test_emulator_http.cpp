@@ -104,7 +104,7 @@ json condition(const json& job, const std::string& type) {
 
 }  // namespace
 
-TEST_F(EmulatorHttp, emulator_JobRunsToCompletionWithPodsAndEvents) {
+TEST_F(EmulatorHttp, JobRunsToCompletionWithPodsAndEvents) {
   post(jobs, job_body("ok", {{"kube-emulator/run-seconds", "1"}}));
   ASSERT_TRUE(eventually([&] { return !condition(get(jobs + "/ok"), "Complete").is_null(); }));
   json j = get(jobs + "/ok");
@@ -130,7 +130,7 @@ TEST_F(EmulatorHttp, emulator_JobRunsToCompletionWithPodsAndEvents) {
   EXPECT_NE(std::find(reasons.begin(), reasons.end(), "Completed"), reasons.end());
 }
 
-TEST_F(EmulatorHttp, emulator_BackoffLimitAndRetries) {
+TEST_F(EmulatorHttp, BackoffLimitAndRetries) {
   post(jobs, job_body("flaky", {{"kube-emulator/outcome", "fail"}}, {{"backoffLimit", 2}}));
   ASSERT_TRUE(eventually([&] { return !condition(get(jobs + "/flaky"), "Failed").is_null(); }));
   json j = get(jobs + "/flaky");
@@ -140,7 +140,7 @@ TEST_F(EmulatorHttp, emulator_BackoffLimitAndRetries) {
   EXPECT_EQ(get("/api/v1/namespaces/default/pods?labelSelector=job-name%3Dflaky")["items"].size(), 3u);
 }
 
-TEST_F(EmulatorHttp, emulator_StatusErrors) {
+TEST_F(EmulatorHttp, StatusErrors) {
   json nf = get(jobs + "/missing", 404);
   EXPECT_EQ(nf, json::parse(R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
     "message":"jobs.batch \"missing\" not found","reason":"NotFound",
@@ -157,7 +157,7 @@ TEST_F(EmulatorHttp, emulator_StatusErrors) {
   EXPECT_EQ(gone->status, 200);  // history not yet compacted
 }
 
-TEST_F(EmulatorHttp, emulator_ListLimitContinueAndSelectors) {
+TEST_F(EmulatorHttp, ListLimitContinueAndSelectors) {
   for (const char* n : {"a", "b", "c"}) post(jobs, job_body(n, {{"kube-emulator/outcome", "hang"}}));
   json page = get(jobs + "?limit=2");
   ASSERT_EQ(page["items"].size(), 2u);
@@ -176,7 +176,7 @@ TEST_F(EmulatorHttp, emulator_ListLimitContinueAndSelectors) {
   EXPECT_EQ(get(jobs + "?labelSelector=%3D%3D", 400)["reason"], "BadRequest");
 }
 
-TEST_F(EmulatorHttp, emulator_WatchResumesFromResourceVersion) {
+TEST_F(EmulatorHttp, WatchResumesFromResourceVersion) {
   json created = post(jobs, job_body("w1", {{"kube-emulator/outcome", "hang"}}));
   std::string rv = created["metadata"]["resourceVersion"];
   post(jobs, job_body("w2", {{"kube-emulator/outcome", "hang"}}));
@@ -197,7 +197,7 @@ TEST_F(EmulatorHttp, emulator_WatchResumesFromResourceVersion) {
   EXPECT_EQ(initial[1]["type"], "ADDED");
 }
 
-TEST_F(EmulatorHttp, emulator_WatchSelectorTransitionsAndBookmarks) {
+TEST_F(EmulatorHttp, WatchSelectorTransitionsAndBookmarks) {
   post(jobs, job_body("sel", {{"kube-emulator/outcome", "hang"}}));
   std::string rv = std::to_string(emu->store().current_rv());
   std::thread relabel([&] {
@@ -227,7 +227,7 @@ TEST_F(EmulatorHttp, emulator_WatchSelectorTransitionsAndBookmarks) {
   EXPECT_TRUE(bookmark);
 }
 
-TEST_F(EmulatorHttp, emulator_WatchTooOldResourceVersionIs410) {
+TEST_F(EmulatorHttp, WatchTooOldResourceVersionIs410) {
   EmulatorOptions o = fast_options();
   o.watch_history = 5;
   emu.reset();
@@ -241,7 +241,7 @@ TEST_F(EmulatorHttp, emulator_WatchTooOldResourceVersionIs410) {
   EXPECT_EQ(events[0]["object"]["message"].get<std::string>().rfind("too old resource version: 1 (", 0), 0u);
 }
 
-TEST_F(EmulatorHttp, emulator_SelfSubjectAccessReviewAndRbacObjectsThroughTheApi) {
+TEST_F(EmulatorHttp, SelfSubjectAccessReviewAndRbacObjectsThroughTheApi) {
   std::string dir = ::testing::TempDir();
   std::string tokens = dir + "/emu-tokens.csv";
   {
@@ -297,7 +297,7 @@ TEST_F(EmulatorHttp, emulator_SelfSubjectAccessReviewAndRbacObjectsThroughTheApi
   EXPECT_EQ(cli->Post(jobs, sa, job_body("x").dump(), "application/json")->status, 201);
 }
 
-TEST_F(EmulatorHttp, emulator_DeletePropagation) {
+TEST_F(EmulatorHttp, DeletePropagation) {
   post(jobs, job_body("orphaned", {{"kube-emulator/outcome", "hang"}}));
   post(jobs, job_body("cascaded", {{"kube-emulator/outcome", "hang"}}));
   ASSERT_TRUE(eventually([&] { return get("/api/v1/namespaces/default/pods")["items"].size() == 2; }));
@@ -324,7 +324,7 @@ TEST_F(EmulatorHttp, emulator_DeletePropagation) {
   EXPECT_EQ(cli->Delete(jobs + "/cascaded")->status, 404);
 }
 
-TEST_F(EmulatorHttp, emulator_GracefulPodDeletion) {
+TEST_F(EmulatorHttp, GracefulPodDeletion) {
   const std::string pods = "/api/v1/namespaces/default/pods";
   auto running_pod = [&](const std::string& job) {
     std::string name;
@@ -392,7 +392,7 @@ TEST_F(EmulatorHttp, emulator_GracefulPodDeletion) {
   EXPECT_TRUE(eventually([&] { return cli->Get(pods + "/" + b)->status == 404; }));
 }
 
-TEST_F(EmulatorHttp, emulator_DeadlineWaitsForTerminatingPodsBeforeFailed) {
+TEST_F(EmulatorHttp, DeadlineWaitsForTerminatingPodsBeforeFailed) {
   // activeDeadlineSeconds: FailureTarget at once; Failed (and the Job's warning event) only when
   // the pods being stopped are gone, with status.terminating counting them meanwhile.
   json spec = {{"activeDeadlineSeconds", 1}};
@@ -414,7 +414,7 @@ TEST_F(EmulatorHttp, emulator_DeadlineWaitsForTerminatingPodsBeforeFailed) {
   EXPECT_TRUE(get("/api/v1/namespaces/default/pods?labelSelector=job-name%3Dlate")["items"].empty());
 }
 
-TEST_F(EmulatorHttp, emulator_FaultInjectionFromTheAdminEndpoint) {
+TEST_F(EmulatorHttp, FaultInjectionFromTheAdminEndpoint) {
   httplib::Client admin(emu->admin_url());
   auto r = admin.Put("/faults", R"({"error503Fraction":1,"retryAfterSeconds":7})", "application/json");
   ASSERT_TRUE(r);
@@ -454,7 +454,7 @@ TEST_F(EmulatorHttp, emulator_FaultInjectionFromTheAdminEndpoint) {
   EXPECT_EQ(json::parse(admin.Get("/stats")->body)["objects"]["jobs"], 3);
 }
 
-TEST_F(EmulatorHttp, emulator_DiscoveryAndOpenApi) {
+TEST_F(EmulatorHttp, DiscoveryAndOpenApi) {
   EXPECT_EQ(get("/version")["minor"], "32");
   EXPECT_EQ(get("/api")["versions"][0], "v1");
   json groups = get("/apis")["groups"];
@@ -487,7 +487,7 @@ json resource_named(const json& version, const std::string& name) {
 }
 }  // namespace
 
-TEST_F(EmulatorHttp, emulator_AggregatedDiscovery) {
+TEST_F(EmulatorHttp, AggregatedDiscovery) {
   auto r = cli->Get("/apis", httplib::Headers{{"Accept", kAggregatedAccept}});
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
@@ -558,7 +558,7 @@ TEST_F(EmulatorHttp, emulator_AggregatedDiscovery) {
   EXPECT_EQ(json::parse(r->body)["kind"], "APIGroupList");
 }
 
-TEST_F(EmulatorHttp, emulator_LegacyDiscoveryWithoutAggregatedAccept) {
+TEST_F(EmulatorHttp, LegacyDiscoveryWithoutAggregatedAccept) {
   for (const char* accept : {"", "application/json", "application/json, */*",
                              "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"}) {
     httplib::Headers headers;
@@ -580,7 +580,7 @@ TEST_F(EmulatorHttp, emulator_LegacyDiscoveryWithoutAggregatedAccept) {
 }
 
 // The aggregated documents and the per-group-version documents come from one table.
-TEST(emulator_discovery, AggregatedAndLegacyListTheSameResources) {
+TEST(EmulatorDiscovery, AggregatedAndLegacyListTheSameResources) {
   ResourceRegistry registry;
   std::size_t listed = 0;
   for (bool core : {true, false}) {
@@ -604,7 +604,7 @@ TEST(emulator_discovery, AggregatedAndLegacyListTheSameResources) {
   EXPECT_EQ(listed, registry.all().size());
 }
 
-TEST_F(EmulatorHttp, emulator_FollowLogsUntilTheContainerEnds) {
+TEST_F(EmulatorHttp, FollowLogsUntilTheContainerEnds) {
   post(jobs, job_body("follow", {{"kube-emulator/run-seconds", "25"}, {"kube-emulator/log", "line1\nline2"}}));
   const std::string pods = "/api/v1/namespaces/default/pods?labelSelector=job-name%3Dfollow";
   std::string pod;
@@ -622,7 +622,7 @@ TEST_F(EmulatorHttp, emulator_FollowLogsUntilTheContainerEnds) {
   EXPECT_EQ(get(pods)["items"][0]["status"]["phase"], "Succeeded");
 }
 
-TEST_F(EmulatorHttp, emulator_SmallAnswersAreNotCompressed) {
+TEST_F(EmulatorHttp, SmallAnswersAreNotCompressed) {
   post(jobs, job_body("plain", {{"kube-emulator/outcome", "hang"}}));
   auto r = cli->Get(jobs + "/plain", httplib::Headers{{"Accept-Encoding", "gzip, deflate, br"}});
   ASSERT_TRUE(r);
@@ -630,7 +630,7 @@ TEST_F(EmulatorHttp, emulator_SmallAnswersAreNotCompressed) {
   EXPECT_EQ(r->get_header_value("Content-Encoding"), "");  // like kube-apiserver: gzip only above 128 KiB
 }
 
-TEST_F(EmulatorHttp, emulator_CreateLogOutlivesDeletedObjects) {
+TEST_F(EmulatorHttp, CreateLogOutlivesDeletedObjects) {
   post(jobs, job_body("kept", {{"kube-emulator/outcome", "hang"}}));
   post(jobs, job_body("gone", {{"kube-emulator/outcome", "hang"}}));
   EXPECT_EQ(cli->Post(jobs, job_body("gone").dump(), "application/json")->status, 409);  // not a create
@@ -657,7 +657,7 @@ bool is_end_bookmark(const json& e) {
 }
 }  // namespace
 
-TEST_F(EmulatorHttp, emulator_WatchListSendsTheStateThenTheInitialEventsEndBookmark) {
+TEST_F(EmulatorHttp, WatchListSendsTheStateThenTheInitialEventsEndBookmark) {
   post(jobs, job_body("wl-a", {{"kube-emulator/outcome", "hang"}}));
   post(jobs, job_body("wl-b", {{"kube-emulator/outcome", "hang"}}));
   std::thread later([&] {
@@ -690,7 +690,7 @@ TEST_F(EmulatorHttp, emulator_WatchListSendsTheStateThenTheInitialEventsEndBookm
   EXPECT_EQ(events.back()["object"]["metadata"]["name"], "wl-c");
 }
 
-TEST_F(EmulatorHttp, emulator_LegacyWatchFromNowIsAStreamingListToo) {
+TEST_F(EmulatorHttp, LegacyWatchFromNowIsAStreamingListToo) {
   post(jobs, job_body("legacy", {{"kube-emulator/outcome", "hang"}}));
   // No resourceVersion: kube-apiserver defaults it to sendInitialEvents=true (WatchList on), so
   // a client that allows bookmarks gets the end marker.
@@ -712,7 +712,7 @@ TEST_F(EmulatorHttp, emulator_LegacyWatchFromNowIsAStreamingListToo) {
   for (const auto& e : events) EXPECT_NE(e["type"], "BOOKMARK") << e.dump();
 }
 
-TEST_F(EmulatorHttp, emulator_WatchListWithoutInitialEventsStartsNow) {
+TEST_F(EmulatorHttp, WatchListWithoutInitialEventsStartsNow) {
   const std::string cms = "/api/v1/namespaces/default/configmaps";  // nothing updates them behind our back
   post(cms, {{"metadata", {{"name", "before"}}}, {"data", {{"k", "v"}}}});
   std::thread later([&] {
@@ -729,7 +729,7 @@ TEST_F(EmulatorHttp, emulator_WatchListWithoutInitialEventsStartsNow) {
   for (const auto& e : events) EXPECT_FALSE(is_end_bookmark(e)) << e.dump();  // no initial events to end
 }
 
-TEST_F(EmulatorHttp, emulator_ListOptionsAreValidatedAsKubeApiserverDoes) {
+TEST_F(EmulatorHttp, ListOptionsAreValidatedAsKubeApiserverDoes) {
   struct Case {
     std::string query;
     std::string message;
@@ -798,7 +798,7 @@ std::vector<std::string> column_names(const json& table) {
 }
 }  // namespace
 
-TEST_F(EmulatorHttp, emulator_JobAndPodTablesHaveTheServerColumns) {
+TEST_F(EmulatorHttp, JobAndPodTablesHaveTheServerColumns) {
   post(jobs, job_body("tab", {{"kube-emulator/run-seconds", "1"}}));
   ASSERT_TRUE(eventually([&] { return !condition(get(jobs + "/tab"), "Complete").is_null(); }));
   const httplib::Headers accept{{"Accept", kTableAccept}};
@@ -859,7 +859,7 @@ TEST_F(EmulatorHttp, emulator_JobAndPodTablesHaveTheServerColumns) {
   EXPECT_TRUE(completed);
 }
 
-TEST_F(EmulatorHttp, emulator_TableStatusesIncludeObjectAndPaging) {
+TEST_F(EmulatorHttp, TableStatusesIncludeObjectAndPaging) {
   post(jobs, job_body("run", {{"kube-emulator/outcome", "hang"}}));
   post(jobs, job_body("bad", {{"kube-emulator/outcome", "fail"}}, {{"backoffLimit", 0}}));
   ASSERT_TRUE(eventually([&] { return !condition(get(jobs + "/bad"), "Failed").is_null(); }));
@@ -904,7 +904,7 @@ TEST_F(EmulatorHttp, emulator_TableStatusesIncludeObjectAndPaging) {
   EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
 }
 
-TEST_F(EmulatorHttp, emulator_WatchAsTableSendsColumnsOnlyFirst) {
+TEST_F(EmulatorHttp, WatchAsTableSendsColumnsOnlyFirst) {
   post(jobs, job_body("w1", {{"kube-emulator/outcome", "hang"}}));
   post(jobs, job_body("w2", {{"kube-emulator/outcome", "hang"}}));
   auto events = watch(
@@ -921,7 +921,7 @@ TEST_F(EmulatorHttp, emulator_WatchAsTableSendsColumnsOnlyFirst) {
   EXPECT_EQ(events[1]["object"]["rows"][0]["cells"][0], "w2");
 }
 
-TEST(emulator_tables, HumanDurationMatchesKubectl) {
+TEST(EmulatorTables, HumanDurationMatchesKubectl) {
   using std::chrono::seconds;
   const std::vector<std::pair<long long, std::string>> cases = {{-5, "<invalid>"},
                                                                 {-1, "0s"},
@@ -944,7 +944,7 @@ TEST(emulator_tables, HumanDurationMatchesKubectl) {
   for (const auto& [s, want] : cases) EXPECT_EQ(human_duration(seconds(s)), want) << s;
 }
 
-TEST(emulator_tables, AcceptNegotiation) {
+TEST(EmulatorTables, AcceptNegotiation) {
   EXPECT_EQ(table_version_for_accept(kTableAccept), "v1");
   EXPECT_EQ(table_version_for_accept("application/json;as=Table;v=v1beta1;g=meta.k8s.io, application/json"), "v1beta1");
   EXPECT_EQ(table_version_for_accept("application/json"), "");

@@ -115,7 +115,7 @@ class JobSuspendAndPatch : public ::testing::Test {
   std::unique_ptr<httplib::Client> cli;
 };
 
-TEST_F(JobSuspendAndPatch, emulator_suspend_CreatedSuspendedHasNoPodsNoStartTimeUntilResumed) {
+TEST_F(JobSuspendAndPatch, CreatedSuspendedHasNoPodsNoStartTimeUntilResumed) {
   create(job("held", {{"suspend", true}}, {{"kube-emulator/outcome", "hang"}}));
   json held;
   ASSERT_TRUE(eventually([&] { return !condition_of(held = get(jobs + "/held"), "Suspended").is_null(); }));
@@ -158,7 +158,7 @@ TEST_F(JobSuspendAndPatch, emulator_suspend_CreatedSuspendedHasNoPodsNoStartTime
   EXPECT_NE(std::find(reasons.begin(), reasons.end(), "SuccessfulCreate"), reasons.end());
 }
 
-TEST_F(JobSuspendAndPatch, emulator_suspend_SuspendingARunningJobDeletesItsPodsWithoutCountingThem) {
+TEST_F(JobSuspendAndPatch, SuspendingARunningJobDeletesItsPodsWithoutCountingThem) {
   create(job("busy", json::object(), {{"kube-emulator/outcome", "hang"}}));
   ASSERT_TRUE(eventually([&] { return has_running_pod("busy"); }));
   ASSERT_TRUE(eventually([&] { return get(jobs + "/busy")["status"].value("active", 0) == 1; }));
@@ -197,7 +197,7 @@ TEST_F(JobSuspendAndPatch, emulator_suspend_SuspendingARunningJobDeletesItsPodsW
   EXPECT_EQ(condition_of(busy, "Suspended")["reason"], "JobResumed");
 }
 
-TEST_F(JobSuspendAndPatch, emulator_suspend_ActiveDeadlineCountsFromTheResume) {
+TEST_F(JobSuspendAndPatch, ActiveDeadlineCountsFromTheResume) {
   start(suspend_options(0.1));  // activeDeadlineSeconds 3 -> 0.3 s
   create(job("timed", {{"suspend", true}, {"activeDeadlineSeconds", 3}}, {{"kube-emulator/outcome", "hang"}}));
   std::this_thread::sleep_for(std::chrono::milliseconds(600));  // twice the deadline, suspended
@@ -216,7 +216,7 @@ TEST_F(JobSuspendAndPatch, emulator_suspend_ActiveDeadlineCountsFromTheResume) {
   EXPECT_EQ(condition_of(timed, "Failed")["message"], "Job was active longer than specified deadline");
 }
 
-TEST_F(JobSuspendAndPatch, emulator_patch_MergePatchAndJsonPatchOperations) {
+TEST_F(JobSuspendAndPatch, MergePatchAndJsonPatchOperations) {
   json created = create(job("p", {{"suspend", true}}));
   const std::string rv0 = created["metadata"]["resourceVersion"];
   ASSERT_TRUE(eventually([&] { return !condition_of(get(jobs + "/p"), "Suspended").is_null(); }));
@@ -289,7 +289,7 @@ TEST_F(JobSuspendAndPatch, emulator_patch_MergePatchAndJsonPatchOperations) {
   EXPECT_EQ(events.back()["object"]["metadata"]["resourceVersion"], s["metadata"]["resourceVersion"]);
 }
 
-TEST_F(JobSuspendAndPatch, emulator_patch_StaleResourceVersionIs409) {
+TEST_F(JobSuspendAndPatch, StaleResourceVersionIs409) {
   json created = create(job("rv", {{"suspend", true}}));
   const std::string stale = created["metadata"]["resourceVersion"];
   ASSERT_TRUE(eventually([&] { return get(jobs + "/rv")["metadata"]["resourceVersion"] != stale; }));
@@ -341,7 +341,7 @@ TEST_F(JobSuspendAndPatch, emulator_patch_StaleResourceVersionIs409) {
   EXPECT_NE(json::parse(put->body)["status"].value("active", 0), 7);  // status is not the client's
 }
 
-TEST_F(JobSuspendAndPatch, emulator_patch_UnsupportedContentTypesAre415) {
+TEST_F(JobSuspendAndPatch, UnsupportedContentTypesAre415) {
   create(job("ct", {{"suspend", true}}));
   const std::string body = R"({"spec":{"suspend":false}})";
   for (const char* type : {"application/apply-patch+yaml", "application/json", "text/plain", "application/yaml"}) {
@@ -354,7 +354,7 @@ TEST_F(JobSuspendAndPatch, emulator_patch_UnsupportedContentTypesAre415) {
   EXPECT_EQ(patch("ct", body, "application/merge-patch+json; charset=utf-8")["spec"]["suspend"], false);
 }
 
-TEST_F(JobSuspendAndPatch, emulator_patch_ValidationImmutabilityAndStatus) {
+TEST_F(JobSuspendAndPatch, ValidationImmutabilityAndStatus) {
   // A Job that has started: its template is immutable, as are completions and the selector.
   create(job("run", json::object(), {{"kube-emulator/outcome", "hang"}}));
   ASSERT_TRUE(eventually([&] { return get(jobs + "/run")["status"].contains("startTime"); }));
@@ -410,7 +410,7 @@ TEST_F(JobSuspendAndPatch, emulator_patch_ValidationImmutabilityAndStatus) {
   EXPECT_EQ(e["details"]["causes"][0]["field"], "spec.template");
 }
 
-TEST_F(JobSuspendAndPatch, emulator_patch_RbacNeedsThePatchVerb) {
+TEST_F(JobSuspendAndPatch, RbacNeedsThePatchVerb) {
   const std::string dir = ::testing::TempDir();
   const std::string tokens = dir + "/suspend-tokens.csv", rbac = dir + "/suspend-rbac.yaml";
   {

@@ -10,7 +10,7 @@ using nlohmann::json;
 
 namespace {
 
-class RbacFixture : public ::testing::Test {
+class EmulatorRbac : public ::testing::Test {
  protected:
   void SetUp() override {
     for (auto& obj : load_manifest_stream(R"(
@@ -72,7 +72,7 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pod-read
 
 }  // namespace
 
-TEST_F(RbacFixture, emulator_rbac_RoleBindingToServiceAccount) {
+TEST_F(EmulatorRbac, RoleBindingToServiceAccount) {
   auto d = authz.authorize(attrs(sa, "create", "jobs", "batch", "jobs"));
   EXPECT_TRUE(d.allowed);
   EXPECT_EQ(d.reason,
@@ -86,7 +86,7 @@ TEST_F(RbacFixture, emulator_rbac_RoleBindingToServiceAccount) {
   EXPECT_FALSE(authz.authorize(attrs(sa, "list", "jobs", "", "configmaps")).allowed);
 }
 
-TEST_F(RbacFixture, emulator_rbac_ClusterBindingsGroupsAndMasters) {
+TEST_F(EmulatorRbac, ClusterBindingsGroupsAndMasters) {
   EXPECT_TRUE(authz.authorize(attrs(reader, "list", "anywhere", "", "pods")).allowed);
   EXPECT_TRUE(authz.authorize(attrs(reader, "list", "", "", "pods")).allowed);  // all namespaces
   EXPECT_TRUE(authz.authorize(attrs(alice, "get", "team", "", "pods", "p")).allowed);
@@ -97,7 +97,7 @@ TEST_F(RbacFixture, emulator_rbac_ClusterBindingsGroupsAndMasters) {
   EXPECT_TRUE(open.authorize(attrs(alice, "delete", "x", "batch", "jobs", "y")).allowed);
 }
 
-TEST_F(RbacFixture, emulator_rbac_ForbiddenMessages) {
+TEST_F(EmulatorRbac, ForbiddenMessages) {
   auto e = forbidden(attrs(alice, "create", "default", "batch", "jobs"));
   EXPECT_EQ(e.code(), 403);
   EXPECT_EQ(e.status()["message"],
@@ -123,7 +123,7 @@ json minimal_job() {
 }
 }  // namespace
 
-TEST(emulator_job_admission, DefaultsLikeTheApiServer) {
+TEST(EmulatorJobAdmission, DefaultsLikeTheApiServer) {
   json j = minimal_job();
   admit_job_create(j);
   const json& spec = j["spec"];
@@ -143,7 +143,7 @@ TEST(emulator_job_admission, DefaultsLikeTheApiServer) {
   EXPECT_EQ(spec["template"]["spec"]["terminationGracePeriodSeconds"], 30);
 }
 
-TEST(emulator_job_admission, InvalidJobIs422WithCauses) {
+TEST(EmulatorJobAdmission, InvalidJobIs422WithCauses) {
   json j = minimal_job();
   j["spec"]["template"]["spec"].erase("restartPolicy");
   j["spec"]["template"]["spec"]["containers"][0].erase("image");
@@ -168,7 +168,7 @@ TEST(emulator_job_admission, InvalidJobIs422WithCauses) {
   }
 }
 
-TEST(emulator_job_admission, WrongTypesAre400AndNamesAreChecked) {
+TEST(EmulatorJobAdmission, WrongTypesAre400AndNamesAreChecked) {
   json j = minimal_job();
   j["spec"]["backoffLimit"] = "six";
   try {

@@ -20,7 +20,7 @@ json job(const std::string& name, json labels = json::object()) {
 }
 }  // namespace
 
-TEST(emulator_store, ResourceVersionsAreMonotonicAcrossResources) {
+TEST(EmulatorStore, ResourceVersionsAreMonotonicAcrossResources) {
   ResourceRegistry reg;
   ObjectStore store;
   const auto& jobs = *reg.find("batch", "v1", "jobs");
@@ -42,7 +42,7 @@ TEST(emulator_store, ResourceVersionsAreMonotonicAcrossResources) {
   EXPECT_EQ(store.get(jobs, "default", "a"), nullptr);
 }
 
-TEST(emulator_store, CreateTwiceIsAlreadyExists) {
+TEST(EmulatorStore, CreateTwiceIsAlreadyExists) {
   ResourceRegistry reg;
   ObjectStore store;
   const auto& jobs = *reg.find("batch", "v1", "jobs");
@@ -57,7 +57,7 @@ TEST(emulator_store, CreateTwiceIsAlreadyExists) {
   }
 }
 
-TEST(emulator_store, ReplaceChecksResourceVersion) {
+TEST(EmulatorStore, ReplaceChecksResourceVersion) {
   ResourceRegistry reg;
   ObjectStore store;
   const auto& jobs = *reg.find("batch", "v1", "jobs");
@@ -75,7 +75,7 @@ TEST(emulator_store, ReplaceChecksResourceVersion) {
   }
 }
 
-TEST(emulator_store, HistoryResumesAndExpires) {
+TEST(EmulatorStore, HistoryResumesAndExpires) {
   ResourceRegistry reg;
   ObjectStore store(3);
   const auto& jobs = *reg.find("batch", "v1", "jobs");
@@ -89,7 +89,7 @@ TEST(emulator_store, HistoryResumesAndExpires) {
   EXPECT_FALSE(store.events_after(jobs, 2).expired);  // events 3,4,5 are retained
 }
 
-TEST(emulator_store, ListPagesInKeyOrder) {
+TEST(EmulatorStore, ListPagesInKeyOrder) {
   ResourceRegistry reg;
   ObjectStore store;
   const auto& jobs = *reg.find("batch", "v1", "jobs");
@@ -104,7 +104,7 @@ TEST(emulator_store, ListPagesInKeyOrder) {
   EXPECT_TRUE(store.list(jobs, "other").items.empty());
 }
 
-TEST(emulator_selectors, LabelSelectors) {
+TEST(EmulatorSelectors, LabelSelectors) {
   json labels = {{"app", "kjq"}, {"tier", "worker"}};
   EXPECT_TRUE(LabelSelector::parse("").matches(labels));
   EXPECT_TRUE(LabelSelector::parse("app=kjq").matches(labels));
@@ -122,7 +122,7 @@ TEST(emulator_selectors, LabelSelectors) {
   EXPECT_TRUE(sel.matches(labels));
 }
 
-TEST(emulator_selectors, StoredFlatLabelsMatchLikeTheJsonOnes) {
+TEST(EmulatorSelectors, StoredFlatLabelsMatchLikeTheJsonOnes) {
   const json labels = {{"app", "kjq"},
                        {"tier", "worker"},
                        {"batch.kubernetes.io/job-name", "nautobot-job-1"},
@@ -147,7 +147,7 @@ TEST(emulator_selectors, StoredFlatLabelsMatchLikeTheJsonOnes) {
   EXPECT_FALSE(LabelSelector::parse("app").matches(Labels(nullptr)));
 }
 
-TEST(emulator_selectors, FieldSelectors) {
+TEST(EmulatorSelectors, FieldSelectors) {
   json ev = {{"metadata", {{"name", "e1"}, {"namespace", "default"}}},
              {"involvedObject", {{"name", "pod-1"}, {"kind", "Pod"}}},
              {"count", 1}};
@@ -158,7 +158,7 @@ TEST(emulator_selectors, FieldSelectors) {
   EXPECT_THROW(FieldSelector::parse("nonsense"), ApiError);
 }
 
-TEST(emulator_selectors, TextShortcutNeverRejectsAMatch) {
+TEST(EmulatorSelectors, TextShortcutNeverRejectsAMatch) {
   json ev = {{"metadata", {{"name", "e1"}, {"namespace", "default"}}},
              {"involvedObject", {{"name", "pod-1"}, {"kind", "Pod"}}},
              {"count", 1},
@@ -199,7 +199,7 @@ TEST(EmulatorRequestInfo, ParsesPathsAndVerbs) {
   EXPECT_EQ(parse_go_bool("yes"), std::nullopt);
 }
 
-TEST(emulator_token_auth, StaticTokenFile) {
+TEST(EmulatorTokenAuth, StaticTokenFile) {
   auto auth = TokenAuthenticator::from_text(
       "# comment\n"
       "t1,alice,1,\"devs,ops\"\n"
@@ -221,7 +221,7 @@ TEST(emulator_token_auth, StaticTokenFile) {
   EXPECT_EQ(open.authenticate("")->name, "system:admin");
 }
 
-TEST(emulator_manifest_loader, ExpandsListsAndReportsErrors) {
+TEST(EmulatorManifestLoader, ExpandsListsAndReportsErrors) {
   auto objs = load_manifest_stream(
       "apiVersion: v1\nkind: List\nitems:\n- {kind: Role, metadata: {name: a}}\n- {kind: Role, metadata: {name: b}}\n"
       "---\n{\"kind\": \"RoleBinding\", \"metadata\": {\"name\": \"c\"}, \"x\": 3}\n",

@@ -38,7 +38,7 @@ TEST(StatusErrors, RedactRemovesEveryOccurrence) {
   EXPECT_EQ(redact("nothing", ""), "nothing");
 }
 
-TEST(TokenSourceTest, RereadsAfterRefreshAndAfterInvalidate) {
+TEST(TokenSource, RereadsAfterRefreshAndAfterInvalidate) {
   test::TempDir d;
   auto f = d.write("token", " first\n");
   TokenSource t = TokenSource::from_file(f.string(), std::chrono::milliseconds(50));
@@ -58,7 +58,7 @@ TEST(TokenSourceTest, RereadsAfterRefreshAndAfterInvalidate) {
   EXPECT_EQ(TokenSource::fixed("x").token(), "x");
 }
 
-TEST(RateLimiterTest, BurstThenQps) {
+TEST(RateLimiter, BurstThenQps) {
   RateLimiter r(50, 3);
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < 3; ++i) EXPECT_EQ(r.acquire().count(), 0);  // the burst

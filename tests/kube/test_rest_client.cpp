@@ -24,7 +24,7 @@ RestRequest get(const std::string& path) {
   return r;
 }
 
-TEST(RestClientTest, Retries503And429HonouringRetryAfter) {
+TEST(RestClient, Retries503And429HonouringRetryAfter) {
   ScriptedApiServer s;
   s.script = {{503, "", {{"Retry-After", "0"}}}, {429, "", {}}, {200, R"({"ok":true})", {}}};
   RestClient c(s.config(), fast());
@@ -36,7 +36,7 @@ TEST(RestClientTest, Retries503And429HonouringRetryAfter) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(950));
 }
 
-TEST(RestClientTest, RetriesAreBounded) {
+TEST(RestClient, RetriesAreBounded) {
   ScriptedApiServer s;
   for (int i = 0; i < 10; ++i)
     s.script.push_back({500, R"({"kind":"Status","reason":"InternalError","message":"boom"})", {}});
@@ -53,7 +53,7 @@ TEST(RestClientTest, RetriesAreBounded) {
   EXPECT_EQ(s.seen.size(), 3u);
 }
 
-TEST(RestClientTest, UnsafePostIsNotRetriedButAFixedNameCreateIs) {
+TEST(RestClient, UnsafePostIsNotRetriedButAFixedNameCreateIs) {
   ScriptedApiServer s;
   s.script = {{503, "", {}}, {503, "", {}}, {201, "{}", {}}};
   RestClient c(s.config(), fast());
@@ -67,7 +67,7 @@ TEST(RestClientTest, UnsafePostIsNotRetriedButAFixedNameCreateIs) {
   EXPECT_EQ(c.send(post, "post").status, 201);
 }
 
-TEST(RestClientTest, RereadsTheTokenFileAfter401AndNeverLeaksIt) {
+TEST(RestClient, RereadsTheTokenFileAfter401AndNeverLeaksIt) {
   ScriptedApiServer s;
   test::TempDir d;
   auto tok = d.write("token", "old-secret\n");
@@ -94,7 +94,7 @@ TEST(RestClientTest, RereadsTheTokenFileAfter401AndNeverLeaksIt) {
   EXPECT_THROW(c.send(get("/x"), "get x"), ApiError);
 }
 
-TEST(RestClientTest, TokenFileIsReReadPeriodically) {
+TEST(RestClient, TokenFileIsReReadPeriodically) {
   ScriptedApiServer s;
   test::TempDir d;
   auto tok = d.write("token", "a");
@@ -109,7 +109,7 @@ TEST(RestClientTest, TokenFileIsReReadPeriodically) {
   EXPECT_EQ(c.stats().token_reloads.load(), 0);
 }
 
-TEST(RestClientTest, ConnectionErrorsAreRetriedThenReported) {
+TEST(RestClient, ConnectionErrorsAreRetriedThenReported) {
   ClusterConfig cfg;
   cfg.server = "http://127.0.0.1:1";
   ClientOptions o = fast();
@@ -119,7 +119,7 @@ TEST(RestClientTest, ConnectionErrorsAreRetriedThenReported) {
   EXPECT_EQ(c.stats().requests.load(), 3);
 }
 
-TEST(RestClientTest, ClientSideRateLimit) {
+TEST(RestClient, ClientSideRateLimit) {
   ScriptedApiServer s;
   ClientOptions o = fast();
   o.qps = 20;
@@ -131,7 +131,7 @@ TEST(RestClientTest, ClientSideRateLimit) {
   EXPECT_GE(c.stats().throttled.load(), 1);
 }
 
-TEST(KubeApiTest, ListFollowsContinueTokensWithSelectors) {
+TEST(KubeApi, ListFollowsContinueTokensWithSelectors) {
   ScriptedApiServer s;
   s.script = {{200, R"({"metadata":{"resourceVersion":"7","continue":"abc"},"items":[{"metadata":{"name":"a"}}]})", {}},
               {200, R"({"metadata":{"resourceVersion":"8"},"items":[{"metadata":{"name":"b"}}]})", {}}};
@@ -145,7 +145,7 @@ TEST(KubeApiTest, ListFollowsContinueTokensWithSelectors) {
   EXPECT_EQ(s.seen[0].substr(0, 38), "GET /apis/batch/v1/namespaces/ns/jobs ");
 }
 
-TEST(ListWatchTest, BookmarksResumeAndRelistOn410) {
+TEST(ListWatch, BookmarksResumeAndRelistOn410) {
   ScriptedApiServer s;
   const std::string list1 =
       R"({"metadata":{"resourceVersion":"10"},"items":[{"metadata":{"name":"a","resourceVersion":"9"}}]})";

@@ -29,7 +29,7 @@ JobEnd sample() {
 
 bool valid_utf8(const std::string& s) { return clean_text(s, s.size() + 64, true) == s; }
 
-TEST(JobEndTest, EvidenceRowsInPageOrder) {
+TEST(JobEnd, EvidenceRowsInPageOrder) {
   const auto entries = evidence_entries(sample());
   ASSERT_EQ(entries.size(), 6u);
   EXPECT_EQ(entries[0].level, "error");
@@ -52,7 +52,7 @@ TEST(JobEndTest, EvidenceRowsInPageOrder) {
   }
 }
 
-TEST(JobEndTest, NoExitCodeNoMessageNoEvents) {
+TEST(JobEnd, NoExitCodeNoMessageNoEvents) {
   JobEnd end;
   end.ended_at = at(0);
   end.reason = "Deleted";
@@ -62,7 +62,7 @@ TEST(JobEndTest, NoExitCodeNoMessageNoEvents) {
   EXPECT_EQ(failure_traceback(end).find("Exit code"), std::string::npos);
 }
 
-TEST(JobEndTest, TracebackIsShortPlainText) {
+TEST(JobEnd, TracebackIsShortPlainText) {
   const auto tb = failure_traceback(sample());
   EXPECT_EQ(tb.rfind(kTracebackMarker, 0), 0u);
   EXPECT_NE(tb.find("\nReason: OOMKilled\nExit code: 137\nMessage: container nautobot-job was killed"),
@@ -73,7 +73,7 @@ TEST(JobEndTest, TracebackIsShortPlainText) {
   EXPECT_LE(failure_traceback(huge).size(), kMaxTracebackBytes);
 }
 
-TEST(JobEndTest, CodeSpansSurviveBackticks) {
+TEST(JobEnd, CodeSpansSurviveBackticks) {
   EXPECT_EQ(code_span("a`b"), "``a`b``");
   EXPECT_EQ(code_span("`x`"), "`` `x` ``");
   EXPECT_EQ(code_span("a```b"), "````a```b````");
@@ -82,7 +82,7 @@ TEST(JobEndTest, CodeSpansSurviveBackticks) {
   EXPECT_EQ(code_span(""), "");
 }
 
-TEST(JobEndTest, CleanTextStripsNulEscapesAndInvalidUtf8) {
+TEST(JobEnd, CleanTextStripsNulEscapesAndInvalidUtf8) {
   EXPECT_EQ(clean_text(std::string("a\0b", 3), 100), "ab");
   EXPECT_EQ(clean_text("\x1b[31mred\x1b[0m \x1b]0;title\a!", 100), "red !");
   EXPECT_EQ(clean_text("ok\xff\xc0\x80 \xed\xa0\x80", 100),
@@ -93,7 +93,7 @@ TEST(JobEndTest, CleanTextStripsNulEscapesAndInvalidUtf8) {
   EXPECT_EQ(clean_text("it's \"quoted\"; DROP TABLE x; --", 100), "it's \"quoted\"; DROP TABLE x; --");
 }
 
-TEST(JobEndTest, LongTextIsCutAtACharacterBoundary) {
+TEST(JobEnd, LongTextIsCutAtACharacterBoundary) {
   std::string text;
   for (int i = 0; i < 400000; ++i) text += "\xc3\xa9";  // 800 000 bytes of é
   const auto cut = clean_text(text, 1000);
@@ -103,7 +103,7 @@ TEST(JobEndTest, LongTextIsCutAtACharacterBoundary) {
   EXPECT_EQ(clean_text(std::string(1000, 'a'), 1000), std::string(1000, 'a'));
 }
 
-TEST(JobEndTest, HostileEndStaysBounded) {
+TEST(JobEnd, HostileEndStaysBounded) {
   JobEnd end = sample();
   end.message = std::string(1 << 20, 'm') + std::string("\0\xff", 2);
   end.reason = std::string(5000, '`');
@@ -120,7 +120,7 @@ TEST(JobEndTest, HostileEndStaysBounded) {
   }
 }
 
-TEST(JobEndTest, Uuids) {
+TEST(JobEnd, Uuids) {
   EXPECT_EQ(canonical_uuid("0F1E2D3C-4B5A-4697-8879-6A5B4C3D2E1F"), "0f1e2d3c-4b5a-4697-8879-6a5b4c3d2e1f");
   EXPECT_FALSE(canonical_uuid("0f1e2d3c4b5a469788796a5b4c3d2e1f"));
   EXPECT_FALSE(canonical_uuid("0f1e2d3c-4b5a-4697-8879-6a5b4c3d2e1g"));
@@ -136,12 +136,12 @@ TEST(JobEndTest, Uuids) {
   EXPECT_EQ(seen.size(), 1000u);
 }
 
-TEST(JobEndTest, FormatUtc) {
+TEST(JobEnd, FormatUtc) {
   EXPECT_EQ(format_utc(at(0) + std::chrono::milliseconds(1500)), "1970-01-01T00:00:01.500000Z");
   EXPECT_EQ(format_utc(at(-1) + std::chrono::microseconds(1)), "1969-12-31T23:59:59.000001Z");
 }
 
-TEST(JobEndTest, SqlstateClasses) {
+TEST(JobEnd, SqlstateClasses) {
   for (const auto* s : {"", "40001", "40P01", "08006", "08001", "57P01", "57014", "53300", "28P01", "55P03", "25006"}) {
     EXPECT_EQ(classify_sqlstate(s), ErrorClass::Retryable) << s;
   }

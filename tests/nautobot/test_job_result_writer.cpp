@@ -33,7 +33,7 @@ JobEnd failed_job(const std::string& id) {
   return end;  // 6 rows: error, warning, info × 4
 }
 
-class JobResultWriterTest : public ::testing::Test {
+class JobResultWriterFixture : public ::testing::Test {
  protected:
   void SetUp() override {
     KJQ_REQUIRE_POSTGRES();
@@ -61,9 +61,9 @@ class JobResultWriterTest : public ::testing::Test {
   std::string url_, db_;
 };
 
-class OpenStatusTest : public JobResultWriterTest, public ::testing::WithParamInterface<std::string> {};
+class OpenStatus : public JobResultWriterFixture, public ::testing::WithParamInterface<std::string> {};
 
-TEST_P(OpenStatusTest, IsMarkedFailureWithEvidence) {
+TEST_P(OpenStatus, IsMarkedFailureWithEvidence) {
   const auto id = insert(GetParam());
   const auto outcome = writer()->write_failure(failed_job(id));
   EXPECT_EQ(outcome.kind, WriteOutcome::Kind::Written);
@@ -93,11 +93,11 @@ TEST_P(OpenStatusTest, IsMarkedFailureWithEvidence) {
   EXPECT_EQ(writer()->read_status(id), "FAILURE");
 }
 
-INSTANTIATE_TEST_SUITE_P(Statuses, OpenStatusTest, ::testing::Values("PENDING", "RECEIVED", "STARTED", "RETRY"));
+INSTANTIATE_TEST_SUITE_P(Statuses, OpenStatus, ::testing::Values("PENDING", "RECEIVED", "STARTED", "RETRY"));
 
-class FinalStatusTest : public JobResultWriterTest, public ::testing::WithParamInterface<std::string> {};
+class FinalStatus : public JobResultWriterFixture, public ::testing::WithParamInterface<std::string> {};
 
-TEST_P(FinalStatusTest, IsNeverTouched) {
+TEST_P(FinalStatus, IsNeverTouched) {
   const auto id = insert(GetParam());
   test::insert_job_log_entry(*server_, db_, id, "info", "done");
   sql("UPDATE extras_jobresult SET traceback = 'theirs', info_log_count = 1 WHERE id = '" + id + "'");
@@ -111,9 +111,9 @@ TEST_P(FinalStatusTest, IsNeverTouched) {
   EXPECT_EQ(writer()->read_status(id), GetParam());
 }
 
-INSTANTIATE_TEST_SUITE_P(Statuses, FinalStatusTest, ::testing::Values("SUCCESS", "FAILURE", "REVOKED"));
+INSTANTIATE_TEST_SUITE_P(Statuses, FinalStatus, ::testing::Values("SUCCESS", "FAILURE", "REVOKED"));
 
-TEST_F(JobResultWriterTest, CountsAreRecomputedFromEveryRowAsNautobotDoes) {
+TEST_F(JobResultWriterFixture, CountsAreRecomputedFromEveryRowAsNautobotDoes) {
   const auto id = insert("STARTED");
   for (const auto* level : {"debug", "debug", "info", "success", "warning", "failure", "error", "critical"}) {
     test::insert_job_log_entry(*server_, db_, id, level, std::string("a ") + level + " line");
@@ -130,7 +130,7 @@ TEST_F(JobResultWriterTest, CountsAreRecomputedFromEveryRowAsNautobotDoes) {
   EXPECT_EQ(sql("SELECT status, error_log_count FROM extras_jobresult WHERE id = '" + other + "'"), "STARTED|\n");
 }
 
-TEST_F(JobResultWriterTest, WritingTwiceWritesOnce) {
+TEST_F(JobResultWriterFixture, WritingTwiceWritesOnce) {
   const auto id = insert("PENDING");
   auto w = writer();
   EXPECT_EQ(w->write_failure(failed_job(id)).kind, WriteOutcome::Kind::Written);
@@ -143,7 +143,7 @@ TEST_F(JobResultWriterTest, WritingTwiceWritesOnce) {
   EXPECT_EQ(log_rows(id), 6);
 }
 
-TEST_F(JobResultWriterTest, TwoWritersAtOnceWriteOneSetOfRows) {
+TEST_F(JobResultWriterFixture, TwoWritersAtOnceWriteOneSetOfRows) {
   constexpr int kJobs = 20;
   std::vector<std::string> ids;
   for (int i = 0; i < kJobs; ++i) ids.push_back(insert(i % 2 ? "STARTED" : "PENDING"));
@@ -172,7 +172,7 @@ TEST_F(JobResultWriterTest, TwoWritersAtOnceWriteOneSetOfRows) {
   }
 }
 
-TEST_F(JobResultWriterTest, UnknownJobResultIsNotFound) {
+TEST_F(JobResultWriterFixture, UnknownJobResultIsNotFound) {
   auto w = writer();
   const auto id = test::random_uuid();
   EXPECT_EQ(w->write_failure(failed_job(id)).kind, WriteOutcome::Kind::NotFound);
@@ -188,7 +188,7 @@ TEST_F(JobResultWriterTest, UnknownJobResultIsNotFound) {
   EXPECT_FALSE(w->read_status("not-a-uuid").has_value());
 }
 
-TEST_F(JobResultWriterTest, HostileTextIsStoredSafelyAndBounded) {
+TEST_F(JobResultWriterFixture, HostileTextIsStoredSafelyAndBounded) {
   const auto id = insert("STARTED");
   auto end = failed_job(id);
   end.message = std::string("it's \"quoted\"'); DROP TABLE extras_jobresult; --") + std::string(1, '\0') +
@@ -212,7 +212,7 @@ TEST_F(JobResultWriterTest, HostileTextIsStoredSafelyAndBounded) {
             "`<script>alert(1)</script>`\n`'''' fences ''''`\n`\xEF\xBF\xBD( invalid  utf-8`\n");
 }
 
-TEST_F(JobResultWriterTest, EverythingOrNothing) {
+TEST_F(JobResultWriterFixture, EverythingOrNothing) {
   const auto id = insert("STARTED");
   // A row the log insert cannot write: the status update goes back with it.
   sql("ALTER TABLE extras_joblogentry ADD CONSTRAINT no_kubernetes CHECK (grouping <> 'kubernetes')");
@@ -231,7 +231,7 @@ TEST_F(JobResultWriterTest, EverythingOrNothing) {
   EXPECT_EQ(w->write_failure(failed_job(id)).kind, WriteOutcome::Kind::Written);
 }
 
-TEST_F(JobResultWriterTest, SchemaCheck) {
+TEST_F(JobResultWriterFixture, SchemaCheck) {
   EXPECT_NO_THROW(writer()->check_schema());
   const auto id = insert("STARTED");
   sql("ALTER TABLE extras_jobresult DROP COLUMN error_log_count");
@@ -261,7 +261,7 @@ TEST_F(JobResultWriterTest, SchemaCheck) {
   EXPECT_THROW(JobResultWriter(NautobotDatabase::from_flags(empty)).write_failure(failed_job(id)), SchemaError);
 }
 
-TEST(JobResultWriterDownTest, UnreachableDatabaseIsRetryable) {
+TEST(JobResultWriterDown, UnreachableDatabaseIsRetryable) {
   KJQ_REQUIRE_POSTGRES();
   auto server = std::make_unique<PostgresServer>();
   const auto url = test::create_nautobot_database(*server);
@@ -287,7 +287,7 @@ TEST(JobResultWriterDownTest, UnreachableDatabaseIsRetryable) {
 
 // A server that asks for passwords: pg_hba.conf rewritten (the superuser may write files as the
 // server's user) to trust only the test's own psql user.
-class PasswordTest : public ::testing::Test {
+class Password : public ::testing::Test {
  protected:
   void SetUp() override {
     KJQ_REQUIRE_POSTGRES();
@@ -314,7 +314,7 @@ class PasswordTest : public ::testing::Test {
   test::TempDir dir_;
 };
 
-TEST_F(PasswordTest, WrongPasswordIsRetryableAndNeverQuoted) {
+TEST_F(Password, WrongPasswordIsRetryableAndNeverQuoted) {
   const auto file = dir_.write("password", "Wr0ng-Battery\n").string();
   try {
     JobResultWriter(NautobotDatabase::from_flags(writer_url_, file)).write_failure(failed_job(id_));
@@ -328,7 +328,7 @@ TEST_F(PasswordTest, WrongPasswordIsRetryableAndNeverQuoted) {
   EXPECT_EQ(server_->psql("SELECT status FROM extras_jobresult", test::database_name(url_)), "STARTED\n");
 }
 
-TEST_F(PasswordTest, PasswordFileIsReadAgainForEachConnection) {
+TEST_F(Password, PasswordFileIsReadAgainForEachConnection) {
   const auto file = dir_.write("password", "Wr0ng-Battery\n").string();
   JobResultWriter writer(NautobotDatabase::from_flags(writer_url_, file));
   EXPECT_THROW(writer.read_status(id_), RetryableError);
@@ -350,7 +350,7 @@ TEST_F(PasswordTest, PasswordFileIsReadAgainForEachConnection) {
   EXPECT_THROW(JobResultWriter(NautobotDatabase::from_flags(writer_url_)).read_status(id_), RetryableError);
 }
 
-TEST_F(PasswordTest, PgpasswordIsUsedWhenNoFileIsGiven) {
+TEST_F(Password, PgpasswordIsUsedWhenNoFileIsGiven) {
   ::setenv("PGPASSWORD", "Corr3ct-Horse", 1);
   JobResultWriter writer(NautobotDatabase::from_flags(writer_url_));
   EXPECT_EQ(writer.read_status(id_), "STARTED");

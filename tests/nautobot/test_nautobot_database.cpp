@@ -19,7 +19,7 @@ std::string refusal(const std::string& url, const std::string& password_file = {
   return {};
 }
 
-TEST(NautobotDatabaseTest, MysqlUrlIsRefusedNamingTheFlag) {
+TEST(NautobotDatabase, MysqlUrlIsRefusedNamingTheFlag) {
   const auto message = refusal("mysql://nautobot:hunter2@db:3306/nautobot");
   EXPECT_NE(message.find("--nautobot-database"), std::string::npos) << message;
   EXPECT_NE(message.find("only PostgreSQL is supported"), std::string::npos) << message;
@@ -27,7 +27,7 @@ TEST(NautobotDatabaseTest, MysqlUrlIsRefusedNamingTheFlag) {
   EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
 }
 
-TEST(NautobotDatabaseTest, OtherSchemesAreRefused) {
+TEST(NautobotDatabase, OtherSchemesAreRefused) {
   for (const auto* url : {"sqlite:/var/lib/nautobot.db", "http://db/nautobot", "nautobot:hunter2@db/nautobot",
                           "mariadb://db/nautobot", ""}) {
     const auto message = refusal(url);
@@ -37,7 +37,7 @@ TEST(NautobotDatabaseTest, OtherSchemesAreRefused) {
   EXPECT_NE(refusal("sqlite:/x").find("only PostgreSQL is supported"), std::string::npos);
 }
 
-TEST(NautobotDatabaseTest, UrlWithPasswordIsRefusedWithoutEchoingIt) {
+TEST(NautobotDatabase, UrlWithPasswordIsRefusedWithoutEchoingIt) {
   for (const auto* url :
        {"postgresql://nautobot:hunter2@db:5432/nautobot", "postgres://nautobot:hunter2@db/nautobot",
         "postgresql://nautobot@db/nautobot?password=hunter2", "postgresql://nautobot:hunter%32@db/nautobot"}) {
@@ -48,7 +48,7 @@ TEST(NautobotDatabaseTest, UrlWithPasswordIsRefusedWithoutEchoingIt) {
   }
 }
 
-TEST(NautobotDatabaseTest, PostgresqlUrlsAreAccepted) {
+TEST(NautobotDatabase, PostgresqlUrlsAreAccepted) {
   const auto db = NautobotDatabase::from_flags("postgresql://nautobot@db.example:5432/nautobot?sslmode=require");
   EXPECT_EQ(db.display_name(), "db.example:5432/nautobot as nautobot");
   EXPECT_EQ(refusal("postgres://nautobot@db/nautobot"), "");
@@ -56,12 +56,12 @@ TEST(NautobotDatabaseTest, PostgresqlUrlsAreAccepted) {
   EXPECT_EQ(NautobotDatabase::from_flags("postgresql:///nautobot").display_name(), "localhost/nautobot");
 }
 
-TEST(NautobotDatabaseTest, MalformedPostgresqlUrlIsRefused) {
+TEST(NautobotDatabase, MalformedPostgresqlUrlIsRefused) {
   const auto message = refusal("postgresql://nautobot@db/nautobot?nonsense=1");
   EXPECT_NE(message.find("not a valid PostgreSQL URL"), std::string::npos) << message;
 }
 
-TEST(NautobotDatabaseTest, PasswordFileLosesOneTrailingNewline) {
+TEST(NautobotDatabase, PasswordFileLosesOneTrailingNewline) {
   test::TempDir dir;
   EXPECT_EQ(read_password_file(dir.write("a", "s3cret\n").string()), "s3cret");
   EXPECT_EQ(read_password_file(dir.write("b", "s3cret\r\n").string()), "s3cret");
@@ -71,7 +71,7 @@ TEST(NautobotDatabaseTest, PasswordFileLosesOneTrailingNewline) {
   EXPECT_EQ(db.password_file, (dir.path() / "e").string());
 }
 
-TEST(NautobotDatabaseTest, BadPasswordFilesAreRefusedNamingFlagAndFile) {
+TEST(NautobotDatabase, BadPasswordFilesAreRefusedNamingFlagAndFile) {
   test::TempDir dir;
   const auto missing = (dir.path() / "missing").string();
   auto message = refusal("postgresql://nautobot@db/nautobot", missing);

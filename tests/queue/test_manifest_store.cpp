@@ -30,7 +30,7 @@ std::string message(const std::function<void()>& f) {
   return "";
 }
 
-TEST(ManifestStoreTest, ReadsAtCallTimeNeverCached) {
+TEST(ManifestStore, ReadsAtCallTimeNeverCached) {
   TempDir d;
   d.write("q/default/manifest.json", kJob);
   ManifestStore s(d.path() / "q");
@@ -40,7 +40,7 @@ TEST(ManifestStoreTest, ReadsAtCallTimeNeverCached) {
   EXPECT_EQ(s.queues(), std::vector<std::string>{"default"});
 }
 
-TEST(ManifestStoreTest, RefusesNamesThatLeaveTheBase) {
+TEST(ManifestStore, RefusesNamesThatLeaveTheBase) {
   TempDir d;
   d.write("q/default/manifest.json", kJob);
   d.write("outside/manifest.json", kJob);
@@ -58,7 +58,7 @@ TEST(ManifestStoreTest, RefusesNamesThatLeaveTheBase) {
   EXPECT_NO_THROW(s.load("team/a"));
 }
 
-TEST(ManifestStoreTest, FollowsTheLinksOfAConfigMapVolume) {
+TEST(ManifestStore, FollowsTheLinksOfAConfigMapVolume) {
   // The kubelet's atomic writer: a timestamped directory, ..data pointing at it, and each
   // top-level entry a link into ..data/. An update swaps ..data; the next load sees it.
   TempDir d;
@@ -79,7 +79,7 @@ TEST(ManifestStoreTest, FollowsTheLinksOfAConfigMapVolume) {
   EXPECT_NE(message([&] { s.load("escape"); }).find("outside"), std::string::npos);
 }
 
-TEST(ManifestStoreTest, ReadsTheTreeKjqRenderWritesAndStillRefusesLinksOut) {
+TEST(ManifestStore, ReadsTheTreeKjqRenderWritesAndStillRefusesLinksOut) {
   TempDir d;
   const std::string other = std::string(kJob).replace(std::string(kJob).find("\"b\""), 3, "\"c\"");
   output::write_job_queues_dir(d.path() / "q", {{"alpha", kJob}, {"beta", kJob}});
@@ -107,7 +107,7 @@ TEST(ManifestStoreTest, ReadsTheTreeKjqRenderWritesAndStillRefusesLinksOut) {
   EXPECT_NE(message([&] { s.load("alpha"); }).find("refusing"), std::string::npos);
 }
 
-TEST(ManifestStoreTest, AnAbsoluteLinkThatStaysInsideIsFollowed) {
+TEST(ManifestStore, AnAbsoluteLinkThatStaysInsideIsFollowed) {
   // The kernel's beneath-the-base open refuses absolute links; the full check then accepts one
   // that resolves inside the base.
   TempDir d;
@@ -116,21 +116,21 @@ TEST(ManifestStoreTest, AnAbsoluteLinkThatStaysInsideIsFollowed) {
   EXPECT_EQ(ManifestStore(d.path() / "q").load("abs").manifest["metadata"]["labels"]["a"], "b");
 }
 
-TEST(ManifestStoreTest, AFifoIsRefusedNotWaitedOn) {
+TEST(ManifestStore, AFifoIsRefusedNotWaitedOn) {
   TempDir d;
   fs::create_directories(d.path() / "q" / "pipe");
   ASSERT_EQ(::mkfifo((d.path() / "q" / "pipe" / "manifest.json").c_str(), 0600), 0);
   EXPECT_NE(message([&] { ManifestStore(d.path() / "q").load("pipe"); }).find("not a regular file"), std::string::npos);
 }
 
-TEST(ManifestStoreTest, TheBaseItselfMayBeALink) {
+TEST(ManifestStore, TheBaseItselfMayBeALink) {
   TempDir d;
   d.write("real/default/manifest.json", kJob);
   fs::create_directory_symlink(d.path() / "real", d.path() / "base");
   EXPECT_NO_THROW(ManifestStore(d.path() / "base").load("default"));
 }
 
-TEST(ManifestStoreTest, FallbackAndClearErrors) {
+TEST(ManifestStore, FallbackAndClearErrors) {
   TempDir d;
   fs::create_directories(d.path() / "q");
   EXPECT_NE(message([&] { ManifestStore(d.path() / "q").load("x"); }).find("unable to retrieve"), std::string::npos);
@@ -149,7 +149,7 @@ TEST(ManifestStoreTest, FallbackAndClearErrors) {
   EXPECT_NE(message([&] { ManifestStore(d.path() / "q").load("dir"); }).find("not a regular file"), std::string::npos);
 }
 
-TEST(ManifestStoreTest, AManifestAboveOneMiBIsRefusedWithTheLimit) {
+TEST(ManifestStore, AManifestAboveOneMiBIsRefusedWithTheLimit) {
   TempDir d;
   std::string big = kJob;
   big.insert(big.size() - 1, ",\"pad\":\"" + std::string(1024 * 1024, 'x') + "\"");
@@ -160,7 +160,7 @@ TEST(ManifestStoreTest, AManifestAboveOneMiBIsRefusedWithTheLimit) {
   EXPECT_NE(m.find("limit of 1048576 bytes (1 MiB)"), std::string::npos) << m;
 }
 
-TEST(ManifestStoreTest, NulBytesAnywhereAreRefused) {
+TEST(ManifestStore, NulBytesAnywhereAreRefused) {
   TempDir d;
   d.write("q/trailing/manifest.json", std::string(kJob) + std::string(4, '\0'));
   std::string inside = kJob;
@@ -174,7 +174,7 @@ TEST(ManifestStoreTest, NulBytesAnywhereAreRefused) {
   }
 }
 
-TEST(ManifestStoreTest, DeepFallbackManifestIsRefusedNotACrash) {
+TEST(ManifestStore, DeepFallbackManifestIsRefusedNotACrash) {
   TempDir d;
   fs::create_directories(d.path() / "q");
   const std::string deep = std::string(60000, '[') + std::string(60000, ']');
@@ -184,7 +184,7 @@ TEST(ManifestStoreTest, DeepFallbackManifestIsRefusedNotACrash) {
   EXPECT_NE(m.find("nested deeper than"), std::string::npos) << m;
 }
 
-TEST(JobPreparationTest, ExactlyAsNautobot) {
+TEST(JobPreparation, ExactlyAsNautobot) {
   RunRequest r{"default", "4f8c2d1e-9b7a-4c3d-8e2f-1a2b3c4d5e6f", R"({"b": 2, "a": "é\n", "l": [1, 2.5, null, true]})",
                "/opt/nautobot/nautobot_config.py", "nautobot-job"};
   PreparedJob p = prepare_job(ojson::parse(kJob), r);
@@ -202,7 +202,7 @@ TEST(JobPreparationTest, ExactlyAsNautobot) {
   EXPECT_FALSE(p.job["metadata"].contains("namespace"));
 }
 
-TEST(JobPreparationTest, NameAndDataValidation) {
+TEST(JobPreparation, NameAndDataValidation) {
   RunRequest r{"default", std::string(60, 'a'), "{}", kDefaultConfigPath, "nautobot-job"};
   EXPECT_THROW(prepare_job(ojson::parse(kJob), r), InputError);  // 73 characters
   r.job_result_id = "Upper_Case";
@@ -218,7 +218,7 @@ TEST(JobPreparationTest, NameAndDataValidation) {
   EXPECT_EQ(prepare_job(nometa, r).job["metadata"]["name"], "nautobot-job-abc");
 }
 
-TEST(JobPreparationTest, PythonJsonDumpsAndLabels) {
+TEST(JobPreparation, PythonJsonDumpsAndLabels) {
   EXPECT_EQ(python_json_dumps(ojson::parse(R"({"x":{"y":[]},"z":"\u0001\"\\"})")),
             "{\"x\": {\"y\": []}, \"z\": \"\\u0001\\\"\\\\\"}");
   EXPECT_TRUE(is_dns1123_label("nautobot-job-1"));
@@ -256,7 +256,7 @@ class ScopedEnv {
   std::optional<std::string> old_;
 };
 
-TEST(JobPreparationTest, ConfigPathFollowsNautobotConfigThenNautobotRoot) {
+TEST(JobPreparation, ConfigPathFollowsNautobotConfigThenNautobotRoot) {
   {
     ScopedEnv c("NAUTOBOT_CONFIG", nullptr), r("NAUTOBOT_ROOT", nullptr);
     EXPECT_EQ(config_path_from_env(), "/opt/nautobot/nautobot_config.py");
@@ -275,7 +275,7 @@ TEST(JobPreparationTest, ConfigPathFollowsNautobotConfigThenNautobotRoot) {
   }
 }
 
-TEST(JobPreparationTest, IntegersBeyondSixtyFourBitsAreRefusedNotRounded) {
+TEST(JobPreparation, IntegersBeyondSixtyFourBitsAreRefusedNotRounded) {
   // nlohmann would keep 2^64 as the double 1.8446744073709552e+19; Nautobot's Python would have
   // received the exact integer.
   RunRequest r{"default", "abc", R"({"n": [1, 18446744073709551616]})", kDefaultConfigPath, "nautobot-job"};

@@ -37,7 +37,7 @@ std::string input_error_of(F make) {
 
 }  // namespace
 
-TEST(BearerTokensTest, AMissingFileIsAnInputErrorNamingTheFlag) {
+TEST(BearerTokens, AMissingFileIsAnInputErrorNamingTheFlag) {
   kjq::test::TempDir dir;
   const fs::path file = dir.path() / "no-such-token";
   const std::string e = input_error_of([&] { BearerTokens t(file); });
@@ -45,7 +45,7 @@ TEST(BearerTokensTest, AMissingFileIsAnInputErrorNamingTheFlag) {
   EXPECT_NE(e.find(file.string()), std::string::npos) << e;
 }
 
-TEST(BearerTokensTest, AnEmptyFileIsAnInputErrorNamingTheFlag) {
+TEST(BearerTokens, AnEmptyFileIsAnInputErrorNamingTheFlag) {
   kjq::test::TempDir dir;
   for (const char* content : {"", "\n", "  \t \r\n"}) {
     const fs::path file = dir.write("token", content);
@@ -55,13 +55,13 @@ TEST(BearerTokensTest, AnEmptyFileIsAnInputErrorNamingTheFlag) {
   }
 }
 
-TEST(BearerTokensTest, ADirectoryIsAnInputError) {
+TEST(BearerTokens, ADirectoryIsAnInputError) {
   kjq::test::TempDir dir;
   const std::string e = input_error_of([&] { BearerTokens t(dir.path()); });
   EXPECT_NE(e.find("--api-token-file"), std::string::npos) << e;
 }
 
-TEST(BearerTokensTest, TheExactTokenIsAccepted) {
+TEST(BearerTokens, TheExactTokenIsAccepted) {
   kjq::test::TempDir dir;
   BearerTokens tokens(dir.write("token", "  s3cret-Token.42 \n"));  // surrounding blanks are not part of it
   EXPECT_TRUE(tokens.allows("Bearer s3cret-Token.42"));
@@ -71,7 +71,7 @@ TEST(BearerTokensTest, TheExactTokenIsAccepted) {
   EXPECT_TRUE(tokens.allows("BeArEr s3cret-Token.42"));
 }
 
-TEST(BearerTokensTest, AnythingButTheTokenIsRefused) {
+TEST(BearerTokens, AnythingButTheTokenIsRefused) {
   kjq::test::TempDir dir;
   BearerTokens tokens(dir.write("token", "s3cret-Token.42\n"));
   for (const std::string header : {
@@ -96,7 +96,7 @@ TEST(BearerTokensTest, AnythingButTheTokenIsRefused) {
   EXPECT_TRUE(tokens.allows("Bearer s3cret-Token.42"));  // and the right one still works
 }
 
-TEST(BearerTokensTest, ARotatedTokenReplacesTheOldOne) {
+TEST(BearerTokens, ARotatedTokenReplacesTheOldOne) {
   kjq::test::TempDir dir;
   const fs::path file = dir.write("token", "first-token\n");
   BearerTokens tokens(file);
@@ -112,7 +112,7 @@ TEST(BearerTokensTest, ARotatedTokenReplacesTheOldOne) {
   EXPECT_TRUE(tokens.allows("Bearer third-token"));
 }
 
-TEST(BearerTokensTest, TheOldTokenStopsWorkingAtOnceEvenWhenOnlyItWasAsked) {
+TEST(BearerTokens, TheOldTokenStopsWorkingAtOnceEvenWhenOnlyItWasAsked) {
   kjq::test::TempDir dir;
   const fs::path file = dir.write("token", "first-token\n");
   BearerTokens tokens(file);
@@ -121,7 +121,7 @@ TEST(BearerTokensTest, TheOldTokenStopsWorkingAtOnceEvenWhenOnlyItWasAsked) {
   EXPECT_TRUE(tokens.allows("Bearer second-token"));
 }
 
-TEST(BearerTokensTest, AnEmptyOrMissingFileKeepsThePreviousToken) {
+TEST(BearerTokens, AnEmptyOrMissingFileKeepsThePreviousToken) {
   kjq::test::TempDir dir;
   const fs::path file = dir.write("token", "kept-token\n");
   BearerTokens tokens(file);
@@ -140,7 +140,7 @@ TEST(BearerTokensTest, AnEmptyOrMissingFileKeepsThePreviousToken) {
   EXPECT_FALSE(tokens.allows("Bearer kept-token"));
 }
 
-TEST(BearerTokensTest, ErrorMessagesNeverContainTheToken) {
+TEST(BearerTokens, ErrorMessagesNeverContainTheToken) {
   kjq::test::TempDir dir;
   // Too large to be a token file: refused, and the message must not quote the content.
   const std::string secret = "TOPSECRET-" + std::string(70 * 1024, 'z');

@@ -62,14 +62,14 @@ std::vector<json> attempts() {
 
 // --- newest_terminated_pod -------------------------------------------------------------------------
 
-TEST(NewestTerminatedPodTest, IsTheNewestPodWhoseContainerEnded) {
+TEST(NewestTerminatedPod, IsTheNewestPodWhoseContainerEnded) {
   std::vector<json> pods = attempts();
   EXPECT_EQ(newest_terminated_pod(pods), "job-b");  // c is newer but running, d newer but waiting
   std::reverse(pods.begin(), pods.end());
   EXPECT_EQ(newest_terminated_pod(pods), "job-b");  // the order of the list does not matter
 }
 
-TEST(NewestTerminatedPodTest, ComparesTimesAcrossHoursDaysAndMonths) {
+TEST(NewestTerminatedPod, ComparesTimesAcrossHoursDaysAndMonths) {
   EXPECT_EQ(newest_terminated_pod({pod("late-morning", "2026-11-27T09:59:59Z", {"terminated"}),
                                    pod("ten", "2026-11-27T10:00:00Z", {"terminated"})}),
             "ten");
@@ -78,7 +78,7 @@ TEST(NewestTerminatedPodTest, ComparesTimesAcrossHoursDaysAndMonths) {
             "december");
 }
 
-TEST(NewestTerminatedPodTest, NoneWhenNoContainerEnded) {
+TEST(NewestTerminatedPod, NoneWhenNoContainerEnded) {
   EXPECT_EQ(newest_terminated_pod({}), std::nullopt);
   EXPECT_EQ(
       newest_terminated_pod({pod("r", "2026-11-27T10:00:00Z", {"running"}),
@@ -86,13 +86,13 @@ TEST(NewestTerminatedPodTest, NoneWhenNoContainerEnded) {
       std::nullopt);
 }
 
-TEST(NewestTerminatedPodTest, OnlyTheFirstContainerCounts) {
+TEST(NewestTerminatedPod, OnlyTheFirstContainerCounts) {
   // The job container still runs while a sidecar has ended: the pod's log is not complete.
   EXPECT_EQ(newest_terminated_pod({pod("p", "2026-11-27T10:00:00Z", {"running", "terminated"})}), std::nullopt);
   EXPECT_EQ(newest_terminated_pod({pod("p", "2026-11-27T10:00:00Z", {"terminated", "running"})}), "p");
 }
 
-TEST(NewestTerminatedPodTest, PodsWithoutStatusesAreSkippedWithoutThrowing) {
+TEST(NewestTerminatedPod, PodsWithoutStatusesAreSkippedWithoutThrowing) {
   std::vector<json> pods = {
       json::object(),
       json(nullptr),
@@ -115,33 +115,33 @@ TEST(NewestTerminatedPodTest, PodsWithoutStatusesAreSkippedWithoutThrowing) {
 
 // --- pod_with_log ----------------------------------------------------------------------------------
 
-TEST(PodWithLogTest, IsTheNewestPodWhoseContainerStarted) {
+TEST(PodWithLog, IsTheNewestPodWhoseContainerStarted) {
   std::vector<json> pods = attempts();
   EXPECT_EQ(pod_with_log(pods), "job-c");  // running and newer than b; d has not started
   std::reverse(pods.begin(), pods.end());
   EXPECT_EQ(pod_with_log(pods), "job-c");
 }
 
-TEST(PodWithLogTest, ATerminatedPodHasALogToo) {
+TEST(PodWithLog, ATerminatedPodHasALogToo) {
   EXPECT_EQ(pod_with_log({pod("old", "2026-11-27T10:00:00Z", {"terminated"}),
                           pod("new", "2026-11-27T10:05:00Z", {"terminated"}),
                           pod("pending", "2026-11-27T10:06:00Z", {"waiting"})}),
             "new");
 }
 
-TEST(PodWithLogTest, NoneWhenNoContainerStarted) {
+TEST(PodWithLog, NoneWhenNoContainerStarted) {
   EXPECT_EQ(pod_with_log({}), std::nullopt);
   EXPECT_EQ(pod_with_log({pod("w", "2026-11-27T10:00:00Z", {"waiting"}), pod("none", "2026-11-27T10:01:00Z", {})}),
             std::nullopt);
 }
 
-TEST(PodWithLogTest, ASidecarThatStartedDoesNotMakeTheJobContainerStarted) {
+TEST(PodWithLog, ASidecarThatStartedDoesNotMakeTheJobContainerStarted) {
   EXPECT_EQ(pod_with_log({pod("ran", "2026-11-27T10:00:00Z", {"terminated"}),
                           pod("pulling", "2026-11-27T10:05:00Z", {"waiting", "running"})}),
             "ran");
 }
 
-TEST(EvidenceTest, TheJobContainerIsFoundByNameNotByStatusOrder) {
+TEST(Evidence, TheJobContainerIsFoundByNameNotByStatusOrder) {
   // spec: [nautobot-job, istio-proxy]; statuses as the kubelet lists them: by name.
   json ended =
       pod("ended", "2026-11-27T10:00:00Z", {"terminated", "running"},
@@ -158,7 +158,7 @@ TEST(EvidenceTest, TheJobContainerIsFoundByNameNotByStatusOrder) {
 
 // --- find_pod --------------------------------------------------------------------------------------
 
-TEST(FindPodTest, FindsThePodByNameInTheList) {
+TEST(FindPod, FindsThePodByNameInTheList) {
   const std::vector<json> pods = attempts();
   for (std::size_t i = 0; i < pods.size(); ++i) {
     const std::string name = pods[i]["metadata"]["name"];
@@ -169,7 +169,7 @@ TEST(FindPodTest, FindsThePodByNameInTheList) {
   EXPECT_EQ(find_pod({}, "job-a"), nullptr);
 }
 
-TEST(FindPodTest, TheChosenPodIsInTheList) {
+TEST(FindPod, TheChosenPodIsInTheList) {
   const std::vector<json> pods = attempts();
   const json* p = find_pod(pods, *newest_terminated_pod(pods));
   ASSERT_NE(p, nullptr);
@@ -242,7 +242,7 @@ kjq::kube::ClientOptions quick() {
 
 }  // namespace
 
-TEST(CaptureLogTailTest, AsksForTheTailOfTheFirstContainer) {
+TEST(CaptureLogTail, AsksForTheTailOfTheFirstContainer) {
   LogServer server;
   kjq::kube::RestClient client(server.config(), quick());
   kjq::kube::KubeApi api(client);
@@ -255,7 +255,7 @@ TEST(CaptureLogTailTest, AsksForTheTailOfTheFirstContainer) {
   EXPECT_EQ(server.params(), (std::map<std::string, std::string>{{"container", "nautobot-job"}, {"tailLines", "25"}}));
 }
 
-TEST(CaptureLogTailTest, ALongLogIsCutFromTheFront) {
+TEST(CaptureLogTail, ALongLogIsCutFromTheFront) {
   LogServer server;
   kjq::kube::RestClient client(server.config(), quick());
   kjq::kube::KubeApi api(client);
@@ -269,7 +269,7 @@ TEST(CaptureLogTailTest, ALongLogIsCutFromTheFront) {
             "0123456789abcdefghij");
 }
 
-TEST(CaptureLogTailTest, TheFrontCutKeepsWholeUtf8Characters) {
+TEST(CaptureLogTail, TheFrontCutKeepsWholeUtf8Characters) {
   LogServer server;
   kjq::kube::RestClient client(server.config(), quick());
   kjq::kube::KubeApi api(client);
@@ -282,7 +282,7 @@ TEST(CaptureLogTailTest, TheFrontCutKeepsWholeUtf8Characters) {
   EXPECT_NO_THROW((void)json(tail).dump()) << "not valid UTF-8";
 }
 
-TEST(CaptureLogTailTest, NeverThrowsAndIsEmptyWhenTheApiHasNoLog) {
+TEST(CaptureLogTail, NeverThrowsAndIsEmptyWhenTheApiHasNoLog) {
   LogServer server;
   kjq::kube::RestClient client(server.config(), quick());
   kjq::kube::KubeApi api(client);
@@ -305,7 +305,7 @@ TEST(CaptureLogTailTest, NeverThrowsAndIsEmptyWhenTheApiHasNoLog) {
   EXPECT_EQ(tail, "");
 }
 
-TEST(CaptureLogTailTest, APodWithoutContainersInItsSpecNamesNone) {
+TEST(CaptureLogTail, APodWithoutContainersInItsSpecNamesNone) {
   LogServer server;
   kjq::kube::RestClient client(server.config(), quick());
   kjq::kube::KubeApi api(client);

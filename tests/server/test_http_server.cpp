@@ -26,7 +26,7 @@ using test::RawClient;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-class HttpServerTest : public ::testing::Test {
+class HttpServerFixture : public ::testing::Test {
  protected:
   void start(Limits limits = {}) {
     server_ = std::make_unique<HttpServer>(limits);
@@ -68,7 +68,7 @@ class HttpServerTest : public ::testing::Test {
   std::vector<std::shared_ptr<EventStream>> streams_;
 };
 
-TEST_F(HttpServerTest, RoutesDecodePathSegmentsAndQuery) {
+TEST_F(HttpServerFixture, RoutesDecodePathSegmentsAndQuery) {
   start();
   auto a = ask(port_, "GET /items/j%2D1?a=x%20y&b=1+2&flag HTTP/1.1\r\nHost: t\r\n\r\n");
   EXPECT_EQ(a.status, 200);
@@ -80,7 +80,7 @@ TEST_F(HttpServerTest, RoutesDecodePathSegmentsAndQuery) {
   EXPECT_EQ(ask(port_, "GET /items/ HTTP/1.1\r\nHost: t\r\n\r\n").status, 404);  // "{}" needs a segment
 }
 
-TEST_F(HttpServerTest, PipelinedRequestsAllGetAnswersInOrder) {
+TEST_F(HttpServerFixture, PipelinedRequestsAllGetAnswersInOrder) {
   start();
   RawClient c(port_);
   ASSERT_TRUE(
@@ -98,7 +98,7 @@ TEST_F(HttpServerTest, PipelinedRequestsAllGetAnswersInOrder) {
   EXPECT_EQ(all[3].body, "four|||-");
 }
 
-TEST_F(HttpServerTest, DeclaredBodyOverTheLimitIsRefusedBeforeItIsRead) {
+TEST_F(HttpServerFixture, DeclaredBodyOverTheLimitIsRefusedBeforeItIsRead) {
   Limits limits;
   limits.max_body_bytes = 1024;
   start(limits);
@@ -113,7 +113,7 @@ TEST_F(HttpServerTest, DeclaredBodyOverTheLimitIsRefusedBeforeItIsRead) {
   EXPECT_EQ(handled_.load(), 0);
 }
 
-TEST_F(HttpServerTest, ChunkedBodyOverTheLimitIsRefusedAfterAtMostTheLimit) {
+TEST_F(HttpServerFixture, ChunkedBodyOverTheLimitIsRefusedAfterAtMostTheLimit) {
   Limits limits;
   limits.max_body_bytes = 64 * 1024;
   start(limits);
@@ -134,7 +134,7 @@ TEST_F(HttpServerTest, ChunkedBodyOverTheLimitIsRefusedAfterAtMostTheLimit) {
   EXPECT_EQ(answers_in(ok.received()).front().body, "abcde");
 }
 
-TEST_F(HttpServerTest, ExpectContinueIsAnsweredOrRefusedUpFront) {
+TEST_F(HttpServerFixture, ExpectContinueIsAnsweredOrRefusedUpFront) {
   Limits limits;
   limits.max_body_bytes = 1024;
   start(limits);
@@ -147,7 +147,7 @@ TEST_F(HttpServerTest, ExpectContinueIsAnsweredOrRefusedUpFront) {
   EXPECT_EQ(big.status, 413);
 }
 
-TEST_F(HttpServerTest, OversizedHeadersAndGarbageGetClearErrors) {
+TEST_F(HttpServerFixture, OversizedHeadersAndGarbageGetClearErrors) {
   Limits limits;
   limits.max_header_bytes = 2048;
   start(limits);
@@ -158,7 +158,7 @@ TEST_F(HttpServerTest, OversizedHeadersAndGarbageGetClearErrors) {
   EXPECT_EQ(ask(port_, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n").status, 200);  // still serving
 }
 
-TEST_F(HttpServerTest, HandlerExceptionsBecome500AndTheConnectionLivesOn) {
+TEST_F(HttpServerFixture, HandlerExceptionsBecome500AndTheConnectionLivesOn) {
   start();
   RawClient c(port_);
   ASSERT_TRUE(c.send("GET /throw HTTP/1.1\r\nHost: t\r\n\r\nGET /items/after HTTP/1.1\r\nHost: t\r\n\r\n"));
@@ -169,7 +169,7 @@ TEST_F(HttpServerTest, HandlerExceptionsBecome500AndTheConnectionLivesOn) {
   EXPECT_EQ(all[1].body, "after|||-");
 }
 
-TEST_F(HttpServerTest, HeaderDeadlineCutsOffAByteAtATimeClient) {
+TEST_F(HttpServerFixture, HeaderDeadlineCutsOffAByteAtATimeClient) {
   Limits limits;
   limits.header_timeout = 400ms;
   start(limits);
@@ -190,7 +190,7 @@ TEST_F(HttpServerTest, HeaderDeadlineCutsOffAByteAtATimeClient) {
   EXPECT_GE(server_->stats().timed_out, 1u);
 }
 
-TEST_F(HttpServerTest, IdleAndSlowClientsLeaveHealthAndWorkersAnswering) {
+TEST_F(HttpServerFixture, IdleAndSlowClientsLeaveHealthAndWorkersAnswering) {
   Limits limits;
   limits.worker_threads = 4;  // fewer workers than slow clients: they must not need one
   start(limits);
@@ -230,7 +230,7 @@ TEST_F(HttpServerTest, IdleAndSlowClientsLeaveHealthAndWorkersAnswering) {
   EXPECT_GE(server_->stats().open, 1000u);
 }
 
-TEST_F(HttpServerTest, ConnectionsBeyondTheCapAreRefusedWith503) {
+TEST_F(HttpServerFixture, ConnectionsBeyondTheCapAreRefusedWith503) {
   Limits limits;
   limits.max_connections = 3;
   start(limits);
@@ -252,7 +252,7 @@ TEST_F(HttpServerTest, ConnectionsBeyondTheCapAreRefusedWith503) {
   }()) << "closed connections free their places";
 }
 
-TEST_F(HttpServerTest, EventStreamsHoldNoWorkerAndReachTheirClients) {
+TEST_F(HttpServerFixture, EventStreamsHoldNoWorkerAndReachTheirClients) {
   Limits limits;
   limits.worker_threads = 2;
   start(limits);
@@ -294,7 +294,7 @@ TEST_F(HttpServerTest, EventStreamsHoldNoWorkerAndReachTheirClients) {
   EXPECT_NE(clients.back().received().find("0\r\n\r\n"), std::string::npos);
 }
 
-TEST_F(HttpServerTest, AStreamReaderThatFallsBehindIsDropped) {
+TEST_F(HttpServerFixture, AStreamReaderThatFallsBehindIsDropped) {
   Limits limits;
   limits.max_stream_backlog = 64 * 1024;
   start(limits);
@@ -318,7 +318,7 @@ TEST_F(HttpServerTest, AStreamReaderThatFallsBehindIsDropped) {
   EXPECT_LT(sent, 64u << 20) << "the backlog of a client that never reads is bounded";
 }
 
-TEST_F(HttpServerTest, StopClosesStreamsAndConnections) {
+TEST_F(HttpServerFixture, StopClosesStreamsAndConnections) {
   start();
   RawClient idle(port_);
   RawClient streamer(port_);

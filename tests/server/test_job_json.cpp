@@ -45,7 +45,7 @@ JobRecord minimal_record() {
 
 }  // namespace
 
-TEST(FormatTimeMsTest, IsRfc3339UtcWithMilliseconds) {
+TEST(FormatTimeMs, IsRfc3339UtcWithMilliseconds) {
   ASSERT_EQ(utc_ms(2025, 11, 26, 23, 33, 20, 123), 1764200000123);  // the helper agrees with `date -u`
   EXPECT_EQ(format_time_ms(1764200000123), "2025-11-26T23:33:20.123Z");
   EXPECT_EQ(format_time_ms(0), "1970-01-01T00:00:00.000Z");
@@ -60,7 +60,7 @@ TEST(FormatTimeMsTest, IsRfc3339UtcWithMilliseconds) {
   EXPECT_EQ(format_time_ms(utc_ms(9999, 12, 31, 23, 59, 59, 999)), "9999-12-31T23:59:59.999Z");
 }
 
-TEST(FormatTimeMsTest, DoesNotDependOnTheLocalTimeZone) {
+TEST(FormatTimeMs, DoesNotDependOnTheLocalTimeZone) {
   const char* old = std::getenv("TZ");
   const std::optional<std::string> saved = old ? std::optional<std::string>(old) : std::nullopt;
   ::setenv("TZ", "America/New_York", 1);
@@ -78,7 +78,7 @@ TEST(FormatTimeMsTest, DoesNotDependOnTheLocalTimeZone) {
   EXPECT_EQ(in_kolkata, "2025-11-26T23:33:20.123Z");
 }
 
-TEST(JobToJsonTest, AQueuedJobHasOnlyItsIdQueueOriginStateAndData) {
+TEST(JobToJson, AQueuedJobHasOnlyItsIdQueueOriginStateAndData) {
   const json j = job_to_json(minimal_record(), "ns", JobView::Summary);
   EXPECT_EQ(j, (json{{"id", "0f6f8e3c-1d2b-4c5a-9e7f-3a2b1c0d9e8f"},
                      {"queue", "default"},
@@ -88,7 +88,7 @@ TEST(JobToJsonTest, AQueuedJobHasOnlyItsIdQueueOriginStateAndData) {
       << j.dump();
 }
 
-TEST(JobToJsonTest, ANautobotJobCarriesItsOriginAndJobResultId) {
+TEST(JobToJson, ANautobotJobCarriesItsOriginAndJobResultId) {
   JobRecord r = minimal_record();
   r.origin = kjq::server::JobOrigin::Nautobot;
   r.job_result_id = r.id;
@@ -98,7 +98,7 @@ TEST(JobToJsonTest, ANautobotJobCarriesItsOriginAndJobResultId) {
   EXPECT_FALSE(job_to_json(minimal_record(), "ns", JobView::Summary).contains("jobResultId"));
 }
 
-TEST(JobToJsonTest, TimesAppearOnceTheyHappen) {
+TEST(JobToJson, TimesAppearOnceTheyHappen) {
   JobRecord r = minimal_record();
   const char* keys[] = {"createdAt", "submittedAt", "startedAt", "finishedAt"};
   std::int64_t* fields[] = {&r.created_ms, &r.submitted_ms, &r.started_ms, &r.finished_ms};
@@ -116,7 +116,7 @@ TEST(JobToJsonTest, TimesAppearOnceTheyHappen) {
   EXPECT_FALSE(j.contains("updated_ms"));
 }
 
-TEST(JobToJsonTest, OptionalFieldsAppearOnceSet) {
+TEST(JobToJson, OptionalFieldsAppearOnceSet) {
   JobRecord r = minimal_record();
   json j = job_to_json(r, "nautobot", JobView::Summary);
   for (const char* key : {"reason", "message", "timeLimitSeconds", "kubernetesJob", "exitCode", "cancelRequested"})
@@ -150,13 +150,13 @@ TEST(JobToJsonTest, OptionalFieldsAppearOnceSet) {
   EXPECT_FALSE(j.contains("seq"));
 }
 
-TEST(JobToJsonTest, AUidWithoutAJobNameIsNotShown) {
+TEST(JobToJson, AUidWithoutAJobNameIsNotShown) {
   JobRecord r = minimal_record();
   r.kube_uid = "uid-without-name";
   EXPECT_FALSE(job_to_json(r, "ns", JobView::Detail).contains("kubernetesJob"));
 }
 
-TEST(JobToJsonTest, OnlyTheDetailHasTheLogTailAndEvents) {
+TEST(JobToJson, OnlyTheDetailHasTheLogTailAndEvents) {
   JobRecord r = minimal_record();
   r.log_tail = "line 1\nline 2\n";
   r.events_json =
@@ -177,13 +177,13 @@ TEST(JobToJsonTest, OnlyTheDetailHasTheLogTailAndEvents) {
   EXPECT_EQ(rest, list);
 }
 
-TEST(JobToJsonTest, TheDetailOfAJobWithoutEvidenceHasEmptyOnes) {
+TEST(JobToJson, TheDetailOfAJobWithoutEvidenceHasEmptyOnes) {
   json detail = job_to_json(minimal_record(), "ns", JobView::Detail);
   EXPECT_EQ(detail["logTail"], "");
   EXPECT_EQ(detail["events"], json::array());
 }
 
-TEST(JobToJsonTest, MalformedStoredJsonDoesNotThrow) {
+TEST(JobToJson, MalformedStoredJsonDoesNotThrow) {
   JobRecord r = minimal_record();
   for (const char* bad : {"{not json", "", "{\"a\":", "\xff\xfe"}) {
     r.data_json = bad;
@@ -199,7 +199,7 @@ TEST(JobToJsonTest, MalformedStoredJsonDoesNotThrow) {
   EXPECT_EQ(job_to_json(r, "ns", JobView::Detail)["events"], json::array());
 }
 
-TEST(JobToJsonTest, EveryStateHasItsName) {
+TEST(JobToJson, EveryStateHasItsName) {
   JobRecord r = minimal_record();
   const std::pair<JobState, const char*> states[] = {
       {JobState::Queued, "Queued"},      {JobState::Submitted, "Submitted"}, {JobState::Scheduled, "Scheduled"},
@@ -211,7 +211,7 @@ TEST(JobToJsonTest, EveryStateHasItsName) {
   }
 }
 
-TEST(JobToJsonTest, ALogTailThatIsNotValidUtf8CanStillBeSent) {
+TEST(JobToJson, ALogTailThatIsNotValidUtf8CanStillBeSent) {
   JobRecord r = minimal_record();
   r.log_tail = "\x82\xac tail after a cut inside \xe2\x82\xac; latin-1 caf\xe9\n";  // "€" cut, then a Latin-1 é
   const json j = job_to_json(r, "ns", JobView::Detail);

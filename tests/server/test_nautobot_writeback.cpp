@@ -16,7 +16,7 @@ namespace {
 
 using test::PostgresServer;
 
-class NautobotWriteBackTest : public ::testing::Test {
+class NautobotWriteBackFixture : public ::testing::Test {
  protected:
   void SetUp() override {
     KJQ_REQUIRE_POSTGRES();
@@ -74,7 +74,7 @@ class NautobotWriteBackTest : public ::testing::Test {
   ServeMetrics metrics_;
 };
 
-TEST_F(NautobotWriteBackTest, AFailedJobIsWrittenOnceAndTheWriteBackIsDone) {
+TEST_F(NautobotWriteBackFixture, AFailedJobIsWrittenOnceAndTheWriteBackIsDone) {
   const std::string id = finished_job("STARTED", JobState::Failed, "OOMKilled");
   EXPECT_EQ(store_->pending_writebacks(), 1);
   auto w = worker(url_);
@@ -87,7 +87,7 @@ TEST_F(NautobotWriteBackTest, AFailedJobIsWrittenOnceAndTheWriteBackIsDone) {
   EXPECT_NE(metrics().find("kjq_serve_nautobot_writebacks_total{outcome=\"written\"} 1"), std::string::npos);
 }
 
-TEST_F(NautobotWriteBackTest, AFinalJobResultIsLeftAlone) {
+TEST_F(NautobotWriteBackFixture, AFinalJobResultIsLeftAlone) {
   const std::string id = finished_job("REVOKED", JobState::Failed, "Deleted");
   worker(url_)->run_once();
   EXPECT_EQ(status(id), "REVOKED");
@@ -96,7 +96,7 @@ TEST_F(NautobotWriteBackTest, AFinalJobResultIsLeftAlone) {
   EXPECT_NE(metrics().find("kjq_serve_nautobot_writebacks_total{outcome=\"already_final\"} 1"), std::string::npos);
 }
 
-TEST_F(NautobotWriteBackTest, AnUnreachableDatabaseIsRetriedWithBackoffAndNothingIsLost) {
+TEST_F(NautobotWriteBackFixture, AnUnreachableDatabaseIsRetriedWithBackoffAndNothingIsLost) {
   const std::string id = finished_job("PENDING", JobState::Failed, "DeadlineExceeded");
   // Nothing listens on port 1: every attempt fails the way a database that is down does.
   auto down = worker("postgresql://kjq@127.0.0.1:1/" + db_);
@@ -122,7 +122,7 @@ TEST_F(NautobotWriteBackTest, AnUnreachableDatabaseIsRetriedWithBackoffAndNothin
   EXPECT_EQ(store_->pending_writebacks(), 0);
 }
 
-TEST_F(NautobotWriteBackTest, ASucceededJobWhoseJobResultIsNotFinalIsReportedNotWritten) {
+TEST_F(NautobotWriteBackFixture, ASucceededJobWhoseJobResultIsNotFinalIsReportedNotWritten) {
   const std::string stuck = finished_job("STARTED", JobState::Succeeded, "Completed");
   const std::string fine = finished_job("SUCCESS", JobState::Succeeded, "Completed");
   auto w = worker(url_, std::chrono::seconds(0));
@@ -135,7 +135,7 @@ TEST_F(NautobotWriteBackTest, ASucceededJobWhoseJobResultIsNotFinalIsReportedNot
   EXPECT_NE(m.find("kjq_serve_nautobot_writebacks_total{outcome=\"checked\"} 1"), std::string::npos);
 }
 
-TEST_F(NautobotWriteBackTest, ACheckWaitsForTheGracePeriod) {
+TEST_F(NautobotWriteBackFixture, ACheckWaitsForTheGracePeriod) {
   const std::string id = finished_job("STARTED", JobState::Succeeded, "Completed");
   auto w = worker(url_, std::chrono::seconds(3600));
   EXPECT_EQ(w->run_once(), 1);  // looked at, put off until the grace period has passed

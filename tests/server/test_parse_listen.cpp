@@ -24,20 +24,20 @@ std::pair<std::string, std::string> listen_error(const std::string& address, con
 
 }  // namespace
 
-TEST(ParseListenTest, HostAndPort) {
+TEST(ParseListen, HostAndPort) {
   EXPECT_EQ(parse_listen("127.0.0.1:0", "--listen"), (std::pair<std::string, int>{"127.0.0.1", 0}));
   EXPECT_EQ(parse_listen("127.0.0.1:8080", "--listen"), (std::pair<std::string, int>{"127.0.0.1", 8080}));
   EXPECT_EQ(parse_listen("0.0.0.0:65535", "--listen"), (std::pair<std::string, int>{"0.0.0.0", 65535}));
   EXPECT_EQ(parse_listen("localhost:9090", "--metrics-listen"), (std::pair<std::string, int>{"localhost", 9090}));
 }
 
-TEST(ParseListenTest, BracketedIpv6) {
+TEST(ParseListen, BracketedIpv6) {
   EXPECT_EQ(parse_listen("[::1]:8080", "--listen"), (std::pair<std::string, int>{"::1", 8080}));
   EXPECT_EQ(parse_listen("[::]:0", "--listen"), (std::pair<std::string, int>{"::", 0}));
   EXPECT_EQ(parse_listen("[fe80::1%eth0]:443", "--listen"), (std::pair<std::string, int>{"fe80::1%eth0", 443}));
 }
 
-TEST(ParseListenTest, BadAddressesAreInputErrorsNamingTheFlag) {
+TEST(ParseListen, BadAddressesAreInputErrorsNamingTheFlag) {
   for (const std::string bad : {"x", ":80", "host:99999", "host:8a", "host:", "host:-1", "", "8080", "host:65536",
                                 "host:99999999999999", "[::1]", "host:80:"}) {
     const auto [what, file] = listen_error(bad, "--listen");
@@ -52,7 +52,7 @@ TEST(ParseListenTest, BadAddressesAreInputErrorsNamingTheFlag) {
   EXPECT_EQ(what.rfind("--metrics-listen: ", 0), 0u) << what;
 }
 
-TEST(ParseListenTest, APortWithASignOrBlanksIsRefused) {
+TEST(ParseListen, APortWithASignOrBlanksIsRefused) {
   for (const std::string bad : {"host: 80", "host:+80", "host:\t80"}) {
     const auto [what, file] = listen_error(bad, "--listen");
     EXPECT_EQ(file, "--listen") << bad;

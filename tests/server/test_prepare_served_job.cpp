@@ -49,9 +49,9 @@ constexpr const char* kBareManifest = R"({
   }
 })";
 
-class PrepareServedJobTest : public testing::Test {
+class PrepareServedJob : public testing::Test {
  protected:
-  PrepareServedJobTest() : manifests_(dir_.path()) {
+  PrepareServedJob() : manifests_(dir_.path()) {
     dir_.write("default/manifest.json", kManifest);
     dir_.write("bare/manifest.json", kBareManifest);
     options_.instance = "serve-under-test";
@@ -73,7 +73,7 @@ class PrepareServedJobTest : public testing::Test {
 
 }  // namespace
 
-TEST_F(PrepareServedJobTest, TheServeLabelIsOnTheJobAndItsPodTemplate) {
+TEST_F(PrepareServedJob, TheServeLabelIsOnTheJobAndItsPodTemplate) {
   ojson job = prepare_served_job(manifests_, record(), options_).job;
   EXPECT_EQ(job["metadata"]["labels"][kServeLabel], "serve-under-test");
   EXPECT_EQ(job["spec"]["template"]["metadata"]["labels"][kServeLabel], "serve-under-test");
@@ -86,14 +86,14 @@ TEST_F(PrepareServedJobTest, TheServeLabelIsOnTheJobAndItsPodTemplate) {
   EXPECT_EQ(job["spec"]["backoffLimit"], 0);
 }
 
-TEST_F(PrepareServedJobTest, APodTemplateWithoutMetadataGetsTheLabel) {
+TEST_F(PrepareServedJob, APodTemplateWithoutMetadataGetsTheLabel) {
   ojson job = prepare_served_job(manifests_, record("bare"), options_).job;
   ASSERT_TRUE(job["spec"]["template"].contains("metadata"));
   EXPECT_EQ(job["spec"]["template"]["metadata"]["labels"], (ojson{{kServeLabel, "serve-under-test"}}));
   EXPECT_EQ(job["metadata"]["labels"][kServeLabel], "serve-under-test");
 }
 
-TEST_F(PrepareServedJobTest, PodTemplateLabelsThatAreNotAnObjectAreReplaced) {
+TEST_F(PrepareServedJob, PodTemplateLabelsThatAreNotAnObjectAreReplaced) {
   dir_.write("odd/manifest.json", R"({"kind": "Job", "spec": {"template": {"metadata": {"labels": null, "name": "n"},
       "spec": {"containers": [{"name": "job"}]}}}})");
   ojson job = prepare_served_job(manifests_, record("odd"), options_).job;
@@ -101,7 +101,7 @@ TEST_F(PrepareServedJobTest, PodTemplateLabelsThatAreNotAnObjectAreReplaced) {
   EXPECT_EQ(job["spec"]["template"]["metadata"]["name"], "n");
 }
 
-TEST_F(PrepareServedJobTest, TheTimeLimitBecomesActiveDeadlineSeconds) {
+TEST_F(PrepareServedJob, TheTimeLimitBecomesActiveDeadlineSeconds) {
   JobRecord r = record();
   r.time_limit_seconds = 600;
   EXPECT_EQ(prepare_served_job(manifests_, r, options_).job["spec"]["activeDeadlineSeconds"], 600);
@@ -111,12 +111,12 @@ TEST_F(PrepareServedJobTest, TheTimeLimitBecomesActiveDeadlineSeconds) {
   EXPECT_EQ(prepare_served_job(manifests_, r, options_).job["spec"]["activeDeadlineSeconds"], 600);
 }
 
-TEST_F(PrepareServedJobTest, WithoutATimeLimitTheManifestDecides) {
+TEST_F(PrepareServedJob, WithoutATimeLimitTheManifestDecides) {
   EXPECT_FALSE(prepare_served_job(manifests_, record(), options_).job["spec"].contains("activeDeadlineSeconds"));
   EXPECT_EQ(prepare_served_job(manifests_, record("bare"), options_).job["spec"]["activeDeadlineSeconds"], 100);
 }
 
-TEST_F(PrepareServedJobTest, TheJobIsNamedPrefixDashId) {
+TEST_F(PrepareServedJob, TheJobIsNamedPrefixDashId) {
   auto prepared = prepare_served_job(manifests_, record(), options_);
   EXPECT_EQ(prepared.name, "nautobot-job-0f6f8e3c-1d2b-4c5a-9e7f-3a2b1c0d9e8f");
   EXPECT_EQ(prepared.job["metadata"]["name"], prepared.name);
@@ -127,7 +127,7 @@ TEST_F(PrepareServedJobTest, TheJobIsNamedPrefixDashId) {
   EXPECT_EQ(prepared.job["metadata"]["name"], "kjq-run-0f6f8e3c-1d2b-4c5a-9e7f-3a2b1c0d9e8f");
 }
 
-TEST_F(PrepareServedJobTest, TheDataIsInTheFirstContainersCommand) {
+TEST_F(PrepareServedJob, TheDataIsInTheFirstContainersCommand) {
   ojson job = prepare_served_job(manifests_, record(), options_).job;
   ojson& containers = job["spec"]["template"]["spec"]["containers"];
   // Python's json.dumps form, in the order submitted.
@@ -138,7 +138,7 @@ TEST_F(PrepareServedJobTest, TheDataIsInTheFirstContainersCommand) {
   EXPECT_FALSE(containers[1].contains("command"));  // the sidecar is left alone
 }
 
-TEST_F(PrepareServedJobTest, TheManifestIsReadForEveryJob) {
+TEST_F(PrepareServedJob, TheManifestIsReadForEveryJob) {
   EXPECT_EQ(prepare_served_job(manifests_, record(), options_).job["spec"]["backoffLimit"], 0);
   std::string changed = kManifest;
   changed.replace(changed.find("\"backoffLimit\": 0"), 17, "\"backoffLimit\": 4");
@@ -146,7 +146,7 @@ TEST_F(PrepareServedJobTest, TheManifestIsReadForEveryJob) {
   EXPECT_EQ(prepare_served_job(manifests_, record(), options_).job["spec"]["backoffLimit"], 4);
 }
 
-TEST_F(PrepareServedJobTest, AMissingManifestIsAnInputError) {
+TEST_F(PrepareServedJob, AMissingManifestIsAnInputError) {
   try {
     prepare_served_job(manifests_, record("nowhere"), options_);
     FAIL() << "no InputError";
@@ -157,14 +157,14 @@ TEST_F(PrepareServedJobTest, AMissingManifestIsAnInputError) {
   }
 }
 
-TEST_F(PrepareServedJobTest, AFallbackManifestServesQueuesWithoutAFile) {
+TEST_F(PrepareServedJob, AFallbackManifestServesQueuesWithoutAFile) {
   kjq::queue::ManifestStore with_fallback(dir_.path(), std::string(kBareManifest));
   ojson job = prepare_served_job(with_fallback, record("nowhere"), options_).job;
   EXPECT_EQ(job["metadata"]["labels"][kServeLabel], "serve-under-test");
   EXPECT_EQ(job["spec"]["template"]["metadata"]["labels"][kServeLabel], "serve-under-test");
 }
 
-TEST_F(PrepareServedJobTest, UnusableManifestsAndRequestsAreInputErrors) {
+TEST_F(PrepareServedJob, UnusableManifestsAndRequestsAreInputErrors) {
   dir_.write("deployment/manifest.json", R"({"kind": "Deployment", "spec": {}})");
   EXPECT_THROW(prepare_served_job(manifests_, record("deployment"), options_), kjq::InputError);
   dir_.write("broken/manifest.json", R"({"kind": "Job",)");

@@ -7,7 +7,7 @@
 
 using kjq::server::QueueLimits;
 
-TEST(QueueLimitsTest, WorkersInheritAndOverrideTheValuesCap) {
+TEST(QueueLimits, WorkersInheritAndOverrideTheValuesCap) {
   auto doc = kjq::test::values_from_yaml(R"(
 kubernetesJobs:
   maxConcurrency: 5
@@ -27,7 +27,7 @@ workers:
   EXPECT_EQ(l.all({"e"}).at("e"), 7);
 }
 
-TEST(QueueLimitsTest, TheDefaultCapsQueuesTheValuesLeaveOpen) {
+TEST(QueueLimits, TheDefaultCapsQueuesTheValuesLeaveOpen) {
   auto doc = kjq::test::values_from_yaml("workers:\n  a: {enabled: true, type: kubernetes}\n");
   QueueLimits l = QueueLimits::from_values(doc.merged);
   EXPECT_EQ(l.limit("a"), 0);

@@ -242,7 +242,7 @@ std::string problems_of(const Exposition& e) {
 
 }  // namespace
 
-TEST(ServeMetricsTest, TheTestsParserRejectsWhatIsNotTheTextFormat) {
+TEST(ServeMetrics, TheTestsParserRejectsWhatIsNotTheTextFormat) {
   // The validity checks below mean something only if the parser finds problems.
   EXPECT_TRUE(parse("# TYPE a counter\na{x=\"1\",y=\"q\\\"\"} 2\n# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\n")
                   .problems.empty());
@@ -257,7 +257,7 @@ TEST(ServeMetricsTest, TheTestsParserRejectsWhatIsNotTheTextFormat) {
   EXPECT_FALSE(parse("# TYPE 1a counter\n1a 1\n").problems.empty());                // bad name
 }
 
-TEST(ServeMetricsTest, TheExpositionIsValidAndHasEveryDocumentedMetric) {
+TEST(ServeMetrics, TheExpositionIsValidAndHasEveryDocumentedMetric) {
   const auto documented = documented_metrics();
   ASSERT_GE(documented.size(), 14u) << "the metrics table of docs/api.md was not found";
   ServeMetrics metrics;
@@ -271,7 +271,7 @@ TEST(ServeMetricsTest, TheExpositionIsValidAndHasEveryDocumentedMetric) {
   }
 }
 
-TEST(ServeMetricsTest, EveryExportedMetricIsDocumented) {
+TEST(ServeMetrics, EveryExportedMetricIsDocumented) {
   const auto documented = documented_metrics();
   ServeMetrics metrics;
   const Exposition e = parse(metrics.scrape({}, {}, {}));
@@ -281,7 +281,7 @@ TEST(ServeMetricsTest, EveryExportedMetricIsDocumented) {
     }
 }
 
-TEST(ServeMetricsTest, StoreGaugesPerQueueAndState) {
+TEST(ServeMetrics, StoreGaugesPerQueueAndState) {
   ServeMetrics metrics;
   const Exposition e =
       parse(metrics.scrape({counts("default", 3, 1, 2, 4, 5, 6, 7), counts("reports", 9, 0, 0, 0, 0, 0, 0)},
@@ -304,7 +304,7 @@ TEST(ServeMetricsTest, StoreGaugesPerQueueAndState) {
   EXPECT_EQ(e.series("kjq_serve_queue_limit").size(), 2u);
 }
 
-TEST(ServeMetricsTest, StoreGaugesFollowTheStoreBothWays) {
+TEST(ServeMetrics, StoreGaugesFollowTheStoreBothWays) {
   ServeMetrics metrics;
   metrics.scrape({counts("default", 10, 2, 0, 3, 1, 0, 0)}, {{"default", 5}}, {});
   const Exposition e = parse(metrics.scrape({counts("default", 4, 1, 0, 0, 12, 0, 0)}, {{"default", 1}}, {}));
@@ -315,7 +315,7 @@ TEST(ServeMetricsTest, StoreGaugesFollowTheStoreBothWays) {
   EXPECT_EQ(e.value("kjq_serve_queue_limit", {{"queue", "default"}}), 1);
 }
 
-TEST(ServeMetricsTest, ExternalCountersAreCopiedToTheirMetrics) {
+TEST(ServeMetrics, ExternalCountersAreCopiedToTheirMetrics) {
   ServeMetrics metrics;
   const Exposition e = parse(metrics.scrape({}, {}, external(100)));
   ASSERT_TRUE(e.problems.empty()) << problems_of(e);
@@ -329,7 +329,7 @@ TEST(ServeMetricsTest, ExternalCountersAreCopiedToTheirMetrics) {
   EXPECT_EQ(e.value("kjq_serve_watch_failures_total"), 108);
 }
 
-TEST(ServeMetricsTest, ExternalCountersOnlyEverIncrease) {
+TEST(ServeMetrics, ExternalCountersOnlyEverIncrease) {
   ServeMetrics metrics;
   ExternalCounts x;
   x.api_requests = 5;
@@ -350,7 +350,7 @@ TEST(ServeMetricsTest, ExternalCountersOnlyEverIncrease) {
   EXPECT_EQ(e.value("kjq_serve_api_requests_total"), 8);
 }
 
-TEST(ServeMetricsTest, OwnCountersCount) {
+TEST(ServeMetrics, OwnCountersCount) {
   ServeMetrics metrics;
   metrics.count_submitted(3);
   metrics.count_submitted(1);
@@ -363,7 +363,7 @@ TEST(ServeMetricsTest, OwnCountersCount) {
   EXPECT_EQ(e.value("kjq_serve_reconciles_total"), 1);
 }
 
-TEST(ServeMetricsTest, HistogramsHaveTheDocumentedBuckets) {
+TEST(ServeMetrics, HistogramsHaveTheDocumentedBuckets) {
   ServeMetrics metrics;
   for (double s : {0.003, 0.2, 0.2, 12.0}) metrics.observe_submit_to_create(s);
   metrics.observe_event_to_record(0.0005);
@@ -389,7 +389,7 @@ TEST(ServeMetricsTest, HistogramsHaveTheDocumentedBuckets) {
   EXPECT_EQ(e.value("kjq_serve_event_to_record_seconds_bucket", {{"le", "+Inf"}}), 1);
 }
 
-TEST(ServeMetricsTest, QuantilesAreThereAfterObservations) {
+TEST(ServeMetrics, QuantilesAreThereAfterObservations) {
   ServeMetrics metrics;
   for (int i = 1; i <= 100; ++i) metrics.observe_submit_to_create(i / 100.0);  // 0.01 .. 1.00
   metrics.observe_event_to_record(0.25);
@@ -409,7 +409,7 @@ TEST(ServeMetricsTest, QuantilesAreThereAfterObservations) {
   EXPECT_EQ(e.value("kjq_serve_event_to_record_quantiles_seconds_count"), 1);
 }
 
-TEST(ServeMetricsTest, ConcurrentScrapesAndObservationsAgree) {
+TEST(ServeMetrics, ConcurrentScrapesAndObservationsAgree) {
   ServeMetrics metrics;
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)

@@ -41,9 +41,9 @@ kjq::kube::ClusterConfig unreachable_cluster() {
 
 // Every part of `kjq serve` an ApiContext refers to, built the way Service::start builds them
 // (nothing started).
-class SubmissionTest : public testing::Test {
+class Submission : public testing::Test {
  protected:
-  SubmissionTest()
+  Submission()
       : queues_dir_(dir_.path() / "job-queues"),
         store_(open_store("sqlite:" + (dir_.path() / "jobs.db").string())),
         manifests_(make_manifests(queues_dir_)),
@@ -116,13 +116,13 @@ bool looks_like_uuid_v4(const std::string& id) {
 
 // --- the body and the queue ---------------------------------------------------------------
 
-TEST_F(SubmissionTest, TheBodyMustBeAJsonObject) {
+TEST_F(Submission, TheBodyMustBeAJsonObject) {
   const std::string expected = "the body must be a JSON object such as {\"queue\": \"default\", \"data\": {}}";
   EXPECT_EQ(refused("[{\"queue\":\"default\"}]"), expected + ", got array");
   EXPECT_EQ(refused("\"default\""), expected + ", got string");
 }
 
-TEST_F(SubmissionTest, EachParseErrorSaysWhereAndWhy) {
+TEST_F(Submission, EachParseErrorSaysWhereAndWhy) {
   EXPECT_EQ(refused(""), "the body is empty: expected a JSON object such as {\"queue\": \"default\", \"data\": {}}");
   EXPECT_EQ(refused("not json")
                 .rfind("the body is not valid JSON: parse error at line 1, column 2: syntax error while parsing value "
@@ -135,7 +135,7 @@ TEST_F(SubmissionTest, EachParseErrorSaysWhereAndWhy) {
   EXPECT_NE(truncated.find("unexpected end of input"), std::string::npos) << truncated;
 }
 
-TEST_F(SubmissionTest, DeepBodiesAreRefusedBeforeParsing) {
+TEST_F(Submission, DeepBodiesAreRefusedBeforeParsing) {
   // 60,000 levels (120 KB) once crashed kjq serve when it built the Job, on every restart.
   const std::string deep =
       "{\"queue\":\"default\",\"data\":{\"x\":" + std::string(60000, '[') + std::string(60000, ']') + "}}";
@@ -144,14 +144,14 @@ TEST_F(SubmissionTest, DeepBodiesAreRefusedBeforeParsing) {
   EXPECT_EQ(accepted(ok).data_json, "{\"x\":" + std::string(90, '[') + std::string(90, ']') + "}");
 }
 
-TEST_F(SubmissionTest, IntegersBeyondSixtyFourBitsAreRefusedNotRounded) {
+TEST_F(Submission, IntegersBeyondSixtyFourBitsAreRefusedNotRounded) {
   EXPECT_EQ(refused("{\"queue\":\"default\",\"data\":{\"n\":[1,18446744073709551617]}}"),
             "data.n[1]: the integer 18446744073709551617 is outside the 64-bit range; send it as a string");
   EXPECT_EQ(accepted("{\"queue\":\"default\",\"data\":{\"n\":18446744073709551615,\"f\":1.5}}").data_json,
             "{\"n\":18446744073709551615,\"f\":1.5}");
 }
 
-TEST_F(SubmissionTest, AMissingOrEmptyQueueIsRefused) {
+TEST_F(Submission, AMissingOrEmptyQueueIsRefused) {
   const std::string expected = "queue: expected the name of a job queue (a non-empty string)";
   EXPECT_EQ(refused("{}"), expected);
   EXPECT_EQ(refused(R"({"data": {}})"), expected);
@@ -161,7 +161,7 @@ TEST_F(SubmissionTest, AMissingOrEmptyQueueIsRefused) {
   EXPECT_EQ(refused(R"({"queue": ["default"]})"), expected);
 }
 
-TEST_F(SubmissionTest, AQueueIsAccepted) {
+TEST_F(Submission, AQueueIsAccepted) {
   NewJob job = accepted(R"({"queue": "default"})");
   EXPECT_EQ(job.queue, "default");
   EXPECT_EQ(job.data_json, "{}");
@@ -171,7 +171,7 @@ TEST_F(SubmissionTest, AQueueIsAccepted) {
   EXPECT_EQ(accepted(R"({"queue": "team/reports"})").queue, "team/reports");
 }
 
-TEST_F(SubmissionTest, UnsafeQueueNamesAreRefusedWithTheReason) {
+TEST_F(Submission, UnsafeQueueNamesAreRefusedWithTheReason) {
   std::string e = refused(R"({"queue": "../x"})");
   EXPECT_EQ(e.rfind("queue: ", 0), 0u) << e;
   EXPECT_NE(e.find("\"..\""), std::string::npos) << e;
@@ -190,7 +190,7 @@ TEST_F(SubmissionTest, UnsafeQueueNamesAreRefusedWithTheReason) {
   EXPECT_NE(e.find("hidden"), std::string::npos) << e;
 }
 
-TEST_F(SubmissionTest, AQueueLinkedOutsideTheBaseIsRefused) {
+TEST_F(Submission, AQueueLinkedOutsideTheBaseIsRefused) {
   kjq::test::TempDir outside;
   outside.write("manifest.json", R"({"kind": "Job"})");
   fs::create_directory_symlink(outside.path(), queues_dir_ / "evil");
@@ -204,7 +204,7 @@ TEST_F(SubmissionTest, AQueueLinkedOutsideTheBaseIsRefused) {
   EXPECT_EQ(accepted(R"({"queue": "inside"})").queue, "inside");
 }
 
-TEST_F(SubmissionTest, WithValuesOnlyTheirQueuesAreAccepted) {
+TEST_F(Submission, WithValuesOnlyTheirQueuesAreAccepted) {
   ApiContext ctx = context(true, {"reports", "default"});
   ParsedSubmission p = parse_submission(R"({"queue": "other"})", ctx);
   EXPECT_FALSE(p.job);
@@ -221,7 +221,7 @@ TEST_F(SubmissionTest, WithValuesOnlyTheirQueuesAreAccepted) {
   EXPECT_EQ(p.status, 400);
 }
 
-TEST_F(SubmissionTest, ValuesThatEnableNoQueueAcceptNone) {
+TEST_F(Submission, ValuesThatEnableNoQueueAcceptNone) {
   ApiContext ctx = context(true, {});
   ParsedSubmission p = parse_submission(R"({"queue": "default"})", ctx);
   EXPECT_FALSE(p.job);
@@ -229,7 +229,7 @@ TEST_F(SubmissionTest, ValuesThatEnableNoQueueAcceptNone) {
   EXPECT_EQ(p.error, "queue: \"default\" is not an enabled kubernetes queue of the values (they enable none)");
 }
 
-TEST_F(SubmissionTest, WithoutValuesAnySafeQueueIsAccepted) {
+TEST_F(Submission, WithoutValuesAnySafeQueueIsAccepted) {
   ApiContext ctx = context(false, {"default"});  // known queues do not restrict without values
   ParsedSubmission p = parse_submission(R"({"queue": "elsewhere"})", ctx);
   ASSERT_TRUE(p.job) << p.error;
@@ -238,13 +238,13 @@ TEST_F(SubmissionTest, WithoutValuesAnySafeQueueIsAccepted) {
 
 // --- ids ---------------------------------------------------------------------------------------
 
-TEST_F(SubmissionTest, AValidIdIsKept) {
+TEST_F(Submission, AValidIdIsKept) {
   const std::string id = "0f6f8e3c-1d2b-4c5a-9e7f-3a2b1c0d9e8f";
   EXPECT_EQ(accepted(R"({"queue": "default", "id": ")" + id + "\"}").id, id);
   EXPECT_EQ(accepted(R"({"queue": "default", "id": "job-7"})").id, "job-7");
 }
 
-TEST_F(SubmissionTest, IdsThatAreNotDns1123LabelsAreRefused) {
+TEST_F(Submission, IdsThatAreNotDns1123LabelsAreRefused) {
   EXPECT_EQ(refused(R"({"queue": "default", "id": "0F6F8E3C-1D2B-4C5A-9E7F-3A2B1C0D9E8F"})"),
             "id: expected lower-case letters, digits and '-' (a DNS-1123 label, e.g. a UUID), got "
             "\"0F6F8E3C-1D2B-4C5A-9E7F-3A2B1C0D9E8F\"");
@@ -255,7 +255,7 @@ TEST_F(SubmissionTest, IdsThatAreNotDns1123LabelsAreRefused) {
   }
 }
 
-TEST_F(SubmissionTest, AnIdMustLeaveTheJobNameWithin63Characters) {
+TEST_F(Submission, AnIdMustLeaveTheJobNameWithin63Characters) {
   // nautobot-job-<id>: 12 + 1 + 50 = 63.
   ASSERT_EQ(options_.name_prefix, "nautobot-job");
   const std::string fits(50, 'a'), too_long(51, 'a');
@@ -269,7 +269,7 @@ TEST_F(SubmissionTest, AnIdMustLeaveTheJobNameWithin63Characters) {
             "id: too long: the Job name p-<id> must fit in 63 characters (id at most 61)");
 }
 
-TEST_F(SubmissionTest, WithoutAnIdAVersion4UuidIsGenerated) {
+TEST_F(Submission, WithoutAnIdAVersion4UuidIsGenerated) {
   std::set<std::string> ids;
   for (const char* body : {R"({"queue": "default"})", R"({"queue": "default", "id": null})"}) {
     for (int i = 0; i < 50; ++i) {
@@ -286,7 +286,7 @@ TEST_F(SubmissionTest, WithoutAnIdAVersion4UuidIsGenerated) {
 
 // --- data ----------------------------------------------------------------------------------
 
-TEST_F(SubmissionTest, DataKeepsTheClientsKeyOrder) {
+TEST_F(Submission, DataKeepsTheClientsKeyOrder) {
   EXPECT_EQ(accepted(R"({"queue": "default", "data": {"b": 1, "a": 2}})").data_json, R"({"b":1,"a":2})");
   // Nested objects too, and data placed before the queue.
   EXPECT_EQ(
@@ -294,13 +294,13 @@ TEST_F(SubmissionTest, DataKeepsTheClientsKeyOrder) {
       R"({"z":{"y":1,"x":[2,{"d":3,"c":4}]},"a":"é"})");
 }
 
-TEST_F(SubmissionTest, MissingOrNullDataIsAnEmptyObject) {
+TEST_F(Submission, MissingOrNullDataIsAnEmptyObject) {
   EXPECT_EQ(accepted(R"({"queue": "default"})").data_json, "{}");
   EXPECT_EQ(accepted(R"({"queue": "default", "data": null})").data_json, "{}");
   EXPECT_EQ(accepted(R"({"queue": "default", "data": {}})").data_json, "{}");
 }
 
-TEST_F(SubmissionTest, DataThatIsNotAnObjectIsRefused) {
+TEST_F(Submission, DataThatIsNotAnObjectIsRefused) {
   EXPECT_EQ(refused(R"({"queue": "default", "data": "x"})"),
             "data: expected a JSON object (the job's keyword arguments), got \"x\"");
   EXPECT_EQ(refused(R"({"queue": "default", "data": [1, 2]})"),
@@ -311,14 +311,14 @@ TEST_F(SubmissionTest, DataThatIsNotAnObjectIsRefused) {
 
 // --- timeLimitSeconds ------------------------------------------------------------------------
 
-TEST_F(SubmissionTest, TimeLimitWithinItsBoundsIsKept) {
+TEST_F(Submission, TimeLimitWithinItsBoundsIsKept) {
   EXPECT_EQ(accepted(R"({"queue": "default", "timeLimitSeconds": 1})").time_limit_seconds, 1);
   EXPECT_EQ(accepted(R"({"queue": "default", "timeLimitSeconds": 600})").time_limit_seconds, 600);
   EXPECT_EQ(accepted(R"({"queue": "default", "timeLimitSeconds": 31536000})").time_limit_seconds, 31536000);
   EXPECT_FALSE(accepted(R"({"queue": "default", "timeLimitSeconds": null})").time_limit_seconds);
 }
 
-TEST_F(SubmissionTest, TimeLimitOutsideItsBoundsIsRefused) {
+TEST_F(Submission, TimeLimitOutsideItsBoundsIsRefused) {
   EXPECT_EQ(refused(R"({"queue": "default", "timeLimitSeconds": 0})"),
             "timeLimitSeconds: expected an integer from 1 to 31536000, got 0");
   EXPECT_EQ(refused(R"({"queue": "default", "timeLimitSeconds": 31536001})"),
@@ -332,7 +332,7 @@ TEST_F(SubmissionTest, TimeLimitOutsideItsBoundsIsRefused) {
 
 // --- other fields and the order of checks ----------------------------------------------------
 
-TEST_F(SubmissionTest, UnknownFieldsAreRefusedByName) {
+TEST_F(Submission, UnknownFieldsAreRefusedByName) {
   EXPECT_EQ(refused(R"({"queue": "default", "priority": 1})"),
             "priority: unknown field (expected queue, id, data, timeLimitSeconds)");
   EXPECT_EQ(refused(R"({"queue": "default", "Queue": "x"})"),
@@ -341,7 +341,7 @@ TEST_F(SubmissionTest, UnknownFieldsAreRefusedByName) {
             "time_limit_seconds: unknown field (expected queue, id, data, timeLimitSeconds)");
 }
 
-TEST_F(SubmissionTest, TheFirstFailingCheckIsAnswered) {
+TEST_F(Submission, TheFirstFailingCheckIsAnswered) {
   // id before data before timeLimitSeconds before unknown fields (docs/api.md).
   EXPECT_EQ(
       refused(R"({"extra": 1, "timeLimitSeconds": 0, "data": 1, "id": "X", "queue": "default"})").rfind("id: ", 0), 0u);
@@ -350,7 +350,7 @@ TEST_F(SubmissionTest, TheFirstFailingCheckIsAnswered) {
   EXPECT_EQ(refused(R"({"extra": 1, "queue": "default"})").rfind("extra: ", 0), 0u);
 }
 
-TEST_F(SubmissionTest, AnAcceptedJobCarriesEverythingAndTheTimeOfAcceptance) {
+TEST_F(Submission, AnAcceptedJobCarriesEverythingAndTheTimeOfAcceptance) {
   const std::int64_t before = now_ms();
   NewJob job =
       accepted(R"({"queue": "reports", "id": "abc-123", "data": {"device": "rtr1"}, "timeLimitSeconds": 600})");
@@ -365,7 +365,7 @@ TEST_F(SubmissionTest, AnAcceptedJobCarriesEverythingAndTheTimeOfAcceptance) {
 
 // --- random_uuid -------------------------------------------------------------------------------
 
-TEST(RandomUuidTest, TenThousandAreDistinctVersion4Uuids) {
+TEST(RandomUuid, TenThousandAreDistinctVersion4Uuids) {
   std::set<std::string> seen;
   for (int i = 0; i < 10000; ++i) {
     const std::string id = random_uuid();
@@ -375,7 +375,7 @@ TEST(RandomUuidTest, TenThousandAreDistinctVersion4Uuids) {
   EXPECT_EQ(seen.size(), 10000u);
 }
 
-TEST(RandomUuidTest, ThreadsDoNotRepeatEachOther) {
+TEST(RandomUuid, ThreadsDoNotRepeatEachOther) {
   // Each thread has its own generator: they must not be seeded alike.
   constexpr int kThreads = 4, kEach = 2500;
   std::vector<std::vector<std::string>> made(kThreads);

@@ -177,7 +177,7 @@ std::vector<std::string> submit_behind_a_held_batch(SubmitBatcher& batcher, Gate
 
 }  // namespace
 
-TEST(SubmitBatcherTest, EveryConcurrentSubmitIsStoredExactlyOnceAndAnsweredWithItsOwnJob) {
+TEST(SubmitBatcher, EveryConcurrentSubmitIsStoredExactlyOnceAndAnsweredWithItsOwnJob) {
   kjq::test::TempDir dir;
   auto store = sqlite_store(dir);
   SubmitBatcher batcher(*store);
@@ -225,7 +225,7 @@ TEST(SubmitBatcherTest, EveryConcurrentSubmitIsStoredExactlyOnceAndAnsweredWithI
                 seq_of["t" + std::to_string(t) + "-" + std::to_string(i)]);
 }
 
-TEST(SubmitBatcherTest, TheSameIdFromManyThreadsIsInsertedOnce) {
+TEST(SubmitBatcher, TheSameIdFromManyThreadsIsInsertedOnce) {
   kjq::test::TempDir dir;
   auto store = sqlite_store(dir);
   SubmitBatcher batcher(*store);
@@ -251,7 +251,7 @@ TEST(SubmitBatcherTest, TheSameIdFromManyThreadsIsInsertedOnce) {
   EXPECT_EQ(all_records(*store).size(), 1u);
 }
 
-TEST(SubmitBatcherTest, TheSameIdTwiceInOneBatchIsInsertedOnce) {
+TEST(SubmitBatcher, TheSameIdTwiceInOneBatchIsInsertedOnce) {
   kjq::test::TempDir dir;
   auto real = sqlite_store(dir);
   GatedStore store(*real);
@@ -285,7 +285,7 @@ TEST(SubmitBatcherTest, TheSameIdTwiceInOneBatchIsInsertedOnce) {
   EXPECT_EQ(all_records(*real).size(), 5u);  // first, dup, own-2, own-4, own-6
 }
 
-TEST(SubmitBatcherTest, WaitingSubmitsShareOneStoreCallUpToTheBatchLimit) {
+TEST(SubmitBatcher, WaitingSubmitsShareOneStoreCallUpToTheBatchLimit) {
   kjq::test::TempDir dir;
   auto real = sqlite_store(dir);
   GatedStore store(*real);
@@ -311,7 +311,7 @@ TEST(SubmitBatcherTest, WaitingSubmitsShareOneStoreCallUpToTheBatchLimit) {
   EXPECT_EQ(all_records(*real).size(), static_cast<std::size_t>(kCallers));
 }
 
-TEST(SubmitBatcherTest, AStoreErrorReachesEveryWaitingCaller) {
+TEST(SubmitBatcher, AStoreErrorReachesEveryWaitingCaller) {
   kjq::test::TempDir dir;
   auto real = sqlite_store(dir);
   GatedStore store(*real);
@@ -334,7 +334,7 @@ TEST(SubmitBatcherTest, AStoreErrorReachesEveryWaitingCaller) {
   EXPECT_EQ(all_records(*real).size(), 1u);
 }
 
-TEST(SubmitBatcherTest, AStoreThatAnswersTooFewResultsFailsTheCallersInsteadOfCrashing) {
+TEST(SubmitBatcher, AStoreThatAnswersTooFewResultsFailsTheCallersInsteadOfCrashing) {
   // Run in a child process: the bug aborts it. The second batch holds two callers: the first gets
   // its value, then the missing second result must fail the caller, not the process.
   GTEST_FLAG_SET(death_test_style, "threadsafe");

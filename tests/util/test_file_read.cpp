@@ -18,7 +18,7 @@ using kjq::read_file_bounded;
 
 namespace {
 
-class FileReadTest : public ::testing::Test {
+class FileRead : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("kjq-file-read-" + std::to_string(::getpid()));
@@ -44,7 +44,7 @@ class FileReadTest : public ::testing::Test {
   std::string last_message_;
 };
 
-TEST_F(FileReadTest, ReadsUpToAndIncludingTheLimit) {
+TEST_F(FileRead, ReadsUpToAndIncludingTheLimit) {
   EXPECT_EQ(read_file_bounded(write("a", "hello"), {5, false}), "hello");
   EXPECT_EQ(read_file_bounded(write("empty", ""), {5, false}), "");
   EXPECT_EQ(problem_of(write("b", "hello!"), {5, false}), FileReadProblem::too_large);
@@ -52,13 +52,13 @@ TEST_F(FileReadTest, ReadsUpToAndIncludingTheLimit) {
   EXPECT_NE(last_message_.find("limit of 5 bytes"), std::string::npos) << last_message_;
 }
 
-TEST_F(FileReadTest, TheMessageNamesTheLimitInMiB) {
+TEST_F(FileRead, TheMessageNamesTheLimitInMiB) {
   std::string big(1024 * 1024 + 1, 'x');
   EXPECT_EQ(problem_of(write("big", big), {1024 * 1024, false}), FileReadProblem::too_large);
   EXPECT_NE(last_message_.find("1048576 bytes (1 MiB)"), std::string::npos) << last_message_;
 }
 
-TEST_F(FileReadTest, DevZeroIsRefusedAsADeviceAndStopsAtTheLimitWhenAllowed) {
+TEST_F(FileRead, DevZeroIsRefusedAsADeviceAndStopsAtTheLimitWhenAllowed) {
   EXPECT_EQ(problem_of("/dev/zero", {1024, false}), FileReadProblem::not_regular);
   EXPECT_NE(last_message_.find("character device"), std::string::npos) << last_message_;
   const auto start = std::chrono::steady_clock::now();
@@ -67,14 +67,14 @@ TEST_F(FileReadTest, DevZeroIsRefusedAsADeviceAndStopsAtTheLimitWhenAllowed) {
   EXPECT_NE(last_message_.find("stopped reading"), std::string::npos) << last_message_;
 }
 
-TEST_F(FileReadTest, AFifoWithoutAWriterIsRefusedNotWaitedOn) {
+TEST_F(FileRead, AFifoWithoutAWriterIsRefusedNotWaitedOn) {
   const fs::path fifo = dir_ / "fifo";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   EXPECT_EQ(problem_of(fifo, {1024, false}), FileReadProblem::not_regular);
   EXPECT_NE(last_message_.find("a FIFO"), std::string::npos) << last_message_;
 }
 
-TEST_F(FileReadTest, AFifoIsReadWhenAllowed) {
+TEST_F(FileRead, AFifoIsReadWhenAllowed) {
   const fs::path fifo = dir_ / "fifo2";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   // Hold a writer open first so the non-blocking open has a peer, then write and close.
@@ -88,14 +88,14 @@ TEST_F(FileReadTest, AFifoIsReadWhenAllowed) {
   ::close(r);
 }
 
-TEST_F(FileReadTest, DirectoriesAndMissingFilesAreRefused) {
+TEST_F(FileRead, DirectoriesAndMissingFilesAreRefused) {
   EXPECT_EQ(problem_of(dir_, {1024, true}), FileReadProblem::not_regular);
   EXPECT_NE(last_message_.find("a directory"), std::string::npos) << last_message_;
   EXPECT_EQ(problem_of(dir_ / "absent", {1024, false}), FileReadProblem::not_found);
   EXPECT_NE(last_message_.find((dir_ / "absent").string()), std::string::npos) << last_message_;
 }
 
-TEST_F(FileReadTest, UniqueFdClosesOnDestructionAndMove) {
+TEST_F(FileRead, UniqueFdClosesOnDestructionAndMove) {
   int raw = ::open("/dev/null", O_RDONLY);
   ASSERT_GE(raw, 0);
   {

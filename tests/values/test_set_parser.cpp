@@ -127,20 +127,20 @@ TEST(SetEscapes, InvalidUtf8BecomesReplacementCharacters) {
 
 // --- typing ------------------------------------------------------------------------------------
 
-TEST(SetTypingTest, Booleans) {
+TEST(SetTyping, Booleans) {
   for (const char* s : {"true", "TRUE", "True", "tRuE"}) EXPECT_EQ(typed(s), json(true)) << s;
   for (const char* s : {"false", "FALSE", "fAlSe"}) EXPECT_EQ(typed(s), json(false)) << s;
   for (const char* s : {"yes", "no", "on", "off", "y", "t"}) EXPECT_EQ(typed(s), json(s)) << s;
 }
 
-TEST(SetTypingTest, Null) {
+TEST(SetTyping, Null) {
   for (const char* s : {"null", "NULL", "Null"}) EXPECT_TRUE(typed(s).is_null()) << s;
   EXPECT_EQ(typed("~"), "~");
   EXPECT_EQ(typed("nil"), "nil");
   EXPECT_TRUE(set("a.b=null").at("a").at("b").is_null());
 }
 
-TEST(SetTypingTest, Integers) {
+TEST(SetTyping, Integers) {
   const auto expect_int = [](const std::string& s, std::int64_t n) {
     const json v = typed(s);
     EXPECT_TRUE(v.is_number_integer()) << s << " -> " << v.dump();
@@ -156,7 +156,7 @@ TEST(SetTypingTest, Integers) {
   expect_int("-9223372036854775808", INT64_MIN);
 }
 
-TEST(SetTypingTest, EverythingElseIsAString) {
+TEST(SetTyping, EverythingElseIsAString) {
   for (const char* s : {"0123", "00", "007", "1.5", "1e3", "0x1F", "1_000", "9223372036854775808", "12a", "+", "-",
                         " 1", "1 ", "inf", ".5", "3.0"}) {
     const json v = typed(s);
@@ -165,13 +165,13 @@ TEST(SetTypingTest, EverythingElseIsAString) {
   }
 }
 
-TEST(SetTypingTest, EmptyValueIsAnEmptyString) {
+TEST(SetTyping, EmptyValueIsAnEmptyString) {
   EXPECT_EQ(set("a="), json::parse(R"({"a":""})"));
   EXPECT_EQ(set("a=,b=1"), json::parse(R"({"a":"","b":1})"));
   EXPECT_EQ(set("a[0]="), json::parse(R"({"a":[""]})"));
 }
 
-TEST(SetTypingTest, SetStringKeepsEverythingAString) {
+TEST(SetTyping, SetStringKeepsEverythingAString) {
   EXPECT_EQ(set_string("a=1,b=true,c=null,d=0,e="), json::parse(R"({"a":"1","b":"true","c":"null","d":"0","e":""})"));
   EXPECT_EQ(set_string("a={1,false}"), json::parse(R"({"a":["1","false"]})"));
   EXPECT_EQ(set_string("a[0].b=2"), json::parse(R"({"a":[{"b":"2"}]})"));

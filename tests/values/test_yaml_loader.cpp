@@ -527,7 +527,7 @@ TEST(YamlDepth, AboveYamlCppLimitItsGuardIsReported) {
   EXPECT_THAT(d.message, HasSubstr("nesting deeper than 497 levels"));
 }
 
-TEST(YamlLimitsTest, ByteLimit) {
+TEST(YamlLimits, ByteLimit) {
   YamlLimits limits;
   limits.max_bytes = 10;
   const auto d = yaml_error_of("a: 12345678901\n", limits);
