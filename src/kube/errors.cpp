@@ -39,8 +39,8 @@ std::string reason_name(ErrorReason r) {
 }
 
 ApiError::ApiError(int http_code, ErrorReason reason, std::string reason_text, std::string message,
-                   std::vector<StatusCause> causes, std::string what_text)
-    : RuntimeError(std::move(what_text)),
+                   std::vector<StatusCause> causes, const std::string& what_text)
+    : RuntimeError(what_text),
       http_code_(http_code),
       reason_(reason),
       reason_text_(std::move(reason_text)),

@@ -39,7 +39,7 @@ struct StatusCause {
 class ApiError : public RuntimeError {
  public:
   ApiError(int http_code, ErrorReason reason, std::string reason_text, std::string message,
-           std::vector<StatusCause> causes, std::string what_text);
+           std::vector<StatusCause> causes, const std::string& what_text);
   int http_code() const { return http_code_; }
   ErrorReason reason() const { return reason_; }
   const std::string& reason_text() const { return reason_text_; }  // as the server spelled it
@@ -57,8 +57,7 @@ class ApiError : public RuntimeError {
 
 class TransportError : public RuntimeError {
  public:
-  TransportError(std::string what_text, bool tls_problem)
-      : RuntimeError(std::move(what_text)), tls_problem_(tls_problem) {}
+  TransportError(const std::string& what_text, bool tls_problem) : RuntimeError(what_text), tls_problem_(tls_problem) {}
   bool tls_problem() const { return tls_problem_; }
 
  private:

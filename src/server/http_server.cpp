@@ -113,7 +113,7 @@ void EventStream::attach(std::weak_ptr<Sink> sink) {
   std::shared_ptr<Sink> s = sink.lock();
   {
     std::lock_guard lock(mu_);
-    sink_ = sink;
+    sink_ = std::move(sink);
     attached_ = true;
     early.swap(early_);
     closed = closed_;
@@ -418,7 +418,7 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
                             [self = shared_from_this()](beast::error_code, std::size_t) { self->end_stream_now(); });
   }
 
-  void queue_chunk(std::string data) {
+  void queue_chunk(const std::string& data) {
     if (!event_stream_ || stream_ending_ || data.empty()) return;
     backlog_bytes_ += data.size();
     if (backlog_bytes_ > limits().max_stream_backlog) {
@@ -520,7 +520,7 @@ HttpServer::HttpServer(Limits limits) : impl_(std::make_unique<Impl>(limits)) {}
 
 HttpServer::~HttpServer() { stop(); }
 
-void HttpServer::route(std::string method, std::string pattern, Handler handler, Dispatch dispatch) {
+void HttpServer::route(std::string method, std::string_view pattern, Handler handler, Dispatch dispatch) {
   impl_->router.add(std::move(method), pattern);
   impl_->routes.push_back({std::move(handler), dispatch});
 }

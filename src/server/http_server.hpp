@@ -130,7 +130,7 @@ class HttpServer {
 
   // `pattern` is a path whose "{}" segments match one non-empty segment each, e.g.
   // "/api/v1/jobs/{}/cancel". Routes are matched in the order they were added.
-  void route(std::string method, std::string pattern, Handler handler, Dispatch dispatch = Dispatch::Worker);
+  void route(std::string method, std::string_view pattern, Handler handler, Dispatch dispatch = Dispatch::Worker);
 
   // Binds (port 0: any free port) and starts serving. Returns the bound port. Throws
   // kjq::RuntimeError when the address cannot be bound.

@@ -14,7 +14,8 @@
 
 namespace kjq::cli {
 
-void add_kube_flags(CLI::App& cmd, KubeFlags& f, const std::string& output_help, std::vector<std::string> outputs) {
+void add_kube_flags(CLI::App& cmd, KubeFlags& f, const std::string& output_help,
+                    const std::vector<std::string>& outputs) {
   cmd.add_option("--kubeconfig", f.kubeconfig,
                  "path to a kubeconfig (default: $KUBECONFIG, Nautobot's settings, in-cluster, ~/.kube/config)");
   cmd.add_option("--context", f.context, "kubeconfig context to use");

@@ -20,7 +20,8 @@ struct KubeFlags {
   bool allow_token_over_http = false;  // --allow-insecure-token-over-http
 };
 
-void add_kube_flags(CLI::App& cmd, KubeFlags& flags, const std::string& output_help, std::vector<std::string> outputs);
+void add_kube_flags(CLI::App& cmd, KubeFlags& flags, const std::string& output_help,
+                    const std::vector<std::string>& outputs);
 
 // Configures logging (stderr) and builds the client from the flags and environment.
 struct KubeSession {

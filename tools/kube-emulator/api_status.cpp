@@ -4,8 +4,8 @@ namespace kjq::emulator {
 
 using nlohmann::json;
 
-ApiError::ApiError(int code, std::string reason, std::string message, json details)
-    : std::runtime_error(std::move(message)), code_(code), reason_(std::move(reason)), details_(std::move(details)) {}
+ApiError::ApiError(int code, std::string reason, const std::string& message, json details)
+    : std::runtime_error(message), code_(code), reason_(std::move(reason)), details_(std::move(details)) {}
 
 json ApiError::status() const { return make_failure_status(code_, reason_, what(), details_); }
 

@@ -17,7 +17,7 @@ struct StatusCause {
 // An API error answered as a `Status` with HTTP status `code`.
 class ApiError : public std::runtime_error {
  public:
-  ApiError(int code, std::string reason, std::string message, nlohmann::json details = nullptr);
+  ApiError(int code, std::string reason, const std::string& message, nlohmann::json details = nullptr);
   int code() const { return code_; }
   const std::string& reason() const { return reason_; }
   nlohmann::json status() const;  // the full Status object

@@ -44,13 +44,12 @@ const json& at(const json& j, const char* key) {
 }
 
 std::string image_pull_policy(const std::string& image) {
-  std::string ref = image;
-  auto at_pos = ref.find('@');
+  auto at_pos = image.find('@');
   if (at_pos != std::string::npos) return "IfNotPresent";
-  auto slash = ref.rfind('/');
-  auto colon = ref.rfind(':');
+  auto slash = image.rfind('/');
+  auto colon = image.rfind(':');
   if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) return "Always";
-  return ref.substr(colon + 1) == "latest" ? "Always" : "IfNotPresent";
+  return image.substr(colon + 1) == "latest" ? "Always" : "IfNotPresent";
 }
 
 }  // namespace

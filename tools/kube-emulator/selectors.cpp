@@ -12,7 +12,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string trim(std::string s) {
+std::string trim(const std::string& s) {
   auto b = s.find_first_not_of(" \t");
   if (b == std::string::npos) return "";
   auto e = s.find_last_not_of(" \t");
