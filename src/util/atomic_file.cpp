@@ -35,7 +35,7 @@ std::filesystem::path write_temporary(const std::filesystem::path& target, std::
   const auto dir = target.parent_path().empty() ? std::filesystem::path(".") : target.parent_path();
   std::string tmp_name = ".";
   tmp_name.append(target.filename().string()).append(".tmp-").append(random_suffix());
-  const auto tmp = dir / tmp_name;
+  auto tmp = dir / tmp_name;
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, static_cast<mode_t>(mode));
   if (fd < 0) throw RuntimeError("cannot create " + tmp.string() + ": " + errno_text());
   auto fail = [&](const std::string& what) {

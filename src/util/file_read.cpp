@@ -25,7 +25,7 @@ FileReadError::FileReadError(FileReadProblem problem, std::string file, std::str
     : RuntimeError(file + ": " + reason), problem_(problem), file_(std::move(file)), reason_(std::move(reason)) {}
 
 std::string describe_byte_limit(std::size_t bytes) {
-  const std::string exact = std::to_string(bytes) + " bytes";
+  std::string exact = std::to_string(bytes) + " bytes";
   if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0)
     return exact + " (" + std::to_string(bytes / (1024 * 1024)) + " MiB)";
   if (bytes >= 1024 && bytes % 1024 == 0) return exact + " (" + std::to_string(bytes / 1024) + " KiB)";

@@ -191,7 +191,7 @@ std::string format_float_key(double value) {
   if (std::isinf(f)) return f > 0 ? ".inf" : "-.inf";
   std::array<char, 64> buf{};
   auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), f, std::chars_format::scientific);
-  const std::string sci(buf.data(), end);  // shortest digits: [-]d[.ddd]e±XX
+  std::string sci(buf.data(), end);  // shortest digits: [-]d[.ddd]e±XX
   const std::size_t e_at = sci.find('e');
   const int exponent = std::stoi(sci.substr(e_at + 1));
   if (exponent < -4 || exponent >= 6) return sci;  // Go's %e form matches C++'s exactly

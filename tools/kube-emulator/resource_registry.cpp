@@ -235,7 +235,7 @@ std::string aggregated_discovery_version(const std::string& accept) {
   std::size_t start = 0;
   while (start <= accept.size()) {
     const auto comma = accept.find(',', start);
-    const std::string v = discovery_version_of_clause(
+    std::string v = discovery_version_of_clause(
         accept.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     if (v == "v2") return v;
     if (v == "v2beta1") v2beta1 = true;

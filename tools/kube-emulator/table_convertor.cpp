@@ -356,7 +356,7 @@ std::string table_version_for_accept(const std::string& accept) {
     const auto comma = accept.find(',', start);
     const std::string clause = accept.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (!table_trim(clause).empty()) {
-      const std::string v = table_version_of_clause(clause);
+      std::string v = table_version_of_clause(clause);
       if (v != "-") return v;
     }
     if (comma == std::string::npos) break;
