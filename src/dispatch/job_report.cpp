@@ -223,6 +223,7 @@ std::vector<JobRow> list_job_rows(kube::KubeApi& api, const std::string& ns, con
     return kube::meta_string(a, "creationTimestamp") > kube::meta_string(b, "creationTimestamp");
   });
   std::vector<JobRow> rows;
+  rows.reserve(jobs.size());
   for (const auto& j : jobs) rows.push_back(job_row(j, pods[kube::meta_string(j, "name")]));
   return rows;
 }

@@ -87,6 +87,7 @@ bool never_starts(const std::string& reason) {
 // The most telling terminated container of the failed pods (newest pod first).
 std::optional<Lifecycle> failed_pod_detail(const std::vector<json>& pods) {
   std::vector<const json*> sorted;
+  sorted.reserve(pods.size());
   for (const auto& p : pods) sorted.push_back(&p);
   std::sort(sorted.begin(), sorted.end(), [](const json* a, const json* b) { return creation(*a) > creation(*b); });
   for (const json* p : sorted) {

@@ -33,6 +33,7 @@ JobState state_of(dispatch::Phase p) {
 
 std::vector<std::string> pod_names(const std::vector<json>& pods) {
   std::vector<std::string> out;
+  out.reserve(pods.size());
   for (const auto& p : pods) out.push_back(kube::meta_string(p, "name"));
   return out;
 }
