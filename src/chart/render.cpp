@@ -48,7 +48,7 @@ RenderedChart render_chart(const values::ValuesDocument& doc, const Release& rel
   }
   if (rendered.wiring.enabled() &&
       value_at(doc.user, {"serviceAccount", "automountServiceAccountToken"}) == nlohmann::json(false)) {
-    rendered.warnings.push_back(
+    rendered.warnings.emplace_back(
         "serviceAccount.automountServiceAccountToken is false, but Nautobot needs the service account "
         "token to create Kubernetes jobs: kjq sets automountServiceAccountToken: true on the pods "
         "that create jobs (Celery Beat, and the --nautobot-wiring patch for the web pods); the "

@@ -104,7 +104,7 @@ RestResponse RestClient::with_retries(const RestRequest& request, const std::str
     h.url = url_for(request);
     h.body = request.body;
     h.timeout_ms = request.timeout_ms < 0 ? options_.request_timeout_ms : request.timeout_ms;
-    h.headers.push_back("Accept: application/json");
+    h.headers.emplace_back("Accept: application/json");
     if (!request.body.empty() || request.method == "POST") h.headers.push_back("Content-Type: " + request.content_type);
     if (!token.empty()) h.headers.push_back("Authorization: Bearer " + token);
     ++stats_.requests;

@@ -432,7 +432,7 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
   void end_stream() {
     if (!event_stream_ || stream_ending_) return;
     stream_ending_ = true;
-    backlog_.push_back("0\r\n\r\n");
+    backlog_.emplace_back("0\r\n\r\n");
     if (!writing_) write_next();
   }
 

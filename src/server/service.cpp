@@ -114,6 +114,9 @@ void Service::start() {
   p.tracker = std::make_unique<JobTracker>(*p.store, *p.api, *p.informer, *p.admission, config_.options, p.metrics);
   p.admission->set_event_backlog([t = p.tracker.get()] { return t->event_backlog_age(); });
   if (p.writeback) p.tracker->set_on_writeback([w = p.writeback.get()] { w->wake(); });
+  // ApiContext is an aggregate of references: std::make_unique would need C++20's parenthesized
+  // aggregate initialization, which clang 14 (the asan preset) does not have.
+  // NOLINTNEXTLINE(modernize-make-unique)
   p.ctx = std::unique_ptr<ApiContext>(new ApiContext{
       *p.store, *p.batcher, *p.admission, *p.tracker, *p.informer, p.metrics, config_.options, *p.manifests, *p.tokens,
       config_.values_queues.has_value(), config_.values_queues.value_or(std::set<std::string>{}), nullptr, nullptr});

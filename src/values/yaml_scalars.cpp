@@ -1,9 +1,9 @@
 #include "values/yaml_scalars.hpp"
 
-#include <locale.h>
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <clocale>
 #include <cmath>
 #include <cstdlib>
 #include <limits>

@@ -133,7 +133,10 @@ std::string format_selector(const json& selector) {
       if (v.is_string()) values.push_back(v.get<std::string>());
     std::sort(values.begin(), values.end());
     std::string joined;
-    for (const auto& v : values) joined += (joined.empty() ? "" : ",") + v;
+    for (const auto& v : values) {
+      if (!joined.empty()) joined += ',';
+      joined += v;
+    }
     if (op == "In")
       reqs.emplace_back(key, key + " in (" + joined + ")");
     else if (op == "NotIn")

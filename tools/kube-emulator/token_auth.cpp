@@ -70,10 +70,10 @@ TokenAuthenticator TokenAuthenticator::from_text(const std::string& text, const 
     if (u.name.rfind(sa_prefix, 0) == 0) {
       std::string rest = u.name.substr(sa_prefix.size());
       auto colon = rest.find(':');
-      u.groups.push_back("system:serviceaccounts");
+      u.groups.emplace_back("system:serviceaccounts");
       if (colon != std::string::npos) u.groups.push_back("system:serviceaccounts:" + rest.substr(0, colon));
     }
-    u.groups.push_back("system:authenticated");
+    u.groups.emplace_back("system:authenticated");
     auth.users_[f[0]] = std::move(u);
   }
   if (!problems.empty()) throw kjq::InputError(problems);
