@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine and runs the whole test suite:
 #   0. every C++ file formatted as .clang-format says;
+#   *. clang-tidy 14 over src/ and tools/ (scripts/check-tidy.sh, the checks of .clang-tidy, every
+#      finding an error): started niced in the background when the debug tests start, so it runs
+#      mostly in the CPU time they leave idle, and awaited at the end;
 #   1. the debug build (g++ 12, warnings are errors): every test, the end-to-end ones (real kjq,
 #      kube-emulator, PostgreSQL, kubectl 1.32 and 1.35, python3-kubernetes) included;
 #   2. the ASan+UBSan build (clang-14): every in-process test of kjq again under the sanitizers;
@@ -16,7 +19,11 @@ echo "== debug: configure and build (${SECONDS} s so far)"
 # failing test's backtrace needs, and they compile and link faster than full debug information.
 cmake --preset debug -DKJQ_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS_DEBUG=-g1 >/dev/null
 cmake --build --preset debug
-echo "== debug: test (${SECONDS} s so far)"
+echo "== debug: test, and clang-tidy in the background (${SECONDS} s so far)"
+mkdir -p build
+nice -n 10 bash scripts/check-tidy.sh >build/check-tidy.log 2>&1 &
+tidy_pid=$!
+trap 'kill "$tidy_pid" 2>/dev/null || true' EXIT
 ctest --preset debug
 echo "== asan: configure and build the tests and fuzz targets (${SECONDS} s so far)"
 cmake --preset asan >/dev/null
@@ -26,4 +33,11 @@ echo "== asan: test (${SECONDS} s so far)"
 ctest --preset asan
 echo "== fuzz: every target for ${KJQ_FUZZ_SECONDS:-10} s, side by side (${SECONDS} s so far)"
 bash scripts/fuzz.sh "${KJQ_FUZZ_SECONDS:-10}"
+echo "== clang-tidy: waiting for it (${SECONDS} s so far)"
+if ! wait "$tidy_pid"; then
+  cat build/check-tidy.log >&2
+  exit 1
+fi
+trap - EXIT
+cat build/check-tidy.log
 echo "== done in ${SECONDS} s"
