@@ -10,6 +10,7 @@
 #include <ctime>
 
 #include "util/diagnostic.hpp"
+#include "util/utf8.hpp"
 
 namespace kjq::nautobot {
 
@@ -17,36 +18,6 @@ namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 constexpr std::size_t kMaxFence = 4;                       // backticks around a code span
-
-bool continuation(std::string_view s, std::size_t i) {
-  return i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80;
-}
-
-bool in_range(std::string_view s, std::size_t i, unsigned char low, unsigned char high) {
-  if (i >= s.size()) return false;
-  const auto c = static_cast<unsigned char>(s[i]);
-  return c >= low && c <= high;
-}
-
-// Length of the valid UTF-8 sequence of 2 to 4 bytes at s[i], or 0 (no overlongs, no surrogates,
-// nothing above U+10FFFF).
-std::size_t multibyte_length(std::string_view s, std::size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  if (c >= 0xC2 && c <= 0xDF) return continuation(s, i + 1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    const bool second = c == 0xE0   ? in_range(s, i + 1, 0xA0, 0xBF)
-                        : c == 0xED ? in_range(s, i + 1, 0x80, 0x9F)
-                                    : continuation(s, i + 1);
-    return second && continuation(s, i + 2) ? 3 : 0;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    const bool second = c == 0xF0   ? in_range(s, i + 1, 0x90, 0xBF)
-                        : c == 0xF4 ? in_range(s, i + 1, 0x80, 0x8F)
-                                    : continuation(s, i + 1);
-    return second && continuation(s, i + 2) && continuation(s, i + 3) ? 4 : 0;
-  }
-  return 0;
-}
 
 // Skips the escape sequence starting at s[i] (ESC); returns the index after it.
 std::size_t skip_escape(std::string_view s, std::size_t i) {
@@ -108,7 +79,7 @@ std::string clean_text(std::string_view text, std::size_t max_bytes, bool keep_n
     } else if (c < 0x80) {  // other C0 controls and DEL
       append(" ");
       ++i;
-    } else if (const auto n = multibyte_length(text, i); n > 0) {
+    } else if (const auto n = utf8::sequence_length(text, i); n > 0) {
       append(text.substr(i, n));
       i += n;
     } else {
@@ -120,7 +91,7 @@ std::string clean_text(std::string_view text, std::size_t max_bytes, bool keep_n
   // Cut so that the text and the note fit in max_bytes, at the start of a character.
   const auto note_for = [](std::size_t cut) { return " … [" + std::to_string(cut) + " bytes cut]"; };
   std::size_t keep = max_bytes > 32 ? max_bytes - 32 : 0;
-  while (keep > 0 && (static_cast<unsigned char>(out[keep]) & 0xC0) == 0x80) --keep;
+  while (keep > 0 && utf8::is_continuation_byte(out[keep])) --keep;
   out.resize(keep);
   out += note_for(cleaned_size - keep);
   return out;

@@ -2,38 +2,16 @@
 
 #include <cstddef>
 
+#include "util/utf8.hpp"
+
 namespace kjq::server {
 
 namespace {
 
 // The length of the valid UTF-8 sequence, other than NUL, starting at text[i]; 0 when there is
-// none (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
+// none (PostgreSQL's text holds no NUL).
 std::size_t valid_sequence(const std::string& text, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char b0 = byte(i);
-  if (b0 == 0) return 0;
-  if (b0 < 0x80) return 1;
-  std::size_t length = 0;
-  unsigned char low = 0x80, high = 0xBF;  // the range of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    length = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    length = 3;
-    if (b0 == 0xE0) low = 0xA0;
-    if (b0 == 0xED) high = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    length = 4;
-    if (b0 == 0xF0) low = 0x90;
-    if (b0 == 0xF4) high = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + length > text.size()) return 0;
-  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
-  for (std::size_t k = 2; k < length; ++k) {
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
-  }
-  return length;
+  return text[i] == '\0' ? 0 : utf8::sequence_length(text, i);
 }
 
 }  // namespace
