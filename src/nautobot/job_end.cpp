@@ -41,7 +41,9 @@ std::size_t skip_escape(std::string_view s, std::size_t i) {
   return i + 1;  // a two-byte escape (ESC c, ESC 7, …)
 }
 
-std::string cleaned_line(std::string_view text, std::size_t max_bytes) { return clean_text(text, max_bytes, false); }
+std::string cleaned_line(std::string_view text, std::size_t max_bytes) {
+  return clean_text(text, max_bytes, LineBreaks::ToSpaces);
+}
 
 // Whitespace only (or nothing).
 bool blank(std::string_view text) {
@@ -50,7 +52,8 @@ bool blank(std::string_view text) {
 
 }  // namespace
 
-std::string clean_text(std::string_view text, std::size_t max_bytes, bool keep_newlines) {
+std::string clean_text(std::string_view text, std::size_t max_bytes, LineBreaks line_breaks) {
+  const bool keep_newlines = line_breaks == LineBreaks::Keep;
   std::string out;
   out.reserve(std::min(text.size(), max_bytes + 64));
   // Past this much output nothing more is kept; cleaning goes on only to count what is cut.
@@ -179,12 +182,12 @@ std::string failure_traceback(const JobEnd& end) {
   out += "\nReason: " + (end.reason.empty() ? std::string("unknown") : cleaned_line(end.reason, 256));
   if (end.exit_code) out += "\nExit code: " + std::to_string(*end.exit_code);
   if (!blank(end.message)) {
-    out += "\nMessage: " + clean_text(end.message, kMaxTracebackBytes - 1024, true);
+    out += "\nMessage: " + clean_text(end.message, kMaxTracebackBytes - 1024, LineBreaks::Keep);
   }
   out +=
       "\nThe Job's pod ended before Nautobot could record a result. The log entries of grouping"
       " \"kubernetes\" show the Job's Events and the end of its log.";
-  return clean_text(out, kMaxTracebackBytes, true);
+  return clean_text(out, kMaxTracebackBytes, LineBreaks::Keep);
 }
 
 std::vector<LogEntry> evidence_entries(const JobEnd& end) {
@@ -192,7 +195,7 @@ std::vector<LogEntry> evidence_entries(const JobEnd& end) {
   auto add = [&](std::string level, std::string message) {
     const auto created = end.ended_at + std::chrono::microseconds(static_cast<std::int64_t>(out.size()));
     // The message is built from cleaned pieces; the final bound covers the words around them.
-    out.push_back(LogEntry{std::move(level), clean_text(message, kMaxMessageBytes, false), created});
+    out.push_back(LogEntry{std::move(level), clean_text(message, kMaxMessageBytes, LineBreaks::ToSpaces), created});
   };
   // Room for the words kjq puts around a text from outside.
   constexpr std::size_t kPieceBytes = kMaxMessageBytes - 1024;

@@ -58,10 +58,11 @@ std::vector<LogEntry> evidence_entries(const JobEnd& end);
 std::string failure_traceback(const JobEnd& end);
 
 // `text` fit for a PostgreSQL text column: NUL bytes and ANSI escape sequences removed, other
-// control characters except tab (and newline when `keep_newlines`) replaced by a space, bytes
+// control characters except tab (and newline with LineBreaks::Keep) replaced by a space, bytes
 // that are not UTF-8 replaced by U+FFFD, and at most `max_bytes` bytes (cut at a character
 // boundary, ending with " … [N bytes cut]").
-std::string clean_text(std::string_view text, std::size_t max_bytes, bool keep_newlines = false);
+enum class LineBreaks { ToSpaces, Keep };
+std::string clean_text(std::string_view text, std::size_t max_bytes, LineBreaks line_breaks = LineBreaks::ToSpaces);
 
 // `text` as a Markdown code span (`…`; ``…``, up to four backticks, when it holds backticks; a text
 // with a run of four or more shows its backticks as apostrophes). "" for blank text.

@@ -27,7 +27,7 @@ JobEnd sample() {
   return end;
 }
 
-bool valid_utf8(const std::string& s) { return clean_text(s, s.size() + 64, true) == s; }
+bool valid_utf8(const std::string& s) { return clean_text(s, s.size() + 64, LineBreaks::Keep) == s; }
 
 TEST(JobEnd, EvidenceRowsInPageOrder) {
   const auto entries = evidence_entries(sample());
@@ -89,7 +89,7 @@ TEST(JobEnd, CleanTextStripsNulEscapesAndInvalidUtf8) {
             "ok\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
   EXPECT_EQ(clean_text("caf\xc3\xa9 \xf0\x9f\x92\xa5", 100), "caf\xc3\xa9 \xf0\x9f\x92\xa5");
   EXPECT_EQ(clean_text("a\r\nb\nc\rd\x07", 100), "a b c d ");
-  EXPECT_EQ(clean_text("a\r\nb\nc", 100, true), "a\nb\nc");
+  EXPECT_EQ(clean_text("a\r\nb\nc", 100, LineBreaks::Keep), "a\nb\nc");
   EXPECT_EQ(clean_text("it's \"quoted\"; DROP TABLE x; --", 100), "it's \"quoted\"; DROP TABLE x; --");
 }
 

@@ -58,8 +58,10 @@ class ApiServer {
                             httplib::Response& res);
   void do_pod_log(const RequestInfo& info, const httplib::Request& req, httplib::Response& res);
   void do_self_subject_access_review(const UserInfo& user, const nlohmann::json& body, httplib::Response& res);
+  // Whether a delete writes its answer (a single DELETE) or leaves it to the caller (deletecollection).
+  enum class DeleteAnswer { Write, Skip };
   void delete_object(const ResourceType& t, const std::string& ns, const std::string& name,
-                     const nlohmann::json& options, httplib::Response& res, bool write_response);
+                     const nlohmann::json& options, httplib::Response& res, DeleteAnswer answer);
 
   const ResourceRegistry& registry_;
   ObjectStore& store_;

@@ -173,7 +173,8 @@ void ApiServer::do_patch(const ResourceType& t, const RequestInfo& info, const h
 }
 
 void ApiServer::delete_object(const ResourceType& t, const std::string& ns, const std::string& name,
-                              const json& options, httplib::Response& res, bool write_response) {
+                              const json& options, httplib::Response& res, DeleteAnswer answer) {
+  const bool write_response = answer == DeleteAnswer::Write;
   ObjectPtr current_ptr = store_.get(t, ns, name);
   if (!current_ptr) throw not_found(t.resource, t.group, name);
   const json current_obj = current_ptr->parse();
@@ -274,7 +275,7 @@ void ApiServer::do_delete(const ResourceType& t, const RequestInfo& info, const 
     res.set_content(obj->text(), "application/json");
     return;
   }
-  delete_object(t, info.ns, info.name, opts, res, true);
+  delete_object(t, info.ns, info.name, opts, res, DeleteAnswer::Write);
 }
 
 void ApiServer::do_delete_collection(const ResourceType& t, const RequestInfo& info, const httplib::Request& req,
@@ -286,7 +287,7 @@ void ApiServer::do_delete_collection(const ResourceType& t, const RequestInfo& i
   json items = json::array();
   for (const auto& v : victims.items) {
     try {
-      delete_object(t, v->ns(), v->name(), opts, res, false);
+      delete_object(t, v->ns(), v->name(), opts, res, DeleteAnswer::Skip);
       items.push_back(v->parse());
     } catch (const ApiError& e) {
       if (e.code() != 404) throw;
