@@ -45,7 +45,7 @@ JobSelection selection(const std::string& queue = "", const std::string& origin 
   return s;
 }
 
-TEST(JobSelectionTest, OriginQueueAndJobResultIdOfBothKinds) {
+TEST(JobSelection, OriginQueueAndJobResultIdOfBothKinds) {
   EXPECT_EQ(job_origin(kjq_job()), "kjq");
   EXPECT_EQ(job_queue(kjq_job("team a")), "team a");
   EXPECT_EQ(job_result_id(kjq_job()), kId);
@@ -59,7 +59,7 @@ TEST(JobSelectionTest, OriginQueueAndJobResultIdOfBothKinds) {
   EXPECT_EQ(job_queue(nautobot_job("x", "")), "");
 }
 
-TEST(JobSelectionTest, JobResultIdOfName) {
+TEST(JobSelection, JobResultIdOfName) {
   EXPECT_EQ(job_result_id_of_name("nautobot-job-" + kId), kId);
   EXPECT_EQ(job_result_id_of_name("a-" + kId), kId);
   EXPECT_EQ(job_result_id_of_name("-" + kId), "");               // no prefix
@@ -70,7 +70,7 @@ TEST(JobSelectionTest, JobResultIdOfName) {
   EXPECT_EQ(job_result_id_of_name("nautobot-job-0f1e2d3c04b5a-4987-8a6b-5c4d3e2f1a0b"), "");
 }
 
-TEST(JobSelectionTest, BothKindsByDefault) {
+TEST(JobSelection, BothKindsByDefault) {
   const JobSelection s = selection();
   EXPECT_TRUE(selected(kjq_job(), s));
   EXPECT_TRUE(selected(nautobot_job("nautobot-job-" + kId, "bulk"), s));
@@ -79,7 +79,7 @@ TEST(JobSelectionTest, BothKindsByDefault) {
   EXPECT_EQ(server_selector(s), "");
 }
 
-TEST(JobSelectionTest, OriginNarrows) {
+TEST(JobSelection, OriginNarrows) {
   const json n = nautobot_job("nautobot-job-" + kId, "bulk");
   EXPECT_TRUE(selected(kjq_job(), selection("", "kjq")));
   EXPECT_FALSE(selected(n, selection("", "kjq")));
@@ -90,7 +90,7 @@ TEST(JobSelectionTest, OriginNarrows) {
   EXPECT_EQ(server_selector(selection("", "nautobot")), "app.kubernetes.io/component=nautobot-job");
 }
 
-TEST(JobSelectionTest, WithoutNautobotSelectorOnlyKjqs) {
+TEST(JobSelection, WithoutNautobotSelectorOnlyKjqs) {
   JobSelection s = selection("bulk");
   s.nautobot_jobs.reset();
   EXPECT_FALSE(selected(nautobot_job("nautobot-job-" + kId, "bulk"), s));
@@ -98,7 +98,7 @@ TEST(JobSelectionTest, WithoutNautobotSelectorOnlyKjqs) {
   EXPECT_EQ(server_selector(s), "kjq.nautobot.com/queue=bulk");
 }
 
-TEST(JobSelectionTest, QueueMatchesKjqsLabelOrNautobotsAnnotation) {
+TEST(JobSelection, QueueMatchesKjqsLabelOrNautobotsAnnotation) {
   EXPECT_TRUE(selected(kjq_job("bulk"), selection("bulk")));
   EXPECT_FALSE(selected(kjq_job("default"), selection("bulk")));
   EXPECT_TRUE(selected(nautobot_job("nautobot-job-" + kId, "bulk"), selection("bulk")));
@@ -113,7 +113,7 @@ TEST(JobSelectionTest, QueueMatchesKjqsLabelOrNautobotsAnnotation) {
   EXPECT_TRUE(selected(nautobot_job("n-" + kId, odd), selection(odd)));
 }
 
-TEST(JobSelectionTest, CustomSelector) {
+TEST(JobSelection, CustomSelector) {
   JobSelection s = selection();
   s.nautobot_jobs = kube::LabelSelector::parse("app.kubernetes.io/name=nautobot,tier notin (test)", "x");
   json n = nautobot_job("nautobot-job-" + kId, "bulk");
@@ -122,7 +122,7 @@ TEST(JobSelectionTest, CustomSelector) {
   EXPECT_FALSE(selected(n, s));
 }
 
-TEST(JobSelectionTest, RowsCarryOriginAndJobResultId) {
+TEST(JobSelection, RowsCarryOriginAndJobResultId) {
   const JobRow k = job_row(kjq_job("bulk"), {});
   EXPECT_EQ(k.origin, "kjq");
   EXPECT_EQ(k.queue, "bulk");
@@ -145,7 +145,7 @@ TEST(JobSelectionTest, RowsCarryOriginAndJobResultId) {
   EXPECT_NE(t.find("nautobot   bulk    Submitted"), std::string::npos) << t;
 }
 
-TEST(JobSelectionTest, ReportJsonAndTextForNautobotsJob) {
+TEST(JobSelection, ReportJsonAndTextForNautobotsJob) {
   JobReport r;
   r.job = nautobot_job("nautobot-job-" + kId, "bulk");
   r.lifecycle = derive_lifecycle(r.job, {});
@@ -159,7 +159,7 @@ TEST(JobSelectionTest, ReportJsonAndTextForNautobotsJob) {
   EXPECT_NE(text.find("Origin:      nautobot\n"), std::string::npos) << text;
 }
 
-TEST(DurationTest, KubectlSpellings) {
+TEST(Duration, KubectlSpellings) {
   using std::chrono::milliseconds;
   EXPECT_EQ(parse_duration("30s"), milliseconds(30'000));
   EXPECT_EQ(parse_duration("30"), milliseconds(30'000));

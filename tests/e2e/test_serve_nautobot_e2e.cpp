@@ -325,7 +325,7 @@ json list(const ServeEnv& env, const std::string& url, const std::string& query)
 }
 
 // 1–6 and 11: each end of a Nautobot Job, one serve, one emulator, one Nautobot database.
-TEST_F(NautobotE2E, serve_NautobotJobEndsAreRecordedAndWrittenIntoJobResults) {
+TEST_F(NautobotE2E, NautobotJobEndsAreRecordedAndWrittenIntoJobResults) {
   use_database(PostgresServer::shared());
   // 11: Jobs that exist before serve starts: one that already failed, one still running.
   const std::string before_failed = job_result(), before_running = job_result();
@@ -465,7 +465,7 @@ TEST_F(NautobotE2E, serve_NautobotJobEndsAreRecordedAndWrittenIntoJobResults) {
 
 // 7 and 8: the end of a Job happens while serve is down, and Nautobot's database is down for a
 // while (with a serve restart in the outage): every end is written once, after the fact.
-TEST_F(NautobotE2E, serve_WritesAfterRestartAndAfterNautobotDatabaseOutage) {
+TEST_F(NautobotE2E, WritesAfterRestartAndAfterNautobotDatabaseOutage) {
   RestartablePostgres nautobot_db;
   use_database(nautobot_db.server());
   auto s = serve();
@@ -525,7 +525,7 @@ TEST_F(NautobotE2E, serve_WritesAfterRestartAndAfterNautobotDatabaseOutage) {
 }
 
 // 9: two replicas on one PostgreSQL store: one record per JobResult, one write per failure.
-TEST_F(NautobotE2E, serve_TwoReplicasRecordAndWriteEachNautobotJobOnce) {
+TEST_F(NautobotE2E, TwoReplicasRecordAndWriteEachNautobotJobOnce) {
   auto& shared = PostgresServer::shared();
   use_database(shared);
   const std::string store = shared.create_database();
@@ -566,7 +566,7 @@ TEST_F(NautobotE2E, serve_TwoReplicasRecordAndWriteEachNautobotJobOnce) {
 
 // 10: admission by suspend: Nautobot creates 10 suspended Jobs on a queue capped at 2; kjq starts
 // them oldest first, never more than 2 at once, and all end.
-TEST_F(NautobotE2E, serve_AdmitsSuspendedNautobotJobsUnderTheCapInOrder) {
+TEST_F(NautobotE2E, AdmitsSuspendedNautobotJobsUnderTheCapInOrder) {
   auto s = serve();
   const std::string url = s->url();
   std::vector<std::string> ids;
@@ -636,7 +636,7 @@ TEST_F(NautobotE2E, serve_AdmitsSuspendedNautobotJobsUnderTheCapInOrder) {
 // too. Their names sort the other way round (a list returns them by name), and each is created in
 // a later second than the one before (creationTimestamp has whole seconds), so only their age
 // can give the order.
-TEST_F(NautobotE2E, serve_AdmitsSuspendedJobsCreatedBeforeItStartedOldestFirst) {
+TEST_F(NautobotE2E, AdmitsSuspendedJobsCreatedBeforeItStartedOldestFirst) {
   std::vector<std::string> ids;
   for (int i = 0; i < 4; ++i) ids.push_back(random_uuid());
   std::sort(ids.rbegin(), ids.rend());
