@@ -192,7 +192,7 @@ std::string failure_traceback(const JobEnd& end) {
 
 std::vector<LogEntry> evidence_entries(const JobEnd& end) {
   std::vector<LogEntry> out;
-  auto add = [&](std::string level, std::string message) {
+  auto add = [&](std::string level, const std::string& message) {
     const auto created = end.ended_at + std::chrono::microseconds(static_cast<std::int64_t>(out.size()));
     // The message is built from cleaned pieces; the final bound covers the words around them.
     out.push_back(LogEntry{std::move(level), clean_text(message, kMaxMessageBytes, LineBreaks::ToSpaces), created});

@@ -257,10 +257,10 @@ WriteOutcome JobResultWriter::write_failure(const JobEnd& end) {
         sql += "($" + std::to_string(n + 1) + "::uuid, $1::uuid, $" + std::to_string(n + 2) +
                "::text, 'kubernetes', $" + std::to_string(n + 3) + "::text, $" + std::to_string(n + 4) +
                "::timestamptz, '', '')";
-        params.push_back(new_uuid4());
-        params.push_back(entries[i].level);
-        params.push_back(entries[i].message);
-        params.push_back(format_utc(entries[i].created));
+        params.emplace_back(new_uuid4());
+        params.emplace_back(entries[i].level);
+        params.emplace_back(entries[i].message);
+        params.emplace_back(format_utc(entries[i].created));
       }
       c.exec("cannot add the log entries", sql, params);
     }
@@ -308,6 +308,7 @@ void JobResultWriter::check_schema() {
         continue;
       }
       std::vector<std::string> present;
+      present.reserve(static_cast<std::size_t>(PQntuples(rows.get())));
       for (int i = 0; i < PQntuples(rows.get()); ++i) present.emplace_back(PQgetvalue(rows.get(), i, 0));
       for (const auto& column : columns) {
         if (std::find(present.begin(), present.end(), column) == present.end()) missing.push_back(table + "." + column);

@@ -26,8 +26,8 @@ namespace kjq::nautobot {
 
 class NautobotDbError : public RuntimeError {
  public:
-  NautobotDbError(std::string message, std::string sqlstate)
-      : RuntimeError(std::move(message)), sqlstate_(std::move(sqlstate)) {}
+  NautobotDbError(const std::string& message, std::string sqlstate)
+      : RuntimeError(message), sqlstate_(std::move(sqlstate)) {}
   // PostgreSQL's SQLSTATE ("40001", "42703", …); "" when there is none (no connection).
   const std::string& sqlstate() const { return sqlstate_; }
   virtual bool retryable() const { return false; }

@@ -184,8 +184,7 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
 
   // EventStream::Sink: called from any thread, so hop onto this connection's strand.
   void push(std::string data) override {
-    asio::post(stream_.get_executor(),
-               [self = shared_from_this(), d = std::move(data)]() mutable { self->queue_chunk(std::move(d)); });
+    asio::post(stream_.get_executor(), [self = shared_from_this(), d = std::move(data)]() { self->queue_chunk(d); });
   }
   void finish() override {
     asio::post(stream_.get_executor(), [self = shared_from_this()] { self->end_stream(); });

@@ -131,7 +131,7 @@ std::optional<JobOrigin> JobInformer::origin_of(const json& job) const {
 
 JobInformer::~JobInformer() { stop(); }
 
-void JobInformer::start(ChangeHandler on_change, NewJobHandler on_new_nautobot_job) {
+void JobInformer::start(const ChangeHandler& on_change, const NewJobHandler& on_new_nautobot_job) {
   // Both informers name the Job a change concerns: a Job by its name, a pod by its Job.
   // Nautobot's new Jobs also go to `on_new_nautobot_job` first, on this thread and in the order
   // they were created: a queue's FIFO order is the order they are recorded in. A watch delivers

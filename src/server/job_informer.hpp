@@ -44,7 +44,7 @@ class JobInformer {
   using NewJobHandler = std::function<void(const nlohmann::json& job)>;
   // `on_new_nautobot_job` (may be empty) gets each Nautobot Job seen for the first time, in
   // creation order, before `on_change` names it.
-  void start(ChangeHandler on_change, NewJobHandler on_new_nautobot_job = {});
+  void start(const ChangeHandler& on_change, const NewJobHandler& on_new_nautobot_job = {});
   void stop();
 
   // Both have been listed at least once.
