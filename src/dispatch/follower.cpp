@@ -1,6 +1,7 @@
 #include "dispatch/follower.hpp"
 
 #include <cctype>
+#include <cmath>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -44,7 +45,7 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   if (text.find_first_not_of("0123456789.") == std::string_view::npos) {  // bare seconds
     auto v = number(text, pos);
     if (!v || pos != text.size()) return std::nullopt;
-    return std::chrono::milliseconds(static_cast<long long>(*v * 1000 + 0.5));
+    return std::chrono::milliseconds(std::llround(*v * 1000));
   }
   double total_ms = 0;
   while (pos < text.size()) {
@@ -67,7 +68,7 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
     total_ms += *v * scale;
   }
   if (total_ms > 1e12) return std::nullopt;  // over 30 years: a typo
-  return std::chrono::milliseconds(static_cast<long long>(total_ms + 0.5));
+  return std::chrono::milliseconds(std::llround(total_ms));
 }
 
 Lifecycle follow_job(kube::KubeApi& api, const std::string& ns, const std::string& name,
@@ -136,8 +137,8 @@ Lifecycle follow_job(kube::KubeApi& api, const std::string& ns, const std::strin
         const std::string message = "jobs.batch \"" + name + "\" not found";
         std::string what = "watch job " + name + " in namespace " + ns + ": NotFound: " + message;
         if (options.wait_for_create) what += " (not created within " + format_duration(*options.wait_for_create) + ")";
-        error = std::make_exception_ptr(
-            kube::ApiError(404, kube::ErrorReason::NotFound, "NotFound", message, {}, std::move(what)));
+        error =
+            std::make_exception_ptr(kube::ApiError(404, kube::ErrorReason::NotFound, "NotFound", message, {}, what));
         break;
       }
       std::vector<json> pods;
