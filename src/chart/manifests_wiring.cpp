@@ -3,11 +3,8 @@
 #include "chart/job_manifests_configmap.hpp"
 #include "chart/value_access.hpp"
 #include "output/go_json.hpp"
+#include "util/sha256.hpp"
 #include "values/merge.hpp"
-
-#include <openssl/evp.h>
-
-#include <stdexcept>
 
 namespace kjq::chart {
 
@@ -28,17 +25,13 @@ std::string normalized_mount_path(const json& values) {
 std::string manifests_checksum(const std::map<std::string, std::string>& queue_manifests) {
   // SHA-256 of to_go_json({queue: text, ...}) (a std::map iterates in Go's sorted key order),
   // hashed as it is written: neither a copy of the manifests nor the whole text is held.
-  struct Context {
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    ~Context() { EVP_MD_CTX_free(ctx); }
-  } sha;
+  Sha256 sha;
   std::string chunk;
   chunk.reserve(kChecksumChunk + 8192);
   auto update = [&] {
-    if (EVP_DigestUpdate(sha.ctx, chunk.data(), chunk.size()) != 1) throw std::runtime_error("SHA-256 failed");
+    sha.update(chunk);
     chunk.clear();
   };
-  if (!sha.ctx || EVP_DigestInit_ex(sha.ctx, EVP_sha256(), nullptr) != 1) throw std::runtime_error("SHA-256 failed");
   chunk += '{';
   bool first = true;
   for (const auto& [queue, text] : queue_manifests) {
@@ -51,17 +44,7 @@ std::string manifests_checksum(const std::map<std::string, std::string>& queue_m
   }
   chunk += '}';
   update();
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_DigestFinal_ex(sha.ctx, digest, &length) != 1) throw std::runtime_error("SHA-256 failed");
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 0xF];
-  }
-  return hex;
+  return sha.hex_digest();
 }
 
 ManifestsWiring manifests_wiring(const ChartContext& context,

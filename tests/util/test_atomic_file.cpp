@@ -82,6 +82,15 @@ TEST(Sha256, MatchesKnownDigests) {
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
+TEST(Sha256, InPiecesIsTheDigestOfTheWhole) {
+  kjq::Sha256 empty;
+  EXPECT_EQ(empty.hex_digest(), kjq::sha256_hex(""));
+  kjq::Sha256 pieces;
+  const std::string million(1000000, 'a');
+  for (std::size_t at = 0; at < million.size(); at += 65537) pieces.update(std::string_view(million).substr(at, 65537));
+  EXPECT_EQ(pieces.hex_digest(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
 TEST(AtomicWriteBatch, NothingVisibleUntilCommitThenEverything) {
   auto dir = make_temp_dir();
   kjq::write_file_atomic(dir / "a", "old a");
