@@ -181,7 +181,7 @@ void JobTracker::sync(const std::string& job_name, std::optional<Clock::time_poi
     }
   }
   auto record = record_for(job_name);
-  if (!record && snap.job) record = adopt(*snap.job);
+  if (!record && snap.job) record = record_adopted(*snap.job);  // record_for found none
   if (!record) return;  // a Job with our label but no record: not ours to decide
   if (is_final(record->state)) return forget(job_name);
   if (!snap.job) {
@@ -193,8 +193,12 @@ void JobTracker::sync(const std::string& job_name, std::optional<Clock::time_poi
 }
 
 std::optional<JobRecord> JobTracker::adopt(const json& job) {
-  if (informer_.origin_of(job) != JobOrigin::Nautobot) return std::nullopt;
   if (auto known = record_for(kube::name_of(job))) return known;
+  return record_adopted(job);
+}
+
+std::optional<JobRecord> JobTracker::record_adopted(const json& job) {
+  if (informer_.origin_of(job) != JobOrigin::Nautobot) return std::nullopt;
   AdoptedJob a = adopted_job(job, now_ms());
   SubmitResult stored = store_.adopt(a);
   if (stored.record.kube_name != a.kube_name) {

@@ -67,6 +67,8 @@ class JobTracker {
                             const std::string& message, std::optional<int> exit_code,
                             const std::vector<nlohmann::json>& pods);
   std::optional<JobRecord> record_for(const std::string& job_name);
+  // adopt() once record_for() has found no record.
+  std::optional<JobRecord> record_adopted(const nlohmann::json& job);
 
   void forget(const std::string& job_name);
   // Keeps the log of the newest pod whose container ended (once per pod).
