@@ -197,11 +197,14 @@ void install_job_api(http::HttpServer& server, ApiContext& ctx) {
 
   server.route("GET", "/api/v1/jobs/{}", guarded(ctx, [&ctx](const http::Request& req, http::Response& res) {
                  const std::string& ns = ctx.options.namespace_name;
+                 // Where a waiting job stands in its queue (1: the next one admitted). Read before
+                 // the record: a claim in between leaves a record that is no longer Queued (no
+                 // position shown), never a Queued record with position 0.
+                 const std::int64_t position = ctx.store.queue_position(req.path_params[0]);
                  auto r = ctx.store.get(req.path_params[0]);
                  if (!r) return error(res, 404, "NotFound", "job " + req.path_params[0] + " not found");
                  json body = job_to_json(*r, ns, JobView::Detail);
-                 // Where a waiting job stands in its queue (1: the next one admitted).
-                 if (r->state == JobState::Queued) body["queuePosition"] = ctx.store.queue_position(r->id);
+                 if (r->state == JobState::Queued && position > 0) body["queuePosition"] = position;
                  reply(res, 200, body);
                }));
 
