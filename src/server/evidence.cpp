@@ -2,6 +2,7 @@
 #include "kube/object_meta.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -129,6 +130,19 @@ json capture_events(kube::KubeApi& api, const std::string& ns, const std::string
                    {"message", text(e, "message")}});
   }
   return out;
+}
+
+bool has_job_end_event(const json& events, const std::string& job_name) {
+  // The reasons the Job controller gives its terminal Events (pkg/controller/job).
+  static const std::set<std::string> kEndReasons = {"Completed",        "BackoffLimitExceeded",
+                                                    "DeadlineExceeded", "PodFailurePolicy",
+                                                    "FailedIndexes",    "MaxFailedIndexesExceeded",
+                                                    "SuccessPolicy"};
+  if (!events.is_array()) return false;
+  const std::string object = "Job/" + job_name;
+  for (const auto& e : events)
+    if (text(e, "object") == object && kEndReasons.count(text(e, "reason"))) return true;
+  return false;
 }
 
 }  // namespace kjq::server

@@ -36,4 +36,8 @@ const nlohmann::json* find_pod(const std::vector<nlohmann::json>& pods, const st
 nlohmann::json capture_events(kube::KubeApi& api, const std::string& ns, const std::string& job_name,
                               const std::vector<std::string>& pod_names);
 
+// Whether `events` (as capture_events returns them) hold the Job controller's Event for the end
+// of Job `job_name` (Completed, BackoffLimitExceeded, DeadlineExceeded, PodFailurePolicy, ...).
+bool has_job_end_event(const nlohmann::json& events, const std::string& job_name);
+
 }  // namespace kjq::server

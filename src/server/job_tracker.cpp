@@ -1,5 +1,7 @@
 #include "server/job_tracker.hpp"
 
+#include <thread>
+
 #include <spdlog/spdlog.h>
 
 #include "dispatch/dispatcher.hpp"
@@ -248,7 +250,7 @@ void JobTracker::sync_record(const JobRecord& r, const JobSnapshot& snap, dispat
   keep_log_early(r.kube_name, pods);
   if (l.terminal()) {
     // An end the cluster reached before a cancel took effect is the job's real end.
-    finish_with_evidence(r, state_of(l.phase), l.reason, l.message, l.exit_code, pods);
+    finish_with_evidence(r, state_of(l.phase), l.reason, l.message, l.exit_code, pods, l.job_ended);
     // A pod that can never start leaves an active Job behind: delete it so it stops holding
     // a node's resources and the queue's slot.
     if (l.phase == dispatch::Phase::Failed && !l.job_ended) {
@@ -308,7 +310,7 @@ std::optional<std::string> JobTracker::early_log(const std::string& job_name) {
 
 void JobTracker::finish_with_evidence(const JobRecord& r, JobState state, const std::string& reason,
                                       const std::string& message, std::optional<int> exit_code,
-                                      const std::vector<json>& pods) {
+                                      const std::vector<json>& pods, bool ended_by_job_condition) {
   Finish f;
   f.state = state;
   f.reason = reason;
@@ -319,7 +321,14 @@ void JobTracker::finish_with_evidence(const JobRecord& r, JobState state, const 
     if (auto pod = pod_with_log(pods))
       if (const json* p = find_pod(pods, *pod))
         f.log_tail = capture_log_tail(api_, options_.namespace_name, *p, options_.evidence);
-  f.events_json = capture_events(api_, options_.namespace_name, r.kube_name, pod_names(pods)).dump();
+  json events = capture_events(api_, options_.namespace_name, r.kube_name, pod_names(pods));
+  // The Job controller records its end Event just after the condition that told us: read again
+  // briefly so the record keeps it (a TTL may delete the Events' Job right after).
+  for (int i = 0; ended_by_job_condition && i < 5 && !has_job_end_event(events, r.kube_name); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    events = capture_events(api_, options_.namespace_name, r.kube_name, pod_names(pods));
+  }
+  f.events_json = events.dump();
   f.now_ms = now_ms();
   if (options_.nautobot_writeback) f.writeback_json = writeback_payload(r, f);
   if (store_.finish(r.id, f)) {

@@ -65,7 +65,7 @@ class JobTracker {
   void handle_missing_job(const JobRecord& record);
   void finish_with_evidence(const JobRecord& record, JobState state, const std::string& reason,
                             const std::string& message, std::optional<int> exit_code,
-                            const std::vector<nlohmann::json>& pods);
+                            const std::vector<nlohmann::json>& pods, bool ended_by_job_condition = false);
   std::optional<JobRecord> record_for(const std::string& job_name);
   // adopt() once record_for() has found no record.
   std::optional<JobRecord> record_adopted(const nlohmann::json& job);

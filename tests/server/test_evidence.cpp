@@ -21,6 +21,7 @@
 
 namespace {
 
+using kjq::server::has_job_end_event;
 using kjq::server::find_pod;
 using kjq::server::newest_terminated_pod;
 using kjq::server::pod_with_log;
@@ -315,4 +316,16 @@ TEST(CaptureLogTail, APodWithoutContainersInItsSpecNamesNone) {
   EXPECT_EQ(kjq::server::capture_log_tail(api, "ns", p, {}), "x\n");
   EXPECT_EQ(server.params().count("container"), 0u);
   EXPECT_EQ(server.params().at("tailLines"), "100");  // the default
+}
+
+TEST(HasJobEndEvent, FindsTheJobControllersEndEventOfThatJobOnly) {
+  const json events = json::parse(R"([
+    {"object":"Pod/j-abc","reason":"Completed"},
+    {"object":"Job/other","reason":"Completed"},
+    {"object":"Job/j","reason":"SuccessfulCreate"}])");
+  EXPECT_FALSE(has_job_end_event(events, "j"));
+  json with_end = events;
+  with_end.push_back({{"object", "Job/j"}, {"reason", "BackoffLimitExceeded"}});
+  EXPECT_TRUE(has_job_end_event(with_end, "j"));
+  EXPECT_FALSE(has_job_end_event(json::object(), "j"));
 }
