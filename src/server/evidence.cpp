@@ -134,10 +134,9 @@ json capture_events(kube::KubeApi& api, const std::string& ns, const std::string
 
 bool has_job_end_event(const json& events, const std::string& job_name) {
   // The reasons the Job controller gives its terminal Events (pkg/controller/job).
-  static const std::set<std::string> kEndReasons = {"Completed",        "BackoffLimitExceeded",
-                                                    "DeadlineExceeded", "PodFailurePolicy",
-                                                    "FailedIndexes",    "MaxFailedIndexesExceeded",
-                                                    "SuccessPolicy"};
+  static const std::set<std::string> kEndReasons = {
+      "Completed",     "BackoffLimitExceeded",     "DeadlineExceeded", "PodFailurePolicy",
+      "FailedIndexes", "MaxFailedIndexesExceeded", "SuccessPolicy"};
   if (!events.is_array()) return false;
   const std::string object = "Job/" + job_name;
   for (const auto& e : events)

@@ -21,8 +21,8 @@
 
 namespace {
 
-using kjq::server::has_job_end_event;
 using kjq::server::find_pod;
+using kjq::server::has_job_end_event;
 using kjq::server::newest_terminated_pod;
 using kjq::server::pod_with_log;
 using nlohmann::json;
