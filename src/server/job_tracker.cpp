@@ -33,22 +33,23 @@ JobState state_of(dispatch::Phase p) {
   return JobState::Submitted;
 }
 
-std::vector<std::string> pod_names(const std::vector<json>& pods) {
-  std::vector<std::string> out;
-  out.reserve(pods.size());
-  for (const auto& p : pods) out.push_back(kube::meta_string(p, "name"));
-  return out;
-}
 }  // namespace
 
 JobTracker::JobTracker(JobStore& store, kube::KubeApi& api, JobInformer& informer, Admission& admission,
                        const ServeOptions& options, ServeMetrics& metrics)
-    : store_(store), api_(api), informer_(informer), admission_(admission), options_(options), metrics_(metrics) {}
+    : store_(store),
+      api_(api),
+      informer_(informer),
+      admission_(admission),
+      options_(options),
+      metrics_(metrics),
+      evidence_(store, api, options) {}
 
 JobTracker::~JobTracker() { stop(); }
 
 void JobTracker::start() {
   stop_ = false;
+  evidence_.start(kWorkers);
   thread_ = std::thread([this] { loop(); });
   for (int i = 0; i < kWorkers; ++i)
     workers_.emplace_back([this] {
@@ -94,6 +95,7 @@ void JobTracker::stop() {
   if (thread_.joinable()) thread_.join();
   for (auto& w : workers_) w.join();
   workers_.clear();
+  evidence_.stop();
 }
 
 void JobTracker::changed(const std::string& job_name, Clock::time_point seen) {
@@ -311,30 +313,24 @@ std::optional<std::string> JobTracker::early_log(const std::string& job_name) {
 void JobTracker::finish_with_evidence(const JobRecord& r, JobState state, const std::string& reason,
                                       const std::string& message, std::optional<int> exit_code,
                                       const std::vector<json>& pods, bool ended_by_job_condition) {
+  // The end first (the queue's slot frees now); the rest of the evidence follows from the
+  // collector. A log kept when the container ended goes in with the end.
   Finish f;
   f.state = state;
   f.reason = reason;
   f.message = message;
   f.exit_code = exit_code;
   f.log_tail = early_log(r.kube_name);
-  if (!f.log_tail)
-    if (auto pod = pod_with_log(pods))
-      if (const json* p = find_pod(pods, *pod))
-        f.log_tail = capture_log_tail(api_, options_.namespace_name, *p, options_.evidence);
-  json events = capture_events(api_, options_.namespace_name, r.kube_name, pod_names(pods));
-  // The Job controller records its end Event just after the condition that told us: read again
-  // briefly so the record keeps it (a TTL may delete the Events' Job right after).
-  for (int i = 0; ended_by_job_condition && i < 5 && !has_job_end_event(events, r.kube_name); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    events = capture_events(api_, options_.namespace_name, r.kube_name, pod_names(pods));
-  }
-  f.events_json = events.dump();
   f.now_ms = now_ms();
-  if (options_.nautobot_writeback) f.writeback_json = writeback_payload(r, f);
+  if (options_.nautobot_writeback) {
+    f.writeback_json = writeback_payload(r, f);
+    // Due without the evidence only if the collector never completes it (kjq stopped meanwhile).
+    if (f.writeback_json) f.writeback_due_ms = f.now_ms + kEvidenceWait.count();
+  }
   if (store_.finish(r.id, f)) {
     spdlog::info("job {} ({}): {}{}", r.id, r.kube_name, state_name(state), reason.empty() ? "" : "/" + reason);
     admission_.wake();  // a slot of the queue's cap is free
-    if (f.writeback_json && on_writeback_) on_writeback_();
+    evidence_.add({r, std::move(f), pods, ended_by_job_condition});
   }
   forget(r.kube_name);
 }

@@ -1,8 +1,9 @@
 #pragma once
 // Follows every dispatched job to a recorded end. The informer names the Jobs that changed; this
 // derives each one's lifecycle (dispatch::derive_lifecycle, the same reasons `kjq status` gives)
-// and writes it to the store. A finished job's log tail and events are captured first (the log as
-// soon as its container ends, before the Job's TTL can take the pod). A pod that can never start
+// and writes it to the store. A finished job's end is recorded first; its log tail and Events
+// follow from the EvidenceCollector (the log is kept as soon as its container ends, before the
+// Job's TTL can take the pod). A pod that can never start
 // fails the job and its Job is deleted. A periodic full reconcile walks every unfinished record:
 // it adopts Jobs created before a crash, recreates Jobs whose create never happened, re-sends
 // cancels, and fails jobs whose Job vanished.
@@ -22,6 +23,7 @@
 #include "kube/api.hpp"
 #include "server/admission.hpp"
 #include "server/dirty_queue.hpp"
+#include "server/evidence_collector.hpp"
 #include "server/job_informer.hpp"
 #include "server/nautobot_jobs.hpp"
 #include "server/serve_metrics.hpp"
@@ -53,7 +55,12 @@ class JobTracker {
   // One pass over every unfinished record (also run at start-up and every reconcile_interval).
   void reconcile_all();
   // Called after a finish queued a write-back into Nautobot (set before start()).
-  void set_on_writeback(std::function<void()> wake) { on_writeback_ = std::move(wake); }
+  void set_on_writeback(std::function<void()> wake) {
+    evidence_.set_on_writeback(wake);
+    on_writeback_ = std::move(wake);
+  }
+  // How long a Nautobot Job's write-back waits for its evidence at most (then goes without).
+  static constexpr std::chrono::milliseconds kEvidenceWait{10'000};
   // Deletes the Job of a job whose cancel was requested (API handler, and reconcile on restart).
   void send_cancel(const JobRecord& record);
 
@@ -102,6 +109,7 @@ class JobTracker {
   std::map<std::string, EarlyLog> early_logs_;
   std::thread thread_;
   std::vector<std::thread> workers_;
+  EvidenceCollector evidence_;
   std::function<void()> on_writeback_;
 };
 

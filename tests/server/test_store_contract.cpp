@@ -665,6 +665,57 @@ TEST_P(StoreContract, OnlyTheFinishThatMadeTheRecordFinalQueuesItsWriteBack) {
   EXPECT_EQ(store_->pending_writebacks(), 1);
 }
 
+TEST_P(StoreContract, EvidenceAttachedAfterTheEndCompletesTheUntriedWriteBackOnly) {
+  submit_many(3);
+  server::Evidence e;
+  e.log_tail = "the tail\n";
+  e.events_json = R"([{"reason":"Completed"}])";
+  e.writeback_json = R"({"status":"SUCCESS","events":1})";
+  e.now_ms = 3500;
+  // Not final yet: nothing is stored.
+  EXPECT_FALSE(store_->attach_evidence("job-0", e));
+  EXPECT_EQ(stored("job-0").log_tail, "");
+  EXPECT_FALSE(store_->attach_evidence("missing", e));
+
+  // The end first, its write-back held back for the evidence...
+  store_->claim("default", 0, 3, "r", "kjq", 2000);
+  server::Finish f = finish_as(JobState::Succeeded, 3000);
+  f.writeback_json = R"({"status":"SUCCESS"})";
+  f.writeback_due_ms = 13'000;
+  ASSERT_TRUE(store_->finish("job-0", f));
+  EXPECT_TRUE(due_ids(12'999).empty());
+  // ...then the evidence, which completes the payload and makes it due at once.
+  EXPECT_TRUE(store_->attach_evidence("job-0", e));
+  const auto r = stored("job-0");
+  EXPECT_EQ(r.log_tail, "the tail\n");
+  EXPECT_EQ(r.events_json, R"([{"reason":"Completed"}])");
+  EXPECT_EQ(r.state, JobState::Succeeded);
+  auto due = store_->due_writebacks(3500, 10);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].payload_json, R"({"status":"SUCCESS","events":1})");
+  EXPECT_EQ(due[0].created_ms, 3000);
+
+  // A write-back already tried keeps its payload and time; nullopt evidence keeps what is stored.
+  ASSERT_TRUE(store_->finish("job-1", f));
+  store_->writeback_retry("job-1", 20'000, "nautobot db: timeout", 13'000);
+  server::Evidence only_events;
+  only_events.events_json = "[]";
+  only_events.writeback_json = R"({"late":true})";
+  only_events.now_ms = 14'000;
+  EXPECT_TRUE(store_->attach_evidence("job-1", only_events));
+  due = store_->due_writebacks(20'000, 10);
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(due[1].job_id, "job-1");
+  EXPECT_EQ(due[1].payload_json, R"({"status":"SUCCESS"})");
+  EXPECT_EQ(due[1].next_attempt_ms, 20'000);
+  EXPECT_EQ(stored("job-1").events_json, "[]");
+
+  server::Evidence bad;
+  bad.log_tail = std::string("a\0b", 3);
+  EXPECT_THROW(store_->attach_evidence("job-0", bad), std::invalid_argument);
+  EXPECT_EQ(stored("job-0").log_tail, "the tail\n");
+}
+
 TEST_P(StoreContract, DueWriteBacksComeOldestFirstAndRetriesWaitForTheirTime) {
   submit_many(1, "q0", "w0-");
   submit_many(1, "q1", "w1-");

@@ -74,6 +74,7 @@ class ForwardingStore : public JobStore {
   }
   bool update_progress(const std::string& id, const Progress& p) override { return inner_.update_progress(id, p); }
   bool finish(const std::string& id, const Finish& f) override { return inner_.finish(id, f); }
+  bool attach_evidence(const std::string& id, const Evidence& e) override { return inner_.attach_evidence(id, e); }
   CancelResult request_cancel(const std::string& id, std::optional<int> grace_seconds, std::int64_t now_ms) override {
     return inner_.request_cancel(id, grace_seconds, now_ms);
   }

@@ -121,6 +121,19 @@ struct Finish {
   // Queued as a WriteBack in the same transaction, when (and only when) this call made the
   // record final: a crash between the two can lose neither.
   std::optional<std::string> writeback_json;
+  // When the write-back is due; 0: at now_ms. A later time leaves room for attach_evidence() to
+  // complete its payload first, while a crash in between still writes the end (without evidence).
+  std::int64_t writeback_due_ms = 0;
+  std::int64_t now_ms = 0;
+};
+
+// What a finished job left behind, captured after its end was recorded (JobStore::attach_evidence).
+struct Evidence {
+  std::optional<std::string> log_tail;  // nullopt: keep what is stored
+  std::optional<std::string> events_json;
+  // Replaces the payload of the job's write-back, when one is queued and not yet tried, and makes
+  // it due at now_ms.
+  std::optional<std::string> writeback_json;
   std::int64_t now_ms = 0;
 };
 

@@ -63,6 +63,10 @@ class JobStore {
   // transaction. A writeback_json that is not valid UTF-8 or holds a NUL byte (which PostgreSQL
   // cannot store) throws std::invalid_argument before anything is changed.
   virtual bool finish(const std::string& id, const Finish& f) = 0;
+  // Stores the evidence of a final record (nothing for one that is not final) and, in the same
+  // transaction, completes its untried write-back (see Evidence). True when the record was final.
+  // Text that is not valid UTF-8 or holds a NUL byte throws std::invalid_argument.
+  virtual bool attach_evidence(const std::string& id, const Evidence& e) = 0;
   // Queued → Cancelled (reason "CancelledBeforeStart") at once; an active job, or a Queued one
   // whose Job exists (an adopted suspended Job), gets cancel_requested (and the grace period) for
   // the caller to delete its Job; final: unchanged.

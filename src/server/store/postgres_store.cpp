@@ -107,7 +107,14 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
            std::string(kNotFinalSql)},
       {"insert_writeback",
        "INSERT INTO writebacks (job_id, payload_json, attempts, next_attempt_ms, last_error, created_ms)"
-       " VALUES ($1::text, $2::text, 0, $3::bigint, '', $3::bigint)"},
+       " VALUES ($1::text, $2::text, 0, $3::bigint, '', $4::bigint)"},
+      {"attach_evidence",
+       "UPDATE jobs SET log_tail = COALESCE($2::text, log_tail), events_json = COALESCE($3::text, events_json)"
+       " WHERE id = $1::text AND NOT (" +
+           std::string(kNotFinalSql) + ")"},
+      {"complete_writeback",
+       "UPDATE writebacks SET payload_json = $2::text, next_attempt_ms = $3::bigint"
+       " WHERE job_id = $1::text AND done_ms IS NULL AND attempts = 0"},
       {"due_writebacks", std::string("SELECT ") + kWriteBackColumns +
                              " FROM writebacks WHERE done_ms IS NULL AND next_attempt_ms <= $1::bigint"
                              " ORDER BY created_ms, job_id LIMIT $2::integer"},
@@ -579,8 +586,22 @@ bool PostgresStore::finish(const std::string& id, const Finish& f) {
     const bool changed = tx.exec_prepared("finish", id, state_name(f.state), f.reason, f.message, f.exit_code,
                                           f.log_tail, f.events_json, f.now_ms)
                              .affected_rows() > 0;
-    if (changed && f.writeback_json) tx.exec_prepared("insert_writeback", id, *f.writeback_json, f.now_ms);
+    if (changed && f.writeback_json)
+      tx.exec_prepared("insert_writeback", id, *f.writeback_json, f.writeback_due_ms ? f.writeback_due_ms : f.now_ms,
+                       f.now_ms);
     return changed;
+  });
+}
+
+bool PostgresStore::attach_evidence(const std::string& id, const Evidence& e) {
+  for (const auto* text : {&e.log_tail, &e.events_json, &e.writeback_json})
+    if (*text && !is_storable_text(**text))
+      throw std::invalid_argument("attach_evidence: the evidence of job " + id +
+                                  " is not valid UTF-8 or holds a NUL byte");
+  return pool_->transact("cannot store a job's evidence", [&](pqxx::work& tx) {
+    const bool final_record = tx.exec_prepared("attach_evidence", id, e.log_tail, e.events_json).affected_rows() > 0;
+    if (final_record && e.writeback_json) tx.exec_prepared("complete_writeback", id, *e.writeback_json, e.now_ms);
+    return final_record;
   });
 }
 

@@ -512,12 +512,37 @@ bool SqliteStore::finish(const std::string& id, const Finish& f) {
   if (changed && f.writeback_json) {
     Query(*db_,
           "INSERT INTO writebacks (job_id, payload_json, attempts, next_attempt_ms, last_error, created_ms)"
-          " VALUES (?1, ?2, 0, ?3, '', ?3)",
-          id, *f.writeback_json, f.now_ms)
+          " VALUES (?1, ?2, 0, ?3, '', ?4)",
+          id, *f.writeback_json, f.writeback_due_ms ? f.writeback_due_ms : f.now_ms, f.now_ms)
         .run();
   }
   tx.commit();
   return changed;
+}
+
+bool SqliteStore::attach_evidence(const std::string& id, const Evidence& e) {
+  for (const auto* text : {&e.log_tail, &e.events_json, &e.writeback_json})
+    if (*text && !is_storable_text(**text))
+      throw std::invalid_argument("attach_evidence: the evidence of job " + id +
+                                  " is not valid UTF-8 or holds a NUL byte");
+  std::lock_guard lock(mutex_);
+  WriteTransaction tx(*db_);
+  Query(*db_,
+        std::string("UPDATE jobs SET log_tail = COALESCE(?2, log_tail), events_json = COALESCE(?3, events_json)"
+                    " WHERE id = ?1 AND NOT (") +
+            kNotFinalSql + ")",
+        id, e.log_tail, e.events_json)
+      .run();
+  const bool final_record = sqlite3_changes(db_->handle()) > 0;
+  if (final_record && e.writeback_json) {
+    Query(*db_,
+          "UPDATE writebacks SET payload_json = ?2, next_attempt_ms = ?3"
+          " WHERE job_id = ?1 AND done_ms IS NULL AND attempts = 0",
+          id, *e.writeback_json, e.now_ms)
+        .run();
+  }
+  tx.commit();
+  return final_record;
 }
 
 CancelResult SqliteStore::request_cancel(const std::string& id, std::optional<int> grace_seconds, std::int64_t now_ms) {

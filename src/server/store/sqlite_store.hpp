@@ -37,6 +37,7 @@ class SqliteStore final : public JobStore {
   void set_kube_uid(const std::string& id, const std::string& uid, std::int64_t now_ms) override;
   bool update_progress(const std::string& id, const Progress& p) override;
   bool finish(const std::string& id, const Finish& f) override;
+  bool attach_evidence(const std::string& id, const Evidence& e) override;
   CancelResult request_cancel(const std::string& id, std::optional<int> grace_seconds, std::int64_t now_ms) override;
   std::vector<WriteBack> due_writebacks(std::int64_t now_ms, int limit) override;
   void writeback_done(const std::string& job_id, const std::string& outcome, std::int64_t now_ms) override;

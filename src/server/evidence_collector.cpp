@@ -1,0 +1,99 @@
+#include "server/evidence_collector.hpp"
+
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+#include "kube/object_meta.hpp"
+#include "server/evidence.hpp"
+#include "server/nautobot_jobs.hpp"
+#include "util/clock.hpp"
+
+namespace kjq::server {
+
+using nlohmann::json;
+
+EvidenceCollector::EvidenceCollector(JobStore& store, kube::KubeApi& api, const ServeOptions& options)
+    : store_(store), api_(api), options_(options) {}
+
+EvidenceCollector::~EvidenceCollector() { stop(); }
+
+void EvidenceCollector::start(int threads) {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = false;
+  }
+  for (int i = 0; i < threads; ++i)
+    threads_.emplace_back([this] {
+      while (true) {
+        Task task;
+        {
+          std::unique_lock lock(mu_);
+          cv_.wait(lock, [&] { return stop_ || !tasks_.empty(); });
+          if (stop_) return;
+          task = std::move(tasks_.front());
+          tasks_.pop_front();
+          ++running_;
+        }
+        try {
+          capture(task);
+        } catch (const std::exception& e) {
+          spdlog::warn("job {}: its evidence was not stored: {}", task.record.id, e.what());
+        }
+        std::lock_guard lock(mu_);
+        --running_;
+      }
+    });
+}
+
+void EvidenceCollector::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+    tasks_.clear();
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+void EvidenceCollector::add(Task task) {
+  {
+    std::lock_guard lock(mu_);
+    tasks_.push_back(std::move(task));
+  }
+  cv_.notify_one();
+}
+
+std::size_t EvidenceCollector::pending() {
+  std::lock_guard lock(mu_);
+  return tasks_.size() + running_;
+}
+
+void EvidenceCollector::capture(Task& task) {
+  const JobRecord& r = task.record;
+  Finish& f = task.finish;
+  std::vector<std::string> pod_names;
+  for (const auto& p : task.pods) pod_names.push_back(kube::name_of(p));
+  Evidence e;
+  if (!f.log_tail)
+    if (auto pod = pod_with_log(task.pods))
+      if (const json* p = find_pod(task.pods, *pod))
+        e.log_tail = f.log_tail = capture_log_tail(api_, options_.namespace_name, *p, options_.evidence);
+  json events = capture_events(api_, options_.namespace_name, r.kube_name, pod_names);
+  // The Job controller records its end Event just after the condition that told us: read again
+  // briefly so the record keeps it (a TTL may delete the Job's Events right after).
+  auto pause = std::chrono::milliseconds(25);
+  for (int i = 0; task.ended_by_job_condition && i < 5 && !has_job_end_event(events, r.kube_name); ++i) {
+    std::this_thread::sleep_for(pause);
+    pause *= 2;
+    events = capture_events(api_, options_.namespace_name, r.kube_name, pod_names);
+  }
+  f.events_json = events.dump();
+  e.events_json = f.events_json;
+  e.now_ms = now_ms();
+  if (f.writeback_json) e.writeback_json = writeback_payload(r, f);
+  if (store_.attach_evidence(r.id, e) && e.writeback_json && on_writeback_) on_writeback_();
+}
+
+}  // namespace kjq::server

@@ -1,0 +1,65 @@
+#pragma once
+// Captures what a finished job left behind (log tail, Events) after its end has been recorded,
+// on threads of its own. The end is recorded first so that a queue's slot frees and the record
+// turns final at once, whatever the API server's Event lists cost; the evidence follows within
+// moments, still before a Job's TTL can delete it. A job followed for Nautobot gets its
+// write-back completed with the evidence (JobStore::attach_evidence); had kjq stopped in between,
+// its write-back still goes out when due, without the evidence (docs/serve.md).
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kube/api.hpp"
+#include "server/serve_options.hpp"
+#include "server/store/job_store.hpp"
+
+namespace kjq::server {
+
+class EvidenceCollector {
+ public:
+  struct Task {
+    JobRecord record;  // as it was before the end was recorded
+    Finish finish;     // as recorded
+    std::vector<nlohmann::json> pods;
+    // The Job's own condition ended it: its end Event follows the condition closely (see
+    // has_job_end_event) and is waited for briefly.
+    bool ended_by_job_condition = false;
+  };
+
+  EvidenceCollector(JobStore& store, kube::KubeApi& api, const ServeOptions& options);
+  ~EvidenceCollector();
+  EvidenceCollector(const EvidenceCollector&) = delete;
+  EvidenceCollector& operator=(const EvidenceCollector&) = delete;
+
+  // Called after a write-back's payload was completed (set before start()).
+  void set_on_writeback(std::function<void()> wake) { on_writeback_ = std::move(wake); }
+  void start(int threads);
+  // Returns once the running captures end; tasks not started are dropped (their write-backs go
+  // out without evidence when due).
+  void stop();
+  void add(Task task);
+  // Tasks waiting or being captured.
+  std::size_t pending();
+
+ private:
+  void capture(Task& task);
+
+  JobStore& store_;
+  kube::KubeApi& api_;
+  const ServeOptions& options_;
+  std::function<void()> on_writeback_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Task> tasks_;
+  std::size_t running_ = 0;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace kjq::server
