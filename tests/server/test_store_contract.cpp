@@ -62,14 +62,14 @@ class StoreContract : public StoreTest {
 };
 
 TEST_P(StoreContract, MigratingAgainIsANoOp) {
-  EXPECT_EQ(store_->schema_version(), 2);
+  EXPECT_EQ(store_->schema_version(), 3);
   EXPECT_EQ(store_->schema_version(), server::latest_schema_version());
   store_->submit({new_job("kept")});
   store_->migrate();
   store_->migrate();
-  EXPECT_EQ(store_->schema_version(), 2);
+  EXPECT_EQ(store_->schema_version(), 3);
   auto again = db_->open();  // a second start-up migrates too
-  EXPECT_EQ(again->schema_version(), 2);
+  EXPECT_EQ(again->schema_version(), 3);
   EXPECT_TRUE(again->get("kept").has_value());
 }
 
@@ -776,7 +776,7 @@ TEST_P(StoreContract, AVersionOneDatabaseUpgradesInPlaceKeepingItsRows) {
               " VALUES ('old-done', 'q', 'Succeeded', 'Completed', 0, 1002, 3000, 3000);\n");
 
   auto store = old_db.open();
-  EXPECT_EQ(store->schema_version(), 2);
+  EXPECT_EQ(store->schema_version(), 3);
   const auto all = store->list(job_filter(""));
   EXPECT_EQ(ids_of(all.items), (std::vector<std::string>{"old-queued", "old-running", "old-done"}));
   for (const auto& r : all.items) {
@@ -809,7 +809,7 @@ TEST_P(StoreContract, AVersionOneDatabaseUpgradesInPlaceKeepingItsRows) {
   // The CHECK holds on the upgraded table too.
   EXPECT_THROW(old_db.exec("UPDATE jobs SET origin = 'elsewhere' WHERE id = 'nb'"), std::runtime_error);
   // And a second start-up finds nothing left to do.
-  EXPECT_EQ(old_db.open()->schema_version(), 2);
+  EXPECT_EQ(old_db.open()->schema_version(), 3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, testing::Values(StoreBackend::Sqlite, StoreBackend::Postgres),

@@ -62,6 +62,7 @@ class ForwardingStore : public JobStore {
     return inner_.get_by_kube_name(kube_name);
   }
   JobPage list(const JobFilter& filter) override { return inner_.list(filter); }
+  StateCounts count_states(const JobFilter& filter) override { return inner_.count_states(filter); }
   std::vector<QueueCounts> queue_counts() override { return inner_.queue_counts(); }
   std::vector<JobRecord> unfinished() override { return inner_.unfinished(); }
   std::vector<JobRecord> claim(const std::string& queue, int limit, int max_batch, const std::string& owner,
@@ -90,6 +91,7 @@ class ForwardingStore : public JobStore {
     inner_.writeback_retry(job_id, next_attempt_ms, error, now_ms);
   }
   std::int64_t pending_writebacks() override { return inner_.pending_writebacks(); }
+  std::int64_t prune_finished(const Retention& r) override { return inner_.prune_finished(r); }
 
  protected:
   JobStore& inner_;

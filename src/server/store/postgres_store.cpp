@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/store/list_query.hpp"
 #include "server/store/migrations.hpp"
 #include "server/store/store_text.hpp"
 #include "util/clock.hpp"
@@ -34,15 +35,6 @@ const std::int64_t kMigrationLockKey = static_cast<std::int64_t>(fnv1a64("kjq/jo
 
 const std::string kColumns = kJobColumns;
 const std::string kSelectPgJob = "SELECT " + kColumns + " FROM jobs";
-
-// The name of the list statement for a filter shape: list_all, list_queue_state_origin, …
-std::string list_statement(bool by_queue, bool by_state, bool by_origin) {
-  std::string name = "list";
-  if (by_queue) name += "_queue";
-  if (by_state) name += "_state";
-  if (by_origin) name += "_origin";
-  return by_queue || by_state || by_origin ? name : "list_all";
-}
 
 // Every statement, prepared on each connection the first time it is used there.
 const std::vector<std::pair<std::string, std::string>>& statements() {
@@ -101,8 +93,8 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
       {"finish",
        "UPDATE jobs SET state = $2::text, reason = $3::text, message = $4::text,"
        " exit_code = COALESCE($5::integer, exit_code), log_tail = COALESCE($6::text, log_tail),"
-       " events_json = COALESCE($7::text, events_json), finished_ms = $8::bigint, updated_ms = "
-       "$8::bigint"
+       " events_json = COALESCE($7::text, events_json), evidence_truncated = $9::boolean,"
+       " finished_ms = $8::bigint, updated_ms = $8::bigint"
        " WHERE id = $1::text AND " +
            std::string(kNotFinalSql)},
       {"insert_writeback",
@@ -118,6 +110,22 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
        "UPDATE writebacks SET attempts = attempts + 1, next_attempt_ms = $2::bigint, last_error = $3::text"
        " WHERE job_id = $1::text AND done_ms IS NULL"},
       {"pending_writebacks", "SELECT COUNT(*) FROM writebacks WHERE done_ms IS NULL"},
+      // Retention: final records whose write-back (if any) is done, oldest finish first. SKIP
+      // LOCKED leaves a row another transaction holds for the next round; the done write-backs
+      // go with their records.
+      {"prune_finished_before",
+       "WITH doomed AS (SELECT id FROM jobs WHERE state IN ('Succeeded','Failed','Cancelled')"
+       " AND finished_ms < $1::bigint AND NOT EXISTS (SELECT 1 FROM writebacks AS w WHERE w.job_id = jobs.id"
+       " AND w.done_ms IS NULL) ORDER BY finished_ms, seq LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
+       " gone AS (DELETE FROM writebacks WHERE job_id IN (SELECT id FROM doomed))"
+       " DELETE FROM jobs WHERE id IN (SELECT id FROM doomed)"},
+      {"count_finished", "SELECT COUNT(*) FROM jobs WHERE state IN ('Succeeded','Failed','Cancelled')"},
+      {"prune_oldest_finished",
+       "WITH doomed AS (SELECT id FROM jobs WHERE state IN ('Succeeded','Failed','Cancelled')"
+       " AND NOT EXISTS (SELECT 1 FROM writebacks AS w WHERE w.job_id = jobs.id AND w.done_ms IS NULL)"
+       " ORDER BY finished_ms, seq LIMIT $1::bigint FOR UPDATE SKIP LOCKED),"
+       " gone AS (DELETE FROM writebacks WHERE job_id IN (SELECT id FROM doomed))"
+       " DELETE FROM jobs WHERE id IN (SELECT id FROM doomed)"},
       {"lock_job", kSelectPgJob + " WHERE id = $1::text FOR UPDATE"},
       {"cancel_queued",
        "UPDATE jobs SET state = 'Cancelled', reason = 'CancelledBeforeStart',"
@@ -132,23 +140,6 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
            kColumns},
   };
   return all;
-}
-
-// One list statement per filter shape, so each gets a plan that uses its index. Parameters in
-// order: after_seq, then queue, state and origin as the shape has them, then the limit.
-std::vector<std::pair<std::string, std::string>> list_statements() {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (int shape = 0; shape < 8; ++shape) {
-    const bool by_queue = shape & 1, by_state = shape & 2, by_origin = shape & 4;
-    std::string sql = kSelectPgJob + " WHERE seq > $1::bigint";
-    int n = 1;
-    if (by_queue) sql += " AND queue = $" + std::to_string(++n) + "::text";
-    if (by_state) sql += " AND state = $" + std::to_string(++n) + "::text";
-    if (by_origin) sql += " AND origin = $" + std::to_string(++n) + "::text";
-    sql += " ORDER BY seq LIMIT $" + std::to_string(++n) + "::integer";
-    out.emplace_back(list_statement(by_queue, by_state, by_origin), std::move(sql));
-  }
-  return out;
 }
 
 std::optional<int> optional_int(const pqxx::field& f) {
@@ -188,6 +179,7 @@ JobRecord read_job(const pqxx::row& row) {
   if (!origin) throw RuntimeError("job store: job " + r.id + " has an unknown origin \"" + origin_text + "\"");
   r.origin = *origin;
   r.job_result_id = row[22].as<std::string>();
+  r.evidence_truncated = row[23].as<bool>();
   return r;
 }
 
@@ -301,8 +293,6 @@ class PostgresStore::Pool {
       // Notices such as "relation already exists, skipping" are not worth a line on stderr.
       pqxx::nontransaction(*conn).exec0("SET client_min_messages TO warning");
       for (const auto& [name, sql] : statements()) conn->prepare(name, sql);
-      static const auto lists = list_statements();
-      for (const auto& [name, sql] : lists) conn->prepare(name, sql);
       return conn;
     } catch (const pqxx::failure& e) {
       throw error("cannot connect", e);
@@ -476,21 +466,30 @@ std::optional<JobRecord> PostgresStore::get_by_kube_name(const std::string& kube
                          [&](pqxx::work& tx) { return read_one_job(tx.exec_prepared("get_by_kube_name", kube_name)); });
 }
 
+namespace {
+// Every parameter as text; the statement casts each ($1::bigint, $2::text, …).
+std::vector<std::string> text_params(const std::vector<SqlParam>& params) {
+  std::vector<std::string> out;
+  out.reserve(params.size());
+  for (const auto& p : params) {
+    if (const auto* n = std::get_if<std::int64_t>(&p)) {
+      out.push_back(std::to_string(*n));
+    } else {
+      out.push_back(std::get<std::string>(p));
+    }
+  }
+  return out;
+}
+}  // namespace
+
 JobPage PostgresStore::list(const JobFilter& filter) {
   const int limit = std::clamp(filter.limit, 1, 1000);
-  const int fetch = limit + 1;  // one row more than asked tells whether another page exists
-  const bool by_queue = !filter.queue.empty();
-  const bool by_state = filter.state.has_value();
-  const bool by_origin = filter.origin.has_value();
-  const auto statement = list_statement(by_queue, by_state, by_origin);
-  // In the statement's order; every parameter is sent as text and cast by the statement.
-  std::vector<std::string> params{std::to_string(filter.after_seq)};
-  if (by_queue) params.push_back(filter.queue);
-  if (by_state) params.push_back(state_name(*filter.state));
-  if (by_origin) params.push_back(origin_name(*filter.origin));
-  params.push_back(std::to_string(fetch));
+  // One row more than asked tells whether another page exists. Not prepared: the filter has too
+  // many shapes, and a plan made for the values at hand suits each (a rare reason, a wide range).
+  const SqlQuery sql = list_jobs_sql(filter, SqlDialect::Postgres, limit + 1);
+  const auto params = text_params(sql.params);
   auto rows = pool_->transact("cannot list jobs", [&](pqxx::work& tx) {
-    return tx.exec_prepared(statement, pqxx::prepare::make_dynamic_params(params));
+    return tx.exec_params(sql.sql, pqxx::prepare::make_dynamic_params(params));
   });
   JobPage page;
   page.items = read_jobs(rows);
@@ -499,6 +498,34 @@ JobPage PostgresStore::list(const JobFilter& filter) {
     page.next_after_seq = page.items.back().seq;
   }
   return page;
+}
+
+StateCounts PostgresStore::count_states(const JobFilter& filter) {
+  const SqlQuery sql = count_states_sql(filter, SqlDialect::Postgres);
+  const auto params = text_params(sql.params);
+  auto rows = pool_->transact("cannot count jobs", [&](pqxx::work& tx) {
+    return tx.exec_params(sql.sql, pqxx::prepare::make_dynamic_params(params));
+  });
+  StateCounts counts;
+  for (const auto& row : rows)
+    if (auto state = parse_state(row[0].as<std::string>())) counts[*state] = row[1].as<std::int64_t>();
+  return counts;
+}
+
+std::int64_t PostgresStore::prune_finished(const Retention& r) {
+  if (r.batch <= 0 || (!r.finished_before_ms && !r.keep_max_finished)) return 0;
+  return pool_->transact("cannot prune finished jobs", [&](pqxx::work& tx) -> std::int64_t {
+    std::int64_t deleted = 0;
+    if (r.finished_before_ms) {
+      deleted += tx.exec_prepared("prune_finished_before", *r.finished_before_ms, r.batch).affected_rows();
+    }
+    if (r.keep_max_finished && deleted < r.batch) {
+      const auto finished = tx.exec_prepared("count_finished")[0][0].as<std::int64_t>();
+      const std::int64_t excess = std::min<std::int64_t>(finished - *r.keep_max_finished, r.batch - deleted);
+      if (excess > 0) deleted += tx.exec_prepared("prune_oldest_finished", excess).affected_rows();
+    }
+    return deleted;
+  });
 }
 
 std::vector<QueueCounts> PostgresStore::queue_counts() {
@@ -577,7 +604,7 @@ bool PostgresStore::finish(const std::string& id, const Finish& f) {
   }
   return pool_->transact("cannot finish a job", [&](pqxx::work& tx) {
     const bool changed = tx.exec_prepared("finish", id, state_name(f.state), f.reason, f.message, f.exit_code,
-                                          f.log_tail, f.events_json, f.now_ms)
+                                          f.log_tail, f.events_json, f.now_ms, f.evidence_truncated)
                              .affected_rows() > 0;
     if (changed && f.writeback_json) tx.exec_prepared("insert_writeback", id, *f.writeback_json, f.now_ms);
     return changed;
