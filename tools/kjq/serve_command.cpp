@@ -98,6 +98,10 @@ Command add_serve_command(CLI::App& app) {
   cmd->add_option("--api-token-file", f->config.api_token_file,
                   "file holding the bearer token API clients must send (re-read when it changes)")
       ->required();
+  cmd->add_option("--tls-cert", f->config.tls_cert_file,
+                  "PEM certificate (chain) of both listeners: they speak HTTPS (re-read when it changes, as "
+                  "cert-manager rotates it); needs --tls-key");
+  cmd->add_option("--tls-key", f->config.tls_key_file, "PEM private key of --tls-cert (re-read with it)");
   cmd->add_option("--job-queues-dir", f->job_queues_dir,
                   "manifest base directory (default: $NAUTOBOT_JOB_QUEUE_PATH, else /etc/nautobot/job-queues)");
   add_values_flags(*cmd, f->values);
