@@ -79,7 +79,11 @@ ServeMetrics::ServeMetrics()
       end_to_writeback_(histogram(*registry_, "kjq_serve_nautobot_end_to_writeback_seconds",
                                   "Time from a Nautobot Job's recorded end to its committed write-back")),
       end_to_writeback_q_(summary(*registry_, "kjq_serve_nautobot_end_to_writeback_quantiles_seconds",
-                                  "End-to-write-back latency quantiles over the last 10 minutes")) {
+                                  "End-to-write-back latency quantiles over the last 10 minutes")),
+      pruned_(counter(*registry_, "kjq_serve_pruned_jobs_total",
+                      "Finished jobs deleted from the store by retention (--retain-finished, --retain-max-finished)")),
+      prune_errors_(counter(*registry_, "kjq_serve_prune_errors_total",
+                            "Retention passes that failed (tried again at the next interval)")) {
   // Every outcome from the start, at 0: a rate over a series that appears late misses its first step.
   for (const char* outcome : {"written", "already_final", "not_found", "checked", "not_final_after_success", "failed"})
     writebacks_.Add({{"outcome", outcome}});

@@ -44,6 +44,9 @@ class ServeMetrics {
   // not_final_after_success (a check), or failed (an error retrying cannot fix).
   void count_writeback(const std::string& outcome) { writebacks_.Add({{"outcome", outcome}}).Increment(); }
   void count_writeback_error() { writeback_errors_.Increment(); }
+  // Finished jobs deleted by retention, and retention passes that failed.
+  void count_pruned(long n) { pruned_.Increment(static_cast<double>(n)); }
+  void count_prune_error() { prune_errors_.Increment(); }
   // From the Job's recorded end to the committed write.
   void observe_end_to_writeback(double seconds) {
     end_to_writeback_.Observe(seconds);
@@ -83,6 +86,8 @@ class ServeMetrics {
   prometheus::Gauge& writebacks_pending_;
   prometheus::Histogram& end_to_writeback_;
   prometheus::Summary& end_to_writeback_q_;
+  prometheus::Counter& pruned_;
+  prometheus::Counter& prune_errors_;
 };
 
 }  // namespace kjq::server

@@ -11,6 +11,7 @@
 #include "server/job_informer.hpp"
 #include "server/job_tracker.hpp"
 #include "server/nautobot_writeback.hpp"
+#include "server/retention.hpp"
 #include "server/serve_metrics.hpp"
 #include "server/store/job_store.hpp"
 #include "server/submit_batcher.hpp"
@@ -54,6 +55,7 @@ struct Service::Parts {
   std::unique_ptr<Admission> admission;
   std::unique_ptr<JobTracker> tracker;
   std::unique_ptr<NautobotWriteBack> writeback;
+  std::unique_ptr<RetentionPruner> pruner;
   std::unique_ptr<ApiContext> ctx;
   std::shared_ptr<TlsCertificates> tls;
   std::unique_ptr<http::HttpServer> api_server, metrics_server;
@@ -178,6 +180,10 @@ void Service::start() {
       });
   p.admission->start();
   if (p.writeback) p.writeback->start();
+  if (config_.options.retention.enabled()) {
+    p.pruner = std::make_unique<RetentionPruner>(*p.store, config_.options.retention, p.metrics);
+    p.pruner->start();
+  }
   // Listening last: a request never reaches a part that has not started.
   try {
     const bool tls = p.tls != nullptr;
@@ -208,6 +214,7 @@ void Service::stop() {
   p.informer->stop();
   p.tracker->stop();
   if (p.writeback) p.writeback->stop();
+  if (p.pruner) p.pruner->stop();
 }
 
 std::string Service::api_url() const { return parts_->api_url; }
