@@ -296,16 +296,17 @@ void JobTracker::keep_log(const std::string& job_name, const std::vector<json>& 
   }
   const json* p = find_pod(pods, pod);
   if (!p) return;
-  std::string log = capture_log_tail(api_, options_.namespace_name, *p, options_.evidence);
+  bool cut = false;
+  std::string log = capture_log_tail(api_, options_.namespace_name, *p, options_.evidence, &cut);
   std::lock_guard lock(mu_);
-  early_logs_[job_name] = {pod, std::move(log)};
+  early_logs_[job_name] = {pod, std::move(log), cut};
 }
 
-std::optional<std::string> JobTracker::early_log(const std::string& job_name) {
+std::optional<JobTracker::EarlyLog> JobTracker::early_log(const std::string& job_name) {
   std::lock_guard lock(mu_);
   auto it = early_logs_.find(job_name);
   if (it == early_logs_.end()) return std::nullopt;
-  return it->second.log;
+  return it->second;
 }
 
 void JobTracker::finish_with_evidence(const JobRecord& r, JobState state, const std::string& reason,
@@ -316,11 +317,13 @@ void JobTracker::finish_with_evidence(const JobRecord& r, JobState state, const 
   f.reason = reason;
   f.message = message;
   f.exit_code = exit_code;
-  f.log_tail = early_log(r.kube_name);
-  if (!f.log_tail)
-    if (auto pod = pod_with_log(pods))
-      if (const json* p = find_pod(pods, *pod))
-        f.log_tail = capture_log_tail(api_, options_.namespace_name, *p, options_.evidence);
+  if (auto early = early_log(r.kube_name)) {
+    f.log_tail = std::move(early->log);
+    f.evidence_truncated = early->cut;
+  } else if (auto pod = pod_with_log(pods)) {
+    if (const json* p = find_pod(pods, *pod))
+      f.log_tail = capture_log_tail(api_, options_.namespace_name, *p, options_.evidence, &f.evidence_truncated);
+  }
   json events = capture_events(api_, options_.namespace_name, r.kube_name, pod_names(pods));
   // The Job controller records its end Event just after the condition that told us: read again
   // briefly so the record keeps it (a TTL may delete the Events' Job right after).
@@ -328,6 +331,7 @@ void JobTracker::finish_with_evidence(const JobRecord& r, JobState state, const 
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     events = capture_events(api_, options_.namespace_name, r.kube_name, pod_names(pods));
   }
+  if (cap_events(events, options_.evidence)) f.evidence_truncated = true;
   f.events_json = events.dump();
   f.now_ms = now_ms();
   if (options_.nautobot_writeback) f.writeback_json = writeback_payload(r, f);
@@ -405,8 +409,13 @@ void JobTracker::handle_missing_job(const JobRecord& r) {
   f.state = state;
   f.reason = reason;
   f.message = message;
-  f.log_tail = early_log(r.kube_name);
-  f.events_json = events.dump();
+  if (auto early = early_log(r.kube_name)) {
+    f.log_tail = std::move(early->log);
+    f.evidence_truncated = early->cut;
+  }
+  json kept_events = events;
+  if (cap_events(kept_events, options_.evidence)) f.evidence_truncated = true;
+  f.events_json = kept_events.dump();
   f.now_ms = now_ms();
   if (options_.nautobot_writeback) f.writeback_json = writeback_payload(r, f);
   if (store_.finish(r.id, f)) {

@@ -71,7 +71,7 @@ class WatchedStore : public ForwardingStore {
   bool hold_second_ = false, second_waiting_ = false, released_ = false;
 };
 
-class RetentionPrunerTest : public ::testing::Test {
+class RetentionPrunerFixture : public ::testing::Test {
  protected:
   void SetUp() override { real_ = open_store("sqlite:" + (dir_.path() / "jobs.db").string()); }
 
@@ -104,28 +104,28 @@ class RetentionPrunerTest : public ::testing::Test {
   ServeMetrics metrics_;
 };
 
-TEST_F(RetentionPrunerTest, APassDeletesOldFinishedJobsInSmallBatchesAndNeverUnfinishedOnes) {
-  fill(250, 1'000);
+TEST_F(RetentionPrunerFixture, APassDeletesOldFinishedJobsInSmallBatchesAndNeverUnfinishedOnes) {
+  fill(25, 1'000);
   WatchedStore store(*real_);
   RetentionOptions o;
   o.finished_for = 1h;
-  o.batch = 100;
+  o.batch = 10;
   o.pause = 0ms;
   RetentionPruner pruner(store, o, metrics_);
   // Not old enough yet: nothing goes.
   EXPECT_EQ(pruner.prune_now(1'000 + 3'599'999), 0);
-  EXPECT_EQ(pruner.prune_now(1'000 + 3'600'001), 250);
-  EXPECT_EQ(store.batches_asked, (std::vector<int>{100, 100, 100, 100}));
-  EXPECT_EQ(store.deleted, (std::vector<std::int64_t>{0, 100, 100, 50}));
+  EXPECT_EQ(pruner.prune_now(1'000 + 3'600'001), 25);
+  EXPECT_EQ(store.batches_asked, (std::vector<int>{10, 10, 10, 10}));
+  EXPECT_EQ(store.deleted, (std::vector<std::int64_t>{0, 10, 10, 5}));
   const auto c = counts();
   EXPECT_EQ(c[JobState::Succeeded], 0);
   EXPECT_EQ(c[JobState::Queued], 2);
   EXPECT_EQ(c[JobState::Submitted], 1);
   const std::string scrape = metrics_.scrape({}, {}, {});
-  EXPECT_NE(scrape.find("kjq_serve_pruned_jobs_total 250"), std::string::npos) << scrape;
+  EXPECT_NE(scrape.find("kjq_serve_pruned_jobs_total 25"), std::string::npos) << scrape;
 }
 
-TEST_F(RetentionPrunerTest, OtherStoreWorkRunsBetweenTwoBatches) {
+TEST_F(RetentionPrunerFixture, OtherStoreWorkRunsBetweenTwoBatches) {
   fill(30, 1'000);
   WatchedStore store(*real_);
   store.hold_second_batch();
@@ -150,7 +150,7 @@ TEST_F(RetentionPrunerTest, OtherStoreWorkRunsBetweenTwoBatches) {
   EXPECT_EQ(c[JobState::Queued], 2);
 }
 
-TEST_F(RetentionPrunerTest, StopEndsAPassThatIsPausingBetweenBatches) {
+TEST_F(RetentionPrunerFixture, StopEndsAPassThatIsPausingBetweenBatches) {
   fill(30, 1'000);
   WatchedStore store(*real_);
   RetentionOptions o;
