@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@ struct ExternalCounts {
   long api_requests = 0, api_retries = 0, api_throttled = 0, token_reloads = 0;
   long job_watch_restarts = 0, pod_watch_restarts = 0, relists = 0, watch_failures = 0;
   long writebacks_pending = 0;
+  long tls_reloads = 0, tls_reload_failures = 0, tls_handshake_failures = 0;
 };
 
 class ServeMetrics {
@@ -88,6 +90,11 @@ class ServeMetrics {
   prometheus::Summary& end_to_writeback_q_;
   prometheus::Counter& pruned_;
   prometheus::Counter& prune_errors_;
+  prometheus::Counter& tls_reloads_;
+  prometheus::Counter& tls_reload_failures_;
+  prometheus::Counter& tls_handshake_failures_;
+  // Queues reported before: one whose every record retention deleted reads 0, not its last count.
+  std::set<std::string> reported_queues_;
 };
 
 }  // namespace kjq::server

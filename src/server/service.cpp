@@ -146,6 +146,14 @@ void Service::start() {
     c.relists = i.relists;
     c.watch_failures = i.failures;
     if (p.writeback) c.writebacks_pending = p.store->pending_writebacks();
+    if (p.tls) {
+      const auto t = p.tls->stats();
+      c.tls_reloads = static_cast<long>(t.reloads);
+      c.tls_reload_failures = static_cast<long>(t.refused);
+      c.tls_handshake_failures =
+          static_cast<long>(p.api_server->stats().tls_handshake_failures +
+                            (p.metrics_server ? p.metrics_server->stats().tls_handshake_failures : 0));
+    }
     return c;
   };
   p.ctx->optional_problems = [&p]() -> std::string {
