@@ -262,6 +262,16 @@ void install_job_api(http::HttpServer& server, ApiContext& ctx) {
                  for (const auto& q : ctx.known_queues) by_queue[q].queue = q;
                  for (const auto& [q, _] : ctx.options.limits.all()) by_queue[q].queue = q;
                  for (auto& c : ctx.store.queue_counts()) by_queue[c.queue] = c;
+                 // What ended in the last hour and day (an overview's figures), from an index.
+                 const std::int64_t now = now_ms();
+                 std::map<std::string, QueueCounts> last_hour, last_day;
+                 for (auto& c : ctx.store.ended_since(now - 3'600'000)) last_hour[c.queue] = c;
+                 for (auto& c : ctx.store.ended_since(now - 86'400'000)) last_day[c.queue] = c;
+                 auto ended = [](const std::map<std::string, QueueCounts>& in, const std::string& queue) {
+                   auto it = in.find(queue);
+                   const QueueCounts c = it == in.end() ? QueueCounts{} : it->second;
+                   return json{{"succeeded", c.succeeded}, {"failed", c.failed}, {"cancelled", c.cancelled}};
+                 };
                  json items = json::array();
                  for (const auto& [name, c] : by_queue) {
                    const int limit = ctx.options.limits.limit(name);
@@ -275,6 +285,8 @@ void install_job_api(http::HttpServer& server, ApiContext& ctx) {
                              {"failed", c.failed},
                              {"cancelled", c.cancelled}};
                    q["limit"] = limit > 0 ? json(limit) : json(nullptr);
+                   q["endedLastHour"] = ended(last_hour, name);
+                   q["endedLastDay"] = ended(last_day, name);
                    items.push_back(std::move(q));
                  }
                  reply(res, 200, {{"items", std::move(items)}});

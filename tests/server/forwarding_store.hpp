@@ -36,6 +36,7 @@ class ForwardingStore : public JobStore {
   }
   JobPage list(const JobFilter& filter) override { return inner_.list(filter); }
   StateCounts count_states(const JobFilter& filter) override { return inner_.count_states(filter); }
+  std::vector<QueueCounts> ended_since(std::int64_t since_ms) override { return inner_.ended_since(since_ms); }
   std::vector<QueueCounts> queue_counts() override { return inner_.queue_counts(); }
   std::vector<JobRecord> unfinished() override { return inner_.unfinished(); }
   std::vector<JobRecord> claim(const std::string& queue, int limit, int max_batch, const std::string& owner,

@@ -167,6 +167,25 @@ TEST_P(StoreHistory, CountsPerStateFollowTheFilterExceptItsStates) {
   EXPECT_EQ(store_->count_states(f).total(), 2);
 }
 
+TEST_P(StoreHistory, EndedSinceCountsEachQueuesEndsFromThatTimeOn) {
+  submit({"a1", "a2", "a3", "a4"});
+  submit({"r1", "r2"}, "reports");
+  finish("a1", JobState::Failed, 10'000, "Error");
+  finish("a2", JobState::Succeeded, 20'000);
+  finish("a3", JobState::Succeeded, 30'000);
+  finish("r1", JobState::Cancelled, 40'000, "CancelledBeforeStart");
+  auto ended = store_->ended_since(20'000);
+  ASSERT_EQ(ended.size(), 2u);
+  EXPECT_EQ(ended[0].queue, "default");
+  EXPECT_EQ(ended[0].succeeded, 2);
+  EXPECT_EQ(ended[0].failed, 0);
+  EXPECT_EQ(ended[0].queued, 0);  // a4 has not ended
+  EXPECT_EQ(ended[1].queue, "reports");
+  EXPECT_EQ(ended[1].cancelled, 1);
+  EXPECT_EQ(store_->ended_since(0).at(0).failed, 1);  // 0: every end
+  EXPECT_TRUE(store_->ended_since(40'001).empty());
+}
+
 TEST_P(StoreHistory, PruningDeletesOldFinishedJobsInBatchesAndNeverUnfinishedOrPendingWriteBacks) {
   submit({"old-1", "old-2", "old-3", "old-4", "new-1", "active", "queued"});
   finish("old-1", JobState::Succeeded, 1'000);

@@ -33,7 +33,7 @@ TEST(StoreSqlite, CreatesTheFileInWalModeWithTheSchema) {
   EXPECT_TRUE(std::filesystem::exists(file));
   EXPECT_EQ(query_text(file, "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(query_text(file, "SELECT COUNT(*) FROM schema_migrations"), "3");
-  EXPECT_EQ(query_text(file, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'jobs_%'"), "7");
+  EXPECT_EQ(query_text(file, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'jobs_%'"), "8");
   EXPECT_EQ(query_text(file, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'writebacks_pending'"),
             "1");
 }

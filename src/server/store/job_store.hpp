@@ -42,6 +42,9 @@ class JobStore {
   // How many jobs match each state under `filter`, ignoring its state, states, order, limit and
   // cursor (the counts a Jobs view shows beside its state filter).
   virtual StateCounts count_states(const JobFilter& filter) = 0;
+  // Per queue (by name), the jobs that ended (finished_ms) at or after since_ms, by final state:
+  // an overview's "succeeded and failed in the last hour". Read from an index alone.
+  virtual std::vector<QueueCounts> ended_since(std::int64_t since_ms) = 0;
   virtual std::vector<QueueCounts> queue_counts() = 0;
   // Every record not in a final state, oldest first.
   virtual std::vector<JobRecord> unfinished() = 0;

@@ -75,8 +75,13 @@ void add_filter(Conditions& c, const JobFilter& f) {
       return;
     }
   }
-  if (!f.queue.empty()) c.add("queue = " + c.text(f.queue));
-  if (f.origin) c.add("origin = " + c.text(origin_name(*f.origin)));
+  // Without statistics SQLite's planner prefers any equality to a range, and would read a whole
+  // queue's rows to count the few that ended in the last hour. With a time range, "+queue" (no
+  // index for this term) leaves it the time index, which also holds queue and state.
+  const bool time_range = f.since_ms || f.until_ms;
+  const std::string no_index = c.dialect() == SqlDialect::Sqlite && time_range ? "+" : "";
+  if (!f.queue.empty()) c.add(no_index + "queue = " + c.text(f.queue));
+  if (f.origin) c.add(no_index + "origin = " + c.text(origin_name(*f.origin)));
   if (!f.reason.empty()) c.add("reason = " + c.text(f.reason));
   if (!f.id_prefix.empty()) {
     if (c.dialect() == SqlDialect::Sqlite) {
@@ -90,7 +95,7 @@ void add_filter(Conditions& c, const JobFilter& f) {
       c.add("id LIKE " + c.text(like_prefix(f.id_prefix)) + " ESCAPE '\\'");
     }
   }
-  if (f.since_ms || f.until_ms) {
+  if (time_range) {
     const char* column = f.time_field == TimeField::Finished ? "finished_ms" : "created_ms";
     // An unfinished job has finished_ms 0: it never matches a range of finish times.
     if (f.time_field == TimeField::Finished) c.add("finished_ms > 0");
@@ -147,9 +152,49 @@ SqlQuery count_states_sql(const JobFilter& filter, SqlDialect dialect) {
   Conditions c(dialect);
   add_filter(c, filter);
   SqlQuery q;
-  q.sql = "SELECT state, COUNT(*) FROM jobs" + c.where() + " GROUP BY state";
+  // Grouped by state where an index yields the rows in state order for the filter (none, queue,
+  // origin, reason: each has an index that is (column,) state, …), so the count streams it. A
+  // time range or an id prefix has no such index: there one row of seven sums over the range's
+  // index (covering for time) costs nothing to sort, where GROUP BY state would make the planner
+  // walk the whole state index and read every row.
+  if (filter.since_ms || filter.until_ms || !filter.id_prefix.empty()) {
+    std::string sums;
+    for (int s = 0; s < 7; ++s) {
+      sums += std::string(s ? ", " : "") + "SUM(CASE WHEN state = '" + state_name(static_cast<JobState>(s)) +
+              "' THEN 1 ELSE 0 END)";
+    }
+    q.sql = "SELECT 'sums', " + sums + " FROM jobs" + c.where();
+  } else {
+    q.sql = "SELECT state, COUNT(*) FROM jobs" + c.where() + " GROUP BY state";
+  }
   q.params = c.take_params();
   return q;
+}
+
+SqlQuery ended_since_sql(std::int64_t since_ms, SqlDialect dialect) {
+  Conditions c(dialect);
+  c.add("finished_ms >= " + c.int64(std::max<std::int64_t>(since_ms, 1)));
+  SqlQuery q;
+  // "+queue, +state" in SQLite: grouping in the order of the (queue, state, seq) index would walk
+  // all of it and read every row for finished_ms; the (finished_ms, queue, state) index covers
+  // the range, and a small temporary B-tree groups it.
+  q.sql = "SELECT queue, state, COUNT(*) FROM jobs" + c.where() +
+          (dialect == SqlDialect::Sqlite ? " GROUP BY +queue, +state" : " GROUP BY queue, state");
+  q.params = c.take_params();
+  return q;
+}
+
+void read_state_counts(const std::vector<std::vector<std::string>>& rows, StateCounts& counts) {
+  for (const auto& row : rows) {
+    if (row.empty()) continue;
+    if (row[0] == "sums") {
+      for (int i = 0; i < 7 && i + 1 < static_cast<int>(row.size()); ++i)
+        counts.by_state[i] =
+            row[static_cast<std::size_t>(i) + 1].empty() ? 0 : std::stoll(row[static_cast<std::size_t>(i) + 1]);
+    } else if (row.size() >= 2) {
+      if (auto state = parse_state(row[0])) counts[*state] = std::stoll(row[1]);
+    }
+  }
 }
 
 }  // namespace kjq::server

@@ -24,8 +24,14 @@ struct SqlQuery {
 // SELECT <kJobColumns> FROM jobs WHERE <filter and cursor> ORDER BY seq [DESC] LIMIT `fetch`.
 SqlQuery list_jobs_sql(const JobFilter& filter, SqlDialect dialect, int fetch);
 
-// SELECT state, COUNT(*) FROM jobs WHERE <filter without states and cursor> GROUP BY state.
+// The count of each state of the jobs matching the filter without its states and cursor: rows of
+// (state, count), or one row ('sums', count of each state in JobState order, NULL for none).
+// read_state_counts decodes either, from the rows as text (NULL as "").
 SqlQuery count_states_sql(const JobFilter& filter, SqlDialect dialect);
+void read_state_counts(const std::vector<std::vector<std::string>>& rows, StateCounts& counts);
+
+// (queue, state, count) of the jobs that ended at or after since_ms, by queue.
+SqlQuery ended_since_sql(std::int64_t since_ms, SqlDialect dialect);
 
 // The states a filter admits: `state` and `states` combined (AND); empty when any state will do.
 // `none` is set when they admit no state at all (e.g. state=Failed with states=Running).

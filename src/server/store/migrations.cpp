@@ -123,23 +123,29 @@ CREATE TABLE writebacks (
 CREATE INDEX writebacks_pending ON writebacks (created_ms, job_id) WHERE done_ms IS NULL;
 )sql";
 
-// Version 3: history. (queue, seq) serves a queue's list in either order; created_ms and
-// finished_ms serve the time ranges of the list and the counts, and finished_ms retention's
-// oldest-finished-first scan. evidence_truncated notes a log tail or Events cut to the per-job
-// cap. PostgreSQL gets jobs_id_pattern for the id-prefix filter (LIKE 'abc%' under any collation);
-// SQLite serves it from the id's unique index (a range; BINARY collation).
+// Version 3: history. The counts per state of a filtered list (and an overview's "ended in the
+// last hour, per queue") must not read the rows, which carry the log tail and the Events: the
+// time, reason and origin indexes end in (queue,) state, so those counts are answered from the index
+// alone. (finished_ms, queue, state) also serves retention's oldest-finished-first scan. In
+// SQLite every index carries seq (the rowid), so a filtered list sorts by seq without reading
+// the rows either; PostgreSQL's reason index names it. evidence_truncated notes a log tail or
+// Events cut to the per-job cap. PostgreSQL gets jobs_id_pattern for the id-prefix filter
+// (LIKE 'abc%' under any collation); SQLite serves it from the id's unique index (a range;
+// BINARY collation).
 const char* const kHistoryV3Sqlite = R"sql(
 ALTER TABLE jobs ADD COLUMN evidence_truncated INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX jobs_queue_seq ON jobs (queue, seq);
-CREATE INDEX jobs_created_ms ON jobs (created_ms);
-CREATE INDEX jobs_finished_ms ON jobs (finished_ms);
+CREATE INDEX jobs_created_queue_state ON jobs (created_ms, queue, state);
+CREATE INDEX jobs_finished_queue_state ON jobs (finished_ms, queue, state);
+CREATE INDEX jobs_reason_state ON jobs (reason, state);
+CREATE INDEX jobs_origin_state ON jobs (origin, state);
 )sql";
 
 const char* const kHistoryV3Postgres = R"sql(
 ALTER TABLE jobs ADD COLUMN evidence_truncated BOOLEAN NOT NULL DEFAULT FALSE;
-CREATE INDEX jobs_queue_seq ON jobs (queue, seq);
-CREATE INDEX jobs_created_ms ON jobs (created_ms);
-CREATE INDEX jobs_finished_ms ON jobs (finished_ms);
+CREATE INDEX jobs_created_queue_state ON jobs (created_ms, queue, state);
+CREATE INDEX jobs_finished_queue_state ON jobs (finished_ms, queue, state);
+CREATE INDEX jobs_reason_state ON jobs (reason, state, seq);
+CREATE INDEX jobs_origin_state ON jobs (origin, state);
 CREATE INDEX jobs_id_pattern ON jobs (id text_pattern_ops);
 )sql";
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <type_traits>
@@ -506,10 +507,31 @@ StateCounts PostgresStore::count_states(const JobFilter& filter) {
   auto rows = pool_->transact("cannot count jobs", [&](pqxx::work& tx) {
     return tx.exec_params(sql.sql, pqxx::prepare::make_dynamic_params(params));
   });
+  std::vector<std::vector<std::string>> text;
+  for (const auto& row : rows) {
+    auto& out = text.emplace_back();
+    for (const auto& field : row) out.push_back(field.is_null() ? "" : field.as<std::string>());
+  }
   StateCounts counts;
-  for (const auto& row : rows)
-    if (auto state = parse_state(row[0].as<std::string>())) counts[*state] = row[1].as<std::int64_t>();
+  read_state_counts(text, counts);
   return counts;
+}
+
+std::vector<QueueCounts> PostgresStore::ended_since(std::int64_t since_ms) {
+  const SqlQuery sql = ended_since_sql(since_ms, SqlDialect::Postgres);
+  const auto params = text_params(sql.params);
+  auto rows = pool_->transact("cannot count jobs", [&](pqxx::work& tx) {
+    return tx.exec_params(sql.sql, pqxx::prepare::make_dynamic_params(params));
+  });
+  std::map<std::string, QueueCounts> by_queue;  // by name, whatever order the rows come in
+  for (const auto& row : rows) {
+    auto& c = by_queue[row[0].as<std::string>()];
+    c.queue = row[0].as<std::string>();
+    c.add(parse_state(row[1].as<std::string>()).value_or(JobState::Queued), row[2].as<std::int64_t>());
+  }
+  std::vector<QueueCounts> out;
+  for (auto& [_, c] : by_queue) out.push_back(std::move(c));
+  return out;
 }
 
 std::int64_t PostgresStore::prune_finished(const Retention& r) {

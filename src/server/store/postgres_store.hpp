@@ -27,6 +27,7 @@ class PostgresStore final : public JobStore {
   std::optional<JobRecord> get_by_kube_name(const std::string& kube_name) override;
   JobPage list(const JobFilter& filter) override;
   StateCounts count_states(const JobFilter& filter) override;
+  std::vector<QueueCounts> ended_since(std::int64_t since_ms) override;
   std::vector<QueueCounts> queue_counts() override;
   std::vector<JobRecord> unfinished() override;
   std::vector<JobRecord> claim(const std::string& queue, int limit, int max_batch, const std::string& owner,

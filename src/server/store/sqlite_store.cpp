@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -139,6 +140,7 @@ class Query {
   }
 
   std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+  sqlite3_stmt* handle() const { return stmt_; }
   std::optional<int> optional_int(int col) const {
     if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
     return sqlite3_column_int(stmt_, col);
@@ -399,10 +401,31 @@ StateCounts SqliteStore::count_states(const JobFilter& filter) {
   std::lock_guard lock(mutex_);
   Query q(*db_, sql.sql);
   q.bind_all(sql.params);
+  std::vector<std::vector<std::string>> rows;
+  const int columns = sqlite3_column_count(q.handle());
+  while (q.step()) {
+    auto& row = rows.emplace_back();
+    for (int i = 0; i < columns; ++i) row.push_back(q.text(i));  // NULL reads as ""
+  }
   StateCounts counts;
-  while (q.step())
-    if (auto state = parse_state(q.text(0))) counts[*state] = q.int64(1);
+  read_state_counts(rows, counts);
   return counts;
+}
+
+std::vector<QueueCounts> SqliteStore::ended_since(std::int64_t since_ms) {
+  const SqlQuery sql = ended_since_sql(since_ms, SqlDialect::Sqlite);
+  std::lock_guard lock(mutex_);
+  Query q(*db_, sql.sql);
+  q.bind_all(sql.params);
+  std::map<std::string, QueueCounts> by_queue;  // by name, whatever order the rows come in
+  while (q.step()) {
+    auto& c = by_queue[q.text(0)];
+    c.queue = q.text(0);
+    c.add(parse_state(q.text(1)).value_or(JobState::Queued), q.int64(2));
+  }
+  std::vector<QueueCounts> out;
+  for (auto& [_, c] : by_queue) out.push_back(std::move(c));
+  return out;
 }
 
 std::int64_t SqliteStore::prune_finished(const Retention& r) {
