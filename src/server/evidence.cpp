@@ -83,8 +83,8 @@ const json* find_pod(const std::vector<json>& pods, const std::string& name) {
   return nullptr;
 }
 
-std::string capture_log_tail(kube::KubeApi& api, const std::string& ns, const json& pod,
-                             const EvidenceOptions& options) {
+std::string capture_log_tail(kube::KubeApi& api, const std::string& ns, const json& pod, const EvidenceOptions& options,
+                             bool* cut_note) {
   const std::string name = kube::name_of(pod);
   try {
     kube::LogOptions o;
@@ -99,6 +99,7 @@ std::string capture_log_tail(kube::KubeApi& api, const std::string& ns, const js
       // Never start inside a UTF-8 character: skip its continuation bytes (10xxxxxx).
       while (cut < log.size() && utf8::is_continuation_byte(log[cut])) ++cut;
       log.erase(0, cut);
+      if (cut_note) *cut_note = true;
     }
     return log;
   } catch (const std::exception& e) {
@@ -130,6 +131,40 @@ json capture_events(kube::KubeApi& api, const std::string& ns, const std::string
                    {"message", text(e, "message")}});
   }
   return out;
+}
+
+bool cap_events(json& events, const EvidenceOptions& options) {
+  if (!events.is_array()) return false;
+  bool cut = false;
+  for (auto& e : events) {
+    if (!e.is_object() || !e.contains("message") || !e["message"].is_string()) continue;
+    auto message = e["message"].get<std::string>();
+    if (message.size() <= options.event_message_max_bytes) continue;
+    std::size_t keep = options.event_message_max_bytes;
+    // Never end inside a UTF-8 character.
+    while (keep > 0 && utf8::is_continuation_byte(message[keep])) --keep;
+    message.resize(keep);
+    e["message"] = message + "\u2026";
+    cut = true;
+  }
+  if (events.size() > options.max_events) {
+    events.erase(events.begin(), events.begin() + static_cast<std::ptrdiff_t>(events.size() - options.max_events));
+    cut = true;
+  }
+  // Each Event's share of the JSON: the array's brackets and commas are a byte per element.
+  std::size_t total = 2;
+  std::vector<std::size_t> sizes;
+  for (const auto& e : events) {
+    sizes.push_back(e.dump(-1, ' ', false, json::error_handler_t::replace).size() + 1);
+    total += sizes.back();
+  }
+  std::size_t drop = 0;
+  while (drop < sizes.size() && total > options.events_max_bytes) total -= sizes[drop++];
+  if (drop > 0) {
+    events.erase(events.begin(), events.begin() + static_cast<std::ptrdiff_t>(drop));
+    cut = true;
+  }
+  return cut;
 }
 
 bool has_job_end_event(const json& events, const std::string& job_name) {

@@ -11,9 +11,14 @@
 
 namespace kjq::server {
 
+// The per-job cap on stored evidence: whatever a job's pods print or its Events say, its record
+// stays small. What is cut is noted (JobRecord::evidence_truncated, the job's evidenceTruncated).
 struct EvidenceOptions {
   int log_tail_lines = 100;
   std::size_t log_tail_max_bytes = 64 * 1024;  // a tail of very long lines is cut from the front
+  std::size_t max_events = 100;                // the newest ones are kept
+  std::size_t event_message_max_bytes = 2 * 1024;
+  std::size_t events_max_bytes = 64 * 1024;  // the whole array as stored (JSON)
 };
 
 // The pod whose log tells the story: the newest pod whose job container (spec.containers[0],
@@ -26,8 +31,9 @@ std::optional<std::string> newest_terminated_pod(const std::vector<nlohmann::jso
 
 // The log tail of the first container of `pod` ("" when the API has none, e.g. the pod is gone).
 // Never throws.
+// `cut` (when given) is set when the tail was longer than log_tail_max_bytes and was cut.
 std::string capture_log_tail(kube::KubeApi& api, const std::string& ns, const nlohmann::json& pod,
-                             const EvidenceOptions& options);
+                             const EvidenceOptions& options, bool* cut = nullptr);
 // The pod named `name` among `pods` (null when absent).
 const nlohmann::json* find_pod(const std::vector<nlohmann::json>& pods, const std::string& name);
 
@@ -35,6 +41,11 @@ const nlohmann::json* find_pod(const std::vector<nlohmann::json>& pods, const st
 // [{"time","type","reason","object","message"}]. Never throws ([] when unavailable).
 nlohmann::json capture_events(kube::KubeApi& api, const std::string& ns, const std::string& job_name,
                               const std::vector<std::string>& pod_names);
+
+// Cuts `events` (as capture_events returns them, oldest first) to the cap: each message to
+// event_message_max_bytes (ending in "…"), then the oldest dropped until at most max_events
+// remain and their JSON fits events_max_bytes. True when anything was cut.
+bool cap_events(nlohmann::json& events, const EvidenceOptions& options);
 
 // Whether `events` (as capture_events returns them) hold the Job controller's Event for the end
 // of Job `job_name` (Completed, BackoffLimitExceeded, DeadlineExceeded, PodFailurePolicy, ...).

@@ -79,7 +79,8 @@ void EvidenceCollector::capture(Task& task) {
   if (!f.log_tail)
     if (auto pod = pod_with_log(task.pods))
       if (const json* p = find_pod(task.pods, *pod))
-        e.log_tail = f.log_tail = capture_log_tail(api_, options_.namespace_name, *p, options_.evidence);
+        e.log_tail = f.log_tail =
+            capture_log_tail(api_, options_.namespace_name, *p, options_.evidence, &e.evidence_truncated);
   json events = capture_events(api_, options_.namespace_name, r.kube_name, pod_names);
   // The Job controller records its end Event just after the condition that told us: read again
   // briefly so the record keeps it (a TTL may delete the Job's Events right after).
@@ -89,6 +90,8 @@ void EvidenceCollector::capture(Task& task) {
     pause *= 2;
     events = capture_events(api_, options_.namespace_name, r.kube_name, pod_names);
   }
+  if (cap_events(events, options_.evidence)) e.evidence_truncated = true;
+  f.evidence_truncated = f.evidence_truncated || e.evidence_truncated;
   f.events_json = events.dump();
   e.events_json = f.events_json;
   e.now_ms = now_ms();

@@ -8,6 +8,7 @@
 
 #include "queue/job_preparation.hpp"
 #include "server/job_json.hpp"
+#include "server/job_list_query.hpp"
 #include "util/clock.hpp"
 #include "util/diagnostic.hpp"
 #include "util/json_limits.hpp"
@@ -80,6 +81,18 @@ bool same_submission(const JobRecord& stored, const NewJob& wanted) {
 }
 
 }  // namespace
+
+nlohmann::json list_jobs_json(JobStore& store, const JobFilter& filter, const std::string& ns) {
+  JobPage page = store.list(filter);
+  const StateCounts counts = store.count_states(filter);
+  json items = json::array();
+  for (const auto& r : page.items) items.push_back(job_to_json(r, ns, JobView::Summary));
+  json by_state = json::object();
+  for (int s = 0; s < 7; ++s) by_state[state_name(static_cast<JobState>(s))] = counts.by_state[s];
+  json body = {{"items", std::move(items)}, {"counts", std::move(by_state)}, {"total", counts.total()}};
+  if (page.next_after_seq > 0) body["continue"] = encode_list_cursor(filter.order, page.next_after_seq);
+  return body;
+}
 
 std::string random_uuid() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -208,46 +221,11 @@ void install_job_api(http::HttpServer& server, ApiContext& ctx) {
                  reply(res, 200, body);
                }));
 
-  server.route(
-      "GET", "/api/v1/jobs", guarded(ctx, [&ctx](const http::Request& req, http::Response& res) {
-        const std::string& ns = ctx.options.namespace_name;
-        JobFilter f;
-        f.queue = req.param("queue");
-        if (req.has_param("state")) {
-          f.state = parse_state(req.param("state"));
-          if (!f.state)
-            return error(res, 400, "BadRequest",
-                         "state: expected Queued, Submitted, Scheduled, Running, Succeeded, Failed or Cancelled");
-        }
-        if (req.has_param("origin")) {
-          f.origin = parse_origin(req.param("origin"));
-          if (!f.origin) return error(res, 400, "BadRequest", "origin: expected kjq or nautobot");
-        }
-        auto whole = [](const std::string& text, long long& out) {
-          std::size_t used = 0;
-          try {
-            out = std::stoll(text, &used);
-          } catch (const std::exception&) {
-            return false;
-          }
-          return used == text.size();
-        };
-        long long n = f.limit;
-        if (req.has_param("limit") && !whole(req.param("limit"), n))
-          return error(res, 400, "BadRequest", "limit: expected an integer from 1 to 1000");
-        f.limit = static_cast<int>(std::clamp<long long>(n, 0, 100000));
-        long long after = 0;
-        if (req.has_param("continue") && (!whole(req.param("continue"), after) || after < 0))
-          return error(res, 400, "BadRequest", "continue: expected the value of a previous page's \"continue\"");
-        f.after_seq = after;
-        if (f.limit < 1 || f.limit > 1000) return error(res, 400, "BadRequest", "limit: expected 1 to 1000");
-        JobPage page = ctx.store.list(f);
-        json items = json::array();
-        for (const auto& r : page.items) items.push_back(job_to_json(r, ns, JobView::Summary));
-        json body = {{"items", std::move(items)}};
-        if (page.next_after_seq > 0) body["continue"] = std::to_string(page.next_after_seq);
-        reply(res, 200, body);
-      }));
+  server.route("GET", "/api/v1/jobs", guarded(ctx, [&ctx](const http::Request& req, http::Response& res) {
+                 ListQuery q = parse_list_query(req.query);
+                 if (!q.error.empty()) return error(res, 400, "BadRequest", q.error);
+                 reply(res, 200, list_jobs_json(ctx.store, q.filter, ctx.options.namespace_name));
+               }));
 
   server.route("POST", "/api/v1/jobs/{}/cancel", guarded(ctx, [&ctx](const http::Request& req, http::Response& res) {
                  const std::string& ns = ctx.options.namespace_name;
@@ -284,6 +262,16 @@ void install_job_api(http::HttpServer& server, ApiContext& ctx) {
                  for (const auto& q : ctx.known_queues) by_queue[q].queue = q;
                  for (const auto& [q, _] : ctx.options.limits.all()) by_queue[q].queue = q;
                  for (auto& c : ctx.store.queue_counts()) by_queue[c.queue] = c;
+                 // What ended in the last hour and day (an overview's figures), from an index.
+                 const std::int64_t now = now_ms();
+                 std::map<std::string, QueueCounts> last_hour, last_day;
+                 for (auto& c : ctx.store.ended_since(now - 3'600'000)) last_hour[c.queue] = c;
+                 for (auto& c : ctx.store.ended_since(now - 86'400'000)) last_day[c.queue] = c;
+                 auto ended = [](const std::map<std::string, QueueCounts>& in, const std::string& queue) {
+                   auto it = in.find(queue);
+                   const QueueCounts c = it == in.end() ? QueueCounts{} : it->second;
+                   return json{{"succeeded", c.succeeded}, {"failed", c.failed}, {"cancelled", c.cancelled}};
+                 };
                  json items = json::array();
                  for (const auto& [name, c] : by_queue) {
                    const int limit = ctx.options.limits.limit(name);
@@ -297,6 +285,8 @@ void install_job_api(http::HttpServer& server, ApiContext& ctx) {
                              {"failed", c.failed},
                              {"cancelled", c.cancelled}};
                    q["limit"] = limit > 0 ? json(limit) : json(nullptr);
+                   q["endedLastHour"] = ended(last_hour, name);
+                   q["endedLastDay"] = ended(last_day, name);
                    items.push_back(std::move(q));
                  }
                  reply(res, 200, {{"items", std::move(items)}});

@@ -1,11 +1,13 @@
 #pragma once
 // The HTTP JSON API of `kjq serve` (docs/api.md, docs/openapi.yaml), served by http_server.hpp:
-//   POST /api/v1/jobs, GET /api/v1/jobs[?queue=&state=&limit=&continue=], GET /api/v1/jobs/{id},
+//   POST /api/v1/jobs, GET /api/v1/jobs[?queue=&states=&order=&…&continue=], GET /api/v1/jobs/{id},
 //   POST /api/v1/jobs/{id}/cancel, GET /api/v1/queues        (bearer token required)
 //   GET /healthz, GET /readyz, GET /metrics                   (no token; may be a separate listener)
 // Errors are {"error": {"code": N, "reason": "...", "message": "..."}}.
 #include <functional>
+
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -55,6 +57,9 @@ struct ParsedSubmission {
   int status = 400;
 };
 ParsedSubmission parse_submission(const std::string& body, const ApiContext& ctx);
+// The answer of GET /api/v1/jobs for a checked filter: a page, the counts per state for the
+// filter (without its states), and the cursor of the next page when there is one.
+nlohmann::json list_jobs_json(JobStore& store, const JobFilter& filter, const std::string& ns);
 // A random (version 4) UUID: the id of a job submitted without one.
 std::string random_uuid();
 

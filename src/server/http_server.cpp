@@ -8,10 +8,13 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <nlohmann/json.hpp>
 
+#include "server/tls_certificates.hpp"
 #include "util/diagnostic.hpp"
 
 namespace kjq::server::http {
@@ -20,6 +23,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 
@@ -137,8 +141,6 @@ void EventStream::detach() {
 
 // ---- the server -------------------------------------------------------------------------------
 
-class Session;
-
 struct HttpServer::Impl {
   explicit Impl(Limits l) : limits(l) {}
 
@@ -151,11 +153,13 @@ struct HttpServer::Impl {
   void accept();
 
   // Declared before the I/O objects: sessions count themselves out while those are destroyed.
-  std::atomic<std::uint64_t> accepted{0}, refused_over_cap{0}, timed_out{0}, rejected{0}, open{0}, streams{0};
+  std::atomic<std::uint64_t> accepted{0}, refused_over_cap{0}, timed_out{0}, rejected{0}, open{0}, streams{0},
+      tls_handshake_failures{0};
   std::atomic<bool> stopping{false};
 
   Limits limits;
-  std::vector<Route> routes;  // by the router's index
+  std::shared_ptr<TlsCertificates> tls;  // set: every connection speaks TLS
+  std::vector<Route> routes;             // by the router's index
   std::optional<asio::io_context> ioc;
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::steady_timer> accept_retry;
@@ -164,12 +168,18 @@ struct HttpServer::Impl {
   bool running = false;
 };
 
-class Session : public std::enable_shared_from_this<Session>, public EventStream::Sink {
+// One connection. Stream is beast::tcp_stream (plain HTTP) or TlsStream; `tls_context` keeps the
+// certificate the connection was accepted with alive for as long as it lasts.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>>, public EventStream::Sink {
  public:
-  Session(tcp::socket&& socket, HttpServer::Impl& impl) : stream_(std::move(socket)), impl_(impl) {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  Session(tcp::socket&& socket, HttpServer::Impl& impl, std::shared_ptr<asio::ssl::context> tls_context = {})
+      : tls_context_(std::move(tls_context)), stream_(make_stream(std::move(socket), tls_context_.get())), impl_(impl) {
     ++impl_.open;
     beast::error_code ec;
-    const auto ep = stream_.socket().remote_endpoint(ec);
+    const auto ep = tcp_layer().socket().remote_endpoint(ec);
     if (!ec) remote_ = fmt::format("{}:{}", ep.address().to_string(), ep.port());
   }
   ~Session() override {
@@ -180,32 +190,61 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
     --impl_.open;
   }
 
-  void start() { wait_for_request(); }
+  void start() {
+    if constexpr (kTls) {
+      // The handshake has the header deadline: a client that opens a connection and says nothing
+      // costs no more than one that sends no request.
+      tcp_layer().expires_after(limits().header_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+        if (ec) {
+          ++self->impl_.tls_handshake_failures;
+          spdlog::debug("http: TLS handshake with {} failed: {}", self->remote_, ec.message());
+          return self->close_now();
+        }
+        self->wait_for_request();
+      });
+    } else {
+      wait_for_request();
+    }
+  }
 
   // EventStream::Sink: called from any thread, so hop onto this connection's strand.
   void push(std::string data) override {
-    asio::post(stream_.get_executor(), [self = shared_from_this(), d = std::move(data)]() { self->queue_chunk(d); });
+    asio::post(stream_.get_executor(),
+               [self = this->shared_from_this(), d = std::move(data)]() { self->queue_chunk(d); });
   }
   void finish() override {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->end_stream(); });
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->end_stream(); });
   }
 
  private:
+  static Stream make_stream(tcp::socket&& socket, asio::ssl::context* tls_context) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *tls_context);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+
+  // The TCP layer under TLS (or the stream itself): deadlines, shutdown and close act on it.
+  beast::tcp_stream& tcp_layer() { return beast::get_lowest_layer(stream_); }
+
   const Limits& limits() const { return impl_.limits; }
 
   void wait_for_request() {
     if (impl_.stopping) return close_now();
     if (buffer_.size() > 0) return read_header();  // a pipelined request is already here
     // An idle kept-alive connection costs no thread: wait for its next first byte.
-    stream_.expires_after(limits().idle_timeout);
-    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-      if (ec) {
-        if (ec == beast::error::timeout) ++self->impl_.timed_out;
-        return self->close_now();
-      }
-      self->buffer_.commit(n);
-      self->read_header();
-    });
+    tcp_layer().expires_after(limits().idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                              if (ec) {
+                                if (ec == beast::error::timeout) ++self->impl_.timed_out;
+                                return self->close_now();
+                              }
+                              self->buffer_.commit(n);
+                              self->read_header();
+                            });
   }
 
   void read_header() {
@@ -213,9 +252,10 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
     parser_->header_limit(static_cast<std::uint32_t>(limits().max_header_bytes));
     parser_->body_limit(limits().max_body_bytes);
     // One deadline for the whole header, however slowly it trickles in.
-    stream_.expires_after(limits().header_timeout);
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+    tcp_layer().expires_after(limits().header_timeout);
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
   }
 
   void on_header(beast::error_code ec) {
@@ -235,9 +275,9 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
     const auto& head = parser_->get();
     if (iequals(str(head[bhttp::field::expect]), "100-continue")) {
       write_ = "HTTP/1.1 100 Continue\r\n\r\n";
-      stream_.expires_after(limits().write_timeout);
+      tcp_layer().expires_after(limits().write_timeout);
       return asio::async_write(stream_, asio::buffer(write_),
-                               [self = shared_from_this()](beast::error_code wec, std::size_t) {
+                               [self = this->shared_from_this()](beast::error_code wec, std::size_t) {
                                  if (wec) return self->close_now();
                                  self->read_body();
                                });
@@ -248,8 +288,8 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
 
   void read_body() {
     if (parser_->is_done()) return dispatch();
-    stream_.expires_after(limits().body_timeout);
-    bhttp::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    tcp_layer().expires_after(limits().body_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec == bhttp::error::body_limit) return self->reject_too_large();
       if (ec == beast::error::timeout) {
         ++self->impl_.timed_out;
@@ -290,13 +330,13 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
     req.path_params = std::move(matched->params);
     const auto* route = &impl_.routes[matched->route];
     // No read is pending while a handler runs; a pipelined request waits in the buffer.
-    stream_.expires_never();
+    tcp_layer().expires_never();
     if (route->dispatch == Dispatch::Inline) {
       Response res;
       run_handler(*route, req, res);
       return respond(std::move(res), keep_alive);
     }
-    asio::post(*impl_.workers, [self = shared_from_this(), route, req = std::move(req), keep_alive]() mutable {
+    asio::post(*impl_.workers, [self = this->shared_from_this(), route, req = std::move(req), keep_alive]() mutable {
       Response res;
       run_handler(*route, req, res);
       asio::post(self->stream_.get_executor(),
@@ -344,9 +384,9 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
     if (res.stream) return start_stream(std::move(res));
     write_ = head(res, keep_alive, Framing::ContentLength);
     write_ += res.body;
-    stream_.expires_after(limits().write_timeout);
+    tcp_layer().expires_after(limits().write_timeout);
     asio::async_write(stream_, asio::buffer(write_),
-                      [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+                      [self = this->shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
                         if (ec) {
                           if (ec == beast::error::timeout) ++self->impl_.timed_out;
                           return self->close_now();
@@ -376,25 +416,26 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
   // instead of a reset.
   void linger_close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::chrono::seconds(2));
+    tcp_layer().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    tcp_layer().expires_after(std::chrono::seconds(2));
     drain();
   }
 
   void drain() {
     if (drained_ > 4 * limits().max_body_bytes) return close_now();
     scratch_.resize(64 * 1024);
-    stream_.async_read_some(asio::buffer(scratch_), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-      if (ec) return self->close_now();
-      self->drained_ += n;
-      self->drain();
-    });
+    stream_.async_read_some(asio::buffer(scratch_),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                              if (ec) return self->close_now();
+                              self->drained_ += n;
+                              self->drain();
+                            });
   }
 
   void close_now() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    tcp_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    tcp_layer().close();
     if (event_stream_) end_stream_now();
   }
 
@@ -404,8 +445,8 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
     event_stream_ = std::move(res.stream);
     ++impl_.streams;
     backlog_.push_back(head(res, /*keep_alive=*/true, Framing::Chunked));
-    stream_.expires_never();
-    event_stream_->attach(std::weak_ptr<EventStream::Sink>(shared_from_this()));
+    tcp_layer().expires_never();
+    event_stream_->attach(std::weak_ptr<EventStream::Sink>(this->shared_from_this()));
     watch_for_hangup();
     write_next();
   }
@@ -413,8 +454,9 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
   // The client sends nothing on a stream; a read that completes means it closed (or misbehaves).
   void watch_for_hangup() {
     scratch_.resize(1024);
-    stream_.async_read_some(asio::buffer(scratch_),
-                            [self = shared_from_this()](beast::error_code, std::size_t) { self->end_stream_now(); });
+    stream_.async_read_some(asio::buffer(scratch_), [self = this->shared_from_this()](beast::error_code, std::size_t) {
+      self->end_stream_now();
+    });
   }
 
   void queue_chunk(const std::string& data) {
@@ -443,8 +485,8 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
     es->detach();
     backlog_.clear();
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    tcp_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    tcp_layer().close();
   }
 
   void write_next() {
@@ -455,20 +497,22 @@ class Session : public std::enable_shared_from_this<Session>, public EventStream
     writing_ = true;
     write_ = std::move(backlog_.front());
     backlog_.pop_front();
-    stream_.expires_after(limits().write_timeout);
-    asio::async_write(stream_, asio::buffer(write_), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-      self->writing_ = false;
-      self->backlog_bytes_ -= std::min(self->backlog_bytes_, n);
-      if (ec) {
-        if (ec == beast::error::timeout) ++self->impl_.timed_out;
-        return self->end_stream_now();
-      }
-      self->stream_.expires_never();
-      self->write_next();
-    });
+    tcp_layer().expires_after(limits().write_timeout);
+    asio::async_write(stream_, asio::buffer(write_),
+                      [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                        self->writing_ = false;
+                        self->backlog_bytes_ -= std::min(self->backlog_bytes_, n);
+                        if (ec) {
+                          if (ec == beast::error::timeout) ++self->impl_.timed_out;
+                          return self->end_stream_now();
+                        }
+                        self->tcp_layer().expires_never();
+                        self->write_next();
+                      });
   }
 
-  beast::tcp_stream stream_;
+  std::shared_ptr<asio::ssl::context> tls_context_;  // before the stream: it outlives it
+  Stream stream_;
   HttpServer::Impl& impl_;
   std::string remote_;
   beast::flat_buffer buffer_;
@@ -509,7 +553,12 @@ void HttpServer::Impl::accept() {
       ++accepted;
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);  // small answers: never wait for a delayed ACK
-      std::make_shared<Session>(std::move(socket), *this)->start();
+      if (tls) {
+        // Looked up per connection: a rotated certificate is used from the next connection on.
+        std::make_shared<Session<TlsStream>>(std::move(socket), *this, tls->current())->start();
+      } else {
+        std::make_shared<Session<beast::tcp_stream>>(std::move(socket), *this)->start();
+      }
     }
     accept();
   });
@@ -523,6 +572,8 @@ void HttpServer::route(std::string method, std::string_view pattern, Handler han
   impl_->router.add(std::move(method), pattern);
   impl_->routes.push_back({std::move(handler), dispatch});
 }
+
+void HttpServer::use_tls(std::shared_ptr<TlsCertificates> certificates) { impl_->tls = std::move(certificates); }
 
 int HttpServer::listen(const std::string& host, int port) {
   Impl& p = *impl_;
@@ -587,8 +638,8 @@ void HttpServer::stop() {
 
 ServerStats HttpServer::stats() const {
   const Impl& p = *impl_;
-  return {p.accepted.load(), p.refused_over_cap.load(), p.timed_out.load(), p.rejected.load(),
-          p.open.load(),     p.streams.load()};
+  return {p.accepted.load(), p.refused_over_cap.load(),      p.timed_out.load(), p.rejected.load(), p.open.load(),
+          p.streams.load(),  p.tls_handshake_failures.load()};
 }
 
 }  // namespace kjq::server::http

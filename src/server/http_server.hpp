@@ -22,6 +22,10 @@
 
 #include "server/http_router.hpp"
 
+namespace kjq::server {
+class TlsCertificates;
+}
+
 namespace kjq::server::http {
 
 struct Request {
@@ -119,6 +123,7 @@ struct ServerStats {
   std::uint64_t rejected = 0;          // 400, 413, 431 answered by the transport itself
   std::uint64_t open = 0;
   std::uint64_t streams = 0;  // open event streams
+  std::uint64_t tls_handshake_failures = 0;
 };
 
 class HttpServer {
@@ -131,6 +136,10 @@ class HttpServer {
   // `pattern` is a path whose "{}" segments match one non-empty segment each, e.g.
   // "/api/v1/jobs/{}/cancel". Routes are matched in the order they were added.
   void route(std::string method, std::string_view pattern, Handler handler, Dispatch dispatch = Dispatch::Worker);
+
+  // Every connection speaks TLS with the certificate `certificates` holds when it is accepted.
+  // Call before listen().
+  void use_tls(std::shared_ptr<TlsCertificates> certificates);
 
   // Binds (port 0: any free port) and starts serving. Returns the bound port. Throws
   // kjq::RuntimeError when the address cannot be bound.

@@ -39,6 +39,7 @@ json job_to_json(const JobRecord& r, const std::string& ns, JobView view) {
   }
   if (r.exit_code) j["exitCode"] = *r.exit_code;
   if (r.cancel_requested) j["cancelRequested"] = true;
+  if (r.evidence_truncated) j["evidenceTruncated"] = true;
   const std::pair<const char*, std::int64_t> times[] = {{"createdAt", r.created_ms},
                                                         {"submittedAt", r.submitted_ms},
                                                         {"startedAt", r.started_ms},

@@ -298,16 +298,17 @@ void JobTracker::keep_log(const std::string& job_name, const std::vector<json>& 
   }
   const json* p = find_pod(pods, pod);
   if (!p) return;
-  std::string log = capture_log_tail(api_, options_.namespace_name, *p, options_.evidence);
+  bool cut = false;
+  std::string log = capture_log_tail(api_, options_.namespace_name, *p, options_.evidence, &cut);
   std::lock_guard lock(mu_);
-  early_logs_[job_name] = {pod, std::move(log)};
+  early_logs_[job_name] = {pod, std::move(log), cut};
 }
 
-std::optional<std::string> JobTracker::early_log(const std::string& job_name) {
+std::optional<JobTracker::EarlyLog> JobTracker::early_log(const std::string& job_name) {
   std::lock_guard lock(mu_);
   auto it = early_logs_.find(job_name);
   if (it == early_logs_.end()) return std::nullopt;
-  return it->second.log;
+  return it->second;
 }
 
 void JobTracker::finish_with_evidence(const JobRecord& r, JobState state, const std::string& reason,
@@ -320,7 +321,10 @@ void JobTracker::finish_with_evidence(const JobRecord& r, JobState state, const 
   f.reason = reason;
   f.message = message;
   f.exit_code = exit_code;
-  f.log_tail = early_log(r.kube_name);
+  if (auto early = early_log(r.kube_name)) {
+    f.log_tail = std::move(early->log);
+    f.evidence_truncated = early->cut;
+  }
   f.now_ms = now_ms();
   if (options_.nautobot_writeback) {
     f.writeback_json = writeback_payload(r, f);
@@ -401,8 +405,13 @@ void JobTracker::handle_missing_job(const JobRecord& r) {
   f.state = state;
   f.reason = reason;
   f.message = message;
-  f.log_tail = early_log(r.kube_name);
-  f.events_json = events.dump();
+  if (auto early = early_log(r.kube_name)) {
+    f.log_tail = std::move(early->log);
+    f.evidence_truncated = early->cut;
+  }
+  json kept_events = events;
+  if (cap_events(kept_events, options_.evidence)) f.evidence_truncated = true;
+  f.events_json = kept_events.dump();
   f.now_ms = now_ms();
   if (options_.nautobot_writeback) f.writeback_json = writeback_payload(r, f);
   if (store_.finish(r.id, f)) {

@@ -65,6 +65,12 @@ class JobTracker {
   void send_cancel(const JobRecord& record);
 
  private:
+  // A log captured when its container ended, before the Job's TTL can take the pod.
+  struct EarlyLog {
+    std::string pod, log;
+    bool cut = false;  // longer than the cap: cut from the front
+  };
+
   void loop();
   void sync(const std::string& job_name, std::optional<std::chrono::steady_clock::time_point> seen);
   void sync_record(const JobRecord& record, const JobSnapshot& snap, dispatch::Lifecycle l,
@@ -84,7 +90,7 @@ class JobTracker {
   // only_if_none, unless any log of this Job is).
   void keep_log(const std::string& job_name, const std::vector<nlohmann::json>& pods, const std::string& pod,
                 bool only_if_none);
-  std::optional<std::string> early_log(const std::string& job_name);
+  std::optional<EarlyLog> early_log(const std::string& job_name);
   void recheck_waiting();
 
   JobStore& store_;
@@ -103,9 +109,6 @@ class JobTracker {
   std::set<std::string> busy_;
   // Per Job name: the last progress written, and a log captured when its container ended.
   std::map<std::string, std::pair<JobState, std::string>> written_;
-  struct EarlyLog {
-    std::string pod, log;
-  };
   std::map<std::string, EarlyLog> early_logs_;
   std::thread thread_;
   std::vector<std::thread> workers_;

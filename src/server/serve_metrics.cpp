@@ -79,7 +79,17 @@ ServeMetrics::ServeMetrics()
       end_to_writeback_(histogram(*registry_, "kjq_serve_nautobot_end_to_writeback_seconds",
                                   "Time from a Nautobot Job's recorded end to its committed write-back")),
       end_to_writeback_q_(summary(*registry_, "kjq_serve_nautobot_end_to_writeback_quantiles_seconds",
-                                  "End-to-write-back latency quantiles over the last 10 minutes")) {
+                                  "End-to-write-back latency quantiles over the last 10 minutes")),
+      pruned_(counter(*registry_, "kjq_serve_pruned_jobs_total",
+                      "Finished jobs deleted from the store by retention (--retain-finished, --retain-max-finished)")),
+      prune_errors_(counter(*registry_, "kjq_serve_prune_errors_total",
+                            "Retention passes that failed (tried again at the next interval)")),
+      tls_reloads_(
+          counter(*registry_, "kjq_serve_tls_reloads_total", "Changed --tls-cert/--tls-key pairs put into service")),
+      tls_reload_failures_(counter(*registry_, "kjq_serve_tls_reload_failures_total",
+                                   "Changed --tls-cert/--tls-key pairs that could not be used (the previous kept)")),
+      tls_handshake_failures_(counter(*registry_, "kjq_serve_tls_handshake_failures_total",
+                                      "Connections closed because their TLS handshake failed")) {
   // Every outcome from the start, at 0: a rate over a series that appears late misses its first step.
   for (const char* outcome : {"written", "already_final", "not_found", "checked", "not_final_after_success", "failed"})
     writebacks_.Add({{"outcome", outcome}});
@@ -93,7 +103,15 @@ void ServeMetrics::set_external(prometheus::Counter& c, long value) {
 std::string ServeMetrics::scrape(const std::vector<QueueCounts>& counts, const std::map<std::string, int>& limits,
                                  const ExternalCounts& external) {
   std::lock_guard lock(mu_);
+  std::set<std::string> gone = reported_queues_;
+  for (const auto& q : counts) gone.erase(q.queue);
+  for (const auto& queue : gone) {
+    for (const char* state : {"Queued", "Submitted", "Scheduled", "Running", "Succeeded", "Failed", "Cancelled"})
+      jobs_.Add({{"queue", queue}, {"state", state}}).Set(0);
+    depth_.Add({{"queue", queue}}).Set(0);
+  }
   for (const auto& q : counts) {
+    reported_queues_.insert(q.queue);
     const std::pair<const char*, std::int64_t> by_state[] = {
         {"Queued", q.queued},       {"Submitted", q.submitted}, {"Scheduled", q.scheduled}, {"Running", q.running},
         {"Succeeded", q.succeeded}, {"Failed", q.failed},       {"Cancelled", q.cancelled}};
@@ -111,6 +129,9 @@ std::string ServeMetrics::scrape(const std::vector<QueueCounts>& counts, const s
   set_external(relists_, external.relists);
   set_external(watch_failures_, external.watch_failures);
   writebacks_pending_.Set(static_cast<double>(external.writebacks_pending));
+  set_external(tls_reloads_, external.tls_reloads);
+  set_external(tls_reload_failures_, external.tls_reload_failures);
+  set_external(tls_handshake_failures_, external.tls_handshake_failures);
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@ struct ExternalCounts {
   long api_requests = 0, api_retries = 0, api_throttled = 0, token_reloads = 0;
   long job_watch_restarts = 0, pod_watch_restarts = 0, relists = 0, watch_failures = 0;
   long writebacks_pending = 0;
+  long tls_reloads = 0, tls_reload_failures = 0, tls_handshake_failures = 0;
 };
 
 class ServeMetrics {
@@ -44,6 +46,9 @@ class ServeMetrics {
   // not_final_after_success (a check), or failed (an error retrying cannot fix).
   void count_writeback(const std::string& outcome) { writebacks_.Add({{"outcome", outcome}}).Increment(); }
   void count_writeback_error() { writeback_errors_.Increment(); }
+  // Finished jobs deleted by retention, and retention passes that failed.
+  void count_pruned(long n) { pruned_.Increment(static_cast<double>(n)); }
+  void count_prune_error() { prune_errors_.Increment(); }
   // From the Job's recorded end to the committed write.
   void observe_end_to_writeback(double seconds) {
     end_to_writeback_.Observe(seconds);
@@ -83,6 +88,13 @@ class ServeMetrics {
   prometheus::Gauge& writebacks_pending_;
   prometheus::Histogram& end_to_writeback_;
   prometheus::Summary& end_to_writeback_q_;
+  prometheus::Counter& pruned_;
+  prometheus::Counter& prune_errors_;
+  prometheus::Counter& tls_reloads_;
+  prometheus::Counter& tls_reload_failures_;
+  prometheus::Counter& tls_handshake_failures_;
+  // Queues reported before: one whose every record retention deleted reads 0, not its last count.
+  std::set<std::string> reported_queues_;
 };
 
 }  // namespace kjq::server

@@ -5,6 +5,7 @@
 
 #include "server/evidence.hpp"
 #include "server/queue_limits.hpp"
+#include "server/retention_options.hpp"
 
 namespace kjq::server {
 
@@ -28,6 +29,7 @@ struct ServeOptions {
   std::string config_path = "/opt/nautobot/nautobot_config.py";
   QueueLimits limits;
   EvidenceOptions evidence;
+  RetentionOptions retention;                   // --retain-finished, --retain-max-finished
   int create_workers = 8;                       // parallel Job creates
   int claim_batch = 64;                         // jobs claimed per store transaction
   std::chrono::seconds start_deadline{300};     // a pod that cannot start fails after this

@@ -11,9 +11,11 @@
 #include "server/job_informer.hpp"
 #include "server/job_tracker.hpp"
 #include "server/nautobot_writeback.hpp"
+#include "server/retention.hpp"
 #include "server/serve_metrics.hpp"
 #include "server/store/job_store.hpp"
 #include "server/submit_batcher.hpp"
+#include "server/tls_certificates.hpp"
 #include "util/diagnostic.hpp"
 
 namespace kjq::server {
@@ -53,7 +55,9 @@ struct Service::Parts {
   std::unique_ptr<Admission> admission;
   std::unique_ptr<JobTracker> tracker;
   std::unique_ptr<NautobotWriteBack> writeback;
+  std::unique_ptr<RetentionPruner> pruner;
   std::unique_ptr<ApiContext> ctx;
+  std::shared_ptr<TlsCertificates> tls;
   std::unique_ptr<http::HttpServer> api_server, metrics_server;
   std::string api_url, metrics_url;
   bool started = false;
@@ -76,7 +80,7 @@ std::unique_ptr<http::HttpServer> make_server(int threads, std::size_t max_conne
   return std::make_unique<http::HttpServer>(limits);
 }
 
-std::string start_listener(http::HttpServer& s, const std::string& address, const std::string& flag) {
+std::string start_listener(http::HttpServer& s, const std::string& address, const std::string& flag, bool tls) {
   auto [host, port] = parse_listen(address, flag);
   int bound = -1;
   try {
@@ -84,7 +88,8 @@ std::string start_listener(http::HttpServer& s, const std::string& address, cons
   } catch (const RuntimeError& e) {
     throw RuntimeError(flag + ": cannot listen on " + address + " (" + e.what() + ")");
   }
-  return "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(bound);
+  return (tls ? "https://" : "http://") + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+         std::to_string(bound);
 }
 }  // namespace
 
@@ -92,6 +97,14 @@ void Service::start() {
   Parts& p = *parts_;
   if (config_.options.replica.empty()) config_.options.replica = "kjq-serve";
   p.tokens = std::make_unique<BearerTokens>(config_.api_token_file);
+  // Checked before anything starts, like the token file.
+  if (!config_.tls_cert_file.empty() || !config_.tls_key_file.empty()) {
+    if (config_.tls_cert_file.empty() || config_.tls_key_file.empty()) {
+      throw InputError(Diagnostic{config_.tls_cert_file.empty() ? "--tls-key" : "--tls-cert", 0, 0, "",
+                                  "needs --tls-cert and --tls-key together (the certificate and its key)"});
+    }
+    p.tls = std::make_shared<TlsCertificates>(config_.tls_cert_file, config_.tls_key_file);
+  }
   p.store = open_store(config_.store_url);
   p.manifests = std::make_unique<queue::ManifestStore>(config_.job_queues_dir, config_.fallback_manifest);
   p.batcher = std::make_unique<SubmitBatcher>(*p.store);
@@ -133,6 +146,14 @@ void Service::start() {
     c.relists = i.relists;
     c.watch_failures = i.failures;
     if (p.writeback) c.writebacks_pending = p.store->pending_writebacks();
+    if (p.tls) {
+      const auto t = p.tls->stats();
+      c.tls_reloads = static_cast<long>(t.reloads);
+      c.tls_reload_failures = static_cast<long>(t.refused);
+      c.tls_handshake_failures =
+          static_cast<long>(p.api_server->stats().tls_handshake_failures +
+                            (p.metrics_server ? p.metrics_server->stats().tls_handshake_failures : 0));
+    }
     return c;
   };
   p.ctx->optional_problems = [&p]() -> std::string {
@@ -150,6 +171,10 @@ void Service::start() {
     p.metrics_server = make_server(2, 256);
     install_health_and_metrics(*p.metrics_server, *p.ctx);
   }
+  if (p.tls) {
+    p.api_server->use_tls(p.tls);
+    if (p.metrics_server) p.metrics_server->use_tls(p.tls);
+  }
 
   p.tracker->start();
   p.informer->start(
@@ -163,11 +188,17 @@ void Service::start() {
       });
   p.admission->start();
   if (p.writeback) p.writeback->start();
+  if (config_.options.retention.enabled()) {
+    p.pruner = std::make_unique<RetentionPruner>(*p.store, config_.options.retention, p.metrics);
+    p.pruner->start();
+  }
   // Listening last: a request never reaches a part that has not started.
   try {
-    p.api_url = start_listener(*p.api_server, config_.listen, "--listen");
+    const bool tls = p.tls != nullptr;
+    p.api_url = start_listener(*p.api_server, config_.listen, "--listen", tls);
     p.metrics_url = p.api_url;
-    if (p.metrics_server) p.metrics_url = start_listener(*p.metrics_server, config_.metrics_listen, "--metrics-listen");
+    if (p.metrics_server)
+      p.metrics_url = start_listener(*p.metrics_server, config_.metrics_listen, "--metrics-listen", tls);
   } catch (...) {
     p.started = true;
     stop();
@@ -191,6 +222,7 @@ void Service::stop() {
   p.informer->stop();
   p.tracker->stop();
   if (p.writeback) p.writeback->stop();
+  if (p.pruner) p.pruner->stop();
 }
 
 std::string Service::api_url() const { return parts_->api_url; }

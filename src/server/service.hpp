@@ -22,6 +22,8 @@ struct ServiceConfig {
   std::string listen = "127.0.0.1:8080";
   std::string metrics_listen;  // "": health and metrics on `listen` too
   std::filesystem::path api_token_file;
+  // --tls-cert/--tls-key: both listeners speak TLS with this pair (re-read when it changes).
+  std::string tls_cert_file, tls_key_file;
   std::filesystem::path job_queues_dir = "/etc/nautobot/job-queues";
   std::optional<std::string> fallback_manifest;  // NAUTOBOT_KUBERNETES_JOB_MANIFEST
   // The enabled kubernetes queues of the values (-f/--set), when values were given: then only
@@ -43,7 +45,7 @@ class Service {
   // Throws kjq::InputError / RuntimeError when the store, the token file or a listener fails.
   void start();
   void stop();
-  // "http://HOST:PORT" of the API listener and of the health/metrics listener.
+  // "http://HOST:PORT" ("https://" with TLS) of the API listener and of the health/metrics listener.
   std::string api_url() const;
   std::string metrics_url() const;
 

@@ -64,6 +64,8 @@ TEST_F(ServeE2E, SubmittedJobSucceedsWithItsRecordAndEvidence) {
   ASSERT_EQ(queues.status, 200);
   EXPECT_EQ(queues.body["items"][0]["name"], "default");
   EXPECT_EQ(queues.body["items"][0]["succeeded"], 1);
+  EXPECT_EQ(queues.body["items"][0]["endedLastHour"], json({{"succeeded", 1}, {"failed", 0}, {"cancelled", 0}}));
+  EXPECT_EQ(queues.body["items"][0]["endedLastDay"]["succeeded"], 1);
 }
 
 TEST_F(ServeE2E, TheSameIdIsOneJob) {

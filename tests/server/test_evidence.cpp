@@ -263,11 +263,15 @@ TEST(CaptureLogTail, ALongLogIsCutFromTheFront) {
   server.answer(200, "0123456789abcdefghij");
   kjq::server::EvidenceOptions options;
   options.log_tail_max_bytes = 8;
-  EXPECT_EQ(kjq::server::capture_log_tail(api, "ns", pod("p", "2026-11-27T10:00:00Z", {"terminated"}), options),
+  bool cut = false;
+  EXPECT_EQ(kjq::server::capture_log_tail(api, "ns", pod("p", "2026-11-27T10:00:00Z", {"terminated"}), options, &cut),
             "cdefghij");
+  EXPECT_TRUE(cut);                 // noted: the record says its evidence was cut
   options.log_tail_max_bytes = 20;  // exactly the limit: whole
-  EXPECT_EQ(kjq::server::capture_log_tail(api, "ns", pod("p", "2026-11-27T10:00:00Z", {"terminated"}), options),
+  cut = false;
+  EXPECT_EQ(kjq::server::capture_log_tail(api, "ns", pod("p", "2026-11-27T10:00:00Z", {"terminated"}), options, &cut),
             "0123456789abcdefghij");
+  EXPECT_FALSE(cut);
 }
 
 TEST(CaptureLogTail, TheFrontCutKeepsWholeUtf8Characters) {
@@ -328,4 +332,55 @@ TEST(HasJobEndEvent, FindsTheJobControllersEndEventOfThatJobOnly) {
   with_end.push_back({{"object", "Job/j"}, {"reason", "BackoffLimitExceeded"}});
   EXPECT_TRUE(has_job_end_event(with_end, "j"));
   EXPECT_FALSE(has_job_end_event(json::object(), "j"));
+}
+
+// --- cap_events -------------------------------------------------------------------------------------
+
+namespace {
+json event(int i, const std::string& message = "m") {
+  return {{"time", "2026-11-27T10:00:" + std::string(i < 10 ? "0" : "") + std::to_string(i) + "Z"},
+          {"type", "Normal"},
+          {"reason", "R" + std::to_string(i)},
+          {"object", "Pod/p"},
+          {"message", message}};
+}
+}  // namespace
+
+TEST(CapEvents, EventsWithinTheCapAreKeptAsTheyAre) {
+  json events = json::array({event(1), event(2)});
+  const json before = events;
+  EXPECT_FALSE(kjq::server::cap_events(events, {}));
+  EXPECT_EQ(events, before);
+}
+
+TEST(CapEvents, TheNewestAreKeptUpToTheCount) {
+  json events = json::array();
+  for (int i = 0; i < 50; ++i) events.push_back(event(i));
+  kjq::server::EvidenceOptions o;
+  o.max_events = 3;
+  EXPECT_TRUE(kjq::server::cap_events(events, o));
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0]["reason"], "R47");
+  EXPECT_EQ(events[2]["reason"], "R49");
+}
+
+TEST(CapEvents, ALongMessageIsCutOnACharacterAndTheArrayFitsItsBytes) {
+  // A hostile Event: a megabyte of "€" (three bytes each) in its message.
+  std::string huge;
+  for (int i = 0; i < 350'000; ++i) huge += "\u20ac";
+  json events = json::array({event(1, huge), event(2, "short")});
+  kjq::server::EvidenceOptions o;
+  o.event_message_max_bytes = 100;
+  EXPECT_TRUE(kjq::server::cap_events(events, o));
+  ASSERT_EQ(events.size(), 2u);
+  const std::string cut = events[0]["message"];
+  EXPECT_EQ(cut.size(), 99u + 3u);  // 33 whole "€" and "…"
+  EXPECT_EQ(cut.substr(cut.size() - 3), "\u2026");
+  EXPECT_EQ(events[1]["message"], "short");
+  // The whole array over its byte cap: the oldest go first.
+  o.events_max_bytes = events[1].dump().size() + 3;
+  EXPECT_TRUE(kjq::server::cap_events(events, o));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["reason"], "R2");
+  EXPECT_LE(events.dump().size(), o.events_max_bytes);
 }

@@ -150,6 +150,15 @@ TEST(JobToJson, OptionalFieldsAppearOnceSet) {
   EXPECT_FALSE(j.contains("seq"));
 }
 
+TEST(JobToJson, EvidenceCutToTheCapIsNoted) {
+  kjq::server::JobRecord r;
+  r.id = "a";
+  EXPECT_FALSE(job_to_json(r, "ns", JobView::Detail).contains("evidenceTruncated"));
+  r.evidence_truncated = true;
+  EXPECT_EQ(job_to_json(r, "ns", JobView::Detail)["evidenceTruncated"], true);
+  EXPECT_EQ(job_to_json(r, "ns", JobView::Summary)["evidenceTruncated"], true);
+}
+
 TEST(JobToJson, AUidWithoutAJobNameIsNotShown) {
   JobRecord r = minimal_record();
   r.kube_uid = "uid-without-name";

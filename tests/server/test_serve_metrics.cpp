@@ -231,6 +231,9 @@ ExternalCounts external(long base) {
   x.pod_watch_restarts = base + 6;
   x.relists = base + 7;
   x.watch_failures = base + 8;
+  x.tls_reloads = base + 9;
+  x.tls_reload_failures = base + 10;
+  x.tls_handshake_failures = base + 11;
   return x;
 }
 
@@ -315,6 +318,16 @@ TEST(ServeMetrics, StoreGaugesFollowTheStoreBothWays) {
   EXPECT_EQ(e.value("kjq_serve_queue_limit", {{"queue", "default"}}), 1);
 }
 
+TEST(ServeMetrics, AQueueWhoseRecordsWereAllPrunedReadsZero) {
+  ServeMetrics metrics;
+  metrics.scrape({counts("old", 0, 0, 0, 0, 40, 2, 1), counts("default", 1, 0, 0, 0, 0, 0, 0)}, {}, {});
+  const Exposition e = parse(metrics.scrape({counts("default", 1, 0, 0, 0, 0, 0, 0)}, {}, {}));
+  EXPECT_EQ(e.value("kjq_serve_jobs", {{"queue", "old"}, {"state", "Succeeded"}}), 0);
+  EXPECT_EQ(e.value("kjq_serve_jobs", {{"queue", "old"}, {"state", "Failed"}}), 0);
+  EXPECT_EQ(e.value("kjq_serve_queue_depth", {{"queue", "old"}}), 0);
+  EXPECT_EQ(e.value("kjq_serve_jobs", {{"queue", "default"}, {"state", "Queued"}}), 1);
+}
+
 TEST(ServeMetrics, ExternalCountersAreCopiedToTheirMetrics) {
   ServeMetrics metrics;
   const Exposition e = parse(metrics.scrape({}, {}, external(100)));
@@ -327,6 +340,9 @@ TEST(ServeMetrics, ExternalCountersAreCopiedToTheirMetrics) {
   EXPECT_EQ(e.value("kjq_serve_watch_restarts_total", {{"resource", "pods"}}), 106);
   EXPECT_EQ(e.value("kjq_serve_watch_relists_total"), 107);
   EXPECT_EQ(e.value("kjq_serve_watch_failures_total"), 108);
+  EXPECT_EQ(e.value("kjq_serve_tls_reloads_total"), 109);
+  EXPECT_EQ(e.value("kjq_serve_tls_reload_failures_total"), 110);
+  EXPECT_EQ(e.value("kjq_serve_tls_handshake_failures_total"), 111);
 }
 
 TEST(ServeMetrics, ExternalCountersOnlyEverIncrease) {
@@ -357,7 +373,12 @@ TEST(ServeMetrics, OwnCountersCount) {
   metrics.count_create_failure();
   metrics.count_create_failure();
   metrics.count_reconcile();
+  metrics.count_pruned(200);
+  metrics.count_pruned(7);
+  metrics.count_prune_error();
   const Exposition e = parse(metrics.scrape({}, {}, {}));
+  EXPECT_EQ(e.value("kjq_serve_pruned_jobs_total"), 207);
+  EXPECT_EQ(e.value("kjq_serve_prune_errors_total"), 1);
   EXPECT_EQ(e.value("kjq_serve_jobs_submitted_total"), 4);
   EXPECT_EQ(e.value("kjq_serve_job_create_failures_total"), 2);
   EXPECT_EQ(e.value("kjq_serve_reconciles_total"), 1);
@@ -421,7 +442,10 @@ TEST(ServeMetrics, ConcurrentScrapesAndObservationsAgree) {
       }
     });
   for (auto& th : threads) th.join();
-  const Exposition e = parse(metrics.scrape({}, {}, {}));
+  // A scrape's counts are the whole store: here, each thread's queue at its last value.
+  std::vector<QueueCounts> last;
+  for (int t = 0; t < 4; ++t) last.push_back(counts("q" + std::to_string(t), 199, 0, 0, 0, 0, 0, 0));
+  const Exposition e = parse(metrics.scrape(last, {}, {}));
   ASSERT_TRUE(e.problems.empty()) << problems_of(e);
   EXPECT_EQ(e.value("kjq_serve_jobs_submitted_total"), 800);
   EXPECT_EQ(e.value("kjq_serve_event_to_record_seconds_count"), 800);

@@ -62,14 +62,14 @@ class StoreContract : public StoreTest {
 };
 
 TEST_P(StoreContract, MigratingAgainIsANoOp) {
-  EXPECT_EQ(store_->schema_version(), 2);
+  EXPECT_EQ(store_->schema_version(), 3);
   EXPECT_EQ(store_->schema_version(), server::latest_schema_version());
   store_->submit({new_job("kept")});
   store_->migrate();
   store_->migrate();
-  EXPECT_EQ(store_->schema_version(), 2);
+  EXPECT_EQ(store_->schema_version(), 3);
   auto again = db_->open();  // a second start-up migrates too
-  EXPECT_EQ(again->schema_version(), 2);
+  EXPECT_EQ(again->schema_version(), 3);
   EXPECT_TRUE(again->get("kept").has_value());
 }
 
@@ -690,6 +690,7 @@ TEST_P(StoreContract, EvidenceAttachedAfterTheEndCompletesTheUntriedWriteBackOnl
   EXPECT_EQ(r.log_tail, "the tail\n");
   EXPECT_EQ(r.events_json, R"([{"reason":"Completed"}])");
   EXPECT_EQ(r.state, JobState::Succeeded);
+  EXPECT_FALSE(r.evidence_truncated);
   auto due = store_->due_writebacks(3500, 10);
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].payload_json, R"({"status":"SUCCESS","events":1})");
@@ -709,6 +710,13 @@ TEST_P(StoreContract, EvidenceAttachedAfterTheEndCompletesTheUntriedWriteBackOnl
   EXPECT_EQ(due[1].payload_json, R"({"status":"SUCCESS"})");
   EXPECT_EQ(due[1].next_attempt_ms, 20'000);
   EXPECT_EQ(stored("job-1").events_json, "[]");
+  // Evidence cut to the cap marks the record, and a later attach never unmarks it.
+  only_events.evidence_truncated = true;
+  EXPECT_TRUE(store_->attach_evidence("job-1", only_events));
+  EXPECT_TRUE(stored("job-1").evidence_truncated);
+  only_events.evidence_truncated = false;
+  EXPECT_TRUE(store_->attach_evidence("job-1", only_events));
+  EXPECT_TRUE(stored("job-1").evidence_truncated);
 
   server::Evidence bad;
   bad.log_tail = std::string("a\0b", 3);
@@ -827,7 +835,7 @@ TEST_P(StoreContract, AVersionOneDatabaseUpgradesInPlaceKeepingItsRows) {
               " VALUES ('old-done', 'q', 'Succeeded', 'Completed', 0, 1002, 3000, 3000);\n");
 
   auto store = old_db.open();
-  EXPECT_EQ(store->schema_version(), 2);
+  EXPECT_EQ(store->schema_version(), 3);
   const auto all = store->list(job_filter(""));
   EXPECT_EQ(ids_of(all.items), (std::vector<std::string>{"old-queued", "old-running", "old-done"}));
   for (const auto& r : all.items) {
@@ -860,7 +868,7 @@ TEST_P(StoreContract, AVersionOneDatabaseUpgradesInPlaceKeepingItsRows) {
   // The CHECK holds on the upgraded table too.
   EXPECT_THROW(old_db.exec("UPDATE jobs SET origin = 'elsewhere' WHERE id = 'nb'"), std::runtime_error);
   // And a second start-up finds nothing left to do.
-  EXPECT_EQ(old_db.open()->schema_version(), 2);
+  EXPECT_EQ(old_db.open()->schema_version(), 3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, testing::Values(StoreBackend::Sqlite, StoreBackend::Postgres),

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "forwarding_store.hpp"
 #include "server/store/job_store.hpp"
 #include "server/submit_batcher.hpp"
 #include "support/test_support.hpp"
@@ -22,6 +23,7 @@
 namespace {
 
 using namespace kjq::server;
+using kjq::test::ForwardingStore;
 
 std::unique_ptr<JobStore> sqlite_store(const kjq::test::TempDir& dir) {
   return open_store("sqlite:" + (dir.path() / "jobs.db").string());
@@ -49,52 +51,6 @@ std::vector<JobRecord> all_records(JobStore& store) {
   }
   return out;
 }
-
-// A JobStore that forwards to a real one; tests override submit().
-class ForwardingStore : public JobStore {
- public:
-  explicit ForwardingStore(JobStore& inner) : inner_(inner) {}
-  void migrate() override { inner_.migrate(); }
-  int schema_version() override { return inner_.schema_version(); }
-  std::vector<SubmitResult> submit(const std::vector<NewJob>& jobs) override { return inner_.submit(jobs); }
-  std::optional<JobRecord> get(const std::string& id) override { return inner_.get(id); }
-  std::optional<JobRecord> get_by_kube_name(const std::string& kube_name) override {
-    return inner_.get_by_kube_name(kube_name);
-  }
-  JobPage list(const JobFilter& filter) override { return inner_.list(filter); }
-  std::vector<QueueCounts> queue_counts() override { return inner_.queue_counts(); }
-  std::vector<JobRecord> unfinished() override { return inner_.unfinished(); }
-  std::vector<JobRecord> claim(const std::string& queue, int limit, int max_batch, const std::string& owner,
-                               const std::string& name_prefix, std::int64_t now_ms) override {
-    return inner_.claim(queue, limit, max_batch, owner, name_prefix, now_ms);
-  }
-  std::vector<std::string> queues_with_waiting_jobs() override { return inner_.queues_with_waiting_jobs(); }
-  void set_kube_uid(const std::string& id, const std::string& uid, std::int64_t now_ms) override {
-    inner_.set_kube_uid(id, uid, now_ms);
-  }
-  bool update_progress(const std::string& id, const Progress& p) override { return inner_.update_progress(id, p); }
-  bool finish(const std::string& id, const Finish& f) override { return inner_.finish(id, f); }
-  bool attach_evidence(const std::string& id, const Evidence& e) override { return inner_.attach_evidence(id, e); }
-  CancelResult request_cancel(const std::string& id, std::optional<int> grace_seconds, std::int64_t now_ms) override {
-    return inner_.request_cancel(id, grace_seconds, now_ms);
-  }
-  SubmitResult adopt(const AdoptedJob& job) override { return inner_.adopt(job); }
-  std::int64_t queue_position(const std::string& id) override { return inner_.queue_position(id); }
-  std::vector<WriteBack> due_writebacks(std::int64_t now_ms, int limit) override {
-    return inner_.due_writebacks(now_ms, limit);
-  }
-  void writeback_done(const std::string& job_id, const std::string& outcome, std::int64_t now_ms) override {
-    inner_.writeback_done(job_id, outcome, now_ms);
-  }
-  void writeback_retry(const std::string& job_id, std::int64_t next_attempt_ms, const std::string& error,
-                       std::int64_t now_ms) override {
-    inner_.writeback_retry(job_id, next_attempt_ms, error, now_ms);
-  }
-  std::int64_t pending_writebacks() override { return inner_.pending_writebacks(); }
-
- protected:
-  JobStore& inner_;
-};
 
 // Records the size of every batch; the first submit() can be held until released, so that
 // callers pile up behind it and form one batch.

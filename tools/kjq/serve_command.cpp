@@ -12,6 +12,7 @@
 #include "queue/job_preparation.hpp"
 #include "queue/manifest_store.hpp"
 #include "server/queue_limits.hpp"
+#include "server/retention.hpp"
 #include "server/service.hpp"
 #include "util/diagnostic.hpp"
 #include "values/job_queues.hpp"
@@ -28,6 +29,8 @@ struct ServeFlags {
   std::string job_queues_dir;
   std::string nautobot_database, nautobot_password_file;
   int nautobot_success_grace = 120;
+  std::string retain_finished;
+  std::int64_t retain_max_finished = -1;  // -1: no limit
 };
 
 std::string hostname_or(const std::string& fallback) {
@@ -63,6 +66,9 @@ int run_serve(ServeFlags& f) {
     throw InputError(Diagnostic{nautobot::kPasswordFileFlag, 0, 0, "",
                                 std::string("needs ") + nautobot::kDatabaseFlag + " (the database to write to)"});
   c.options.nautobot_success_grace = std::chrono::seconds(std::max(0, f.nautobot_success_grace));
+  if (!f.retain_finished.empty())
+    c.options.retention.finished_for = server::parse_retention_duration(f.retain_finished, "--retain-finished");
+  if (f.retain_max_finished >= 0) c.options.retention.max_finished = f.retain_max_finished;
 
   auto session = open_session(f.kube);
   c.options.namespace_name = session.ns;
@@ -98,6 +104,10 @@ Command add_serve_command(CLI::App& app) {
   cmd->add_option("--api-token-file", f->config.api_token_file,
                   "file holding the bearer token API clients must send (re-read when it changes)")
       ->required();
+  cmd->add_option("--tls-cert", f->config.tls_cert_file,
+                  "PEM certificate (chain) of both listeners: they speak HTTPS (re-read when it changes, as "
+                  "cert-manager rotates it); needs --tls-key");
+  cmd->add_option("--tls-key", f->config.tls_key_file, "PEM private key of --tls-cert (re-read with it)");
   cmd->add_option("--job-queues-dir", f->job_queues_dir,
                   "manifest base directory (default: $NAUTOBOT_JOB_QUEUE_PATH, else /etc/nautobot/job-queues)");
   add_values_flags(*cmd, f->values);
@@ -131,6 +141,11 @@ Command add_serve_command(CLI::App& app) {
   cmd->add_option("--nautobot-success-grace", f->nautobot_success_grace,
                   "seconds after a Nautobot Job succeeded before a JobResult that is still not final is reported")
       ->capture_default_str();
+  cmd->add_option("--retain-finished", f->retain_finished,
+                  "delete finished jobs from the store this long after they ended (7d, 36h, 90m; default: keep)");
+  cmd->add_option("--retain-max-finished", f->retain_max_finished,
+                  "keep at most this many finished jobs, deleting the oldest ends first (default: no limit)")
+      ->check(CLI::NonNegativeNumber);
   add_kube_flags(*cmd, f->kube, "(unused)", {""});
   return [f] { return run_serve(*f); };
 }

@@ -38,9 +38,10 @@ struct JobRecord {
   std::string kube_name;                  // fixed when claimed: <prefix>-<id>
   std::string kube_uid;                   // set once the create answered
   std::optional<int> exit_code;
-  std::string log_tail;            // captured before the Job can go away
-  std::string events_json = "[]";  // captured Events (JSON array)
-  std::string owner;               // the replica that claimed it
+  std::string log_tail;             // captured before the Job can go away
+  std::string events_json = "[]";   // captured Events (JSON array)
+  bool evidence_truncated = false;  // log_tail or events_json were cut to the per-job cap
+  std::string owner;                // the replica that claimed it
   bool cancel_requested = false;
   std::optional<int> cancel_grace_seconds;
   std::int64_t created_ms = 0, submitted_ms = 0, started_ms = 0, finished_ms = 0, updated_ms = 0;
@@ -82,17 +83,50 @@ struct SubmitResult {
   bool inserted = false;  // false: the id existed; `record` is the stored one (idempotency)
 };
 
+// Which way a list runs: by submission order (seq), oldest or newest first.
+enum class ListOrder { Oldest, Newest };
+
+// Which time `since_ms`/`until_ms` apply to.
+enum class TimeField { Created, Finished };
+
 struct JobFilter {
   std::string queue;                // "" = any
   std::optional<JobOrigin> origin;  // nullopt = any
-  std::optional<JobState> state;    // nullopt = any
-  int limit = 100;                  // 1..1000
-  std::int64_t after_seq = 0;       // the continue cursor: only seq > after_seq
+  std::optional<JobState> state;    // nullopt = any (kept for callers that want one state)
+  std::vector<JobState> states;     // any of these; empty = any (combined with `state` by AND)
+  std::string reason;               // exact reason; "" = any
+  std::string id_prefix;            // ids starting with it; "" = any. Only [a-z0-9-] is matched
+  TimeField time_field = TimeField::Created;
+  std::optional<std::int64_t> since_ms;  // that time >= since_ms
+  std::optional<std::int64_t> until_ms;  // that time < until_ms
+  ListOrder order = ListOrder::Oldest;
+  int limit = 100;             // 1..1000
+  std::int64_t after_seq = 0;  // the cursor: the last seq of the previous page (0: from the start);
+                               // Oldest continues with seq > after_seq, Newest with seq < after_seq
 };
 
 struct JobPage {
-  std::vector<JobRecord> items;     // in seq order
+  std::vector<JobRecord> items;     // in the filter's order
   std::int64_t next_after_seq = 0;  // 0 when there are no more
+};
+
+// Jobs per state for a filter (JobStore::count_states).
+struct StateCounts {
+  std::int64_t by_state[7] = {};  // indexed by JobState
+  std::int64_t& operator[](JobState s) { return by_state[static_cast<int>(s)]; }
+  std::int64_t operator[](JobState s) const { return by_state[static_cast<int>(s)]; }
+  std::int64_t total() const {
+    std::int64_t n = 0;
+    for (auto c : by_state) n += c;
+    return n;
+  }
+};
+
+// Limits of what finished records are kept (JobStore::prune_finished).
+struct Retention {
+  std::optional<std::int64_t> finished_before_ms;  // prune records finished before this
+  std::optional<std::int64_t> keep_max_finished;   // prune the oldest finished beyond this many
+  int batch = 500;                                 // at most this many rows per call
 };
 
 struct QueueCounts {
@@ -118,6 +152,7 @@ struct Finish {
   std::optional<int> exit_code;
   std::optional<std::string> log_tail;  // nullopt: keep what is stored
   std::optional<std::string> events_json;
+  bool evidence_truncated = false;  // the log tail or the Events were cut to the per-job cap
   // Queued as a WriteBack in the same transaction, when (and only when) this call made the
   // record final: a crash between the two can lose neither.
   std::optional<std::string> writeback_json;
@@ -131,6 +166,7 @@ struct Finish {
 struct Evidence {
   std::optional<std::string> log_tail;  // nullopt: keep what is stored
   std::optional<std::string> events_json;
+  bool evidence_truncated = false;  // set on the record when true; never cleared
   // Replaces the payload of the job's write-back, when one is queued and not yet tried, and makes
   // it due at now_ms.
   std::optional<std::string> writeback_json;

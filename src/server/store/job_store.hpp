@@ -36,7 +36,15 @@ class JobStore {
 
   virtual std::optional<JobRecord> get(const std::string& id) = 0;
   virtual std::optional<JobRecord> get_by_kube_name(const std::string& kube_name) = 0;
+  // A page of jobs matching every filter, in the filter's order, after its cursor. Keyset paging
+  // on seq: jobs that arrive while a client pages never shift the pages it has not read yet.
   virtual JobPage list(const JobFilter& filter) = 0;
+  // How many jobs match each state under `filter`, ignoring its state, states, order, limit and
+  // cursor (the counts a Jobs view shows beside its state filter).
+  virtual StateCounts count_states(const JobFilter& filter) = 0;
+  // Per queue (by name), the jobs that ended (finished_ms) at or after since_ms, by final state:
+  // an overview's "succeeded and failed in the last hour". Read from an index alone.
+  virtual std::vector<QueueCounts> ended_since(std::int64_t since_ms) = 0;
   virtual std::vector<QueueCounts> queue_counts() = 0;
   // Every record not in a final state, oldest first.
   virtual std::vector<JobRecord> unfinished() = 0;
@@ -85,6 +93,13 @@ class JobStore {
                                std::int64_t now_ms) = 0;
   // How many are not done yet (metrics, /readyz).
   virtual std::int64_t pending_writebacks() = 0;
+
+  // Deletes at most `r.batch` final records that retention lets go: finished before
+  // r.finished_before_ms, or beyond the newest r.keep_max_finished finished ones (oldest finish
+  // first). Records that are not final, and those whose write-back into Nautobot is not done
+  // yet, are never deleted; a done write-back goes with its record. One short transaction;
+  // returns how many were deleted (call again while it returns r.batch).
+  virtual std::int64_t prune_finished(const Retention& r) = 0;
 };
 
 // "sqlite:PATH" (created on first start, WAL) or "postgresql://…" / "postgres://…".

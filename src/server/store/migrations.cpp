@@ -10,7 +10,7 @@ const char* const kCreateSchemaMigrationsSql =
 const char* const kJobColumns =
     "seq, id, queue, state, reason, message, data_json, time_limit_seconds, kube_name, kube_uid,"
     " exit_code, log_tail, events_json, owner, cancel_requested, cancel_grace_seconds,"
-    " created_ms, submitted_ms, started_ms, finished_ms, updated_ms, origin, job_result_id";
+    " created_ms, submitted_ms, started_ms, finished_ms, updated_ms, origin, job_result_id, evidence_truncated";
 
 const char* const kWriteBackColumns = "job_id, payload_json, attempts, next_attempt_ms, last_error, created_ms";
 
@@ -123,12 +123,39 @@ CREATE TABLE writebacks (
 CREATE INDEX writebacks_pending ON writebacks (created_ms, job_id) WHERE done_ms IS NULL;
 )sql";
 
+// Version 3: history. The counts per state of a filtered list (and an overview's "ended in the
+// last hour, per queue") must not read the rows, which carry the log tail and the Events: the
+// time, reason and origin indexes end in (queue,) state, so those counts are answered from the index
+// alone. (finished_ms, queue, state) also serves retention's oldest-finished-first scan. In
+// SQLite every index carries seq (the rowid), so a filtered list sorts by seq without reading
+// the rows either; PostgreSQL's reason index names it. evidence_truncated notes a log tail or
+// Events cut to the per-job cap. PostgreSQL gets jobs_id_pattern for the id-prefix filter
+// (LIKE 'abc%' under any collation); SQLite serves it from the id's unique index (a range;
+// BINARY collation).
+const char* const kHistoryV3Sqlite = R"sql(
+ALTER TABLE jobs ADD COLUMN evidence_truncated INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX jobs_created_queue_state ON jobs (created_ms, queue, state);
+CREATE INDEX jobs_finished_queue_state ON jobs (finished_ms, queue, state);
+CREATE INDEX jobs_reason_state ON jobs (reason, state);
+CREATE INDEX jobs_origin_state ON jobs (origin, state);
+)sql";
+
+const char* const kHistoryV3Postgres = R"sql(
+ALTER TABLE jobs ADD COLUMN evidence_truncated BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE INDEX jobs_created_queue_state ON jobs (created_ms, queue, state);
+CREATE INDEX jobs_finished_queue_state ON jobs (finished_ms, queue, state);
+CREATE INDEX jobs_reason_state ON jobs (reason, state, seq);
+CREATE INDEX jobs_origin_state ON jobs (origin, state);
+CREATE INDEX jobs_id_pattern ON jobs (id text_pattern_ops);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all{
       {1, "jobs table and its indexes", kJobsV1Sqlite, kJobsV1Postgres},
       {2, "job origin and JobResult id; Nautobot write-backs", kNautobotV2Sqlite, kNautobotV2Postgres},
+      {3, "history: list indexes, evidence truncation note", kHistoryV3Sqlite, kHistoryV3Postgres},
   };
   return all;
 }

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "server/store/list_query.hpp"
 #include "server/store/migrations.hpp"
 #include "server/store/store_text.hpp"
 #include "util/clock.hpp"
@@ -34,15 +36,6 @@ const std::int64_t kMigrationLockKey = static_cast<std::int64_t>(fnv1a64("kjq/jo
 
 const std::string kColumns = kJobColumns;
 const std::string kSelectPgJob = "SELECT " + kColumns + " FROM jobs";
-
-// The name of the list statement for a filter shape: list_all, list_queue_state_origin, …
-std::string list_statement(bool by_queue, bool by_state, bool by_origin) {
-  std::string name = "list";
-  if (by_queue) name += "_queue";
-  if (by_state) name += "_state";
-  if (by_origin) name += "_origin";
-  return by_queue || by_state || by_origin ? name : "list_all";
-}
 
 // Every statement, prepared on each connection the first time it is used there.
 const std::vector<std::pair<std::string, std::string>>& statements() {
@@ -101,16 +94,16 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
       {"finish",
        "UPDATE jobs SET state = $2::text, reason = $3::text, message = $4::text,"
        " exit_code = COALESCE($5::integer, exit_code), log_tail = COALESCE($6::text, log_tail),"
-       " events_json = COALESCE($7::text, events_json), finished_ms = $8::bigint, updated_ms = "
-       "$8::bigint"
+       " events_json = COALESCE($7::text, events_json), evidence_truncated = $9::boolean,"
+       " finished_ms = $8::bigint, updated_ms = $8::bigint"
        " WHERE id = $1::text AND " +
            std::string(kNotFinalSql)},
       {"insert_writeback",
        "INSERT INTO writebacks (job_id, payload_json, attempts, next_attempt_ms, last_error, created_ms)"
        " VALUES ($1::text, $2::text, 0, $3::bigint, '', $4::bigint)"},
       {"attach_evidence",
-       "UPDATE jobs SET log_tail = COALESCE($2::text, log_tail), events_json = COALESCE($3::text, events_json)"
-       " WHERE id = $1::text AND NOT (" +
+       "UPDATE jobs SET log_tail = COALESCE($2::text, log_tail), events_json = COALESCE($3::text, events_json),"
+       " evidence_truncated = evidence_truncated OR $4::boolean WHERE id = $1::text AND NOT (" +
            std::string(kNotFinalSql) + ")"},
       {"complete_writeback",
        "UPDATE writebacks SET payload_json = $2::text, next_attempt_ms = $3::bigint"
@@ -125,6 +118,22 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
        "UPDATE writebacks SET attempts = attempts + 1, next_attempt_ms = $2::bigint, last_error = $3::text"
        " WHERE job_id = $1::text AND done_ms IS NULL"},
       {"pending_writebacks", "SELECT COUNT(*) FROM writebacks WHERE done_ms IS NULL"},
+      // Retention: final records whose write-back (if any) is done, oldest finish first. SKIP
+      // LOCKED leaves a row another transaction holds for the next round; the done write-backs
+      // go with their records.
+      {"prune_finished_before",
+       "WITH doomed AS (SELECT id FROM jobs WHERE state IN ('Succeeded','Failed','Cancelled')"
+       " AND finished_ms < $1::bigint AND NOT EXISTS (SELECT 1 FROM writebacks AS w WHERE w.job_id = jobs.id"
+       " AND w.done_ms IS NULL) ORDER BY finished_ms, seq LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
+       " gone AS (DELETE FROM writebacks WHERE job_id IN (SELECT id FROM doomed))"
+       " DELETE FROM jobs WHERE id IN (SELECT id FROM doomed)"},
+      {"count_finished", "SELECT COUNT(*) FROM jobs WHERE state IN ('Succeeded','Failed','Cancelled')"},
+      {"prune_oldest_finished",
+       "WITH doomed AS (SELECT id FROM jobs WHERE state IN ('Succeeded','Failed','Cancelled')"
+       " AND NOT EXISTS (SELECT 1 FROM writebacks AS w WHERE w.job_id = jobs.id AND w.done_ms IS NULL)"
+       " ORDER BY finished_ms, seq LIMIT $1::bigint FOR UPDATE SKIP LOCKED),"
+       " gone AS (DELETE FROM writebacks WHERE job_id IN (SELECT id FROM doomed))"
+       " DELETE FROM jobs WHERE id IN (SELECT id FROM doomed)"},
       {"lock_job", kSelectPgJob + " WHERE id = $1::text FOR UPDATE"},
       {"cancel_queued",
        "UPDATE jobs SET state = 'Cancelled', reason = 'CancelledBeforeStart',"
@@ -139,23 +148,6 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
            kColumns},
   };
   return all;
-}
-
-// One list statement per filter shape, so each gets a plan that uses its index. Parameters in
-// order: after_seq, then queue, state and origin as the shape has them, then the limit.
-std::vector<std::pair<std::string, std::string>> list_statements() {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (int shape = 0; shape < 8; ++shape) {
-    const bool by_queue = shape & 1, by_state = shape & 2, by_origin = shape & 4;
-    std::string sql = kSelectPgJob + " WHERE seq > $1::bigint";
-    int n = 1;
-    if (by_queue) sql += " AND queue = $" + std::to_string(++n) + "::text";
-    if (by_state) sql += " AND state = $" + std::to_string(++n) + "::text";
-    if (by_origin) sql += " AND origin = $" + std::to_string(++n) + "::text";
-    sql += " ORDER BY seq LIMIT $" + std::to_string(++n) + "::integer";
-    out.emplace_back(list_statement(by_queue, by_state, by_origin), std::move(sql));
-  }
-  return out;
 }
 
 std::optional<int> optional_int(const pqxx::field& f) {
@@ -195,6 +187,7 @@ JobRecord read_job(const pqxx::row& row) {
   if (!origin) throw RuntimeError("job store: job " + r.id + " has an unknown origin \"" + origin_text + "\"");
   r.origin = *origin;
   r.job_result_id = row[22].as<std::string>();
+  r.evidence_truncated = row[23].as<bool>();
   return r;
 }
 
@@ -308,8 +301,6 @@ class PostgresStore::Pool {
       // Notices such as "relation already exists, skipping" are not worth a line on stderr.
       pqxx::nontransaction(*conn).exec0("SET client_min_messages TO warning");
       for (const auto& [name, sql] : statements()) conn->prepare(name, sql);
-      static const auto lists = list_statements();
-      for (const auto& [name, sql] : lists) conn->prepare(name, sql);
       return conn;
     } catch (const pqxx::failure& e) {
       throw error("cannot connect", e);
@@ -483,21 +474,30 @@ std::optional<JobRecord> PostgresStore::get_by_kube_name(const std::string& kube
                          [&](pqxx::work& tx) { return read_one_job(tx.exec_prepared("get_by_kube_name", kube_name)); });
 }
 
+namespace {
+// Every parameter as text; the statement casts each ($1::bigint, $2::text, …).
+std::vector<std::string> text_params(const std::vector<SqlParam>& params) {
+  std::vector<std::string> out;
+  out.reserve(params.size());
+  for (const auto& p : params) {
+    if (const auto* n = std::get_if<std::int64_t>(&p)) {
+      out.push_back(std::to_string(*n));
+    } else {
+      out.push_back(std::get<std::string>(p));
+    }
+  }
+  return out;
+}
+}  // namespace
+
 JobPage PostgresStore::list(const JobFilter& filter) {
   const int limit = std::clamp(filter.limit, 1, 1000);
-  const int fetch = limit + 1;  // one row more than asked tells whether another page exists
-  const bool by_queue = !filter.queue.empty();
-  const bool by_state = filter.state.has_value();
-  const bool by_origin = filter.origin.has_value();
-  const auto statement = list_statement(by_queue, by_state, by_origin);
-  // In the statement's order; every parameter is sent as text and cast by the statement.
-  std::vector<std::string> params{std::to_string(filter.after_seq)};
-  if (by_queue) params.push_back(filter.queue);
-  if (by_state) params.push_back(state_name(*filter.state));
-  if (by_origin) params.push_back(origin_name(*filter.origin));
-  params.push_back(std::to_string(fetch));
+  // One row more than asked tells whether another page exists. Not prepared: the filter has too
+  // many shapes, and a plan made for the values at hand suits each (a rare reason, a wide range).
+  const SqlQuery sql = list_jobs_sql(filter, SqlDialect::Postgres, limit + 1);
+  const auto params = text_params(sql.params);
   auto rows = pool_->transact("cannot list jobs", [&](pqxx::work& tx) {
-    return tx.exec_prepared(statement, pqxx::prepare::make_dynamic_params(params));
+    return tx.exec_params(sql.sql, pqxx::prepare::make_dynamic_params(params));
   });
   JobPage page;
   page.items = read_jobs(rows);
@@ -506,6 +506,55 @@ JobPage PostgresStore::list(const JobFilter& filter) {
     page.next_after_seq = page.items.back().seq;
   }
   return page;
+}
+
+StateCounts PostgresStore::count_states(const JobFilter& filter) {
+  const SqlQuery sql = count_states_sql(filter, SqlDialect::Postgres);
+  const auto params = text_params(sql.params);
+  auto rows = pool_->transact("cannot count jobs", [&](pqxx::work& tx) {
+    return tx.exec_params(sql.sql, pqxx::prepare::make_dynamic_params(params));
+  });
+  std::vector<std::vector<std::string>> text;
+  for (const auto& row : rows) {
+    auto& out = text.emplace_back();
+    for (const auto& field : row) out.push_back(field.is_null() ? "" : field.as<std::string>());
+  }
+  StateCounts counts;
+  read_state_counts(text, counts);
+  return counts;
+}
+
+std::vector<QueueCounts> PostgresStore::ended_since(std::int64_t since_ms) {
+  const SqlQuery sql = ended_since_sql(since_ms, SqlDialect::Postgres);
+  const auto params = text_params(sql.params);
+  auto rows = pool_->transact("cannot count jobs", [&](pqxx::work& tx) {
+    return tx.exec_params(sql.sql, pqxx::prepare::make_dynamic_params(params));
+  });
+  std::map<std::string, QueueCounts> by_queue;  // by name, whatever order the rows come in
+  for (const auto& row : rows) {
+    auto& c = by_queue[row[0].as<std::string>()];
+    c.queue = row[0].as<std::string>();
+    c.add(parse_state(row[1].as<std::string>()).value_or(JobState::Queued), row[2].as<std::int64_t>());
+  }
+  std::vector<QueueCounts> out;
+  for (auto& [_, c] : by_queue) out.push_back(std::move(c));
+  return out;
+}
+
+std::int64_t PostgresStore::prune_finished(const Retention& r) {
+  if (r.batch <= 0 || (!r.finished_before_ms && !r.keep_max_finished)) return 0;
+  return pool_->transact("cannot prune finished jobs", [&](pqxx::work& tx) -> std::int64_t {
+    std::int64_t deleted = 0;
+    if (r.finished_before_ms) {
+      deleted += tx.exec_prepared("prune_finished_before", *r.finished_before_ms, r.batch).affected_rows();
+    }
+    if (r.keep_max_finished && deleted < r.batch) {
+      const auto finished = tx.exec_prepared("count_finished")[0][0].as<std::int64_t>();
+      const std::int64_t excess = std::min<std::int64_t>(finished - *r.keep_max_finished, r.batch - deleted);
+      if (excess > 0) deleted += tx.exec_prepared("prune_oldest_finished", excess).affected_rows();
+    }
+    return deleted;
+  });
 }
 
 std::vector<QueueCounts> PostgresStore::queue_counts() {
@@ -584,7 +633,7 @@ bool PostgresStore::finish(const std::string& id, const Finish& f) {
   }
   return pool_->transact("cannot finish a job", [&](pqxx::work& tx) {
     const bool changed = tx.exec_prepared("finish", id, state_name(f.state), f.reason, f.message, f.exit_code,
-                                          f.log_tail, f.events_json, f.now_ms)
+                                          f.log_tail, f.events_json, f.now_ms, f.evidence_truncated)
                              .affected_rows() > 0;
     if (changed && f.writeback_json)
       tx.exec_prepared("insert_writeback", id, *f.writeback_json, f.writeback_due_ms ? f.writeback_due_ms : f.now_ms,
@@ -599,7 +648,8 @@ bool PostgresStore::attach_evidence(const std::string& id, const Evidence& e) {
       throw std::invalid_argument("attach_evidence: the evidence of job " + id +
                                   " is not valid UTF-8 or holds a NUL byte");
   return pool_->transact("cannot store a job's evidence", [&](pqxx::work& tx) {
-    const bool final_record = tx.exec_prepared("attach_evidence", id, e.log_tail, e.events_json).affected_rows() > 0;
+    const bool final_record =
+        tx.exec_prepared("attach_evidence", id, e.log_tail, e.events_json, e.evidence_truncated).affected_rows() > 0;
     if (final_record && e.writeback_json) tx.exec_prepared("complete_writeback", id, *e.writeback_json, e.now_ms);
     return final_record;
   });

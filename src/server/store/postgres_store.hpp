@@ -26,6 +26,8 @@ class PostgresStore final : public JobStore {
   std::optional<JobRecord> get(const std::string& id) override;
   std::optional<JobRecord> get_by_kube_name(const std::string& kube_name) override;
   JobPage list(const JobFilter& filter) override;
+  StateCounts count_states(const JobFilter& filter) override;
+  std::vector<QueueCounts> ended_since(std::int64_t since_ms) override;
   std::vector<QueueCounts> queue_counts() override;
   std::vector<JobRecord> unfinished() override;
   std::vector<JobRecord> claim(const std::string& queue, int limit, int max_batch, const std::string& owner,
@@ -42,6 +44,7 @@ class PostgresStore final : public JobStore {
   void writeback_retry(const std::string& job_id, std::int64_t next_attempt_ms, const std::string& error,
                        std::int64_t now_ms) override;
   std::int64_t pending_writebacks() override;
+  std::int64_t prune_finished(const Retention& r) override;
 
   class Pool;  // connections, retries and error wording (postgres_store.cpp)
 

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <stdexcept>
 #include <unordered_map>
 
+#include "server/store/list_query.hpp"
 #include "server/store/migrations.hpp"
 #include "server/store/store_text.hpp"
 #include "util/clock.hpp"
@@ -124,8 +126,21 @@ class Query {
     while (step()) {
     }
   }
+  // Binds ?1, ?2, … from a list built at run time (list_query.hpp).
+  void bind_all(const std::vector<SqlParam>& params) {
+    int index = 0;
+    for (const auto& p : params) {
+      ++index;
+      if (const auto* n = std::get_if<std::int64_t>(&p)) {
+        bind(index, *n);
+      } else {
+        bind(index, std::get<std::string>(p));
+      }
+    }
+  }
 
   std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+  sqlite3_stmt* handle() const { return stmt_; }
   std::optional<int> optional_int(int col) const {
     if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
     return sqlite3_column_int(stmt_, col);
@@ -210,6 +225,7 @@ JobRecord read_job(const Query& q) {
   if (!origin) throw RuntimeError("job store: job " + r.id + " has an unknown origin \"" + origin_text + "\"");
   r.origin = *origin;
   r.job_result_id = q.text(22);
+  r.evidence_truncated = q.int64(23) != 0;
   return r;
 }
 
@@ -366,20 +382,11 @@ std::optional<JobRecord> SqliteStore::get_by_kube_name(const std::string& kube_n
 
 JobPage SqliteStore::list(const JobFilter& filter) {
   const int limit = std::clamp(filter.limit, 1, 1000);
-  // One statement per filter shape, so each can use its index.
-  // (Every parameter is bound whether used or not: ?5 always occurs, so ?2..?4 are in range.)
-  std::string sql = kSelectSqliteJob + " WHERE seq > ?1";
-  if (!filter.queue.empty()) sql += " AND queue = ?2";
-  if (filter.state) sql += " AND state = ?3";
-  if (filter.origin) sql += " AND origin = ?4";
-  sql += " ORDER BY seq LIMIT ?5";
-  std::optional<std::string> state, origin;
-  if (filter.state) state = state_name(*filter.state);
-  if (filter.origin) origin = origin_name(*filter.origin);
-
-  std::lock_guard lock(mutex_);
   // One row more than asked tells whether another page exists.
-  Query q(*db_, sql, filter.after_seq, filter.queue, state, origin, limit + 1);
+  const SqlQuery sql = list_jobs_sql(filter, SqlDialect::Sqlite, limit + 1);
+  std::lock_guard lock(mutex_);
+  Query q(*db_, sql.sql);
+  q.bind_all(sql.params);
   JobPage page;
   page.items = read_jobs(q);
   if (page.items.size() > static_cast<std::size_t>(limit)) {
@@ -387,6 +394,75 @@ JobPage SqliteStore::list(const JobFilter& filter) {
     page.next_after_seq = page.items.back().seq;
   }
   return page;
+}
+
+StateCounts SqliteStore::count_states(const JobFilter& filter) {
+  const SqlQuery sql = count_states_sql(filter, SqlDialect::Sqlite);
+  std::lock_guard lock(mutex_);
+  Query q(*db_, sql.sql);
+  q.bind_all(sql.params);
+  std::vector<std::vector<std::string>> rows;
+  const int columns = sqlite3_column_count(q.handle());
+  while (q.step()) {
+    auto& row = rows.emplace_back();
+    for (int i = 0; i < columns; ++i) row.push_back(q.text(i));  // NULL reads as ""
+  }
+  StateCounts counts;
+  read_state_counts(rows, counts);
+  return counts;
+}
+
+std::vector<QueueCounts> SqliteStore::ended_since(std::int64_t since_ms) {
+  const SqlQuery sql = ended_since_sql(since_ms, SqlDialect::Sqlite);
+  std::lock_guard lock(mutex_);
+  Query q(*db_, sql.sql);
+  q.bind_all(sql.params);
+  std::map<std::string, QueueCounts> by_queue;  // by name, whatever order the rows come in
+  while (q.step()) {
+    auto& c = by_queue[q.text(0)];
+    c.queue = q.text(0);
+    c.add(parse_state(q.text(1)).value_or(JobState::Queued), q.int64(2));
+  }
+  std::vector<QueueCounts> out;
+  for (auto& [_, c] : by_queue) out.push_back(std::move(c));
+  return out;
+}
+
+std::int64_t SqliteStore::prune_finished(const Retention& r) {
+  if (r.batch <= 0 || (!r.finished_before_ms && !r.keep_max_finished)) return 0;
+  const std::string candidates = std::string("SELECT id FROM jobs WHERE state IN ('Succeeded','Failed','Cancelled')") +
+                                 " AND NOT EXISTS (SELECT 1 FROM writebacks AS w WHERE w.job_id = jobs.id"
+                                 " AND w.done_ms IS NULL)";
+  std::lock_guard lock(mutex_);
+  WriteTransaction tx(*db_);
+  std::vector<std::string> doomed;
+  if (r.finished_before_ms) {
+    Query q(*db_, candidates + " AND finished_ms < ?1 ORDER BY finished_ms, seq LIMIT ?2", *r.finished_before_ms,
+            r.batch);
+    while (q.step()) doomed.push_back(q.text(0));
+  }
+  if (r.keep_max_finished && static_cast<int>(doomed.size()) < r.batch) {
+    std::int64_t finished = 0;
+    {
+      Query count(*db_, "SELECT COUNT(*) FROM jobs WHERE state IN ('Succeeded','Failed','Cancelled')");
+      if (count.step()) finished = count.int64(0);
+    }
+    const std::int64_t excess =
+        std::min<std::int64_t>(finished - static_cast<std::int64_t>(doomed.size()) - *r.keep_max_finished,
+                               r.batch - static_cast<std::int64_t>(doomed.size()));
+    if (excess > 0) {
+      // Those picked above are the oldest anyway; skip past them.
+      Query q(*db_, candidates + " ORDER BY finished_ms, seq LIMIT ?1 OFFSET ?2", excess,
+              static_cast<std::int64_t>(doomed.size()));
+      while (q.step()) doomed.push_back(q.text(0));
+    }
+  }
+  for (const auto& id : doomed) {
+    Query(*db_, "DELETE FROM writebacks WHERE job_id = ?1", id).run();
+    Query(*db_, "DELETE FROM jobs WHERE id = ?1", id).run();
+  }
+  tx.commit();
+  return static_cast<std::int64_t>(doomed.size());
 }
 
 std::vector<QueueCounts> SqliteStore::queue_counts() {
@@ -504,9 +580,10 @@ bool SqliteStore::finish(const std::string& id, const Finish& f) {
         std::string("UPDATE jobs SET state = ?2, reason = ?3, message = ?4, exit_code = "
                     "COALESCE(?5, exit_code),"
                     " log_tail = COALESCE(?6, log_tail), events_json = COALESCE(?7, events_json),"
-                    " finished_ms = ?8, updated_ms = ?8 WHERE id = ?1 AND ") +
+                    " evidence_truncated = ?9, finished_ms = ?8, updated_ms = ?8 WHERE id = ?1 AND ") +
             kNotFinalSql,
-        id, state_name(f.state), f.reason, f.message, f.exit_code, f.log_tail, f.events_json, f.now_ms)
+        id, state_name(f.state), f.reason, f.message, f.exit_code, f.log_tail, f.events_json, f.now_ms,
+        f.evidence_truncated)
       .run();
   const bool changed = sqlite3_changes(db_->handle()) > 0;
   if (changed && f.writeback_json) {
@@ -528,10 +605,10 @@ bool SqliteStore::attach_evidence(const std::string& id, const Evidence& e) {
   std::lock_guard lock(mutex_);
   WriteTransaction tx(*db_);
   Query(*db_,
-        std::string("UPDATE jobs SET log_tail = COALESCE(?2, log_tail), events_json = COALESCE(?3, events_json)"
-                    " WHERE id = ?1 AND NOT (") +
+        std::string("UPDATE jobs SET log_tail = COALESCE(?2, log_tail), events_json = COALESCE(?3, events_json),"
+                    " evidence_truncated = MAX(evidence_truncated, ?4) WHERE id = ?1 AND NOT (") +
             kNotFinalSql + ")",
-        id, e.log_tail, e.events_json)
+        id, e.log_tail, e.events_json, e.evidence_truncated)
       .run();
   const bool final_record = sqlite3_changes(db_->handle()) > 0;
   if (final_record && e.writeback_json) {

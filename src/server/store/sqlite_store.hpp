@@ -28,6 +28,8 @@ class SqliteStore final : public JobStore {
   std::optional<JobRecord> get(const std::string& id) override;
   std::optional<JobRecord> get_by_kube_name(const std::string& kube_name) override;
   JobPage list(const JobFilter& filter) override;
+  StateCounts count_states(const JobFilter& filter) override;
+  std::vector<QueueCounts> ended_since(std::int64_t since_ms) override;
   std::vector<QueueCounts> queue_counts() override;
   std::vector<JobRecord> unfinished() override;
   std::vector<JobRecord> claim(const std::string& queue, int limit, int max_batch, const std::string& owner,
@@ -44,6 +46,7 @@ class SqliteStore final : public JobStore {
   void writeback_retry(const std::string& job_id, std::int64_t next_attempt_ms, const std::string& error,
                        std::int64_t now_ms) override;
   std::int64_t pending_writebacks() override;
+  std::int64_t prune_finished(const Retention& r) override;
 
   class Connection;  // the sqlite3 handle and its cached statements (sqlite_store.cpp)
 
