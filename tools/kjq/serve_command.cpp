@@ -1,5 +1,7 @@
 // kjq serve: the long-running job service (src/server). Flags only; SIGINT/SIGTERM stop it.
 #include <unistd.h>
+
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -28,6 +30,7 @@ struct ServeFlags {
   std::string job_queues_dir;
   std::string nautobot_database, nautobot_password_file;
   int nautobot_success_grace = 120;
+  int event_heartbeat = 15;
 };
 
 std::string hostname_or(const std::string& fallback) {
@@ -54,6 +57,7 @@ int run_serve(ServeFlags& f) {
   c.options.config_path = queue::config_path_from_env();
   c.options.start_deadline = std::chrono::seconds(f.start_deadline);
   c.options.reconcile_interval = std::chrono::seconds(std::max(1, f.reconcile_interval));
+  c.event_heartbeat = std::chrono::seconds(std::clamp(f.event_heartbeat, 1, 3600));
   if (c.options.replica.empty()) c.options.replica = hostname_or("kjq-serve");
   kube::LabelSelector::parse(c.options.nautobot_job_selector,
                              "--nautobot-job-selector");  // checked before anything starts
@@ -98,6 +102,9 @@ Command add_serve_command(CLI::App& app) {
   cmd->add_option("--api-token-file", f->config.api_token_file,
                   "file holding the bearer token API clients must send (re-read when it changes)")
       ->required();
+  cmd->add_option("--viewer-token-file", f->config.viewer_token_file,
+                  "file holding a bearer token that may only read: jobs, queues, events, the dashboard (re-read when "
+                  "it changes)");
   cmd->add_option("--job-queues-dir", f->job_queues_dir,
                   "manifest base directory (default: $NAUTOBOT_JOB_QUEUE_PATH, else /etc/nautobot/job-queues)");
   add_values_flags(*cmd, f->values);
@@ -115,6 +122,9 @@ Command add_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--reconcile-interval", f->reconcile_interval,
                   "seconds between full passes over every unfinished job")
+      ->capture_default_str();
+  cmd->add_option("--event-heartbeat", f->event_heartbeat,
+                  "seconds between heartbeat comments on idle event streams (GET /api/v1/events)")
       ->capture_default_str();
   cmd->add_option("--create-workers", f->config.options.create_workers, "parallel Job creates")->capture_default_str();
   cmd->add_option("--cancel-grace", f->config.options.default_cancel_grace_seconds,

@@ -18,6 +18,8 @@ const char* const kNotFinalSql = "state NOT IN ('Succeeded','Failed','Cancelled'
 
 const char* const kClaimableSql = "reason NOT IN ('WaitingForKueue','Suspended')";
 
+const char* const kNotPausedSql = "queue NOT IN (SELECT queue FROM queue_settings WHERE paused)";
+
 namespace {
 
 // Version 1: one row per job. The state CHECK keeps a bad write from ever producing a record the
@@ -123,12 +125,31 @@ CREATE TABLE writebacks (
 CREATE INDEX writebacks_pending ON writebacks (created_ms, job_id) WHERE done_ms IS NULL;
 )sql";
 
+// Version 3: settings an operator gives a queue, shared by every replica. A paused queue keeps its
+// jobs Queued: claim() takes none from it (and admission does not look at it) until resumed.
+const char* const kQueueSettingsV3Sqlite = R"sql(
+CREATE TABLE queue_settings (
+  queue TEXT PRIMARY KEY NOT NULL,
+  paused INTEGER NOT NULL DEFAULT 0,
+  changed_ms BIGINT NOT NULL
+);
+)sql";
+
+const char* const kQueueSettingsV3Postgres = R"sql(
+CREATE TABLE queue_settings (
+  queue TEXT PRIMARY KEY,
+  paused BOOLEAN NOT NULL DEFAULT FALSE,
+  changed_ms BIGINT NOT NULL
+);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all{
       {1, "jobs table and its indexes", kJobsV1Sqlite, kJobsV1Postgres},
       {2, "job origin and JobResult id; Nautobot write-backs", kNautobotV2Sqlite, kNautobotV2Postgres},
+      {3, "queue settings (paused)", kQueueSettingsV3Sqlite, kQueueSettingsV3Postgres},
   };
   return all;
 }
