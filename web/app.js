@@ -218,8 +218,23 @@
     refreshTimer = setTimeout(() => {
       refreshTimer = null;
       lastRefresh = Date.now();
-      if (current) current.refresh().catch(showError);
+      if (!current) return;
+      const key = focusKey(document.activeElement);
+      current.refresh().then(() => {
+        // A refresh replaces elements: a keyboard user keeps their place.
+        if (key && (!document.activeElement || document.activeElement === document.body)) {
+          const again = document.querySelector(key);
+          if (again) again.focus();
+        }
+      }).catch(showError);
     }, wait);
+  }
+  function focusKey(e) {
+    if (!e || e === document.body || !$('view').contains(e)) return null;
+    if (e.id) return `#${CSS.escape(e.id)}`;
+    if (e.dataset.key) return `[data-key="${CSS.escape(e.dataset.key)}"]`;
+    if (e.tagName === 'A' && e.getAttribute('href')) return `a[href="${CSS.escape(e.getAttribute('href'))}"]`;
+    return null;
   }
 
   function showError(e) {
@@ -571,7 +586,7 @@
       const cards = queues.items.map((q, i) => {
         const cap = q.limit === null ? 'no cap' : String(q.limit);
         const toggle = el('button', {
-          type: 'button', class: q.paused ? '' : 'danger', 'data-queue': q.name,
+          type: 'button', class: q.paused ? '' : 'danger', 'data-queue': q.name, 'data-key': `toggle-${q.name}`,
           text: q.paused ? `Resume ${q.name}` : `Pause ${q.name}`,
         });
         if (role !== 'operator') {
