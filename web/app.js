@@ -367,7 +367,7 @@
     const W = 480;
     const H = 120;
     const bw = W / buckets;
-    const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', class: 'chart-svg' });
+    const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', class: 'chart-svg', preserveAspectRatio: 'none' });
     const title = svg('title');
     title.textContent = `Starts and ends per 15 minutes: ${starts.reduce((a, b) => a + b, 0)} started, ${ends.reduce((a, b) => a + b, 0)} ended`;
     root.append(title);

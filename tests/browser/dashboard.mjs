@@ -78,7 +78,7 @@ async function tabTo(page, selector, max = 60) {
   }
   return false;
 }
-const shot = (page, name) => page.screenshot({ path: path.join(shots, name) });
+const shot = (page, name) => page.screenshot({ path: path.join(shots, name), fullPage: true });
 
 fs.mkdirSync(shots, { recursive: true });
 const t0 = Date.now();
