@@ -60,7 +60,7 @@ ChangeFeedStats ChangeFeed::stats() const {
   return {head_, subscribers_.size(), resets_, resumed_};
 }
 
-void ChangeFeed::publish(std::string type, std::string json_data) {
+void ChangeFeed::publish(const std::string& type, const std::string& json_data) {
   {
     std::lock_guard lock(mu_);
     const std::uint64_t n = ++head_;

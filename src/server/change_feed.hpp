@@ -53,7 +53,7 @@ class ChangeFeed {
 
   // Appends an event (`type`: "job", "queue"; `json_data`: one line of JSON). Never blocks on a
   // stream. Thread-safe.
-  void publish(std::string type, std::string json_data);
+  void publish(const std::string& type, const std::string& json_data);
 
   // Takes a new stream: first `retry:` and, for `last_event_id`:
   //   ""          → a `ready` event carrying the current id (the point to resume from);

@@ -29,10 +29,10 @@ TEST(DashboardBrowserE2E, SignInFiltersDetailLiveUpdatesCancelAndXssInChromium) 
   ServeEnv env;
   env.kube().write_queue("default",
                          RuntimeEnv::test_manifest("succeed", 0.2, {{"kube-emulator/log", "hello from the job\n"}}));
-  env.kube().write_queue(
-      "reports", RuntimeEnv::test_manifest("fail", 0.2,
-                                           {{"kube-emulator/log", std::string("starting\n") + kXssLine + "\n"},
-                                            {"kube-emulator/exit-code", "3"}}));
+  env.kube().write_queue("reports",
+                         RuntimeEnv::test_manifest("fail", 0.2,
+                                                   {{"kube-emulator/log", std::string("starting\n") + kXssLine + "\n"},
+                                                    {"kube-emulator/exit-code", "3"}}));
   env.kube().write_queue("held", RuntimeEnv::test_manifest("hang", 60));
   std::ofstream(env.kube().dir() / "viewer.token") << kViewerToken << "\n";
   auto serve = env.start({"--viewer-token-file", (env.kube().dir() / "viewer.token").string()});
@@ -45,7 +45,8 @@ TEST(DashboardBrowserE2E, SignInFiltersDetailLiveUpdatesCancelAndXssInChromium) 
   ASSERT_EQ(env.submit(url, {{"queue", "reports"}, {"id", "xss-job"}, {"data", {{"note", kXssLine}}}}).status, 202);
   for (const char* name : {"held-live", "held-ui", "held-viewer"})
     ASSERT_EQ(env.submit(url, {{"queue", "held"}, {"id", name}}).status, 202);
-  for (const char* name : {"ok-1", "ok-2"}) EXPECT_EQ(env.wait_for(url, name, {"Succeeded", "Failed"})["state"], "Succeeded");
+  for (const char* name : {"ok-1", "ok-2"})
+    EXPECT_EQ(env.wait_for(url, name, {"Succeeded", "Failed"})["state"], "Succeeded");
   json failed = env.wait_for(url, "xss-job", {"Succeeded", "Failed"});
   ASSERT_EQ(failed["state"], "Failed") << failed;
   ASSERT_NE(failed["logTail"].get<std::string>().find(kXssLine), std::string::npos) << failed;
