@@ -207,14 +207,16 @@
     };
   })();
 
-  // A change arrived: the view on screen refreshes, at most every 250 ms (a burst of a thousand
-  // changes is one refresh, and no change waits longer than that).
+  // A change arrived: the view on screen refreshes, at most every `every` ms (250; the overview,
+  // which reads the last day's jobs, 750): a burst of a thousand changes is one refresh, and no
+  // change waits longer than that.
   let refreshTimer = null;
   let lastRefresh = 0;
   function changed(type, data) {
     if (current && current.onEvent) current.onEvent(type, data);
     if (refreshTimer) return;
-    const wait = Math.max(0, 250 - (Date.now() - lastRefresh));
+    const every = (current && current.every) || 250;
+    const wait = Math.max(0, every - (Date.now() - lastRefresh));
     refreshTimer = setTimeout(() => {
       refreshTimer = null;
       lastRefresh = Date.now();
@@ -347,7 +349,7 @@
         : el('p', { text: 'No failures in the last day.' }));
       chartBox.replaceChildren(startsAndEnds(items, now));
     }
-    return { root, refresh };
+    return { root, refresh, every: 750 };
   }
 
   // Bars per 15 minutes: starts above the line, ends below. SVG attributes, no inline style.
@@ -568,7 +570,7 @@
         actions.append(button);
       }
     }
-    return { root, refresh, onEvent: () => {} };
+    return { root, refresh };
   }
 
   // ---- Queues ----

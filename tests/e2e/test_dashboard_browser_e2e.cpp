@@ -63,6 +63,11 @@ TEST(DashboardBrowserE2E, SignInFiltersDetailLiveUpdatesCancelAndXssInChromium) 
   // What the browser did went through the real API.
   EXPECT_EQ(env.request(url, "GET", "/api/v1/jobs/held-ui").body["state"], "Cancelled");
   EXPECT_EQ(env.request(url, "GET", "/api/v1/jobs/held-viewer").body["state"], "Queued");
+  // The paused queue held its job through all of that; resumed, admission takes it at once.
+  ASSERT_EQ(env.request(url, "POST", "/api/v1/queues/held/resume").status, 200);
+  const json admitted =
+      env.wait_for(url, "held-viewer", {"Submitted", "Scheduled", "Running"}, std::chrono::seconds(5));
+  EXPECT_NE(admitted["state"], "Queued") << admitted;
 }
 
 }  // namespace
