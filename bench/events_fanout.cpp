@@ -6,6 +6,12 @@
 // event's delay from publish to its arrival. Prints one JSON object: per-event delay quantiles
 // over all clients, the worst client's p99 and max, events lost, and the process's CPU time.
 // Usage: events_fanout [--streams 50] [--rate 1000] [--seconds 10]
+//
+// With --url http://HOST:PORT --token T it measures a running `kjq serve` instead: S streams on
+// its GET /api/v1/events for --seconds, each event's delay from the "at" time the server
+// stamped on it (the store write, wall clock, same machine) to its arrival, the changes per
+// second the streams saw, and whether every stream saw the same number of events. Run it beside
+// a load such as bench/serve/run.sh (EVENT_STREAMS=50 does that).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -16,7 +22,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <climits>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -92,6 +101,92 @@ void client(int port, std::int64_t total, ClientResult& out, std::atomic<int>& r
   close(fd);
 }
 
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct ServeResult {
+  std::vector<std::int64_t> delays_ms;
+  std::int64_t first_ms = 0, last_ms = 0;
+};
+
+// One stream on a running serve until `until`: the delay of every job event from its "at".
+void serve_client(int port, const std::string& token, ServeResult& out, Clock::time_point until) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    std::perror("connect");
+    return;
+  }
+  const std::string req = "GET /api/v1/events HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer " + token + "\r\n\r\n";
+  if (write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) return;
+  timeval tv{0, 200'000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string buf;
+  char chunk[65536];
+  while (Clock::now() < until) {
+    const ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n == 0) break;
+    if (n < 0) continue;
+    const std::int64_t arrived = wall_ms();
+    buf.append(chunk, static_cast<std::size_t>(n));
+    std::size_t at = 0;
+    while (true) {
+      const std::size_t start = buf.find("event: job\ndata: {", at);
+      if (start == std::string::npos) break;
+      const std::size_t end = buf.find('\n', start + 11);
+      if (end == std::string::npos) break;
+      const std::size_t stamp = buf.find("\"at\":", start);
+      if (stamp != std::string::npos && stamp < end) {
+        const long long sent = std::atoll(buf.c_str() + stamp + 5);
+        out.delays_ms.push_back(arrived - sent);
+        if (out.first_ms == 0) out.first_ms = arrived;
+        out.last_ms = arrived;
+      }
+      at = end + 1;
+    }
+    buf.erase(0, at);
+  }
+  close(fd);
+}
+
+int measure_serve(const std::string& url, const std::string& token, int streams, int seconds) {
+  const auto colon = url.rfind(':');
+  const int port = std::atoi(url.c_str() + colon + 1);
+  std::vector<ServeResult> results(static_cast<std::size_t>(streams));
+  const auto until = Clock::now() + std::chrono::seconds(seconds);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < streams; ++i)
+    clients.emplace_back(serve_client, port, token, std::ref(results[static_cast<std::size_t>(i)]), until);
+  for (auto& t : clients) t.join();
+  std::vector<std::int64_t> all;
+  std::size_t fewest = SIZE_MAX, most = 0;
+  std::int64_t first = INT64_MAX, last = 0;
+  for (auto& r : results) {
+    fewest = std::min(fewest, r.delays_ms.size());
+    most = std::max(most, r.delays_ms.size());
+    all.insert(all.end(), r.delays_ms.begin(), r.delays_ms.end());
+    if (r.first_ms) first = std::min(first, r.first_ms);
+    last = std::max(last, r.last_ms);
+  }
+  const double span = last > first ? static_cast<double>(last - first) / 1000.0 : 0;
+  auto q = [&](double p) {
+    if (all.empty()) return 0.0;
+    const auto k = static_cast<std::size_t>(p * static_cast<double>(all.size() - 1));
+    std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(k), all.end());
+    return static_cast<double>(all[k]);
+  };
+  std::printf(
+      "{\"streams\": %d, \"events_per_stream\": {\"fewest\": %zu, \"most\": %zu}, \"changes_per_s\": %.0f, "
+      "\"delay_ms\": {\"p50\": %.0f, \"p99\": %.0f, \"max\": %.0f}}\n",
+      streams, fewest, most, span > 0 ? static_cast<double>(most) / span : 0.0, q(0.5), q(0.99), q(1.0));
+  return fewest == most ? 0 : 1;
+}
+
 double quantile(std::vector<std::int64_t>& v, double q) {
   if (v.empty()) return 0;
   const auto k = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1));
@@ -110,6 +205,7 @@ double cpu_seconds() {
 
 int main(int argc, char** argv) {
   int streams = 50, rate = 1000, seconds = 10;
+  std::string url, token;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     const int v = std::atoi(argv[i + 1]);
@@ -119,7 +215,12 @@ int main(int argc, char** argv) {
       rate = v;
     else if (k == "--seconds")
       seconds = v;
+    else if (k == "--url")
+      url = argv[i + 1];
+    else if (k == "--token")
+      token = argv[i + 1];
   }
+  if (!url.empty()) return measure_serve(url, token, streams, seconds);
   kjq::server::http::Limits limits;
   limits.worker_threads = 4;
   kjq::server::http::HttpServer server(limits);
