@@ -1,6 +1,7 @@
 #include "server/change_feed.hpp"
 
 #include <charconv>
+#include <optional>
 
 #include "util/clock.hpp"
 

@@ -248,6 +248,13 @@ try {
     }
   });
 
+  await step('sign out', async () => {
+    await page.click('#signout');
+    await page.waitForSelector('#token', { visible: true });
+    const left = await page.evaluate(() => ({ session: sessionStorage.length, view: document.getElementById('view').children.length }));
+    check('sign out forgets the token and the data', left.session === 0 && left.view === 0, JSON.stringify(left));
+  });
+
   check('no console errors, page errors or dialogs', problems.length === 0, problems.join(' || '));
 } finally {
   await browser.close();
