@@ -84,6 +84,23 @@
     return body;
   }
 
+  // GET /api/v1/jobs. The page asks with the history parameters (states, reason, since, until,
+  // idPrefix, order, cursor); a server that refuses one of them (400) is asked again with only
+  // queue, state, origin, limit and continue, and the page filters what it got.
+  const BASIC = new Set(['queue', 'state', 'origin', 'limit', 'continue']);
+  async function listJobs(params) {
+    try {
+      return await api(`/api/v1/jobs?${params}`);
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.status !== 400) throw e;
+      const basic = new URLSearchParams([...params].filter(([k]) => BASIC.has(k)));
+      return api(`/api/v1/jobs?${basic}`);
+    }
+  }
+  // Times go to the API as milliseconds since the epoch (the one place to change if it wants
+  // another form).
+  const apiTime = (msValue) => String(msValue);
+
   // ---- sign-in ----
   async function signIn(candidate) {
     const res = await fetch('/api/v1/whoami', { headers: { Authorization: `Bearer ${candidate}` }, cache: 'no-store' });
@@ -311,7 +328,7 @@
       const day = now - 86400e3;
       const [queues, recent] = await Promise.all([
         api('/api/v1/queues'),
-        api(`/api/v1/jobs?order=newest&since=${day}&limit=1000`),
+        listJobs(new URLSearchParams({ order: 'newest', since: apiTime(day), limit: '1000' })),
       ]);
       // The server narrows by time when it can; counting here keeps the figures right either way.
       const items = recent.items || [];
@@ -445,11 +462,13 @@
       const q = new URLSearchParams();
       q.set('limit', String(PAGE_SIZE));
       q.set('order', params.get('order') || 'newest');
-      for (const k of ['queue', 'origin', 'reason', 'since', 'until', 'idPrefix', 'cursor', 'continue'])
+      for (const k of ['queue', 'origin', 'reason', 'idPrefix', 'cursor', 'continue'])
         if (params.get(k)) q.set(k, params.get(k));
-      if (states.size) q.set('states', [...states].join(','));
-      if (states.size === 1) q.set('state', [...states][0]); // the older single-state filter
-      return q.toString();
+      for (const k of ['since', 'until']) if (params.get(k)) q.set(k, apiTime(Number(params.get(k))));
+      // One state: the `state` filter every server knows; several: `states`.
+      if (states.size === 1) q.set('state', [...states][0]);
+      else if (states.size > 1) q.set('states', [...states].join(','));
+      return q;
     }
     function keep(j) {
       if (states.size && !states.has(j.state)) return false;
@@ -461,7 +480,7 @@
       return true;
     }
     async function refresh() {
-      const [page, queues] = await Promise.all([api(`/api/v1/jobs?${query()}`), api('/api/v1/queues')]);
+      const [page, queues] = await Promise.all([listJobs(query()), api('/api/v1/queues')]);
       names.replaceChildren(...queues.items.map((q) => el('option', { value: q.name })));
       const total = {};
       for (const q of queues.items) {
@@ -583,7 +602,7 @@
       const now = Date.now();
       const queues = await api('/api/v1/queues');
       const waiting = await Promise.all(queues.items.map((q) => (q.queued > 0
-        ? api(`/api/v1/jobs?queue=${encodeURIComponent(q.name)}&state=Queued&states=Queued&order=oldest&limit=20`)
+        ? listJobs(new URLSearchParams({ queue: q.name, state: 'Queued', order: 'oldest', limit: '20' }))
         : Promise.resolve({ items: [] }))));
       const cards = queues.items.map((q, i) => {
         const cap = q.limit === null ? 'no cap' : String(q.limit);
