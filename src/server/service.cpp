@@ -47,10 +47,10 @@ std::pair<std::string, int> parse_listen(const std::string& address, const std::
 struct Service::Parts {
   std::unique_ptr<kube::RestClient> client;
   std::unique_ptr<kube::KubeApi> api;
+  std::unique_ptr<ChangeFeed> feed;  // before the store, which publishes to it: it outlives it
   std::unique_ptr<JobStore> store;
   std::unique_ptr<queue::ManifestStore> manifests;
   std::unique_ptr<BearerTokens> tokens, viewer_tokens;
-  std::unique_ptr<ChangeFeed> feed;
   ServeMetrics metrics;
   std::unique_ptr<SubmitBatcher> batcher;
   std::unique_ptr<JobInformer> informer;

@@ -228,6 +228,14 @@ TEST_F(DashboardApi, EventsCarryTheChangesTheApiMakes) {
       << c.received();
   EXPECT_NE(c.received().find("event: queue\ndata: {\"at\":"), std::string::npos) << c.received();
   EXPECT_NE(c.received().find(R"("paused":true)"), std::string::npos);
+  // The id to resume from may come as ?lastEventId= too (for clients that cannot set headers);
+  // one this server never gave gets a reset.
+  RawClient again(port_);
+  ASSERT_TRUE(
+      again.send(std::string("GET /api/v1/events?lastEventId=1-1 HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ") +
+                 kViewer + "\r\n\r\n"));
+  EXPECT_TRUE(again.read_until([](const std::string& b) { return b.find("event: reset") != std::string::npos; }, 3s))
+      << again.received();
   // A refused change publishes nothing.
   const auto before = feed_.stats().published;
   EXPECT_EQ(call("POST", "/api/v1/jobs/live-job/cancel", kOperator).status, 409);
