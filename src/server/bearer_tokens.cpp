@@ -18,20 +18,19 @@ std::string trimmed(std::string s) {
 }
 }  // namespace
 
-BearerTokens::BearerTokens(std::filesystem::path file) : file_(std::move(file)) {
+BearerTokens::BearerTokens(std::filesystem::path file, std::string flag)
+    : file_(std::move(file)), flag_(std::move(flag)) {
   std::error_code ec;
   mtime_ = std::filesystem::last_write_time(file_, ec);
   std::string text;
   try {
     text = read_file(file_, 64 * 1024);
   } catch (const std::exception& e) {
-    throw InputError(
-        Diagnostic{file_.string(), 0, 0, "--api-token-file", std::string("cannot read the API token: ") + e.what()});
+    throw InputError(Diagnostic{file_.string(), 0, 0, flag_, std::string("cannot read the bearer token: ") + e.what()});
   }
   token_ = trimmed(text);
   if (token_.empty())
-    throw InputError(
-        Diagnostic{file_.string(), 0, 0, "--api-token-file", "expected a bearer token, the file is empty"});
+    throw InputError(Diagnostic{file_.string(), 0, 0, flag_, "expected a bearer token, the file is empty"});
 }
 
 void BearerTokens::reload_if_changed() {

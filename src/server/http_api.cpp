@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "output/yaml_emitter.hpp"
 #include "queue/job_preparation.hpp"
 #include "server/job_json.hpp"
 #include "server/job_list_query.hpp"
@@ -42,20 +43,29 @@ std::string reason_for(int status) {
   }
 }
 
-// Runs a handler with authentication and turns exceptions (the store unreachable, ...) into 503s
-// that never leak a secret
-// (the store redacts its URL; tokens are never part of any message).
-http::Handler guarded(ApiContext& ctx, http::Handler body) {
-  return [&ctx, body = std::move(body)](const http::Request& req, http::Response& res) {
-    if (!ctx.tokens.allows(req.header("Authorization"))) {
+// Runs a handler once the token allows `needed`, and turns exceptions (the store unreachable, ...)
+// into 503s that never leak a secret (the store redacts its URL; tokens are never part of any
+// message).
+http::Handler guarded(ApiContext& ctx, Role needed, http::Handler body) {
+  return [&ctx, needed, body = std::move(body)](const http::Request& req, http::Response& res) {
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Cache-Control", "no-store");
+    const auto role = role_of(ctx, req.header("Authorization"));
+    if (!role) {
       res.set_header("WWW-Authenticate", "Bearer");
       return error(res, 401, "Unauthorized", "a valid bearer token is required (Authorization: Bearer <token>)");
     }
+    if (needed == Role::Operator && *role != Role::Operator)
+      return error(res, 403, "Forbidden",
+                   "this token may only read (--viewer-token-file); submitting, cancelling, pausing and resuming "
+                   "need an operator token (--api-token-file)");
     try {
       body(req, res);
     } catch (const std::exception& e) {
       spdlog::error("{} {}: {}", req.method, req.path, e.what());
+      auto headers = std::move(res.headers);
       res = http::Response{};
+      res.headers = std::move(headers);
       error(res, 503, "Unavailable", std::string("the request could not be completed: ") + e.what());
     }
   };
@@ -80,6 +90,32 @@ bool same_submission(const JobRecord& stored, const NewJob& wanted) {
          stored.time_limit_seconds == wanted.time_limit_seconds;
 }
 
+json queue_to_json(ApiContext& ctx, const std::string& name, const QueueCounts& c, const QueueSetting& setting) {
+  const int limit = ctx.options.limits.limit(name);
+  json q = {{"name", name},
+            {"queued", c.queued},
+            {"submitted", c.submitted},
+            {"scheduled", c.scheduled},
+            {"running", c.running},
+            {"active", c.active()},
+            {"succeeded", c.succeeded},
+            {"failed", c.failed},
+            {"cancelled", c.cancelled},
+            {"paused", setting.paused}};
+  q["limit"] = limit > 0 ? json(limit) : json(nullptr);
+  if (setting.changed_ms > 0) q["pausedChangedMs"] = setting.changed_ms;
+  // The oldest waiting job: how long the queue has kept someone waiting.
+  if (c.queued > 0) {
+    JobFilter f;
+    f.queue = name;
+    f.state = JobState::Queued;
+    f.limit = 1;
+    auto page = ctx.store.list(f);
+    if (!page.items.empty()) q["oldestQueuedMs"] = page.items.front().created_ms;
+  }
+  return q;
+}
+
 }  // namespace
 
 nlohmann::json list_jobs_json(JobStore& store, const JobFilter& filter, const std::string& ns) {
@@ -92,6 +128,12 @@ nlohmann::json list_jobs_json(JobStore& store, const JobFilter& filter, const st
   json body = {{"items", std::move(items)}, {"counts", std::move(by_state)}, {"total", counts.total()}};
   if (page.next_after_seq > 0) body["continue"] = encode_list_cursor(filter.order, page.next_after_seq);
   return body;
+}
+
+std::optional<Role> role_of(ApiContext& ctx, const std::string& authorization) {
+  if (ctx.tokens.allows(authorization)) return Role::Operator;
+  if (ctx.viewer_tokens && ctx.viewer_tokens->allows(authorization)) return Role::Viewer;
+  return std::nullopt;
 }
 
 std::string random_uuid() {
@@ -190,25 +232,27 @@ ParsedSubmission parse_submission(const std::string& text, const ApiContext& ctx
 }
 
 void install_job_api(http::HttpServer& server, ApiContext& ctx) {
-  server.route("POST", "/api/v1/jobs", guarded(ctx, [&ctx](const http::Request& req, http::Response& res) {
-                 const std::string& ns = ctx.options.namespace_name;
-                 ParsedSubmission p = parse_submission(req.body, ctx);
-                 if (!p.job) return error(res, p.status, reason_for(p.status), p.error);
-                 SubmitResult r = ctx.batcher.submit(*p.job);
-                 if (!r.inserted && !same_submission(r.record, *p.job))
-                   return error(res, 409, "Conflict",
-                                "id: job " + r.record.id +
-                                    " exists with a different queue, data or time limit; an id names one job");
-                 if (r.inserted) {
-                   ctx.metrics.count_submitted(1);
-                   ctx.admission.wake();
-                 }
-                 json body = job_to_json(r.record, ns, JobView::Summary);
-                 res.set_header("Location", "/api/v1/jobs/" + r.record.id);
-                 reply(res, r.inserted ? 202 : 200, body);
-               }));
+  server.route(
+      "POST", "/api/v1/jobs", guarded(ctx, Role::Operator, [&ctx](const http::Request& req, http::Response& res) {
+        const std::string& ns = ctx.options.namespace_name;
+        ParsedSubmission p = parse_submission(req.body, ctx);
+        if (!p.job) return error(res, p.status, reason_for(p.status), p.error);
+        SubmitResult r = ctx.batcher.submit(*p.job);
+        if (!r.inserted && !same_submission(r.record, *p.job))
+          return error(
+              res, 409, "Conflict",
+              "id: job " + r.record.id + " exists with a different queue, data or time limit; an id names one job");
+        if (r.inserted) {
+          ctx.metrics.count_submitted(1);
+          ctx.admission.wake();
+        }
+        json body = job_to_json(r.record, ns, JobView::Summary);
+        res.set_header("Location", "/api/v1/jobs/" + r.record.id);
+        reply(res, r.inserted ? 202 : 200, body);
+      }));
 
-  server.route("GET", "/api/v1/jobs/{}", guarded(ctx, [&ctx](const http::Request& req, http::Response& res) {
+  server.route("GET", "/api/v1/jobs/{}",
+               guarded(ctx, Role::Viewer, [&ctx](const http::Request& req, http::Response& res) {
                  const std::string& ns = ctx.options.namespace_name;
                  // Where a waiting job stands in its queue (1: the next one admitted). Read before
                  // the record: a claim in between leaves a record that is no longer Queued (no
@@ -221,13 +265,33 @@ void install_job_api(http::HttpServer& server, ApiContext& ctx) {
                  reply(res, 200, body);
                }));
 
-  server.route("GET", "/api/v1/jobs", guarded(ctx, [&ctx](const http::Request& req, http::Response& res) {
+  // The Job kjq creates for a record: the queue's manifest prepared for it (the same code path as
+  // the create), as YAML. Nautobot's own Jobs were not created by kjq: 404.
+  server.route("GET", "/api/v1/jobs/{}/manifest",
+               guarded(ctx, Role::Viewer, [&ctx](const http::Request& req, http::Response& res) {
+                 auto r = ctx.store.get(req.path_params[0]);
+                 if (!r) return error(res, 404, "NotFound", "job " + req.path_params[0] + " not found");
+                 if (r->origin != JobOrigin::Kjq)
+                   return error(res, 404, "NotFound",
+                                "job " + r->id + " was created by Nautobot, not by kjq: its manifest is Nautobot's");
+                 try {
+                   if (r->kube_name.empty()) r->kube_name = ctx.options.name_prefix + "-" + r->id;
+                   auto prepared = prepare_served_job(ctx.manifests, *r, ctx.options);
+                   res.body = output::to_yaml(json::parse(prepared.job.dump()));
+                   res.content_type = "application/yaml; charset=utf-8";
+                 } catch (const std::runtime_error& e) {
+                   error(res, 409, "Conflict", std::string("the queue's manifest cannot be prepared: ") + e.what());
+                 }
+               }));
+
+  server.route("GET", "/api/v1/jobs", guarded(ctx, Role::Viewer, [&ctx](const http::Request& req, http::Response& res) {
                  ListQuery q = parse_list_query(req.query);
                  if (!q.error.empty()) return error(res, 400, "BadRequest", q.error);
                  reply(res, 200, list_jobs_json(ctx.store, q.filter, ctx.options.namespace_name));
                }));
 
-  server.route("POST", "/api/v1/jobs/{}/cancel", guarded(ctx, [&ctx](const http::Request& req, http::Response& res) {
+  server.route("POST", "/api/v1/jobs/{}/cancel",
+               guarded(ctx, Role::Operator, [&ctx](const http::Request& req, http::Response& res) {
                  const std::string& ns = ctx.options.namespace_name;
                  std::optional<int> grace;
                  if (!req.body.empty()) {
@@ -257,10 +321,15 @@ void install_job_api(http::HttpServer& server, ApiContext& ctx) {
                  reply(res, 202, job_to_json(c.record, ns, JobView::Summary));
                }));
 
-  server.route("GET", "/api/v1/queues", guarded(ctx, [&ctx](const http::Request&, http::Response& res) {
+  server.route("GET", "/api/v1/queues", guarded(ctx, Role::Viewer, [&ctx](const http::Request&, http::Response& res) {
                  std::map<std::string, QueueCounts> by_queue;
                  for (const auto& q : ctx.known_queues) by_queue[q].queue = q;
                  for (const auto& [q, _] : ctx.options.limits.all()) by_queue[q].queue = q;
+                 std::map<std::string, QueueSetting> settings;
+                 for (auto& s : ctx.store.queue_settings()) {
+                   by_queue[s.queue].queue = s.queue;
+                   settings[s.queue] = s;
+                 }
                  for (auto& c : ctx.store.queue_counts()) by_queue[c.queue] = c;
                  // What ended in the last hour and day (an overview's figures), from an index.
                  const std::int64_t now = now_ms();
@@ -274,22 +343,62 @@ void install_job_api(http::HttpServer& server, ApiContext& ctx) {
                  };
                  json items = json::array();
                  for (const auto& [name, c] : by_queue) {
-                   const int limit = ctx.options.limits.limit(name);
-                   json q = {{"name", name},
-                             {"queued", c.queued},
-                             {"submitted", c.submitted},
-                             {"scheduled", c.scheduled},
-                             {"running", c.running},
-                             {"active", c.active()},
-                             {"succeeded", c.succeeded},
-                             {"failed", c.failed},
-                             {"cancelled", c.cancelled}};
-                   q["limit"] = limit > 0 ? json(limit) : json(nullptr);
+                   json q = queue_to_json(ctx, name, c, settings[name]);
                    q["endedLastHour"] = ended(last_hour, name);
                    q["endedLastDay"] = ended(last_day, name);
                    items.push_back(std::move(q));
                  }
                  reply(res, 200, {{"items", std::move(items)}});
+               }));
+
+  // Pause or resume: stored, so it holds for every replica and across restarts.
+  for (const bool pause : {true, false}) {
+    server.route("POST", pause ? "/api/v1/queues/{}/pause" : "/api/v1/queues/{}/resume",
+                 guarded(ctx, Role::Operator, [&ctx, pause](const http::Request& req, http::Response& res) {
+                   const std::string& name = req.path_params[0];
+                   try {
+                     ctx.manifests.resolve_queue_path(name);  // refuses names that would leave the base directory
+                   } catch (const InputError& e) {
+                     return error(res, 400, "BadRequest", "queue: " + std::string(e.diagnostics().front().message));
+                   }
+                   if (ctx.restrict_queues && !ctx.known_queues.count(name))
+                     return error(res, 404, "NotFound",
+                                  "queue \"" + name + "\" is not an enabled kubernetes queue of the values");
+                   const bool changed = ctx.store.set_queue_paused(name, pause, now_ms());
+                   if (changed) spdlog::info("queue {} {}", name, pause ? "paused" : "resumed");
+                   if (!pause) ctx.admission.wake();
+                   QueueSetting setting{name, pause, now_ms()};
+                   for (auto& s : ctx.store.queue_settings())
+                     if (s.queue == name) setting = s;
+                   QueueCounts counts;
+                   counts.queue = name;
+                   for (auto& c : ctx.store.queue_counts())
+                     if (c.queue == name) counts = c;
+                   reply(res, 200, queue_to_json(ctx, name, counts, setting));
+                 }));
+  }
+
+  // Live changes as server-sent events (change_feed.hpp). The stream holds no worker: the
+  // handler only registers it.
+  server.route("GET", "/api/v1/events",
+               guarded(ctx, Role::Viewer, [&ctx](const http::Request& req, http::Response& res) {
+                 if (!ctx.feed) return error(res, 404, "NotFound", "this server has no event feed");
+                 auto stream = std::make_shared<http::EventStream>();
+                 res.content_type = "text/event-stream";
+                 res.set_header("X-Accel-Buffering", "no");  // a proxy in front must not buffer it
+                 res.stream = stream;
+                 std::string last = req.header("Last-Event-ID");
+                 if (last.empty()) last = req.param("lastEventId");
+                 ctx.feed->subscribe(stream, last);
+               }));
+
+  server.route("GET", "/api/v1/whoami",
+               guarded(ctx, Role::Viewer, [&ctx](const http::Request& req, http::Response& res) {
+                 const auto role = role_of(ctx, req.header("Authorization"));
+                 reply(res, 200,
+                       {{"role", role == Role::Operator ? "operator" : "viewer"},
+                        {"namespace", ctx.options.namespace_name},
+                        {"replica", ctx.options.replica}});
                }));
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // The HTTP JSON API of `kjq serve` (docs/api.md, docs/openapi.yaml), served by http_server.hpp:
 //   POST /api/v1/jobs, GET /api/v1/jobs[?queue=&states=&order=&…&continue=], GET /api/v1/jobs/{id},
-//   POST /api/v1/jobs/{id}/cancel, GET /api/v1/queues        (bearer token required)
+//   POST /api/v1/jobs/{id}/cancel, GET /api/v1/queues,
+//   POST /api/v1/queues/{name}/pause|resume, GET /api/v1/events (server-sent events),
+//   GET /api/v1/whoami                                        (bearer token required)
 //   GET /healthz, GET /readyz, GET /metrics                   (no token; may be a separate listener)
 // Errors are {"error": {"code": N, "reason": "...", "message": "..."}}.
 #include <functional>
@@ -15,6 +17,7 @@
 #include "queue/manifest_store.hpp"
 #include "server/admission.hpp"
 #include "server/bearer_tokens.hpp"
+#include "server/change_feed.hpp"
 #include "server/http_server.hpp"
 #include "server/job_informer.hpp"
 #include "server/job_tracker.hpp"
@@ -42,7 +45,16 @@ struct ApiContext {
   std::function<ExternalCounts()> external_counts;
   // Problems of parts that are not always there (the write-back into Nautobot): "" when none.
   std::function<std::string()> optional_problems;
+  // --viewer-token-file: tokens that may read but not submit, cancel or pause (nullptr: none).
+  BearerTokens* viewer_tokens = nullptr;
+  // The feed behind GET /api/v1/events (nullptr: the route answers 404).
+  ChangeFeed* feed = nullptr;
 };
+
+// What a token may do: a viewer reads, an operator also submits, cancels, pauses and resumes.
+enum class Role { Viewer, Operator };
+// The role of an Authorization header value; nullopt when it carries no valid token.
+std::optional<Role> role_of(ApiContext& ctx, const std::string& authorization);
 
 // Routes of the job API (authenticated).
 void install_job_api(http::HttpServer& server, ApiContext& ctx);

@@ -7,10 +7,13 @@
 #include "queue/manifest_store.hpp"
 #include "server/admission.hpp"
 #include "server/bearer_tokens.hpp"
+#include "server/change_feed.hpp"
+#include "server/dashboard.hpp"
 #include "server/http_api.hpp"
 #include "server/job_informer.hpp"
 #include "server/job_tracker.hpp"
 #include "server/nautobot_writeback.hpp"
+#include "server/publishing_store.hpp"
 #include "server/retention.hpp"
 #include "server/serve_metrics.hpp"
 #include "server/store/job_store.hpp"
@@ -46,9 +49,10 @@ std::pair<std::string, int> parse_listen(const std::string& address, const std::
 struct Service::Parts {
   std::unique_ptr<kube::RestClient> client;
   std::unique_ptr<kube::KubeApi> api;
+  std::unique_ptr<ChangeFeed> feed;  // before the store, which publishes to it: it outlives it
   std::unique_ptr<JobStore> store;
   std::unique_ptr<queue::ManifestStore> manifests;
-  std::unique_ptr<BearerTokens> tokens;
+  std::unique_ptr<BearerTokens> tokens, viewer_tokens;
   ServeMetrics metrics;
   std::unique_ptr<SubmitBatcher> batcher;
   std::unique_ptr<JobInformer> informer;
@@ -105,7 +109,13 @@ void Service::start() {
     }
     p.tls = std::make_shared<TlsCertificates>(config_.tls_cert_file, config_.tls_key_file);
   }
-  p.store = open_store(config_.store_url);
+  if (!config_.viewer_token_file.empty())
+    p.viewer_tokens = std::make_unique<BearerTokens>(config_.viewer_token_file, "--viewer-token-file");
+  ChangeFeedOptions feed_options;
+  feed_options.heartbeat_interval = config_.event_heartbeat;
+  p.feed = std::make_unique<ChangeFeed>(feed_options);
+  // Every part writes through the publishing store, so the feed sees every change.
+  p.store = std::make_unique<PublishingStore>(open_store(config_.store_url), *p.feed);
   p.manifests = std::make_unique<queue::ManifestStore>(config_.job_queues_dir, config_.fallback_manifest);
   p.batcher = std::make_unique<SubmitBatcher>(*p.store);
   if (config_.nautobot_database) {
@@ -132,7 +142,8 @@ void Service::start() {
   // NOLINTNEXTLINE(modernize-make-unique)
   p.ctx = std::unique_ptr<ApiContext>(new ApiContext{
       *p.store, *p.batcher, *p.admission, *p.tracker, *p.informer, p.metrics, config_.options, *p.manifests, *p.tokens,
-      config_.values_queues.has_value(), config_.values_queues.value_or(std::set<std::string>{}), nullptr, nullptr});
+      config_.values_queues.has_value(), config_.values_queues.value_or(std::set<std::string>{}), nullptr, nullptr,
+      p.viewer_tokens.get(), p.feed.get()});
   p.ctx->external_counts = [&p] {
     ExternalCounts c;
     auto& s = p.client->stats();
@@ -165,6 +176,7 @@ void Service::start() {
 
   p.api_server = make_server(config_.http_threads, config_.max_connections);
   install_job_api(*p.api_server, *p.ctx);
+  install_dashboard(*p.api_server);
   if (config_.metrics_listen.empty()) {
     install_health_and_metrics(*p.api_server, *p.ctx);
   } else {
@@ -176,6 +188,7 @@ void Service::start() {
     if (p.metrics_server) p.metrics_server->use_tls(p.tls);
   }
 
+  p.feed->start();
   p.tracker->start();
   p.informer->start(
       [&p](const std::string& name, std::chrono::steady_clock::time_point seen) { p.tracker->changed(name, seen); },
@@ -216,6 +229,7 @@ void Service::stop() {
   Parts& p = *parts_;
   if (!p.started) return;
   p.started = false;
+  if (p.feed) p.feed->stop();  // ends the event streams, so the listener's stop does not wait on them
   if (p.api_server) p.api_server->stop();
   if (p.metrics_server) p.metrics_server->stop();
   p.admission->stop();

@@ -3,6 +3,7 @@
 // informer, the tracker, admission, and the HTTP listeners; stops them in reverse order.
 // On start it reconciles every unfinished record against the Jobs it finds by label, so a
 // restart at any moment loses no job and creates none twice.
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -24,6 +25,9 @@ struct ServiceConfig {
   std::filesystem::path api_token_file;
   // --tls-cert/--tls-key: both listeners speak TLS with this pair (re-read when it changes).
   std::string tls_cert_file, tls_key_file;
+  std::filesystem::path viewer_token_file;  // "": no read-only tokens
+  // Heartbeat comments on open event streams (GET /api/v1/events).
+  std::chrono::milliseconds event_heartbeat{15'000};
   std::filesystem::path job_queues_dir = "/etc/nautobot/job-queues";
   std::optional<std::string> fallback_manifest;  // NAUTOBOT_KUBERNETES_JOB_MANIFEST
   // The enabled kubernetes queues of the values (-f/--set), when values were given: then only

@@ -19,6 +19,7 @@ using server::JobStore;
 using server::NewJob;
 using server::Progress;
 using server::QueueCounts;
+using server::QueueSetting;
 using server::Retention;
 using server::StateCounts;
 using server::SubmitResult;
@@ -45,6 +46,10 @@ class ForwardingStore : public JobStore {
     return inner_.claim(queue, limit, max_batch, owner, name_prefix, now_ms);
   }
   std::vector<std::string> queues_with_waiting_jobs() override { return inner_.queues_with_waiting_jobs(); }
+  bool set_queue_paused(const std::string& q, bool paused, std::int64_t now) override {
+    return inner_.set_queue_paused(q, paused, now);
+  }
+  std::vector<QueueSetting> queue_settings() override { return inner_.queue_settings(); }
   void set_kube_uid(const std::string& id, const std::string& uid, std::int64_t now_ms) override {
     inner_.set_kube_uid(id, uid, now_ms);
   }

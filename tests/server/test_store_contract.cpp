@@ -62,14 +62,14 @@ class StoreContract : public StoreTest {
 };
 
 TEST_P(StoreContract, MigratingAgainIsANoOp) {
-  EXPECT_EQ(store_->schema_version(), 3);
+  EXPECT_EQ(store_->schema_version(), 4);
   EXPECT_EQ(store_->schema_version(), server::latest_schema_version());
   store_->submit({new_job("kept")});
   store_->migrate();
   store_->migrate();
-  EXPECT_EQ(store_->schema_version(), 3);
+  EXPECT_EQ(store_->schema_version(), 4);
   auto again = db_->open();  // a second start-up migrates too
-  EXPECT_EQ(again->schema_version(), 3);
+  EXPECT_EQ(again->schema_version(), 4);
   EXPECT_TRUE(again->get("kept").has_value());
 }
 
@@ -835,7 +835,7 @@ TEST_P(StoreContract, AVersionOneDatabaseUpgradesInPlaceKeepingItsRows) {
               " VALUES ('old-done', 'q', 'Succeeded', 'Completed', 0, 1002, 3000, 3000);\n");
 
   auto store = old_db.open();
-  EXPECT_EQ(store->schema_version(), 3);
+  EXPECT_EQ(store->schema_version(), 4);
   const auto all = store->list(job_filter(""));
   EXPECT_EQ(ids_of(all.items), (std::vector<std::string>{"old-queued", "old-running", "old-done"}));
   for (const auto& r : all.items) {
@@ -868,7 +868,39 @@ TEST_P(StoreContract, AVersionOneDatabaseUpgradesInPlaceKeepingItsRows) {
   // The CHECK holds on the upgraded table too.
   EXPECT_THROW(old_db.exec("UPDATE jobs SET origin = 'elsewhere' WHERE id = 'nb'"), std::runtime_error);
   // And a second start-up finds nothing left to do.
-  EXPECT_EQ(old_db.open()->schema_version(), 3);
+  EXPECT_EQ(old_db.open()->schema_version(), 4);
+}
+
+TEST_P(StoreContract, APausedQueueIsClaimedByNoReplicaUntilResumedAndStaysPausedAcrossRestarts) {
+  submit_many(3, "default");
+  submit_many(1, "other", "other-");
+  auto replica = db_->open();  // a second serve process on the same database
+  EXPECT_TRUE(store_->set_queue_paused("default", true, 5000));
+  EXPECT_FALSE(replica->set_queue_paused("default", true, 5001)) << "already paused: nothing changes";
+  EXPECT_FALSE(store_->set_queue_paused("never-paused", false, 5002)) << "resuming a running queue changes nothing";
+  EXPECT_TRUE(store_->claim("default", 0, 10, "a", "kjq", 6000).empty());
+  EXPECT_TRUE(replica->claim("default", 0, 10, "b", "kjq", 6000).empty());
+  EXPECT_EQ(replica->queues_with_waiting_jobs(), std::vector<std::string>{"other"});
+  EXPECT_EQ(replica->claim("other", 0, 10, "b", "kjq", 6000).size(), 1u) << "other queues go on";
+  // A restart (a new connection) still sees it paused.
+  replica = db_->open();
+  auto settings = replica->queue_settings();
+  ASSERT_EQ(settings.size(), 1u);
+  EXPECT_EQ(settings[0].queue, "default");
+  EXPECT_TRUE(settings[0].paused);
+  EXPECT_EQ(settings[0].changed_ms, 5000);
+  EXPECT_TRUE(replica->claim("default", 0, 10, "b", "kjq", 6000).empty());
+  EXPECT_EQ(stored("job-0").state, JobState::Queued);
+
+  EXPECT_TRUE(replica->set_queue_paused("default", false, 7000));
+  EXPECT_EQ(store_->queues_with_waiting_jobs(), std::vector<std::string>{"default"});
+  auto claimed = store_->claim("default", 2, 10, "a", "kjq", 8000);
+  ASSERT_EQ(claimed.size(), 2u) << "the cap still holds after a resume";
+  EXPECT_EQ(claimed[0].id, "job-0");
+  settings = store_->queue_settings();
+  ASSERT_EQ(settings.size(), 1u);
+  EXPECT_FALSE(settings[0].paused);
+  EXPECT_EQ(settings[0].changed_ms, 7000);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, testing::Values(StoreBackend::Sqlite, StoreBackend::Postgres),

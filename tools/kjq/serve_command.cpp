@@ -1,5 +1,7 @@
 // kjq serve: the long-running job service (src/server). Flags only; SIGINT/SIGTERM stop it.
 #include <unistd.h>
+
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -31,6 +33,7 @@ struct ServeFlags {
   int nautobot_success_grace = 120;
   std::string retain_finished;
   std::int64_t retain_max_finished = -1;  // -1: no limit
+  int event_heartbeat = 15;
 };
 
 std::string hostname_or(const std::string& fallback) {
@@ -57,6 +60,7 @@ int run_serve(ServeFlags& f) {
   c.options.config_path = queue::config_path_from_env();
   c.options.start_deadline = std::chrono::seconds(f.start_deadline);
   c.options.reconcile_interval = std::chrono::seconds(std::max(1, f.reconcile_interval));
+  c.event_heartbeat = std::chrono::seconds(std::clamp(f.event_heartbeat, 1, 3600));
   if (c.options.replica.empty()) c.options.replica = hostname_or("kjq-serve");
   kube::LabelSelector::parse(c.options.nautobot_job_selector,
                              "--nautobot-job-selector");  // checked before anything starts
@@ -108,6 +112,9 @@ Command add_serve_command(CLI::App& app) {
                   "PEM certificate (chain) of both listeners: they speak HTTPS (re-read when it changes, as "
                   "cert-manager rotates it); needs --tls-key");
   cmd->add_option("--tls-key", f->config.tls_key_file, "PEM private key of --tls-cert (re-read with it)");
+  cmd->add_option("--viewer-token-file", f->config.viewer_token_file,
+                  "file holding a bearer token that may only read: jobs, queues, events, the dashboard (re-read when "
+                  "it changes)");
   cmd->add_option("--job-queues-dir", f->job_queues_dir,
                   "manifest base directory (default: $NAUTOBOT_JOB_QUEUE_PATH, else /etc/nautobot/job-queues)");
   add_values_flags(*cmd, f->values);
@@ -125,6 +132,9 @@ Command add_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--reconcile-interval", f->reconcile_interval,
                   "seconds between full passes over every unfinished job")
+      ->capture_default_str();
+  cmd->add_option("--event-heartbeat", f->event_heartbeat,
+                  "seconds between heartbeat comments on idle event streams (GET /api/v1/events)")
       ->capture_default_str();
   cmd->add_option("--create-workers", f->config.options.create_workers, "parallel Job creates")->capture_default_str();
   cmd->add_option("--cancel-grace", f->config.options.default_cancel_grace_seconds,

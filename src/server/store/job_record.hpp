@@ -173,6 +173,13 @@ struct Evidence {
   std::int64_t now_ms = 0;
 };
 
+// What an operator set for a queue (stored: every replica sees it, a restart keeps it).
+struct QueueSetting {
+  std::string queue;
+  bool paused = false;
+  std::int64_t changed_ms = 0;
+};
+
 struct CancelResult {
   bool found = false;
   bool cancelled_now = false;  // it was Queued and is now Cancelled

@@ -52,12 +52,19 @@ class JobStore {
   // Moves the oldest Queued jobs of `queue` to Submitted (reason "Dispatching", owner, kube_name
   // = name_prefix + "-" + id unless the record has one already (an adopted, suspended Job),
   // submitted_ms = now_ms), at most `max_batch`, and only as many as keep
-  // the queue's active count (Submitted + Scheduled + Running) at or below `limit` (0: no limit).
+  // the queue's active count (Submitted + Scheduled + Running) at or below `limit` (0: no limit);
+  // none from a paused queue.
   // Serialised per queue across processes, so replicas together never exceed the limit.
   virtual std::vector<JobRecord> claim(const std::string& queue, int limit, int max_batch, const std::string& owner,
                                        const std::string& name_prefix, std::int64_t now_ms) = 0;
-  // Queues that have Queued jobs.
+  // Queues that have Queued jobs and are not paused.
   virtual std::vector<std::string> queues_with_waiting_jobs() = 0;
+  // Pauses (claim() takes nothing from the queue, in any process, once this returns) or resumes a
+  // queue. Ordered against claims of the queue: a claim running meanwhile commits first. Returns
+  // false when the queue was in that state already.
+  virtual bool set_queue_paused(const std::string& queue, bool paused, std::int64_t now_ms) = 0;
+  // Every queue that has a setting, by name.
+  virtual std::vector<QueueSetting> queue_settings() = 0;
   // 1 + the number of Queued jobs of the record's queue ahead of it (lower seq); 0 unless Queued.
   // 0 as well for a missing record.
   virtual std::int64_t queue_position(const std::string& id) = 0;

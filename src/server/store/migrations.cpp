@@ -18,6 +18,8 @@ const char* const kNotFinalSql = "state NOT IN ('Succeeded','Failed','Cancelled'
 
 const char* const kClaimableSql = "reason NOT IN ('WaitingForKueue','Suspended')";
 
+const char* const kNotPausedSql = "queue NOT IN (SELECT queue FROM queue_settings WHERE paused)";
+
 namespace {
 
 // Version 1: one row per job. The state CHECK keeps a bad write from ever producing a record the
@@ -149,6 +151,24 @@ CREATE INDEX jobs_origin_state ON jobs (origin, state);
 CREATE INDEX jobs_id_pattern ON jobs (id text_pattern_ops);
 )sql";
 
+// Version 4: settings an operator gives a queue, shared by every replica. A paused queue keeps its
+// jobs Queued: claim() takes none from it (and admission does not look at it) until resumed.
+const char* const kQueueSettingsV4Sqlite = R"sql(
+CREATE TABLE queue_settings (
+  queue TEXT PRIMARY KEY NOT NULL,
+  paused INTEGER NOT NULL DEFAULT 0,
+  changed_ms BIGINT NOT NULL
+);
+)sql";
+
+const char* const kQueueSettingsV4Postgres = R"sql(
+CREATE TABLE queue_settings (
+  queue TEXT PRIMARY KEY,
+  paused BOOLEAN NOT NULL DEFAULT FALSE,
+  changed_ms BIGINT NOT NULL
+);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -156,6 +176,7 @@ const std::vector<Migration>& migrations() {
       {1, "jobs table and its indexes", kJobsV1Sqlite, kJobsV1Postgres},
       {2, "job origin and JobResult id; Nautobot write-backs", kNautobotV2Sqlite, kNautobotV2Postgres},
       {3, "history: list indexes, evidence truncation note", kHistoryV3Sqlite, kHistoryV3Postgres},
+      {4, "queue settings (paused)", kQueueSettingsV4Sqlite, kQueueSettingsV4Postgres},
   };
   return all;
 }

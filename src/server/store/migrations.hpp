@@ -34,5 +34,7 @@ extern const char* const kNotFinalSql;
 // Queued records kjq's admission may claim: not an adopted suspended Job that Kueue or a person
 // admits (server/nautobot_jobs.hpp: kWaitingForKueue, kSuspended); those are only followed.
 extern const char* const kClaimableSql;
+// WHERE condition true for jobs whose queue is not paused (queue_settings; both dialects).
+extern const char* const kNotPausedSql;
 
 }  // namespace kjq::server

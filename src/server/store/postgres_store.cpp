@@ -73,8 +73,13 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
            " submitted_ms = $5::bigint, updated_ms = $5::bigint"
            " FROM picked WHERE seq = picked.picked_seq RETURNING " +
            kColumns},
-      {"waiting_queues",
-       std::string("SELECT DISTINCT queue FROM jobs WHERE state = 'Queued' AND ") + kClaimableSql + " ORDER BY queue"},
+      {"waiting_queues", std::string("SELECT DISTINCT queue FROM jobs WHERE state = 'Queued' AND ") + kClaimableSql +
+                             " AND " + kNotPausedSql + " ORDER BY queue"},
+      {"queue_paused", "SELECT paused FROM queue_settings WHERE queue = $1::text"},
+      {"set_queue_paused",
+       "INSERT INTO queue_settings (queue, paused, changed_ms) VALUES ($1::text, $2::boolean, $3::bigint)"
+       " ON CONFLICT (queue) DO UPDATE SET paused = excluded.paused, changed_ms = excluded.changed_ms"},
+      {"queue_settings", "SELECT queue, paused, changed_ms FROM queue_settings ORDER BY queue"},
       // Counts the record itself too: 1 + those ahead of it; no row for $1 (or not Queued): 0.
       {"queue_position",
        "SELECT COUNT(*) FROM jobs AS me JOIN jobs AS ahead ON ahead.queue = me.queue"
@@ -238,6 +243,11 @@ std::string trimmed(std::string text) {
 
 std::int64_t claim_lock_key(const std::string& queue) {
   return static_cast<std::int64_t>(fnv1a64("kjq/job-store/claim/" + queue));
+}
+
+bool queue_paused(pqxx::work& tx, const std::string& queue) {
+  const auto rows = tx.exec_prepared("queue_paused", queue);
+  return !rows.empty() && rows[0][0].as<bool>();
 }
 
 class PostgresStore::Pool {
@@ -586,6 +596,7 @@ std::vector<JobRecord> PostgresStore::claim(const std::string& queue, int limit,
     // each counts the active jobs only after the previous one's update is committed and
     // visible.
     tx.exec_prepared("claim_lock", claim_lock_key(queue));
+    if (queue_paused(tx, queue)) return {};
     std::int64_t wanted = max_batch;
     if (limit > 0) {
       const auto active = tx.exec_prepared("count_active", queue)[0][0].as<std::int64_t>();
@@ -596,6 +607,26 @@ std::vector<JobRecord> PostgresStore::claim(const std::string& queue, int limit,
   });
   std::sort(claimed.begin(), claimed.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
   return claimed;
+}
+
+bool PostgresStore::set_queue_paused(const std::string& queue, bool paused, std::int64_t now_ms) {
+  return pool_->transact("cannot pause or resume a queue", [&](pqxx::work& tx) {
+    // The claim lock of the queue: a claim in progress commits first, and none after this one
+    // commits can take from a paused queue.
+    tx.exec_prepared("claim_lock", claim_lock_key(queue));
+    if (queue_paused(tx, queue) == paused) return false;
+    tx.exec_prepared("set_queue_paused", queue, paused, now_ms);
+    return true;
+  });
+}
+
+std::vector<QueueSetting> PostgresStore::queue_settings() {
+  return pool_->transact("cannot read queue settings", [](pqxx::work& tx) {
+    std::vector<QueueSetting> out;
+    for (const auto& row : tx.exec_prepared("queue_settings"))
+      out.push_back({row[0].as<std::string>(), row[1].as<bool>(), row[2].as<std::int64_t>()});
+    return out;
+  });
 }
 
 std::int64_t PostgresStore::queue_position(const std::string& id) {

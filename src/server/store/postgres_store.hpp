@@ -33,6 +33,8 @@ class PostgresStore final : public JobStore {
   std::vector<JobRecord> claim(const std::string& queue, int limit, int max_batch, const std::string& owner,
                                const std::string& name_prefix, std::int64_t now_ms) override;
   std::vector<std::string> queues_with_waiting_jobs() override;
+  bool set_queue_paused(const std::string& queue, bool paused, std::int64_t now_ms) override;
+  std::vector<QueueSetting> queue_settings() override;
   std::int64_t queue_position(const std::string& id) override;
   void set_kube_uid(const std::string& id, const std::string& uid, std::int64_t now_ms) override;
   bool update_progress(const std::string& id, const Progress& p) override;

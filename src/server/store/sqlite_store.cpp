@@ -494,6 +494,10 @@ std::vector<JobRecord> SqliteStore::claim(const std::string& queue, int limit, i
   // The write lock is taken before counting, so no other process can claim between the count
   // and the update.
   WriteTransaction tx(*db_);
+  {
+    Query paused(*db_, "SELECT paused FROM queue_settings WHERE queue = ?1", queue);
+    if (paused.step() && paused.int64(0) != 0) return {};
+  }
   std::int64_t wanted = max_batch;
   if (limit > 0) {
     Query active(*db_,
@@ -525,10 +529,36 @@ std::vector<JobRecord> SqliteStore::claim(const std::string& queue, int limit, i
 
 std::vector<std::string> SqliteStore::queues_with_waiting_jobs() {
   std::lock_guard lock(mutex_);
-  Query q(*db_, std::string("SELECT DISTINCT queue FROM jobs WHERE state = 'Queued' AND ") + kClaimableSql +
-                    " ORDER BY queue");
+  Query q(*db_, std::string("SELECT DISTINCT queue FROM jobs WHERE state = 'Queued' AND ") + kClaimableSql + " AND " +
+                    kNotPausedSql + " ORDER BY queue");
   std::vector<std::string> out;
   while (q.step()) out.push_back(q.text(0));
+  return out;
+}
+
+bool SqliteStore::set_queue_paused(const std::string& queue, bool paused, std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  // BEGIN IMMEDIATE: the same write lock claim() holds, so a claim is either before or after.
+  WriteTransaction tx(*db_);
+  {
+    Query now(*db_, "SELECT paused FROM queue_settings WHERE queue = ?1", queue);
+    const bool was_paused = now.step() && now.int64(0) != 0;
+    if (was_paused == paused) return false;
+  }
+  Query(*db_,
+        "INSERT INTO queue_settings (queue, paused, changed_ms) VALUES (?1, ?2, ?3)"
+        " ON CONFLICT (queue) DO UPDATE SET paused = excluded.paused, changed_ms = excluded.changed_ms",
+        queue, paused, now_ms)
+      .run();
+  tx.commit();
+  return true;
+}
+
+std::vector<QueueSetting> SqliteStore::queue_settings() {
+  std::lock_guard lock(mutex_);
+  Query q(*db_, "SELECT queue, paused, changed_ms FROM queue_settings ORDER BY queue");
+  std::vector<QueueSetting> out;
+  while (q.step()) out.push_back({q.text(0), q.int64(1) != 0, q.int64(2)});
   return out;
 }
 
