@@ -100,6 +100,13 @@ PgResult PgConnection::exec(const std::string& what, const std::string& sql,
   fail(what, result.get());
 }
 
+PgResult PgConnection::exec_script(const std::string& what, const std::string& sql) {
+  PgResult result(PQexec(conn_, sql.c_str()));
+  const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
+  fail(what, result.get());
+}
+
 void PgConnection::rollback() noexcept {
   if (broken()) return;
   PgResult result(PQexec(conn_, "ROLLBACK"));

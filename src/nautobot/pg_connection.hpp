@@ -32,6 +32,9 @@ class PgConnection {
   bool broken() const;
   // Runs one statement (text parameters; nullopt is NULL). Throws the error's class.
   PgResult exec(const std::string& what, const std::string& sql, const std::vector<std::optional<std::string>>& params);
+  // Runs statements separated by ";" with no parameters (libpq's simple protocol); the last
+  // one's result. For fixed SQL only: nothing from outside may be part of it.
+  PgResult exec_script(const std::string& what, const std::string& sql);
   // ROLLBACK after a failed statement, when the connection still works; never throws.
   void rollback() noexcept;
   // "Nautobot database HOST:PORT/DB as USER: <what>: "
