@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include "nautobot/pg_connection.hpp"
 #include "schedule/run_id.hpp"
 #include "schedule/schedule_database.hpp"
+#include "schedule/schedule_runner.hpp"
 #include "support/nautobot_schema.hpp"
 #include "support/postgres_server.hpp"
 
@@ -321,6 +323,68 @@ TEST_F(ScheduleDatabaseFixture, RefusesJobResultColumnsItDoesNotKnow) {
   }
   sql("DROP TABLE extras_scheduledjobs");
   EXPECT_THROW(database()->check_schema(), nautobot::SchemaError);
+}
+
+// The runner with a fake clock: what it hands to the queue, and what it does with PENDING runs.
+using ScheduleRunnerFixture = ScheduleDatabaseFixture;
+
+TEST_F(ScheduleRunnerFixture, FiresOnANewDatabasePicksUpEditsAndFollowsPendingRuns) {
+  auto s = spec("first schedule");
+  s.start_time = "2026-06-01T10:00:00Z";
+  const auto id = schedule(s);
+  sql("DELETE FROM extras_scheduledjobs");  // a new database: no row yet (nb#4411)
+  auto db = database();
+  Instant now = instant("2026-06-01T09:59:59Z");
+  std::vector<FiredRun> handed;
+  std::map<std::string, RunState> queue;
+  std::vector<std::string> failed;
+  RunHooks hooks;
+  hooks.submit = [&](const std::vector<FiredRun>& runs) {
+    for (const auto& r : runs) {
+      handed.push_back(r);
+      queue[r.job_result_id] = RunState{};
+    }
+  };
+  hooks.lookup = [&](const std::string& jr) -> std::optional<RunState> {
+    auto found = queue.find(jr);
+    if (found == queue.end()) return std::nullopt;
+    return found->second;
+  };
+  hooks.fail = [&](const std::string& jr, const std::string& reason, const std::string&) {
+    failed.push_back(jr + " " + reason);
+  };
+  RunnerOptions options;
+  options.poll = std::chrono::milliseconds(0);  // read the change marker on every tick
+  ScheduleRunner runner(*db, options, hooks, [&] { return now; });
+  EXPECT_TRUE(runner.tick().empty());
+  now = instant("2026-06-01T10:00:00.1Z");
+  ASSERT_EQ(runner.tick().size(), 1u);
+  EXPECT_EQ(format_instant(handed[0].due), "2026-06-01T10:00:00Z");
+  EXPECT_TRUE(runner.tick().empty());
+
+  // An edit in Nautobot (every 5 minutes now) is seen by the next tick.
+  sql("UPDATE extras_scheduledjob SET crontab = '*/5 * * * *', date_changed = now()");
+  runner.tick();
+  const auto views = runner.schedules();
+  ASSERT_EQ(views.size(), 1u);
+  EXPECT_EQ(format_instant(*views[0].next), "2026-06-01T10:05:00Z");
+  now = instant("2026-06-01T10:05:00.2Z");
+  ASSERT_EQ(runner.tick().size(), 1u);
+  EXPECT_EQ(runner.stats().fired, 2u);
+
+  // kjq stopped between a claim and its hand-over: follow() hands the run over.
+  const auto lost = handed.back().job_result_id;
+  queue.erase(lost);
+  now += std::chrono::seconds(30);
+  EXPECT_EQ(runner.follow(), 1);
+  EXPECT_EQ(handed.back().job_result_id, lost);
+  EXPECT_EQ(handed.back().queue, "kubernetes");
+  // A run whose Job the API server refused: FAILURE with the reason.
+  queue[lost] = RunState{true, false, "CreateRejected", "admission webhook denied the Job"};
+  EXPECT_EQ(runner.follow(), 1);
+  EXPECT_EQ(failed, std::vector<std::string>{lost + " CreateRejected"});
+  EXPECT_EQ(runner.stats().resubmitted, 1u);
+  EXPECT_EQ(sql("SELECT total_run_count FROM extras_scheduledjob WHERE id = '" + id + "'"), "2");
 }
 
 }  // namespace
