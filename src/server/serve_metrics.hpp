@@ -23,6 +23,10 @@ struct ExternalCounts {
   long api_requests = 0, api_retries = 0, api_throttled = 0, token_reloads = 0;
   long job_watch_restarts = 0, pod_watch_restarts = 0, relists = 0, watch_failures = 0;
   long writebacks_pending = 0;
+  // Nautobot's schedules fired by kjq (--run-schedules), from the schedule runner's counts.
+  bool schedules = false;
+  long schedule_fired = 0, schedule_late = 0, schedule_skipped = 0, schedule_failed = 0, schedule_errored = 0;
+  long schedules_firing = 0;
 };
 
 class ServeMetrics {
@@ -49,6 +53,9 @@ class ServeMetrics {
     end_to_writeback_.Observe(seconds);
     end_to_writeback_q_.Observe(seconds);
   }
+
+  // How late a scheduled run was handed to the queue after its due time.
+  void observe_schedule_lateness(double seconds) { schedule_lateness_q_.Observe(seconds); }
 
   // Renders the text exposition after refreshing the store gauges and external counters.
   std::string scrape(const std::vector<QueueCounts>& counts, const std::map<std::string, int>& limits,
@@ -83,6 +90,9 @@ class ServeMetrics {
   prometheus::Gauge& writebacks_pending_;
   prometheus::Histogram& end_to_writeback_;
   prometheus::Summary& end_to_writeback_q_;
+  prometheus::Family<prometheus::Counter>& schedule_runs_;
+  prometheus::Gauge& schedules_firing_;
+  prometheus::Summary& schedule_lateness_q_;
 };
 
 }  // namespace kjq::server

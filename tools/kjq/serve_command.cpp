@@ -11,9 +11,11 @@
 #include "nautobot/nautobot_database.hpp"
 #include "queue/job_preparation.hpp"
 #include "queue/manifest_store.hpp"
+#include "schedule/catch_up.hpp"
 #include "server/queue_limits.hpp"
 #include "server/service.hpp"
 #include "util/diagnostic.hpp"
+#include "util/display_text.hpp"
 #include "values/job_queues.hpp"
 #include "values/validate.hpp"
 #include "values_flags.hpp"
@@ -28,6 +30,9 @@ struct ServeFlags {
   std::string job_queues_dir;
   std::string nautobot_database, nautobot_password_file;
   int nautobot_success_grace = 120;
+  bool run_schedules = false;
+  std::string schedule_catch_up = "once";
+  int schedule_starting_deadline = 0;
 };
 
 std::string hostname_or(const std::string& fallback) {
@@ -63,6 +68,24 @@ int run_serve(ServeFlags& f) {
     throw InputError(Diagnostic{nautobot::kPasswordFileFlag, 0, 0, "",
                                 std::string("needs ") + nautobot::kDatabaseFlag + " (the database to write to)"});
   c.options.nautobot_success_grace = std::chrono::seconds(std::max(0, f.nautobot_success_grace));
+  if (f.run_schedules) {
+    if (!c.nautobot_database)
+      throw InputError(
+          Diagnostic{"--run-schedules", 0, 0, "",
+                     std::string("needs ") + nautobot::kDatabaseFlag + " (where Nautobot's schedules are)"});
+    const auto policy = schedule::parse_catch_up(f.schedule_catch_up);
+    if (!policy)
+      throw InputError(Diagnostic{"--schedule-catch-up", 0, 0, "",
+                                  "expected none, once or all, got \"" + display_text(f.schedule_catch_up) + "\""});
+    if (f.schedule_starting_deadline < 0)
+      throw InputError(
+          Diagnostic{"--schedule-starting-deadline", 0, 0, "",
+                     "expected seconds ≥ 0 (0: none), got " + std::to_string(f.schedule_starting_deadline)});
+    schedule::CatchUpOptions catch_up;
+    catch_up.policy = *policy;
+    catch_up.starting_deadline = std::chrono::seconds(f.schedule_starting_deadline);
+    c.schedules = catch_up;
+  }
 
   auto session = open_session(f.kube);
   c.options.namespace_name = session.ns;
@@ -130,6 +153,17 @@ Command add_serve_command(CLI::App& app) {
                   "file holding the password of --nautobot-database (re-read on every connection)");
   cmd->add_option("--nautobot-success-grace", f->nautobot_success_grace,
                   "seconds after a Nautobot Job succeeded before a JobResult that is still not final is reported")
+      ->capture_default_str();
+  cmd->add_flag("--run-schedules", f->run_schedules,
+                "fire Nautobot's schedules on Kubernetes queues from --nautobot-database, in place of Celery Beat "
+                "(turn Beat off: workers.beat.enabled=false)");
+  cmd->add_option("--schedule-catch-up", f->schedule_catch_up,
+                  "runs missed while no kjq was firing: none (skip them), once (the latest fires, as Beat does) or "
+                  "all (each fires, at most 100)")
+      ->capture_default_str();
+  cmd->add_option("--schedule-starting-deadline", f->schedule_starting_deadline,
+                  "seconds after its due time a run may still start; later ones are skipped (0: no deadline; with "
+                  "--schedule-catch-up none: 60)")
       ->capture_default_str();
   add_kube_flags(*cmd, f->kube, "(unused)", {""});
   return [f] { return run_serve(*f); };
