@@ -4,7 +4,8 @@
 // late each was handed over after its due time (p50/p99/max), the claim transactions and SQL
 // statements spent, and the process's peak RSS. The hand-over is counted, not sent on: kjq's
 // queue and the Job creates are measured by bench/serve.
-// Usage: schedule_load URL N MINUTES   (URL: a database holding tests/support/nautobot_schema.sql
+// Usage: schedule_load URL N MINUTES [CONNECTIONS]   (CONNECTIONS: claims side by side, default 2 as
+//        in kjq serve; URL: a database holding tests/support/nautobot_schema.sql
 //        with N schedules; bench/schedules/run.sh prepares it)
 #include <algorithm>
 #include <chrono>
@@ -39,14 +40,15 @@ double quantile(std::vector<double> v, double q) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::cerr << "usage: schedule_load URL N MINUTES\n";
+  if (argc != 4 && argc != 5) {
+    std::cerr << "usage: schedule_load URL N MINUTES [CONNECTIONS]\n";
     return 2;
   }
   const std::string url = argv[1];
   const long expected = std::stol(argv[2]);
   const int minutes = std::stoi(argv[3]);
-  ScheduleDatabase db(kjq::nautobot::NautobotDatabase::from_flags(url));
+  const int connections = argc == 5 ? std::stoi(argv[4]) : 2;  // as kjq serve
+  ScheduleDatabase db(kjq::nautobot::NautobotDatabase::from_flags(url), connections);
   db.check_schema();
   std::mutex mu;
   std::vector<double> lateness;  // seconds
@@ -77,20 +79,21 @@ int main(int argc, char** argv) {
     if (m == 0) continue;  // the start-up minute (first load, catch-up) is not measured
     const auto statements = db.statements() - statements_before;
     const auto claims = runner.stats().claims - claims_before;
-    std::printf("minute %d: %zu of %ld runs fired, lateness p50 %.3f s, p99 %.3f s, max %.3f s; %llu claim "
-                "transactions, %llu SQL statements (change-marker polls included)\n",
-                m, window.size(), expected, quantile(window, 0.5), quantile(window, 0.99),
-                window.empty() ? 0.0 : *std::max_element(window.begin(), window.end()),
-                static_cast<unsigned long long>(claims), static_cast<unsigned long long>(statements));
+    std::printf(
+        "minute %d: %zu of %ld runs fired, lateness p50 %.3f s, p99 %.3f s, max %.3f s; %llu claim "
+        "transactions, %llu SQL statements (change-marker polls included)\n",
+        m, window.size(), expected, quantile(window, 0.5), quantile(window, 0.99),
+        window.empty() ? 0.0 : *std::max_element(window.begin(), window.end()), static_cast<unsigned long long>(claims),
+        static_cast<unsigned long long>(statements));
     all.insert(all.end(), window.begin(), window.end());
   }
   runner.stop();
   const auto stats = runner.stats();
-  std::printf("overall: %zu runs, lateness p50 %.3f s, p99 %.3f s, max %.3f s; late (> 1 s) %llu; database "
-              "errors %llu; peak RSS %ld KiB\n",
-              all.size(), quantile(all, 0.5), quantile(all, 0.99),
-              all.empty() ? 0.0 : *std::max_element(all.begin(), all.end()),
-              static_cast<unsigned long long>(stats.late), static_cast<unsigned long long>(stats.database_errors),
-              peak_rss_kib());
+  std::printf(
+      "overall: %zu runs, lateness p50 %.3f s, p99 %.3f s, max %.3f s; late (> 1 s) %llu; database "
+      "errors %llu; peak RSS %ld KiB\n",
+      all.size(), quantile(all, 0.5), quantile(all, 0.99),
+      all.empty() ? 0.0 : *std::max_element(all.begin(), all.end()), static_cast<unsigned long long>(stats.late),
+      static_cast<unsigned long long>(stats.database_errors), peak_rss_kib());
   return 0;
 }

@@ -2,7 +2,8 @@
 # bench/schedules: N Nautobot schedules due every minute (`* * * * *`, Kubernetes queue, active)
 # in a throwaway PostgreSQL holding Nautobot's tables (tests/support/nautobot_schema.sql), fired by
 # kjq's schedule runner for MINUTES minute boundaries (bench/schedule_load.cpp prints the figures).
-# Usage: bench/schedules/run.sh BUILD_DIR [N] [MINUTES]   (BUILD_DIR: a build with schedule_load)
+# Usage: bench/schedules/run.sh BUILD_DIR [N] [MINUTES]   (BUILD_DIR: a build with schedule_load;
+#        CONNECTIONS in the environment: claims side by side, default 2 as in kjq serve)
 set -euo pipefail
 BUILD=${1:?build dir}; N=${2:-10000}; MINUTES=${3:-3}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -51,7 +52,8 @@ INSERT INTO extras_scheduledjob (id, name, task, interval, args, kwargs, one_off
   FROM generate_series(1, $N) g;
 UPDATE extras_scheduledjob SET last_run_at = date_trunc('minute', now());
 SQL
-echo "bench/schedules: $N schedules every minute, $MINUTES minute boundaries, PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}'), $(nproc) cores"
-"$BUILD/bench/schedule_load" "postgresql://kjq@127.0.0.1:$PGPORT/nautobot" "$N" "$MINUTES"
+echo "bench/schedules: $N schedules every minute, $MINUTES minute boundaries, ${CONNECTIONS:-2} claim connections, PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}'), $(nproc) cores"
+"$BUILD/bench/schedule_load" "postgresql://kjq@127.0.0.1:$PGPORT/nautobot" "$N" "$MINUTES" "${CONNECTIONS:-2}" 2>&1 |
+  grep -v "schedules: fired"
 "${PSQL[@]}" -d nautobot -At -c "SELECT 'JobResults: ' || count(*) || ', distinct (schedule, due): ' ||
   count(DISTINCT (scheduled_job_id, id)) FROM extras_jobresult"

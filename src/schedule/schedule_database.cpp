@@ -209,30 +209,30 @@ std::string to_string(ClaimOutcome::Kind kind) {
   return "?";
 }
 
-ScheduleDatabase::ScheduleDatabase(nautobot::NautobotDatabase database) : database_(std::move(database)) {}
+ScheduleDatabase::ScheduleDatabase(nautobot::NautobotDatabase database, int connections)
+    : database_(std::move(database)) {
+  for (int i = 0; i < std::max(connections, 1); ++i) slots_.push_back(std::make_unique<Slot>());
+}
 ScheduleDatabase::~ScheduleDatabase() = default;
 
-PgConnection& ScheduleDatabase::connection() {
-  if (connection_ && connection_->broken()) connection_.reset();
-  if (!connection_) connection_ = std::make_unique<PgConnection>(database_, kSchemaHint);
-  return *connection_;
-}
-
 template <typename Work>
-auto ScheduleDatabase::with_connection(Work&& work) {
-  auto& conn = connection();
+auto ScheduleDatabase::with_connection(Slot& slot, Work&& work) {
+  if (slot.connection && slot.connection->broken()) slot.connection.reset();
+  if (!slot.connection) slot.connection = std::make_unique<PgConnection>(database_, kSchemaHint);
+  auto& conn = *slot.connection;
   try {
     return work(conn);
   } catch (...) {
     conn.rollback();
-    if (conn.broken()) connection_.reset();
+    if (conn.broken()) slot.connection.reset();
     throw;
   }
 }
 
 void ScheduleDatabase::check_schema() {
-  std::lock_guard lock(mutex_);
-  with_connection([&](PgConnection& c) {
+  std::lock_guard schema_lock(schema_mutex_);
+  std::lock_guard lock(slots_[0]->mutex);
+  with_connection(*slots_[0], [&](PgConnection& c) {
     std::vector<std::string> tables{"extras_jobresult"};
     for (const auto& [table, columns] : read_columns()) tables.push_back(table);
     ++statements_;
@@ -289,8 +289,8 @@ void ScheduleDatabase::check_schema() {
 }
 
 std::string ScheduleDatabase::change_marker() {
-  std::lock_guard lock(mutex_);
-  return with_connection([&](PgConnection& c) {
+  std::lock_guard lock(slots_[0]->mutex);
+  return with_connection(*slots_[0], [&](PgConnection& c) {
     ++statements_;
     auto r = c.exec("cannot read the schedules' change marker",
                     "SELECT coalesce((SELECT last_update::text FROM extras_scheduledjobs WHERE ident = 1), '-')"
@@ -305,8 +305,8 @@ std::string ScheduleDatabase::change_marker() {
 }
 
 std::vector<ScheduleRow> ScheduleDatabase::load() {
-  std::lock_guard lock(mutex_);
-  return with_connection([&](PgConnection& c) {
+  std::lock_guard lock(slots_[0]->mutex);
+  return with_connection(*slots_[0], [&](PgConnection& c) {
     ++statements_;
     auto r = c.exec("cannot read the schedules",
                     std::string("SELECT ") + kRowColumns + " WHERE q.queue_type = 'kubernetes' ORDER BY s.name", {});
@@ -318,8 +318,8 @@ std::vector<ScheduleRow> ScheduleDatabase::load() {
 }
 
 std::vector<PendingRun> ScheduleDatabase::pending_runs(Instant since, Instant before, int limit) {
-  std::lock_guard lock(mutex_);
-  return with_connection([&](PgConnection& c) {
+  std::lock_guard lock(slots_[0]->mutex);
+  return with_connection(*slots_[0], [&](PgConnection& c) {
     ++statements_;
     auto r = c.exec("cannot read the pending scheduled runs",
                     "SELECT jr.id::text, s.id::text, q.name, s.kwargs::text, jr.date_created FROM extras_jobresult jr"
@@ -344,8 +344,8 @@ std::vector<PendingRun> ScheduleDatabase::pending_runs(Instant since, Instant be
 }
 
 std::vector<ClaimOutcome> ScheduleDatabase::claim(const std::vector<std::string>& ids, Instant now,
-                                                  const ClaimContext& context) {
-  if (!schema_checked_) check_schema();
+                                                  const ClaimContext& context, int slot_index) {
+  if (!schema_checked_) check_schema();  // jobresult_columns_ is set before schema_checked_
   std::vector<ClaimOutcome> outcomes;
   std::vector<std::string> wanted;
   for (const auto& id : ids) {
@@ -360,8 +360,9 @@ std::vector<ClaimOutcome> ScheduleDatabase::claim(const std::vector<std::string>
     }
   }
   if (wanted.empty()) return outcomes;
-  std::lock_guard lock(mutex_);
-  return with_connection([&](PgConnection& c) {
+  Slot& slot = *slots_[static_cast<std::size_t>(std::clamp(slot_index, 0, connections() - 1))];
+  std::lock_guard lock(slot.mutex);
+  return with_connection(slot, [&](PgConnection& c) {
     const auto now_text = format_instant(now);
     c.exec("cannot begin a transaction", "BEGIN ISOLATION LEVEL READ COMMITTED", {});
     ++statements_;

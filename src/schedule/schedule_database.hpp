@@ -19,6 +19,7 @@
 // records edits by people).
 //
 // Errors: nautobot::RetryableError (try again on the next tick), nautobot::SchemaError.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -103,7 +104,9 @@ struct ClaimContext {
 
 class ScheduleDatabase {
  public:
-  explicit ScheduleDatabase(nautobot::NautobotDatabase database);
+  // `connections`: how many claims may run at once (claim()'s `slot`, 0 … connections-1); the
+  // other calls use slot 0.
+  explicit ScheduleDatabase(nautobot::NautobotDatabase database, int connections = 1);
   ~ScheduleDatabase();
   ScheduleDatabase(const ScheduleDatabase&) = delete;
   ScheduleDatabase& operator=(const ScheduleDatabase&) = delete;
@@ -122,8 +125,11 @@ class ScheduleDatabase {
   // Every schedule whose job queue is a Kubernetes queue, by name.
   std::vector<ScheduleRow> load();
 
-  // Claims what is due at `now` of the schedules `ids`, in one transaction.
-  std::vector<ClaimOutcome> claim(const std::vector<std::string>& ids, Instant now, const ClaimContext& context);
+  // Claims what is due at `now` of the schedules `ids`, in one transaction, on connection `slot`
+  // (claims on different slots run at the same time; the row locks keep them apart).
+  std::vector<ClaimOutcome> claim(const std::vector<std::string>& ids, Instant now, const ClaimContext& context,
+                                  int slot = 0);
+  int connections() const { return static_cast<int>(slots_.size()); }
 
   // PENDING JobResults of scheduled runs on Kubernetes queues created in [since, before).
   std::vector<PendingRun> pending_runs(Instant since, Instant before, int limit = 1000);
@@ -132,17 +138,21 @@ class ScheduleDatabase {
   std::uint64_t statements() const { return statements_; }
 
  private:
-  class Session;
-  nautobot::PgConnection& connection();
+  struct Slot {
+    std::mutex mutex;  // one call at a time on the slot's connection
+    std::unique_ptr<nautobot::PgConnection> connection;
+  };
+  // Runs `work` on the slot's connection (the caller holds its mutex); rolls back an open
+  // transaction when it throws, and drops the connection when it broke.
   template <typename Work>
-  auto with_connection(Work&& work);
+  auto with_connection(Slot& slot, Work&& work);
 
   nautobot::NautobotDatabase database_;
-  std::mutex mutex_;
-  std::unique_ptr<nautobot::PgConnection> connection_;
-  bool schema_checked_ = false;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  std::mutex schema_mutex_;
+  std::atomic<bool> schema_checked_{false};
   std::vector<std::string> jobresult_columns_;  // the known columns the table has, in order
-  std::uint64_t statements_ = 0;
+  std::atomic<std::uint64_t> statements_{0};
 };
 
 }  // namespace kjq::schedule

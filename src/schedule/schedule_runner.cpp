@@ -94,6 +94,45 @@ void ScheduleRunner::apply(const ClaimOutcome& o, Instant now) {
   if (o.row) e.view.row = *o.row;
 }
 
+std::vector<FiredRun> ScheduleRunner::claim_batch(const std::vector<std::string>& batch, Instant now, int slot) {
+  const auto outcomes = database_.claim(batch, now, options_.claim, slot);
+  std::vector<FiredRun> fired;
+  {
+    std::lock_guard lock(mu_);
+    ++stats_.claims;
+    for (const auto& o : outcomes) {
+      apply(o, now);
+      fired.insert(fired.end(), o.runs.begin(), o.runs.end());
+    }
+  }
+  if (fired.empty()) return fired;
+  try {
+    hooks_.submit(fired);
+  } catch (const std::exception& e) {
+    // Recorded in Nautobot, not yet in kjq's queue: follow() hands them over again.
+    spdlog::error("scheduled runs recorded but not handed to the queue yet ({}): {}", fired.size(), e.what());
+  }
+  const auto handed = clock_();
+  std::lock_guard lock(mu_);
+  for (const auto& run : fired) {
+    const auto lateness = handed - run.due;
+    ++stats_.fired;
+    if (lateness > options_.late_after) ++stats_.late;
+    if (hooks_.fired) hooks_.fired(run, lateness);
+    spdlog::debug("schedule {} ({}): fired the run due {} as JobResult {} on queue {}", display_text(run.schedule_name),
+                  run.schedule_id, format_instant(run.due), run.job_result_id, display_text(run.queue));
+  }
+  // One line per batch: 10,000 schedules due at once would otherwise log 10,000 lines.
+  if (fired.size() == 1)
+    spdlog::info("schedule {} ({}): fired the run due {} as JobResult {} on queue {}",
+                 display_text(fired[0].schedule_name), fired[0].schedule_id, format_instant(fired[0].due),
+                 fired[0].job_result_id, display_text(fired[0].queue));
+  else
+    spdlog::info("schedules: fired {} runs (due {} … {}); -v lists each", fired.size(),
+                 format_instant(fired.front().due), format_instant(fired.back().due));
+  return fired;
+}
+
 std::vector<FiredRun> ScheduleRunner::tick() {
   std::vector<FiredRun> runs;
   try {
@@ -117,40 +156,33 @@ std::vector<FiredRun> ScheduleRunner::tick() {
         due.push_back(id);
       }
     }
+    std::vector<std::vector<std::string>> batches;
     for (std::size_t first = 0; first < due.size(); first += options_.claim_batch) {
       const auto last = std::min(due.size(), first + options_.claim_batch);
-      const std::vector<std::string> batch(due.begin() + static_cast<std::ptrdiff_t>(first),
-                                           due.begin() + static_cast<std::ptrdiff_t>(last));
-      const auto outcomes = database_.claim(batch, now, options_.claim);
-      std::vector<FiredRun> fired;
-      {
-        std::lock_guard lock(mu_);
-        ++stats_.claims;
-        for (const auto& o : outcomes) {
-          apply(o, now);
-          fired.insert(fired.end(), o.runs.begin(), o.runs.end());
-        }
-      }
-      if (fired.empty()) continue;
-      try {
-        hooks_.submit(fired);
-      } catch (const std::exception& e) {
-        // Recorded in Nautobot, not yet in kjq's queue: follow() hands them over again.
-        spdlog::error("scheduled runs recorded but not handed to the queue yet ({}): {}", fired.size(), e.what());
-      }
-      const auto handed = clock_();
-      std::lock_guard lock(mu_);
-      for (const auto& run : fired) {
-        const auto lateness = handed - run.due;
-        ++stats_.fired;
-        if (lateness > options_.late_after) ++stats_.late;
-        if (hooks_.fired) hooks_.fired(run, lateness);
-        spdlog::info("schedule {} ({}): fired the run due {} as JobResult {} on queue {}",
-                     display_text(run.schedule_name), run.schedule_id, format_instant(run.due), run.job_result_id,
-                     display_text(run.queue));
-      }
-      runs.insert(runs.end(), fired.begin(), fired.end());
+      batches.emplace_back(due.begin() + static_cast<std::ptrdiff_t>(first),
+                           due.begin() + static_cast<std::ptrdiff_t>(last));
     }
+    // One worker per connection of the database; each takes every n-th batch.
+    const auto workers = std::min<std::size_t>(batches.size(), static_cast<std::size_t>(database_.connections()));
+    std::mutex runs_mu;
+    std::vector<std::exception_ptr> errors(workers);
+    auto work = [&](std::size_t w) {
+      try {
+        for (std::size_t i = w; i < batches.size(); i += workers) {
+          auto fired = claim_batch(batches[i], now, static_cast<int>(w));
+          std::lock_guard lock(runs_mu);
+          runs.insert(runs.end(), fired.begin(), fired.end());
+        }
+      } catch (...) {
+        errors[w] = std::current_exception();
+      }
+    };
+    std::vector<std::thread> threads;
+    for (std::size_t w = 1; w < workers; ++w) threads.emplace_back(work, w);
+    if (workers > 0) work(0);
+    for (auto& t : threads) t.join();
+    for (const auto& e : errors)
+      if (e) std::rethrow_exception(e);
     std::lock_guard lock(mu_);
     last_error_.clear();
   } catch (const nautobot::NautobotDbError& e) {

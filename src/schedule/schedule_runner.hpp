@@ -99,6 +99,8 @@ class ScheduleRunner {
     std::optional<Instant> retry_at;  // locked by another replica: look again then
   };
   void reload();
+  // Claims one batch on connection `slot`, hands its runs over, counts them.
+  std::vector<FiredRun> claim_batch(const std::vector<std::string>& batch, Instant now, int slot);
   void apply(const ClaimOutcome& outcome, Instant now);
   std::optional<Instant> earliest_due() const;
   void loop();

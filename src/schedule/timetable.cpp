@@ -159,7 +159,7 @@ std::string format_instant(Instant t) {
   const auto micros = (t - whole).count();
   std::string out = date::format("%FT%T", whole);
   if (micros != 0) {
-    std::array<char, 8> buf{};
+    std::array<char, 32> buf{};
     std::snprintf(buf.data(), buf.size(), ".%06lld", static_cast<long long>(micros));
     out += buf.data();
   }
@@ -171,7 +171,7 @@ std::string format_local(Instant t, const std::string& zone) {
     const auto zoned = date::make_zoned(zone, floor<seconds>(t));
     const auto info = zoned.get_info();
     const auto offset = duration_cast<minutes>(info.offset).count();
-    std::array<char, 16> buf{};
+    std::array<char, 48> buf{};
     std::snprintf(buf.data(), buf.size(), "%c%02lld:%02lld", offset < 0 ? '-' : '+',
                   static_cast<long long>((offset < 0 ? -offset : offset) / 60),
                   static_cast<long long>((offset < 0 ? -offset : offset) % 60));

@@ -216,7 +216,8 @@ void Service::stop() {
 
 void Service::start_schedules() {
   Parts& p = *parts_;
-  p.schedule_db = std::make_unique<schedule::ScheduleDatabase>(*config_.nautobot_database);
+  // Two connections: the runs due at one moment are claimed in two transactions side by side.
+  p.schedule_db = std::make_unique<schedule::ScheduleDatabase>(*config_.nautobot_database, 2);
   try {
     p.schedule_db->check_schema();  // a newer Nautobot's JobResult: refuse to start rather than write broken rows
   } catch (const nautobot::RetryableError& e) {

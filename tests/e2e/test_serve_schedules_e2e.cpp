@@ -37,7 +37,7 @@ TEST(SchedulesE2E, ServeFiresNautobotsSchedulesAsKubernetesJobsOnce) {
   const auto queue = insert_job_queue(pg, db, "ok");
   const auto user = insert_user(pg, db, "alice");
   const auto job = insert_job(pg, db, "Backup Configs", queue);
-  // A one-off due in two seconds, and an hourly schedule three hours behind (catch-up once: one run).
+  // A one-off due in a second, and an hourly schedule three hours behind (catch-up once: one run).
   ScheduledJobSpec once;
   once.name = "once";
   once.job_id = job;
@@ -46,7 +46,7 @@ TEST(SchedulesE2E, ServeFiresNautobotsSchedulesAsKubernetesJobsOnce) {
   once.interval = "future";
   once.one_off = true;
   once.start_time =
-      trimmed(pg.psql("SELECT to_char((now() + interval '2 seconds') AT TIME ZONE 'UTC',"
+      trimmed(pg.psql("SELECT to_char((now() + interval '1 second') AT TIME ZONE 'UTC',"
                       " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
                       db));
   const auto once_id = insert_scheduled_job(pg, db, once);
