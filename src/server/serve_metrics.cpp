@@ -96,6 +96,8 @@ ServeMetrics::ServeMetrics()
   // Every outcome from the start, at 0: a rate over a series that appears late misses its first step.
   for (const char* outcome : {"written", "already_final", "not_found", "checked", "not_final_after_success", "failed"})
     writebacks_.Add({{"outcome", outcome}});
+  for (const char* outcome : {"fired", "late", "skipped", "failed", "errored"})
+    schedule_runs_.Add({{"outcome", outcome}});
 }
 
 void ServeMetrics::set_external(prometheus::Counter& c, long value) {
