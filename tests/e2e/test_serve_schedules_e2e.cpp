@@ -91,6 +91,22 @@ TEST(SchedulesE2E, ServeFiresNautobotsSchedulesAsKubernetesJobsOnce) {
   EXPECT_NE(metrics.text.find("kjq_serve_schedule_runs_total{outcome=\"fired\"} 2"), std::string::npos)
       << metrics.text.substr(0, 400);
   EXPECT_EQ(env.job_creates().size(), 2u);
+
+  // kjq schedules reads the same database: the completed one-off says why it is not fired, the
+  // hourly one shows its next runs at start_time's minute (:07).
+  const ProcessResult listed = env.kube().kjq({"schedules", "--nautobot-database", url, "--next", "2", "-o", "json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  const json items = json::parse(listed.out)["items"];
+  ASSERT_EQ(items.size(), 2u) << listed.out;
+  EXPECT_EQ(items[0]["name"], "hourly");
+  EXPECT_EQ(items[0]["firedByKjq"], true);
+  ASSERT_EQ(items[0]["next"].size(), 2u);
+  EXPECT_EQ(items[0]["next"][0]["utc"].get<std::string>().substr(13), ":07:00Z");
+  EXPECT_EQ(items[1]["name"], "once");
+  EXPECT_EQ(items[1]["notFiredBecause"], "state is completed");
+  const ProcessResult refused = env.kube().kjq({"schedules", "--nautobot-database", "mysql://nautobot@db/nautobot"});
+  EXPECT_EQ(refused.exit_code, 3) << refused.err;
+  EXPECT_NE(refused.err.find("only PostgreSQL"), std::string::npos) << refused.err;
 }
 
 }  // namespace
