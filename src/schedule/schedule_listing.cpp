@@ -121,4 +121,23 @@ nlohmann::json schedules_to_json(const std::vector<ListedSchedule>& schedules) {
   return nlohmann::json{{"items", items}};
 }
 
+nlohmann::json schedule_views_to_json(const std::vector<ScheduleView>& views, Instant now) {
+  std::vector<ListedSchedule> listed;
+  listed.reserve(views.size());
+  for (const auto& v : views) {
+    ListedSchedule s;
+    s.row = v.row;
+    s.not_fired_because = v.not_fired_because;
+    if (v.next) s.next.push_back(*v.next);
+    listed.push_back(std::move(s));
+  }
+  auto out = schedules_to_json(listed);
+  auto& items = out["items"];
+  for (std::size_t i = 0; i < views.size(); ++i) {
+    const auto& v = views[i];
+    items[i]["late"] = v.not_fired_because.empty() && v.next && now - *v.next > std::chrono::seconds(1);
+  }
+  return out;
+}
+
 }  // namespace kjq::schedule

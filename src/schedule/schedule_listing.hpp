@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "schedule/schedule_database.hpp"
+#include "schedule/schedule_runner.hpp"
 
 namespace kjq::schedule {
 
@@ -23,5 +24,10 @@ std::vector<ListedSchedule> list_schedules(const std::vector<ScheduleRow>& rows,
 // A table: NAME, INTERVAL, RULE, TIME ZONE, QUEUE, LAST RUN, NEXT (UTC, then local), FIRED.
 std::string format_schedules(const std::vector<ListedSchedule>& schedules);
 nlohmann::json schedules_to_json(const std::vector<ListedSchedule>& schedules);
+
+// GET /api/v1/schedules: what the runner of `kjq serve --run-schedules` holds. Each item as in
+// schedules_to_json (its next run only), plus `late`: the run is due and has not been fired for
+// more than 1 s at `now` (the database unreachable, another replica holding the row).
+nlohmann::json schedule_views_to_json(const std::vector<ScheduleView>& views, Instant now);
 
 }  // namespace kjq::schedule

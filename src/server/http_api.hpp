@@ -40,6 +40,8 @@ struct ApiContext {
   std::function<ExternalCounts()> external_counts;
   // Problems of parts that are not always there (the write-back into Nautobot): "" when none.
   std::function<std::string()> optional_problems;
+  // --run-schedules: GET /api/v1/schedules's body (nullptr: the route answers 404).
+  std::function<nlohmann::json()> schedules;
 };
 
 // Routes of the job API (authenticated).

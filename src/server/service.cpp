@@ -6,6 +6,7 @@
 #include "kube/object_meta.hpp"
 #include "nautobot/job_result_writer.hpp"
 #include "queue/manifest_store.hpp"
+#include "schedule/schedule_listing.hpp"
 #include "schedule/schedule_runner.hpp"
 #include "server/admission.hpp"
 #include "server/bearer_tokens.hpp"
@@ -125,9 +126,10 @@ void Service::start() {
   // ApiContext is an aggregate of references: std::make_unique would need C++20's parenthesized
   // aggregate initialization, which clang 14 (the asan preset) does not have.
   // NOLINTNEXTLINE(modernize-make-unique)
-  p.ctx = std::unique_ptr<ApiContext>(new ApiContext{
-      *p.store, *p.batcher, *p.admission, *p.tracker, *p.informer, p.metrics, config_.options, *p.manifests, *p.tokens,
-      config_.values_queues.has_value(), config_.values_queues.value_or(std::set<std::string>{}), nullptr, nullptr});
+  p.ctx = std::unique_ptr<ApiContext>(
+      new ApiContext{*p.store, *p.batcher, *p.admission, *p.tracker, *p.informer, p.metrics, config_.options,
+                     *p.manifests, *p.tokens, config_.values_queues.has_value(),
+                     config_.values_queues.value_or(std::set<std::string>{}), nullptr, nullptr, nullptr});
   p.ctx->external_counts = [&p] {
     ExternalCounts c;
     auto& s = p.client->stats();
@@ -153,6 +155,10 @@ void Service::start() {
     }
     return c;
   };
+  if (p.schedules)
+    p.ctx->schedules = [&p] {
+      return schedule::schedule_views_to_json(p.schedules->schedules(), schedule::ScheduleRunner::system_now());
+    };
   p.ctx->optional_problems = [&p]() -> std::string {
     std::string why;
     if (p.schedules && !p.schedules->healthy(&why)) return "nautobot database: schedules cannot be fired (" + why + ")";

@@ -92,6 +92,15 @@ TEST(SchedulesE2E, ServeFiresNautobotsSchedulesAsKubernetesJobsOnce) {
       << metrics.text.substr(0, 400);
   EXPECT_EQ(env.job_creates().size(), 2u);
 
+  // The API shows what serve fires: the hourly schedule's next run, not late.
+  const ApiReply api = env.request(serve->url(), "GET", "/api/v1/schedules");
+  ASSERT_EQ(api.status, 200) << api.text;
+  ASSERT_EQ(api.body["items"].size(), 2u) << api.text;
+  EXPECT_EQ(api.body["items"][0]["name"], "hourly");
+  EXPECT_EQ(api.body["items"][0]["late"], false) << api.text;
+  EXPECT_EQ(api.body["items"][0]["next"].size(), 1u) << api.text;
+  EXPECT_EQ(env.request(serve->url(), "GET", "/api/v1/schedules", nullptr, "wrong-token").status, 401);
+
   // kjq schedules reads the same database: the completed one-off says why it is not fired, the
   // hourly one shows its next runs at start_time's minute (:07).
   const ProcessResult listed = env.kube().kjq({"schedules", "--nautobot-database", url, "--next", "2", "-o", "json"});

@@ -48,5 +48,21 @@ bad\x1b[2J      custom    61 * * * *                 UTC            kubernetes  
   EXPECT_EQ(json["items"][2]["firedByKjq"], false);
 }
 
+TEST(ScheduleListing, ApiViewMarksARunLateOnlyWhenItIsDueForMoreThanASecond) {
+  ScheduleView due, fresh, off;
+  due.row = row("overdue", "custom", "* * * * *", "UTC");
+  due.next = parse_instant("2026-03-28T11:59:58Z");
+  fresh.row = row("just due", "custom", "* * * * *", "UTC");
+  fresh.next = parse_instant("2026-03-28T11:59:59.5Z");
+  off.row = row("pending", "custom", "* * * * *", "UTC");
+  off.not_fired_because = "state is pending";
+  off.next = parse_instant("2026-03-28T11:00:00Z");
+  const auto j = schedule_views_to_json({due, fresh, off}, parse_instant("2026-03-28T12:00:00Z").value());
+  EXPECT_EQ(j["items"][0]["late"], true);
+  EXPECT_EQ(j["items"][1]["late"], false);
+  EXPECT_EQ(j["items"][2]["late"], false);  // not kjq's to fire
+  EXPECT_EQ(j["items"][0]["next"][0]["utc"], "2026-03-28T11:59:58Z");
+}
+
 }  // namespace
 }  // namespace kjq::schedule
