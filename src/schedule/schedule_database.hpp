@@ -114,8 +114,9 @@ class ScheduleDatabase {
   // Reads the columns of every table kjq reads or writes from information_schema. Throws
   // SchemaError naming what is missing, or naming each NOT NULL column of extras_jobresult
   // without a default that kjq does not know (a newer Nautobot: kjq would write broken rows).
-  // claim() calls it first when it has not succeeded yet.
-  void check_schema();
+  // claim() calls it first when it has not succeeded yet. `writes` false (kjq schedules, which
+  // only reads): the JobResult columns are not looked at.
+  void check_schema(bool writes = true);
 
   // Changes whenever a schedule, a Job or a JobQueue is added, edited or deleted (Nautobot's
   // extras_scheduledjobs.last_update, and the tables' own times and counts, so a database whose

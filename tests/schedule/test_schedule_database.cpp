@@ -321,6 +321,7 @@ TEST_F(ScheduleDatabaseFixture, RefusesJobResultColumnsItDoesNotKnow) {
     EXPECT_NE(std::string(e.what()).find("revocation_type"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("newer Nautobot"), std::string::npos) << e.what();
   }
+  database()->check_schema(/*writes=*/false);  // kjq schedules only reads: it still lists
   sql("DROP TABLE extras_scheduledjobs");
   EXPECT_THROW(database()->check_schema(), nautobot::SchemaError);
 }

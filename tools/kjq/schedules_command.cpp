@@ -21,7 +21,7 @@ int run_schedules(const SchedulesFlags& f) {
   if (f.next < 1 || f.next > 1000)
     throw InputError(Diagnostic{"--next", 0, 0, "", "expected 1 to 1000, got " + std::to_string(f.next)});
   schedule::ScheduleDatabase db(nautobot::NautobotDatabase::from_flags(f.database, f.password_file));
-  db.check_schema();
+  db.check_schema(/*writes=*/false);
   const auto listed = schedule::list_schedules(db.load(), schedule::ScheduleRunner::system_now(), f.next);
   if (f.output == "json")
     std::cout << schedule::schedules_to_json(listed).dump(2) << "\n";
