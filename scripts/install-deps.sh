@@ -5,7 +5,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libyaml-cpp-dev nlohmann-json3-dev libcurl4-openssl-dev libcli11-dev libspdlog-dev libfmt-dev
   libsqlite3-dev libpq-dev libpqxx-dev libcpp-httplib-dev libssl-dev prometheus-cpp-dev libboost-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libhowardhinnant-date-dev
   clang-14 libclang-rt-14-dev clang-format clang-tidy-14
   openssl python3-kubernetes postgresql nghttp2-server nodejs npm
 )

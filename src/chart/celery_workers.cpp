@@ -16,6 +16,12 @@ const json& map_at(const json& values, const char* key) {
 }
 }  // namespace
 
+bool schedules_in_kjq(const json& values) {
+  const json& nautobot = map_at(values, "nautobot");
+  auto it = nautobot.find("scheduledJobsIn");
+  return it != nautobot.end() && it->is_string() && *it == "kjq";
+}
+
 std::map<std::string, json> celery_worker_set(const json& values) {
   const json& celery = map_at(values, "celery");
   const json& workers = map_at(values, "workers");
@@ -43,6 +49,8 @@ std::map<std::string, json> celery_worker_set(const json& values) {
   }
   json& beat = set[kBeatWorker];
   beat["replicaCount"] = 1;
+  // nautobot.scheduledJobsIn: kjq — kjq serve fires the schedules; Beat would fire them again.
+  if (schedules_in_kjq(values)) beat["enabled"] = false;
   merge_overwrite(beat, json{{"autoscaling", {{"enabled", false}}}, {"pdb", {{"create", false}}}});
   return set;
 }

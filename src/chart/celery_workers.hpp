@@ -13,6 +13,10 @@ namespace kjq::chart {
 // The worker whose Deployment runs `celery beat`: no task queues, always one replica.
 inline constexpr const char* kBeatWorker = "beat";
 
+// nautobot.scheduledJobsIn is "kjq" (kjq extension): kjq serve fires the schedules, so the set's
+// beat gets enabled: false.
+bool schedules_in_kjq(const nlohmann::json& values);
+
 // name → merged settings, for `default`, `beat` and every workers.<name>, whatever their type.
 // Precedence (mergeOverwrite, later wins): celery < celeryWorker (default) / celeryBeat (beat)
 // < workers.<name> < {component: nautobot-celery}; then beat gets replicaCount 1,

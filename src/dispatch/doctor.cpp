@@ -59,6 +59,30 @@ const VerbNeed& admission_verb_need() {
   return need;
 }
 
+CheckResult beat_check(const nlohmann::json& deployments, const std::string& ns) {
+  std::string running;
+  for (const auto& d : deployments.value("items", nlohmann::json::array())) {
+    if (!d.is_object()) continue;
+    const auto spec = d.value("spec", nlohmann::json::object());
+    const auto status = d.value("status", nlohmann::json::object());
+    const auto wanted = spec.value("replicas", 1);
+    const auto have = status.value("replicas", 0);
+    if (wanted <= 0 && have <= 0) continue;
+    const auto name = d.value("metadata", nlohmann::json::object()).value("name", "?");
+    running += (running.empty() ? "" : ", ") + name + " (" + std::to_string(wanted) + " wanted, " +
+               std::to_string(have) + " running)";
+  }
+  if (running.empty())
+    return {"Celery Beat", true, "no Beat Deployment runs in " + ns + "; kjq serve --run-schedules fires the schedules",
+            ""};
+  return {"Celery Beat", false,
+          "Beat runs in " + ns + ": " + running +
+              ", while kjq serve fires the schedules (--run-schedules): every schedule on a Kubernetes queue would "
+              "fire twice",
+          "turn Beat off (values workers.beat.enabled: false, or scale its Deployment to 0), or run kjq serve without "
+          "--run-schedules"};
+}
+
 std::vector<CheckResult> run_doctor(const DoctorInput& in) {
   std::vector<CheckResult> out;
   kube::ClusterConfig cfg;
@@ -186,6 +210,17 @@ std::vector<CheckResult> run_doctor(const DoctorInput& in) {
         out.push_back(
             {"permission " + what, false, e.what(), "check the credentials (SelfSubjectAccessReview failed)"});
       }
+    }
+  }
+  if (in.run_schedules && reachable && credentials_ok) {
+    try {
+      kube::RestRequest r;
+      r.path = "/apis/apps/v1/namespaces/" + ns + "/deployments";
+      r.query = {{"labelSelector", kBeatSelector}};
+      out.push_back(beat_check(nlohmann::json::parse(client.send(r, "GET deployments").body), ns));
+    } catch (const std::exception& e) {
+      out.push_back({"Celery Beat", false, std::string("cannot list the Deployments: ") + e.what(),
+                     "grant list on apps/deployments to check that Beat is off, or check it by hand"});
     }
   }
   for (auto& check : queue_checks) out.push_back(std::move(check));

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "kube/config.hpp"
 #include "kube/rest_client.hpp"
 #include "queue/manifest_store.hpp"
@@ -37,12 +39,22 @@ inline constexpr const char* kAdmissionLabel = "kjq.nautobot.com/admission";
 // (a warning when denied) only when a queue's manifest carries kAdmissionLabel: kjq.
 const VerbNeed& admission_verb_need();
 
+// The label of the chart's (and kjq render's) Celery Beat Deployment and pods.
+inline constexpr const char* kBeatSelector = "app.kubernetes.io/component=nautobot-celery-beat";
+
 struct DoctorInput {
   kube::ConfigRequest config;
   kube::ClientOptions client;
   queue::ManifestStore store;
   std::string pod_name_prefix;
+  // kjq serve fires Nautobot's schedules (--run-schedules): Celery Beat must not run as well, or
+  // every schedule fires twice. Checked by listing the Deployments labelled kBeatSelector.
+  bool run_schedules = false;
 };
+
+// The "Celery Beat" check from a DeploymentList (what run_doctor asks the API server for): fails
+// when a Deployment wants or has a Beat replica.
+CheckResult beat_check(const nlohmann::json& deployments, const std::string& namespace_name);
 
 std::vector<CheckResult> run_doctor(const DoctorInput& input);
 

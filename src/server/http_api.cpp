@@ -321,6 +321,15 @@ void install_job_api(http::HttpServer& server, ApiContext& ctx) {
                  reply(res, 202, job_to_json(c.record, ns, JobView::Summary));
                }));
 
+  server.route("GET", "/api/v1/schedules",
+               guarded(ctx, Role::Viewer, [&ctx](const http::Request&, http::Response& res) {
+                 if (!ctx.schedules)
+                   return error(res, 404, "NotFound",
+                                "schedules are not fired by this kjq serve (start it with --nautobot-database and "
+                                "--run-schedules)");
+                 reply(res, 200, ctx.schedules());
+               }));
+
   server.route("GET", "/api/v1/queues", guarded(ctx, Role::Viewer, [&ctx](const http::Request&, http::Response& res) {
                  std::map<std::string, QueueCounts> by_queue;
                  for (const auto& q : ctx.known_queues) by_queue[q].queue = q;

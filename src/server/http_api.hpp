@@ -49,6 +49,8 @@ struct ApiContext {
   BearerTokens* viewer_tokens = nullptr;
   // The feed behind GET /api/v1/events (nullptr: the route answers 404).
   ChangeFeed* feed = nullptr;
+  // --run-schedules: GET /api/v1/schedules's body (nullptr: the route answers 404).
+  std::function<nlohmann::json()> schedules;
 };
 
 // What a token may do: a viewer reads, an operator also submits, cancels, pauses and resumes.

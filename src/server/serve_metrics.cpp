@@ -89,10 +89,25 @@ ServeMetrics::ServeMetrics()
       tls_reload_failures_(counter(*registry_, "kjq_serve_tls_reload_failures_total",
                                    "Changed --tls-cert/--tls-key pairs that could not be used (the previous kept)")),
       tls_handshake_failures_(counter(*registry_, "kjq_serve_tls_handshake_failures_total",
-                                      "Connections closed because their TLS handshake failed")) {
+                                      "Connections closed because their TLS handshake failed")),
+      schedule_runs_(prometheus::BuildCounter()
+                         .Name("kjq_serve_schedule_runs_total")
+                         .Help("Runs of Nautobot's schedules by outcome: fired, late (fired more than 1 s after "
+                               "due), skipped (catch-up policy, starting deadline), failed (marked FAILURE), "
+                               "errored (schedule disabled: user or Job gone)")
+                         .Register(*registry_)),
+      schedules_firing_(prometheus::BuildGauge()
+                            .Name("kjq_serve_schedules_firing")
+                            .Help("Nautobot schedules on Kubernetes queues that kjq fires")
+                            .Register(*registry_)
+                            .Add({})),
+      schedule_lateness_q_(summary(*registry_, "kjq_serve_schedule_lateness_quantiles_seconds",
+                                   "Due-to-hand-over lateness of scheduled runs over the last 10 minutes")) {
   // Every outcome from the start, at 0: a rate over a series that appears late misses its first step.
   for (const char* outcome : {"written", "already_final", "not_found", "checked", "not_final_after_success", "failed"})
     writebacks_.Add({{"outcome", outcome}});
+  for (const char* outcome : {"fired", "late", "skipped", "failed", "errored"})
+    schedule_runs_.Add({{"outcome", outcome}});
 }
 
 void ServeMetrics::set_external(prometheus::Counter& c, long value) {
@@ -132,6 +147,14 @@ std::string ServeMetrics::scrape(const std::vector<QueueCounts>& counts, const s
   set_external(tls_reloads_, external.tls_reloads);
   set_external(tls_reload_failures_, external.tls_reload_failures);
   set_external(tls_handshake_failures_, external.tls_handshake_failures);
+  if (external.schedules) {
+    set_external(schedule_runs_.Add({{"outcome", "fired"}}), external.schedule_fired);
+    set_external(schedule_runs_.Add({{"outcome", "late"}}), external.schedule_late);
+    set_external(schedule_runs_.Add({{"outcome", "skipped"}}), external.schedule_skipped);
+    set_external(schedule_runs_.Add({{"outcome", "failed"}}), external.schedule_failed);
+    set_external(schedule_runs_.Add({{"outcome", "errored"}}), external.schedule_errored);
+    schedules_firing_.Set(static_cast<double>(external.schedules_firing));
+  }
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 

@@ -25,6 +25,10 @@ struct ExternalCounts {
   long job_watch_restarts = 0, pod_watch_restarts = 0, relists = 0, watch_failures = 0;
   long writebacks_pending = 0;
   long tls_reloads = 0, tls_reload_failures = 0, tls_handshake_failures = 0;
+  // Nautobot's schedules fired by kjq (--run-schedules), from the schedule runner's counts.
+  bool schedules = false;
+  long schedule_fired = 0, schedule_late = 0, schedule_skipped = 0, schedule_failed = 0, schedule_errored = 0;
+  long schedules_firing = 0;
 };
 
 class ServeMetrics {
@@ -54,6 +58,9 @@ class ServeMetrics {
     end_to_writeback_.Observe(seconds);
     end_to_writeback_q_.Observe(seconds);
   }
+
+  // How late a scheduled run was handed to the queue after its due time.
+  void observe_schedule_lateness(double seconds) { schedule_lateness_q_.Observe(seconds); }
 
   // Renders the text exposition after refreshing the store gauges and external counters.
   std::string scrape(const std::vector<QueueCounts>& counts, const std::map<std::string, int>& limits,
@@ -95,6 +102,9 @@ class ServeMetrics {
   prometheus::Counter& tls_handshake_failures_;
   // Queues reported before: one whose every record retention deleted reads 0, not its last count.
   std::set<std::string> reported_queues_;
+  prometheus::Family<prometheus::Counter>& schedule_runs_;
+  prometheus::Gauge& schedules_firing_;
+  prometheus::Summary& schedule_lateness_q_;
 };
 
 }  // namespace kjq::server

@@ -4,7 +4,10 @@
 
 #include "kube/api.hpp"
 #include "kube/object_meta.hpp"
+#include "nautobot/job_result_writer.hpp"
 #include "queue/manifest_store.hpp"
+#include "schedule/schedule_listing.hpp"
+#include "schedule/schedule_runner.hpp"
 #include "server/admission.hpp"
 #include "server/bearer_tokens.hpp"
 #include "server/change_feed.hpp"
@@ -19,6 +22,7 @@
 #include "server/store/job_store.hpp"
 #include "server/submit_batcher.hpp"
 #include "server/tls_certificates.hpp"
+#include "util/clock.hpp"
 #include "util/diagnostic.hpp"
 
 namespace kjq::server {
@@ -60,6 +64,10 @@ struct Service::Parts {
   std::unique_ptr<JobTracker> tracker;
   std::unique_ptr<NautobotWriteBack> writeback;
   std::unique_ptr<RetentionPruner> pruner;
+  // --run-schedules: Nautobot's schedules fired here (their own connections to Nautobot's database).
+  std::unique_ptr<schedule::ScheduleDatabase> schedule_db;
+  std::unique_ptr<nautobot::JobResultWriter> schedule_writer;
+  std::unique_ptr<schedule::ScheduleRunner> schedules;
   std::unique_ptr<ApiContext> ctx;
   std::shared_ptr<TlsCertificates> tls;
   std::unique_ptr<http::HttpServer> api_server, metrics_server;
@@ -135,6 +143,7 @@ void Service::start() {
       config_.options.watch_timeout_seconds);
   p.admission = std::make_unique<Admission>(*p.store, *p.api, *p.manifests, config_.options, p.metrics);
   p.tracker = std::make_unique<JobTracker>(*p.store, *p.api, *p.informer, *p.admission, config_.options, p.metrics);
+  if (config_.schedules) start_schedules();
   p.admission->set_event_backlog([t = p.tracker.get()] { return t->event_backlog_age(); });
   if (p.writeback) p.tracker->set_on_writeback([w = p.writeback.get()] { w->wake(); });
   // ApiContext is an aggregate of references: std::make_unique would need C++20's parenthesized
@@ -143,7 +152,7 @@ void Service::start() {
   p.ctx = std::unique_ptr<ApiContext>(new ApiContext{
       *p.store, *p.batcher, *p.admission, *p.tracker, *p.informer, p.metrics, config_.options, *p.manifests, *p.tokens,
       config_.values_queues.has_value(), config_.values_queues.value_or(std::set<std::string>{}), nullptr, nullptr,
-      p.viewer_tokens.get(), p.feed.get()});
+      p.viewer_tokens.get(), p.feed.get(), nullptr});
   p.ctx->external_counts = [&p] {
     ExternalCounts c;
     auto& s = p.client->stats();
@@ -165,10 +174,25 @@ void Service::start() {
           static_cast<long>(p.api_server->stats().tls_handshake_failures +
                             (p.metrics_server ? p.metrics_server->stats().tls_handshake_failures : 0));
     }
+    if (p.schedules) {
+      const auto st = p.schedules->stats();
+      c.schedules = true;
+      c.schedule_fired = static_cast<long>(st.fired);
+      c.schedule_late = static_cast<long>(st.late);
+      c.schedule_skipped = static_cast<long>(st.skipped);
+      c.schedule_failed = static_cast<long>(st.failed);
+      c.schedule_errored = static_cast<long>(st.errored);
+      c.schedules_firing = static_cast<long>(st.firing);
+    }
     return c;
   };
+  if (p.schedules)
+    p.ctx->schedules = [&p] {
+      return schedule::schedule_views_to_json(p.schedules->schedules(), schedule::ScheduleRunner::system_now());
+    };
   p.ctx->optional_problems = [&p]() -> std::string {
     std::string why;
+    if (p.schedules && !p.schedules->healthy(&why)) return "nautobot database: schedules cannot be fired (" + why + ")";
     if (!p.writeback || p.writeback->healthy(&why)) return "";
     return "nautobot database: write-backs failing, " + std::to_string(p.store->pending_writebacks()) + " pending (" +
            why + ")";
@@ -205,6 +229,7 @@ void Service::start() {
     p.pruner = std::make_unique<RetentionPruner>(*p.store, config_.options.retention, p.metrics);
     p.pruner->start();
   }
+  if (p.schedules) p.schedules->start();
   // Listening last: a request never reaches a part that has not started.
   try {
     const bool tls = p.tls != nullptr;
@@ -232,11 +257,67 @@ void Service::stop() {
   if (p.feed) p.feed->stop();  // ends the event streams, so the listener's stop does not wait on them
   if (p.api_server) p.api_server->stop();
   if (p.metrics_server) p.metrics_server->stop();
+  if (p.schedules) p.schedules->stop();  // no new runs while the parts that create them stop
   p.admission->stop();
   p.informer->stop();
   p.tracker->stop();
   if (p.writeback) p.writeback->stop();
   if (p.pruner) p.pruner->stop();
+}
+
+void Service::start_schedules() {
+  Parts& p = *parts_;
+  // Two connections: the runs due at one moment are claimed in two transactions side by side.
+  p.schedule_db = std::make_unique<schedule::ScheduleDatabase>(*config_.nautobot_database, 2);
+  try {
+    p.schedule_db->check_schema();  // a newer Nautobot's JobResult: refuse to start rather than write broken rows
+  } catch (const nautobot::RetryableError& e) {
+    spdlog::warn("Nautobot's database is not reachable yet ({}); schedules fire once it is", e.what());
+  }
+  p.schedule_writer = std::make_unique<nautobot::JobResultWriter>(*config_.nautobot_database);
+  schedule::RunnerOptions options;
+  options.claim.namespace_name = config_.options.namespace_name;
+  options.claim.name_prefix = config_.options.name_prefix;
+  options.claim.catch_up = *config_.schedules;
+  schedule::RunHooks hooks;
+  // A run goes into kjq's own queue under its JobResult id (idempotent): admission creates its
+  // Job <prefix>-<id> from the queue's manifest as for any job, under the queue's cap.
+  hooks.submit = [&p](const std::vector<schedule::FiredRun>& runs) {
+    std::vector<NewJob> jobs;
+    jobs.reserve(runs.size());
+    for (const auto& run : runs) {
+      NewJob job;
+      job.id = run.job_result_id;
+      job.queue = run.queue;
+      job.data_json = run.data_json;
+      job.now_ms = now_ms();
+      jobs.push_back(std::move(job));
+    }
+    p.store->submit(jobs);
+    p.admission->wake();
+  };
+  hooks.lookup = [&p](const std::string& id) -> std::optional<schedule::RunState> {
+    const auto record = p.store->get(id);
+    if (!record) return std::nullopt;
+    schedule::RunState state;
+    state.final = is_final(record->state);
+    state.succeeded = record->state == JobState::Succeeded;
+    state.reason = record->reason;
+    state.message = record->message;
+    return state;
+  };
+  hooks.fail = [&p](const std::string& id, const std::string& reason, const std::string& message) {
+    nautobot::JobEnd end;
+    end.job_result_id = id;
+    end.ended_at = std::chrono::system_clock::now();
+    end.reason = reason.empty() ? "Failed" : reason;
+    end.message = message;
+    p.schedule_writer->write_failure(end);
+  };
+  hooks.fired = [&p](const schedule::FiredRun&, std::chrono::microseconds lateness) {
+    p.metrics.observe_schedule_lateness(static_cast<double>(lateness.count()) / 1e6);
+  };
+  p.schedules = std::make_unique<schedule::ScheduleRunner>(*p.schedule_db, options, std::move(hooks));
 }
 
 std::string Service::api_url() const { return parts_->api_url; }

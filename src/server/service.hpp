@@ -13,6 +13,7 @@
 
 #include "kube/rest_client.hpp"
 #include "nautobot/nautobot_database.hpp"
+#include "schedule/catch_up.hpp"
 #include "server/serve_options.hpp"
 
 namespace kjq::server {
@@ -35,6 +36,9 @@ struct ServiceConfig {
   std::optional<std::set<std::string>> values_queues;
   // --nautobot-database: where the ends of Nautobot's failed Jobs are written (nullopt: nowhere).
   std::optional<nautobot::NautobotDatabase> nautobot_database;
+  // --run-schedules: Nautobot's schedules on Kubernetes queues are fired from nautobot_database
+  // (nullopt: not fired; Celery Beat does it).
+  std::optional<schedule::CatchUpOptions> schedules;
   int http_threads = 16;  // workers for requests that have arrived whole; connections need none
   std::size_t max_connections = 10'000;
 };
@@ -54,6 +58,7 @@ class Service {
   std::string metrics_url() const;
 
  private:
+  void start_schedules();
   struct Parts;
   ServiceConfig config_;
   std::unique_ptr<Parts> parts_;

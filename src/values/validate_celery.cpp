@@ -150,7 +150,48 @@ class CeleryChecker {
 
 }  // namespace
 
+namespace {
+
+// nautobot.scheduledJobsIn (kjq extension): "beat" or "kjq"; with kjq, Beat is not rendered, so
+// no enabled queue may be a Celery queue (its schedules would have no one to fire them).
+void validate_scheduled_jobs_in(const ValuesDocument& doc, std::vector<Diagnostic>& diagnostics) {
+  const json& values = doc.merged;
+  const auto nautobot = values.find("nautobot");
+  if (nautobot == values.end() || !nautobot->is_object()) return;
+  const auto in = nautobot->find("scheduledJobsIn");
+  if (in == nautobot->end() || in->is_null()) return;
+  const std::string path = "nautobot.scheduledJobsIn";
+  if (!in->is_string() || (*in != "beat" && *in != "kjq")) {
+    diagnostics.push_back(doc.at(path, "expected \"beat\" or \"kjq\", got " + describe_value(*in)));
+    return;
+  }
+  if (*in != "kjq") return;
+  std::string celery_queues;
+  const auto workers = values.find("workers");
+  if (workers != values.end() && workers->is_object()) {
+    for (const auto& [name, worker] : workers->items()) {
+      if (name == "beat" || !worker.is_object()) continue;
+      const auto enabled = worker.find("enabled");
+      if (enabled == worker.end() || !is_truthy(*enabled)) continue;
+      const auto type = worker.find("type");
+      if (type != worker.end() && !type->is_null() && !type->is_string()) continue;  // reported elsewhere
+      if (worker_type(worker) == "celery") celery_queues += (celery_queues.empty() ? "" : ", ") + name;
+    }
+  }
+  if (!celery_queues.empty())
+    diagnostics.push_back(
+        doc.at(path,
+               "kjq fires the schedules of Kubernetes queues only, and with \"kjq\" Celery Beat is not rendered; "
+               "the enabled Celery queue(s) " +
+                   celery_queues +
+                   " would have no one to fire theirs (disable them, e.g. workers.default.enabled: false, or keep "
+                   "\"beat\")"));
+}
+
+}  // namespace
+
 void validate_celery_values(const ValuesDocument& doc, std::vector<Diagnostic>& diagnostics) {
+  validate_scheduled_jobs_in(doc, diagnostics);
   CeleryChecker checker(doc, diagnostics);
   const json& values = doc.merged;
   for (auto key : {"celery", "celeryWorker", "celeryBeat"}) {

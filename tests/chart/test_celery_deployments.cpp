@@ -236,3 +236,33 @@ TEST(CeleryValidation, KubernetesWorkersAreNotCheckedAsCelery) {
 }
 
 }  // namespace
+
+namespace {
+
+// nautobot.scheduledJobsIn: kjq (kjq extension): kjq serve --run-schedules fires the schedules.
+TEST(CeleryWorkers, SchedulesInKjqLeavesBeatOutEvenWhenItIsEnabled) {
+  const std::string values =
+      "nautobot: {scheduledJobsIn: kjq}\n"
+      "workers:\n  default: {enabled: false}\n  beat: {enabled: true}\n  jobs: {enabled: true, type: kubernetes}\n";
+  EXPECT_TRUE(deployment_names(render_yaml(values)).empty());
+  EXPECT_THAT(deployment_names(render_yaml(values, {"nautobot.scheduledJobsIn=beat"})),
+              ::testing::ElementsAre("nautobot-celery-beat"));
+}
+
+TEST(CeleryWorkers, SchedulesInKjqIsRefusedWhileACeleryQueueIsEnabled) {
+  for (const auto& [values, expected] :
+       {std::pair<std::string, std::string>{"nautobot: {scheduledJobsIn: kjq}\n", "Celery queue(s) default"},
+        {"nautobot: {scheduledJobsIn: kjq}\nworkers: {default: {enabled: false}, extra: {enabled: true}}\n",
+         "Celery queue(s) extra"},
+        {"nautobot: {scheduledJobsIn: celery}\n", "expected \"beat\" or \"kjq\""}}) {
+    try {
+      render_yaml(values);
+      FAIL() << "accepted: " << values;
+    } catch (const kjq::InputError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("nautobot.scheduledJobsIn")) << e.what();
+      EXPECT_THAT(e.what(), HasSubstr(expected)) << e.what();
+    }
+  }
+}
+
+}  // namespace

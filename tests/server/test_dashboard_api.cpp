@@ -68,7 +68,7 @@ class DashboardApi : public testing::Test {
         admission_(*store_, api_, manifests_, options_, metrics_),
         tracker_(*store_, api_, informer_, admission_, options_, metrics_),
         ctx_{*store_, batcher_, admission_, tracker_, informer_, metrics_,        options_, manifests_,
-             tokens_, false,    {},         nullptr,  nullptr,   &viewer_tokens_, &feed_} {
+             tokens_, false,    {},         nullptr,  nullptr,   &viewer_tokens_, &feed_,   nullptr} {
     feed_.start();
     install_job_api(server_, ctx_);
     install_dashboard(server_);

@@ -62,7 +62,7 @@ class Submission : public testing::Test {
 
   ApiContext context(bool restrict_queues = false, std::set<std::string> known = {}) {
     return ApiContext{*store_, batcher_,        admission_,       tracker_, informer_, metrics_, options_, manifests_,
-                      tokens_, restrict_queues, std::move(known), nullptr,  nullptr,   nullptr,  nullptr};
+                      tokens_, restrict_queues, std::move(known), nullptr,  nullptr,   nullptr,  nullptr,  nullptr};
   }
 
   ParsedSubmission parse(const std::string& body) { return parse_submission(body, context()); }

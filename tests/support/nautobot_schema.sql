@@ -86,3 +86,131 @@ CREATE INDEX extras_joblogentry_log_level_f8cfe898 ON extras_joblogentry (log_le
 CREATE INDEX extras_joblogentry_log_level_f8cfe898_like ON extras_joblogentry (log_level varchar_pattern_ops);
 CREATE INDEX extras_joblogentry_created_ef6e01c5 ON extras_joblogentry (created);
 CREATE INDEX extras_joblog_jr_created_idx ON extras_joblogentry (job_result_id, created);
+
+-- The tables kjq reads to fire Nautobot's schedules (kjq serve --run-schedules), read from the
+-- same release: nautobot/users/models.py (User: BaseModel + Django's AbstractUser),
+-- nautobot/extras/models/jobs.py (Job, JobQueue: PrimaryModel = id, created, last_updated,
+-- _custom_field_data; ScheduledJob: ApprovableModelMixin + BaseModel; ScheduledJobs), the
+-- django_celery_beat columns ScheduledJob keeps for API compatibility (solar, clocked, exchange,
+-- routing_key, headers, priority, expires, expire_seconds), after migrations 0119 (queue removed),
+-- 0128 (approved_at renamed decision_date) and 0140-0142 (state; approval_required removed). Left out: many-to-many tables (tags,
+-- job queues of a job, saved views), extras_jobqueue.secrets_group_id and tenant_id foreign keys
+-- (the columns stay), and the foreign keys to tables not here (django_celery_beat's).
+CREATE TABLE users_user (
+    id uuid NOT NULL PRIMARY KEY,
+    password varchar(128) NOT NULL,
+    last_login timestamp with time zone NULL,
+    is_superuser boolean NOT NULL,
+    username varchar(150) NOT NULL UNIQUE,
+    first_name varchar(150) NOT NULL,
+    last_name varchar(150) NOT NULL,
+    email varchar(254) NOT NULL,
+    is_staff boolean NOT NULL,
+    is_active boolean NOT NULL,
+    date_joined timestamp with time zone NOT NULL,
+    config_data jsonb NOT NULL
+);
+
+CREATE TABLE extras_jobqueue (
+    id uuid NOT NULL PRIMARY KEY,
+    created timestamp with time zone NULL,
+    last_updated timestamp with time zone NULL,
+    _custom_field_data jsonb NOT NULL,
+    name varchar(255) NOT NULL UNIQUE,
+    description varchar(255) NOT NULL,
+    queue_type varchar(50) NOT NULL,
+    secrets_group_id uuid NULL,
+    tenant_id uuid NULL
+);
+
+CREATE TABLE extras_job (
+    id uuid NOT NULL PRIMARY KEY,
+    created timestamp with time zone NULL,
+    last_updated timestamp with time zone NULL,
+    _custom_field_data jsonb NOT NULL,
+    module_name varchar(100) NOT NULL,
+    job_class_name varchar(100) NOT NULL,
+    grouping varchar(255) NOT NULL,
+    name varchar(100) NOT NULL UNIQUE,
+    description text NOT NULL,
+    installed boolean NOT NULL,
+    enabled boolean NOT NULL,
+    is_job_hook_receiver boolean NOT NULL,
+    is_job_button_receiver boolean NOT NULL,
+    has_sensitive_variables boolean NOT NULL,
+    is_singleton boolean NOT NULL,
+    console_log_default boolean NOT NULL,
+    hidden boolean NOT NULL,
+    dryrun_default boolean NOT NULL,
+    read_only boolean NOT NULL,
+    soft_time_limit double precision NOT NULL,
+    time_limit double precision NOT NULL,
+    supports_dryrun boolean NOT NULL,
+    default_job_queue_id uuid NOT NULL,
+    grouping_override boolean NOT NULL,
+    name_override boolean NOT NULL,
+    console_log_default_override boolean NOT NULL,
+    description_override boolean NOT NULL,
+    dryrun_default_override boolean NOT NULL,
+    hidden_override boolean NOT NULL,
+    soft_time_limit_override boolean NOT NULL,
+    time_limit_override boolean NOT NULL,
+    has_sensitive_variables_override boolean NOT NULL,
+    job_queues_override boolean NOT NULL,
+    default_job_queue_override boolean NOT NULL,
+    is_singleton_override boolean NOT NULL
+);
+ALTER TABLE extras_job ADD CONSTRAINT extras_job_default_job_queue_id_fk_extras_jobqueue_id
+    FOREIGN KEY (default_job_queue_id) REFERENCES extras_jobqueue (id) DEFERRABLE INITIALLY DEFERRED;
+CREATE INDEX extras_job_module_name_idx ON extras_job (module_name);
+CREATE INDEX extras_job_job_class_name_idx ON extras_job (job_class_name);
+
+CREATE TABLE extras_scheduledjob (
+    id uuid NOT NULL PRIMARY KEY,
+    name varchar(255) NOT NULL UNIQUE,
+    task varchar(201) NOT NULL,
+    interval varchar(255) NOT NULL,
+    args jsonb NOT NULL,
+    kwargs jsonb NOT NULL,
+    one_off boolean NOT NULL,
+    start_time timestamp with time zone NOT NULL,
+    enabled boolean NOT NULL,
+    last_run_at timestamp with time zone NULL,
+    total_run_count integer NOT NULL CHECK ("total_run_count" >= 0),
+    date_changed timestamp with time zone NOT NULL,
+    description text NOT NULL,
+    user_id uuid NULL,
+    job_model_id uuid NULL,
+    crontab varchar(255) NOT NULL,
+    celery_kwargs jsonb NOT NULL,
+    time_zone varchar(63) NOT NULL,
+    job_queue_id uuid NULL,
+    state varchar(30) NOT NULL,
+    decision_date timestamp with time zone NULL,
+    clocked_id integer NULL,
+    solar_id integer NULL,
+    exchange varchar(255) NULL,
+    routing_key varchar(255) NULL,
+    headers text NOT NULL,
+    priority integer NULL CHECK ("priority" >= 0),
+    expires timestamp with time zone NULL,
+    expire_seconds integer NULL CHECK ("expire_seconds" >= 0)
+);
+ALTER TABLE extras_scheduledjob ADD CONSTRAINT extras_scheduledjob_user_id_fk_users_user_id
+    FOREIGN KEY (user_id) REFERENCES users_user (id) DEFERRABLE INITIALLY DEFERRED;
+ALTER TABLE extras_scheduledjob ADD CONSTRAINT extras_scheduledjob_job_model_id_fk_extras_job_id
+    FOREIGN KEY (job_model_id) REFERENCES extras_job (id) DEFERRABLE INITIALLY DEFERRED;
+ALTER TABLE extras_scheduledjob ADD CONSTRAINT extras_scheduledjob_job_queue_id_fk_extras_jobqueue_id
+    FOREIGN KEY (job_queue_id) REFERENCES extras_jobqueue (id) DEFERRABLE INITIALLY DEFERRED;
+CREATE INDEX extras_scheduledjob_task_idx ON extras_scheduledjob (task);
+CREATE INDEX extras_scheduledjob_state_idx ON extras_scheduledjob (state);
+
+CREATE TABLE extras_scheduledjobs (
+    ident smallint NOT NULL PRIMARY KEY,
+    last_update timestamp with time zone NOT NULL
+);
+
+ALTER TABLE extras_jobresult ADD CONSTRAINT extras_jobresult_scheduled_job_id_fk_extras_scheduledjob_id
+    FOREIGN KEY (scheduled_job_id) REFERENCES extras_scheduledjob (id) DEFERRABLE INITIALLY DEFERRED;
+ALTER TABLE extras_jobresult ADD CONSTRAINT extras_jobresult_job_model_id_fk_extras_job_id
+    FOREIGN KEY (job_model_id) REFERENCES extras_job (id) DEFERRABLE INITIALLY DEFERRED;

@@ -9,7 +9,13 @@
 
 namespace kjq::cli {
 namespace {
-int run_doctor(const KubeFlags& f) {
+struct DoctorFlags {
+  KubeFlags kube;
+  bool run_schedules = false;
+};
+
+int run_doctor(const DoctorFlags& flags) {
+  const KubeFlags& f = flags.kube;
   setup_logging(f.verbose);
   dispatch::DoctorInput in{{}, {}, queue::ManifestStore::from_env(), queue::pod_name_prefix_from_env()};
   in.config.kubeconfig = f.kubeconfig;
@@ -18,6 +24,7 @@ int run_doctor(const KubeFlags& f) {
   in.config.allow_token_over_http = f.allow_token_over_http;
   in.client.qps = f.qps;
   in.client.burst = f.burst;
+  in.run_schedules = flags.run_schedules;
   auto results = dispatch::run_doctor(in);
   bool ok = true;
   int warnings = 0;
@@ -44,12 +51,15 @@ int run_doctor(const KubeFlags& f) {
 }  // namespace
 
 Command add_doctor_command(CLI::App& app) {
-  auto f = std::make_shared<KubeFlags>();
+  auto f = std::make_shared<DoctorFlags>();
   auto* cmd =
       app.add_subcommand("doctor",
                          "Check the API server, token, namespace, permissions and every queue's manifest (with patch "
                          "on jobs when a manifest has the label kjq.nautobot.com/admission: kjq)");
-  add_kube_flags(*cmd, *f, "json|yaml (default: text)", {"", "json", "yaml"});
+  cmd->add_flag("--run-schedules", f->run_schedules,
+                "kjq serve fires Nautobot's schedules: fail when Celery Beat runs too (lists Deployments labelled " +
+                    std::string(dispatch::kBeatSelector) + ")");
+  add_kube_flags(*cmd, f->kube, "json|yaml (default: text)", {"", "json", "yaml"});
   return [f] { return run_doctor(*f); };
 }
 

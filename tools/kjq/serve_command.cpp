@@ -13,10 +13,12 @@
 #include "nautobot/nautobot_database.hpp"
 #include "queue/job_preparation.hpp"
 #include "queue/manifest_store.hpp"
+#include "schedule/catch_up.hpp"
 #include "server/queue_limits.hpp"
 #include "server/retention.hpp"
 #include "server/service.hpp"
 #include "util/diagnostic.hpp"
+#include "util/display_text.hpp"
 #include "values/job_queues.hpp"
 #include "values/validate.hpp"
 #include "values_flags.hpp"
@@ -34,6 +36,9 @@ struct ServeFlags {
   std::string retain_finished;
   std::int64_t retain_max_finished = -1;  // -1: no limit
   int event_heartbeat = 15;
+  bool run_schedules = false;
+  std::string schedule_catch_up = "once";
+  int schedule_starting_deadline = 0;
 };
 
 std::string hostname_or(const std::string& fallback) {
@@ -73,6 +78,24 @@ int run_serve(ServeFlags& f) {
   if (!f.retain_finished.empty())
     c.options.retention.finished_for = server::parse_retention_duration(f.retain_finished, "--retain-finished");
   if (f.retain_max_finished >= 0) c.options.retention.max_finished = f.retain_max_finished;
+  if (f.run_schedules) {
+    if (!c.nautobot_database)
+      throw InputError(
+          Diagnostic{"--run-schedules", 0, 0, "",
+                     std::string("needs ") + nautobot::kDatabaseFlag + " (where Nautobot's schedules are)"});
+    const auto policy = schedule::parse_catch_up(f.schedule_catch_up);
+    if (!policy)
+      throw InputError(Diagnostic{"--schedule-catch-up", 0, 0, "",
+                                  "expected none, once or all, got \"" + display_text(f.schedule_catch_up) + "\""});
+    if (f.schedule_starting_deadline < 0)
+      throw InputError(
+          Diagnostic{"--schedule-starting-deadline", 0, 0, "",
+                     "expected seconds ≥ 0 (0: none), got " + std::to_string(f.schedule_starting_deadline)});
+    schedule::CatchUpOptions catch_up;
+    catch_up.policy = *policy;
+    catch_up.starting_deadline = std::chrono::seconds(f.schedule_starting_deadline);
+    c.schedules = catch_up;
+  }
 
   auto session = open_session(f.kube);
   c.options.namespace_name = session.ns;
@@ -156,6 +179,17 @@ Command add_serve_command(CLI::App& app) {
   cmd->add_option("--retain-max-finished", f->retain_max_finished,
                   "keep at most this many finished jobs, deleting the oldest ends first (default: no limit)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--run-schedules", f->run_schedules,
+                "fire Nautobot's schedules on Kubernetes queues from --nautobot-database, in place of Celery Beat "
+                "(turn Beat off: workers.beat.enabled=false)");
+  cmd->add_option("--schedule-catch-up", f->schedule_catch_up,
+                  "runs missed while no kjq was firing: none (skip them), once (the latest fires, as Beat does) or "
+                  "all (each fires, at most 100)")
+      ->capture_default_str();
+  cmd->add_option("--schedule-starting-deadline", f->schedule_starting_deadline,
+                  "seconds after its due time a run may still start; later ones are skipped (0: no deadline; with "
+                  "--schedule-catch-up none: 60)")
+      ->capture_default_str();
   add_kube_flags(*cmd, f->kube, "(unused)", {""});
   return [f] { return run_serve(*f); };
 }
