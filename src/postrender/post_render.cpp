@@ -7,6 +7,8 @@
 #include "chart/manifests_wiring.hpp"
 #include "chart/rbac.hpp"
 #include "chart/value_access.hpp"
+#include "output/yaml_emitter.hpp"
+#include "postrender/kustomize_patches.hpp"
 #include "postrender/manifests_configmap.hpp"
 #include "postrender/pod_template_wiring.hpp"
 #include "postrender/queue_extensions.hpp"
@@ -90,6 +92,8 @@ PostRenderResult post_render(std::string_view input, const values::ValuesDocumen
   if (auto invalid = values::validate_values(doc); !invalid.empty()) throw InputError(std::move(invalid));
   auto documents = read_manifest_stream(input, options.limits);
   PostRenderResult result;
+  std::vector<StreamDocument> chart_output;
+  if (options.kustomize_patches) chart_output = documents;
   const auto configmap = find_manifests_configmap(documents);
   const std::string configmap_name = configmap ? configmap->name : std::string();
 
@@ -151,7 +155,11 @@ PostRenderResult post_render(std::string_view input, const values::ValuesDocumen
     result.warnings.push_back("no pod template mounts ConfigMap \"" + configmap->name +
                               "\": Nautobot's web and Celery Beat pods will not find the job manifests");
   }
-  result.output = write_manifest_stream(documents);
+  if (options.kustomize_patches) {
+    result.output = output::to_yaml(kustomize_patches(chart_output, documents));
+  } else {
+    result.output = write_manifest_stream(documents);
+  }
   return result;
 }
 

@@ -185,3 +185,58 @@ TEST(PostRenderCli, BadInputPrintsNothingOnStdout) {
 }
 
 }  // namespace
+
+namespace {
+
+using Key = std::pair<std::string, std::string>;
+std::map<Key, json> by_kind_and_name(const std::string& stream) {
+  std::map<Key, json> objects;
+  for (const auto& d : read_manifest_stream(stream))
+    objects[{d.object["kind"], d.object["metadata"]["name"]}] = d.object;
+  return objects;
+}
+
+// Flux runs Kustomize over the chart's output: kjq's patches, applied by kubectl's built-in
+// Kustomize to each acceptance case (the first also with value extensions), give exactly the objects
+// `kjq post-render` prints.
+TEST(PostRenderCli, KustomizePatchesGiveThePostRenderersObjects) {
+  const fs::path kubectl = "/usr/lib/google-cloud-sdk/bin/kubectl.1.32";
+  if (!fs::exists(kubectl)) GTEST_SKIP() << "kubectl 1.32 (the base image's) not found";
+  TempDir tmp;
+  const auto values = tmp.write("kjq.yaml",
+                                "kubernetesJobs: {admission: kjq, activeDeadlineSeconds: 600}\n"
+                                "serviceAccount: {roles: {jobCreator: {followAndCancel: true}}}\n");
+  for (const char* name : {"01-two-kubernetes-queues", "02-kubernetes-only", "03-mixed-with-extra-objects"}) {
+    for (const bool extended : {false, true}) {
+      if (extended && std::string(name) != "01-two-kubernetes-queues") continue;  // one is enough
+      SCOPED_TRACE(std::string(name) + (extended ? " with extensions" : ""));
+      const fs::path input = kSource / "tests" / "fixtures" / "post-render-cases" / name / "chart-output.yaml";
+      const std::string flags = extended ? " -f " + values.string() : "";
+      const auto objects =
+          run_process({"/bin/sh", "-c", "exec \"$0\" post-render" + flags + " < \"$1\"", kKjq, input.string()});
+      ASSERT_EQ(objects.exit_code, 0) << objects.err;
+      const auto patches = run_process(
+          {"/bin/sh", "-c", "exec \"$0\" post-render --kustomize-patches" + flags + " < \"$1\"", kKjq, input.string()});
+      ASSERT_EQ(patches.exit_code, 0) << patches.err;
+      const fs::path dir = tmp.path() / (std::string(name) + (extended ? "-x" : ""));
+      fs::create_directories(dir);
+      fs::copy_file(input, dir / "chart-output.yaml");
+      std::string kustomization =
+          "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: "
+          "[chart-output.yaml]\npatches:\n";
+      kustomization += patches.out;
+      tmp.write(dir.filename().string() + "/kustomization.yaml", kustomization);
+      const auto built = run_process({kubectl.string(), "kustomize", dir.string()});
+      ASSERT_EQ(built.exit_code, 0) << built.err;
+      const auto kustomized = by_kind_and_name(built.out);
+      const auto post_rendered = by_kind_and_name(objects.out);
+      EXPECT_EQ(kustomized.size(), post_rendered.size());
+      for (const auto& [key, object] : post_rendered) {
+        EXPECT_TRUE(kustomized.count(key) && kustomized.at(key) == object) << key.first << "/" << key.second;
+      }
+      EXPECT_NE(kustomized, by_kind_and_name(kjq::test::read_text(input)));
+    }
+  }
+}
+
+}  // namespace
