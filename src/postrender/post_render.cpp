@@ -1,5 +1,6 @@
 #include "postrender/post_render.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include "chart/chart_context.hpp"
@@ -13,6 +14,7 @@
 #include "postrender/pod_template_wiring.hpp"
 #include "postrender/queue_extensions.hpp"
 #include "postrender/release_identity.hpp"
+#include "postrender/serve_objects.hpp"
 #include "queue/job_preparation.hpp"
 #include "util/diagnostic.hpp"
 #include "util/file_read.hpp"
@@ -24,6 +26,8 @@ namespace kjq::postrender {
 using nlohmann::json;
 
 namespace {
+
+constexpr const char* kServeSource = "kjq post-render --with-serve";
 
 // Where the pods should find the manifests: the user's nautobot.jobsManifestsMountPath when the
 // values set it, else where the chart mounted them, else kjq's default.
@@ -85,11 +89,57 @@ std::map<std::string, std::string> extended_manifests(const std::map<std::string
   return result;
 }
 
+// Where the chart keeps the database credentials, for kjq serve.
+ServeInputs serve_inputs(const std::vector<StreamDocument>& documents, const std::vector<std::string>& queues) {
+  ServeInputs inputs;
+  inputs.queues = queues;
+  for (const auto& document : documents) {
+    const json& object = document.object;
+    if (object["kind"] == "ConfigMap" && inputs.env_configmap.empty() && object.contains("data") &&
+        object["data"].is_object() && object["data"].contains("NAUTOBOT_DB_HOST")) {
+      inputs.env_configmap = object["metadata"]["name"];
+    }
+    const json* tpl = pod_template(object);
+    if (!tpl || !tpl->contains("spec") || !(*tpl)["spec"].contains("containers")) continue;
+    for (const auto& container : (*tpl)["spec"]["containers"]) {
+      if (!container.is_object() || !container.contains("env") || !container["env"].is_array()) continue;
+      for (const auto& env : container["env"]) {
+        if (!env.is_object() || !env.contains("valueFrom")) continue;
+        if (env.value("name", json()) == "NAUTOBOT_DB_USER" && inputs.db_user_env.is_null()) inputs.db_user_env = env;
+        if (env.value("name", json()) == "NAUTOBOT_DB_PASSWORD" && inputs.db_password_env.is_null()) {
+          inputs.db_password_env = env;
+        }
+      }
+    }
+  }
+  return inputs;
+}
+
+// The serve objects in place of those of an earlier pass (so the output stays idempotent), the
+// others appended.
+void put_serve_objects(std::vector<StreamDocument>& documents, std::vector<json> objects) {
+  for (auto& object : objects) {
+    auto same = std::find_if(documents.begin(), documents.end(), [&](const StreamDocument& d) {
+      return d.object["kind"] == object["kind"] && d.object["metadata"]["name"] == object["metadata"]["name"] &&
+             d.object["apiVersion"] == object["apiVersion"];
+    });
+    if (same != documents.end()) {
+      same->object = std::move(object);
+    } else {
+      documents.push_back({kServeSource, 0, std::move(object)});
+    }
+  }
+}
+
 }  // namespace
 
 PostRenderResult post_render(std::string_view input, const values::ValuesDocument& doc,
                              const PostRenderOptions& options) {
   if (auto invalid = values::validate_values(doc); !invalid.empty()) throw InputError(std::move(invalid));
+  if (options.with_serve && options.kustomize_patches) {
+    throw InputError(
+        Diagnostic{"", 0, 0, "", "--with-serve adds objects, which Kustomize patches cannot: use one or the other"});
+  }
   auto documents = read_manifest_stream(input, options.limits);
   PostRenderResult result;
   std::vector<StreamDocument> chart_output;
@@ -109,6 +159,7 @@ PostRenderResult post_render(std::string_view input, const values::ValuesDocumen
   json values = doc.merged;
   values["nautobot"]["jobsManifestsMountPath"] = mount_directory(documents, configmap_name, doc);
   chart::ChartContext context = chart::ChartContext::build(values, release);
+  if (auto name = chart_name_label(documents); !name.empty()) context.standard_labels["app.kubernetes.io/name"] = name;
 
   std::map<std::string, std::string> manifests;
   if (configmap) {
@@ -154,6 +205,9 @@ PostRenderResult post_render(std::string_view input, const values::ValuesDocumen
   if (configmap && !manifests.empty() && result.rewired_pods == 0) {
     result.warnings.push_back("no pod template mounts ConfigMap \"" + configmap->name +
                               "\": Nautobot's web and Celery Beat pods will not find the job manifests");
+  }
+  if (options.with_serve) {
+    put_serve_objects(documents, render_serve_objects(context, wiring, serve_inputs(documents, queues), doc));
   }
   if (options.kustomize_patches) {
     result.output = output::to_yaml(kustomize_patches(chart_output, documents));

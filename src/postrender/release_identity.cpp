@@ -39,4 +39,15 @@ chart::Release release_identity(const std::vector<StreamDocument>& documents) {
   return release;
 }
 
+std::string chart_name_label(const std::vector<StreamDocument>& documents) {
+  for (const auto& document : documents) {
+    const json& meta = document.object["metadata"];
+    auto labels = meta.find("labels");
+    if (labels == meta.end() || !labels->is_object()) continue;
+    if (label(*labels, "app.kubernetes.io/instance").empty()) continue;
+    if (auto name = label(*labels, "app.kubernetes.io/name"); !name.empty()) return name;
+  }
+  return {};
+}
+
 }  // namespace kjq::postrender

@@ -13,4 +13,7 @@ namespace kjq::postrender {
 // says (the namespace is left to the caller).
 chart::Release release_identity(const std::vector<StreamDocument>& documents);
 
+// The app.kubernetes.io/name label the chart gives its objects (nameOverride), "" when none has it.
+std::string chart_name_label(const std::vector<StreamDocument>& documents);
+
 }  // namespace kjq::postrender
