@@ -2,9 +2,6 @@
 // (tests/fixtures/post-render-cases, copied from the shared acceptance data): the objects, what
 // changes and what does not, idempotence, and schema validity (tests/schema/validate.mjs).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <filesystem>
 #include <set>
 
@@ -14,6 +11,7 @@
 #include "postrender/manifest_stream.hpp"
 #include "postrender/pod_template_wiring.hpp"
 #include "postrender/post_render.hpp"
+#include "schema_validation.hpp"
 #include "support/test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -178,23 +176,12 @@ TEST_P(PostRenderCase, FeedingTheOutputBackGivesTheSameOutput) {
 }
 
 TEST_P(PostRenderCase, EveryOutputObjectIsSchemaValid) {
-  const fs::path schema_dir = fs::path(KJQ_SOURCE_DIR) / "tests" / "schema";
-  if (!fs::exists(schema_dir / "node_modules" / "kubernetes-models")) {
-    GTEST_SKIP() << "run scripts/install-test-tools.sh to enable schema validation";
-  }
+  if (!kjq::test::schema_validator_installed()) GTEST_SKIP() << "run scripts/install-test-tools.sh";
   json objects = json::array();
   for (const auto& d : out_) objects.push_back(d.object);  // the chart's nulls (podAffinity: null) included
-  kjq::test::TempDir tmp;
-  const auto file = tmp.write("objects.json", kjq::output::to_go_json(objects));
-  const std::string cmd = "node '" + (schema_dir / "validate.mjs").string() + "' '" + file.string() + "' 2>&1";
-  std::string output;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) output.append(buf, n);
-  const int status = ::pclose(pipe);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
-  EXPECT_EQ(output.find("invalid"), std::string::npos) << output;
+  const auto result = kjq::test::validate_schemas(objects);
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_EQ(result.out.find("invalid"), std::string::npos) << result.out;
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, PostRenderCase, ::testing::ValuesIn(case_names()), [](const auto& info) {

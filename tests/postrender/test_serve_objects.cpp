@@ -1,12 +1,9 @@
 // post-render --with-serve: the objects that run kjq serve beside the chart's Nautobot.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
-
-#include "output/go_json.hpp"
 #include "postrender/manifest_stream.hpp"
 #include "postrender/post_render.hpp"
+#include "schema_validation.hpp"
 #include "support/test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -79,10 +76,7 @@ TEST(PostRenderServe, MissingSettingsAreNamed) {
 }
 
 TEST(PostRenderServe, EveryObjectIsSchemaValid) {
-  const fs::path schema_dir = fs::path(KJQ_SOURCE_DIR) / "tests" / "schema";
-  if (!fs::exists(schema_dir / "node_modules" / "kubernetes-models")) {
-    GTEST_SKIP() << "run scripts/install-test-tools.sh to enable schema validation";
-  }
+  if (!kjq::test::schema_validator_installed()) GTEST_SKIP() << "run scripts/install-test-tools.sh";
   const std::string input = kjq::test::read_text(kCases / "01-two-kubernetes-queues" / "chart-output.yaml");
   auto set = kSettings;
   set.push_back("kjqServe.resources.requests.memory=64Mi");
@@ -90,17 +84,9 @@ TEST(PostRenderServe, EveryObjectIsSchemaValid) {
       read_manifest_stream(post_render(input, serve_values("01-two-kubernetes-queues", set), with_serve()).output);
   json objects = json::array();
   for (std::size_t i = out.size() - 5; i < out.size(); ++i) objects.push_back(out[i].object);
-  kjq::test::TempDir tmp;
-  const auto file = tmp.write("objects.json", kjq::output::to_go_json(objects));
-  const std::string cmd = "node '" + (schema_dir / "validate.mjs").string() + "' '" + file.string() + "' 2>&1";
-  std::string output;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) output.append(buf, n);
-  const int status = ::pclose(pipe);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
-  EXPECT_EQ(output.find("generic"), std::string::npos) << output;  // all five have typed schemas
+  const auto result = kjq::test::validate_schemas(objects);
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_EQ(result.out.find("generic"), std::string::npos) << result.out;  // all five have typed schemas
 }
 
 }  // namespace
