@@ -88,7 +88,7 @@ std::vector<Diagnostic> check_queue_manifests(const ManifestsConfigMap& configma
                                               const std::string& pod_name_prefix, const values::ValuesDocument& doc) {
   std::vector<Diagnostic> problems;
   const std::string where = "ConfigMap " + in_quotes(configmap.name) + ", queue ";
-  auto problem = [&](const std::string& queue, std::string message) {
+  auto problem = [&](const std::string& queue, const std::string& message) {
     problems.push_back(Diagnostic{kStdinName, line, 0, "data." + queue, where + in_quotes(queue) + ": " + message});
   };
   for (const auto& [queue, text] : configmap.manifests) {

@@ -184,8 +184,7 @@ PostRenderResult post_render(std::string_view input, const values::ValuesDocumen
   const chart::ManifestsWiring wiring = chart::manifests_wiring(context, manifests);
 
   const std::string role_name = chart::job_creator_role_name(context);
-  std::vector<std::string> queues;
-  for (const auto& [queue, text] : manifests) queues.push_back(queue);
+  const std::vector<std::string> queues = wiring.queues;
   for (auto& document : documents) {
     json& object = document.object;
     if (json* tpl = pod_template(object)) {
