@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "postrender/manifest_stream.hpp"
 #include "postrender/post_render.hpp"
 #include "support/test_support.hpp"
 
@@ -169,6 +170,67 @@ TEST(PostRenderManifests, EveryProblemIsReportedAtOnce) {
   EXPECT_NE(message.find("queue \"alpha\""), std::string::npos) << message;
   EXPECT_NE(message.find("queue \"beta\": spec.template.spec.restartPolicy is \"Sometimes\""), std::string::npos)
       << message;
+}
+
+}  // namespace
+
+namespace {
+
+TEST(PostRenderInput, OddlyShapedWorkloadsAreLeftAsTheyAre) {
+  const std::string odd =
+      "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec: {template: 5}\n"
+      "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b}\nspec: {template: {spec: {volumes: x}}}\n"
+      "---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: c}\n"
+      "spec: {template: {metadata: 7, spec: {containers: z, volumes: [{name: m, configMap: {name: "
+      "nautobot-k8s-jobs-manifests}}]}}}\n"
+      "---\napiVersion: v1\nkind: Pod\nmetadata: {name: d}\nspec: [1, 2]\n";
+  const std::string input = case01() + odd;
+  const auto result = post_render(input, no_values(), {});
+  const auto in = read_manifest_stream(input);
+  const auto out = read_manifest_stream(result.output);
+  ASSERT_EQ(out.size(), in.size());
+  for (std::size_t i = out.size() - 4; i < out.size() - 2; ++i) EXPECT_EQ(out[i].object, in[i].object);
+  // c mounts the manifests (no container can, its containers are not a list): the volume becomes
+  // kjq's and the pod gets the wiring's metadata; d has no pod spec to change.
+  const json& c = out[out.size() - 2].object["spec"]["template"];
+  EXPECT_EQ(c["spec"]["volumes"][0]["configMap"]["items"].size(), 2u);
+  EXPECT_EQ(c["spec"]["containers"], json("z"));
+  EXPECT_EQ(out.back().object, in.back().object);
+}
+
+TEST(PostRenderWiring, ACronJobAndAPodThatMountTheManifestsAreWiredToo) {
+  const std::string mount =
+      "{name: nautobot, image: x, volumeMounts: [{name: m, mountPath: /etc/nautobot/job-queues/alpha/manifest.json, "
+      "subPath: alpha}]}";
+  const std::string volume = "{name: m, configMap: {name: nautobot-k8s-jobs-manifests}}";
+  const std::string extra =
+      "---\napiVersion: batch/v1\nkind: CronJob\nmetadata: {name: cron}\nspec: {schedule: \"* * * * *\", "
+      "jobTemplate: {spec: {template: {spec: {restartPolicy: Never, containers: [" +
+      mount + "], volumes: [" + volume +
+      "]}}}}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: pod}\n"
+      "spec: {containers: [" +
+      mount + "], volumes: [" + volume + "]}\n";
+  const auto result = post_render(case01() + extra, no_values(), {});
+  EXPECT_EQ(result.rewired_pods, 4);
+  const auto out = read_manifest_stream(result.output);
+  for (const json* spec :
+       {&out[out.size() - 2].object["spec"]["jobTemplate"]["spec"]["template"]["spec"], &out.back().object["spec"]}) {
+    EXPECT_EQ(
+        (*spec)["containers"][0]["volumeMounts"],
+        json::parse(
+            R"([{"mountPath":"/etc/nautobot/job-queues","name":"nautobot-k8s-jobs-manifests","readOnly":true}])"));
+    EXPECT_EQ((*spec)["volumes"][0]["name"], "nautobot-k8s-jobs-manifests");
+    EXPECT_EQ((*spec)["automountServiceAccountToken"], true);
+  }
+}
+
+TEST(PostRenderWiring, AnotherVolumeNamedLikeTheWiringsIsRefused) {
+  const std::string extra =
+      "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: clash}\nspec: {template: {spec: {containers: [], "
+      "volumes: [{name: m, configMap: {name: nautobot-k8s-jobs-manifests}}, {name: nautobot-k8s-jobs-manifests, "
+      "emptyDir: {}}]}}}\n";
+  EXPECT_NE(refusal(case01() + extra).find("Deployment/clash: a volume named \"nautobot-k8s-jobs-manifests\""),
+            std::string::npos);
 }
 
 }  // namespace
