@@ -75,7 +75,7 @@ std::map<std::string, std::string> extended_manifests(const std::map<std::string
   std::map<std::string, std::string> result;
   for (const auto& [queue, text] : manifests) {
     std::string& out = result[queue] = text;
-    if (json_limit_violation(text, kInputJsonLimits)) continue;
+    if (!has_queue_extensions(values, queue) || json_limit_violation(text, kInputJsonLimits)) continue;
     json manifest;
     try {
       manifest = json::parse(text);

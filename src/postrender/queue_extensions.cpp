@@ -11,6 +11,13 @@ namespace kjq::postrender {
 
 using nlohmann::json;
 
+bool has_queue_extensions(const json& values, const std::string& queue) {
+  const values::QueueSettings w(values, queue);
+  const json overrides = w.value("jobOverrides");
+  return !w.value("activeDeadlineSeconds").is_null() || (overrides.is_object() && !overrides.empty()) ||
+         w.admits_by_kjq() || !w.kueue_queue_name().empty();
+}
+
 bool apply_queue_extensions(json& manifest, const json& values, const std::string& queue) {
   const values::QueueSettings w(values, queue);
   const json before = manifest;

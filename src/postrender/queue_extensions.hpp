@@ -13,6 +13,9 @@
 
 namespace kjq::postrender {
 
+// True when the values set any of those extensions for `queue` (else its manifest stays as it is).
+bool has_queue_extensions(const nlohmann::json& values, const std::string& queue);
+
 // True when the manifest changed.
 bool apply_queue_extensions(nlohmann::json& manifest, const nlohmann::json& values, const std::string& queue);
 
