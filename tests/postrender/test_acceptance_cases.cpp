@@ -175,6 +175,12 @@ TEST_P(PostRenderCase, FeedingTheOutputBackGivesTheSameOutput) {
   EXPECT_EQ(again.output, result_.output);
 }
 
+TEST_P(PostRenderCase, TheChartsOwnValuesFileChangesNothingMore) {
+  // The values the chart was rendered with, given to kjq too (-f): they use no kjq extension.
+  const auto doc = kjq::test::values_from_yaml(kjq::test::read_text(dir_ / "values.yaml"));
+  EXPECT_EQ(post_render(input_, doc, {}).output, result_.output);
+}
+
 TEST_P(PostRenderCase, EveryOutputObjectIsSchemaValid) {
   if (!kjq::test::schema_validator_installed()) GTEST_SKIP() << "run scripts/install-test-tools.sh";
   json objects = json::array();
