@@ -1,5 +1,8 @@
 #include "postrender/manifest_stream.hpp"
 
+#include <cmath>
+
+#include "output/go_json.hpp"
 #include "output/yaml_emitter.hpp"
 #include "util/diagnostic.hpp"
 #include "util/file_read.hpp"
@@ -97,6 +100,24 @@ void check_object_shape(const json& object, int line) {
   if (!problems.empty()) throw InputError(std::move(problems));
 }
 
+// Numbers are read as Helm reads values, as doubles; beyond 2^53 a double no longer holds every
+// integer, so such a number would come out changed. Refused rather than changed.
+constexpr double kLargestExactInteger = 9007199254740992.0;  // 2^53
+
+void check_numbers(const json& value, const std::string& path, int line) {
+  if (value.is_number_float() && std::fabs(value.get<double>()) >= kLargestExactInteger) {
+    throw InputError(stream_problem(line, path,
+                                    "the number " + output::to_go_json(value) +
+                                        " is too large to keep exactly (kjq holds numbers as doubles, exact up "
+                                        "to 2^53): quote it if it is text"));
+  }
+  if (value.is_object()) {
+    for (const auto& [key, item] : value.items()) check_numbers(item, path.empty() ? key : path + "." + key, line);
+  } else if (value.is_array()) {
+    for (std::size_t i = 0; i < value.size(); ++i) check_numbers(value[i], path + "[" + std::to_string(i) + "]", line);
+  }
+}
+
 }  // namespace
 
 std::string object_label(const json& object) {
@@ -131,6 +152,7 @@ std::vector<StreamDocument> read_manifest_stream(std::string_view text, const St
     }
     if (parsed.value.is_null()) continue;  // only comments or blank lines
     check_object_shape(parsed.value, chunk.line);
+    check_numbers(parsed.value, "", chunk.line);
     if (documents.size() == limits.max_documents) {
       throw InputError(stream_problem(chunk.line, "",
                                       "more than " + std::to_string(limits.max_documents) + " objects in the stream"));

@@ -34,7 +34,8 @@ inline constexpr const char* kStdinName = "<stdin>";
 // Every non-empty document, in order. Throws kjq::InputError (naming <stdin>, the line and the
 // path inside the object) for: an empty stream, a stream that does not end with a newline
 // (Helm ends every document with one, so a cut stream usually does not), invalid YAML, a
-// document that is not a map with string apiVersion, kind and metadata.name, and anything over
+// document that is not a map with string apiVersion, kind and metadata.name, a number too large
+// to keep exactly (2^53 and above: numbers are doubles, as in Helm's values), and anything over
 // the limits.
 std::vector<StreamDocument> read_manifest_stream(std::string_view text, const StreamLimits& limits = {});
 

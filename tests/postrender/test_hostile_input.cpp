@@ -96,6 +96,14 @@ TEST(PostRenderInput, AStreamOverTheLimitIsRefused) {
   EXPECT_NE(refusal(case01(), options).find("more than 3 objects"), std::string::npos);
 }
 
+TEST(PostRenderInput, AnIntegerTooLargeToKeepExactlyIsRefusedNotChanged) {
+  const std::string message =
+      refusal("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\nspec: {list: [1, 9007199254740993]}\n");
+  EXPECT_NE(message.find("<stdin>:1: spec.list[1]: the number 9007199254740992 is too large"), std::string::npos)
+      << message;
+  EXPECT_EQ(refusal("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\nspec: {n: 9007199254740991}\n"), "");
+}
+
 TEST(PostRenderInput, DuplicateKeysAreRefused) {
   EXPECT_NE(refusal("apiVersion: v1\nkind: ConfigMap\nkind: Secret\nmetadata: {name: x}\n"), "");
 }
