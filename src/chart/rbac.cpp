@@ -45,10 +45,14 @@ json admission_rule() {
       {"apiGroups", json::array({"batch"})}, {"resources", json::array({"jobs"})}, {"verbs", json::array({"patch"})}};
 }
 
+json job_creator_rule() {
+  return {{"apiGroups", json::array({"batch"})},
+          {"resources", json::array({"jobs"})},
+          {"verbs", json::array({"create", "get", "list", "watch"})}};
+}
+
 json render_job_creator_role(const ChartContext& context) {
-  json rules = json::array({{{"apiGroups", json::array({"batch"})},
-                             {"resources", json::array({"jobs"})},
-                             {"verbs", json::array({"create", "get", "list", "watch"})}}});
+  json rules = json::array({job_creator_rule()});
   if (values::is_truthy(value_at(context.values, {"serviceAccount", "roles", "jobCreator", "followAndCancel"}))) {
     for (auto& rule : follow_and_cancel_rules()) rules.push_back(std::move(rule));
   }

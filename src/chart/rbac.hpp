@@ -18,6 +18,9 @@ std::string job_creator_role_name(const ChartContext& context);
 // admission_rule().
 nlohmann::json render_job_creator_role(const ChartContext& context);
 
+// The reference's rule: batch/jobs create, get, list, watch.
+nlohmann::json job_creator_rule();
+
 // patch batch/jobs: kjq serve un-suspends the Jobs of queues with admission: kjq.
 nlohmann::json admission_rule();
 

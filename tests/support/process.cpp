@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include "support/test_support.hpp"
@@ -30,7 +32,20 @@ ProcessResult run_process(const std::vector<std::string>& argv, int timeout_seco
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
+  // A variable of extra_env replaces the inherited one of the same name (some programs, Go's
+  // among them, read the first of two).
+  auto overridden = [&](const char* entry) {
+    const char* eq = std::strchr(entry, '=');
+    const std::string_view name(entry, eq ? static_cast<std::size_t>(eq - entry) : std::strlen(entry));
+    for (const auto& extra : extra_env) {
+      if (extra.size() > name.size() && extra.compare(0, name.size(), name) == 0 && extra[name.size()] == '=')
+        return true;
+    }
+    return false;
+  };
+  for (char** e = environ; *e; ++e) {
+    if (!overridden(*e)) env_strings.emplace_back(*e);
+  }
   env_strings.insert(env_strings.end(), extra_env.begin(), extra_env.end());
   std::vector<char*> env;
   for (auto& e : env_strings) env.push_back(e.data());

@@ -12,6 +12,7 @@ struct ProcessResult {
 };
 
 // argv[0] is the program path. `timeout_seconds` kills the process (SIGKILL) if it overruns.
+// `extra_env` entries (NAME=value) are added to the environment, replacing inherited ones.
 ProcessResult run_process(const std::vector<std::string>& argv, int timeout_seconds = 60,
                           const std::vector<std::string>& extra_env = {});
 

@@ -19,6 +19,7 @@ Command add_cancel_command(CLI::App& app);
 Command add_doctor_command(CLI::App& app);
 Command add_serve_command(CLI::App& app);
 Command add_schedules_command(CLI::App& app);
+Command add_post_render_command(CLI::App& app);
 
 // Runs `body`, turning kjq's exceptions into messages on stderr and exit codes.
 int run_reporting_errors(const std::function<int()>& body);

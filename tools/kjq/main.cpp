@@ -11,11 +11,17 @@ namespace {
 using AddCommand = kjq::cli::Command (*)(CLI::App&);
 
 constexpr std::pair<const char*, AddCommand> kCommands[] = {
-    {"render", kjq::cli::add_render_command},       {"values", kjq::cli::add_values_command},
-    {"dispatch", kjq::cli::add_dispatch_command},   {"status", kjq::cli::add_status_command},
-    {"list", kjq::cli::add_list_command},           {"watch", kjq::cli::add_watch_command},
-    {"logs", kjq::cli::add_logs_command},           {"cancel", kjq::cli::add_cancel_command},
-    {"doctor", kjq::cli::add_doctor_command},       {"serve", kjq::cli::add_serve_command},
+    {"render", kjq::cli::add_render_command},
+    {"values", kjq::cli::add_values_command},
+    {"dispatch", kjq::cli::add_dispatch_command},
+    {"status", kjq::cli::add_status_command},
+    {"list", kjq::cli::add_list_command},
+    {"watch", kjq::cli::add_watch_command},
+    {"logs", kjq::cli::add_logs_command},
+    {"cancel", kjq::cli::add_cancel_command},
+    {"doctor", kjq::cli::add_doctor_command},
+    {"serve", kjq::cli::add_serve_command},
+    {"post-render", kjq::cli::add_post_render_command},
     {"schedules", kjq::cli::add_schedules_command},
 };
 
