@@ -217,6 +217,20 @@ TEST_F(StorePostgresCounts, TwoReplicasWritingWhileOneFoldsLoseNothing) {
   expect_exact(*second, "folded");
 }
 
+// 10,000 folded deltas left dead in job_count_deltas would slow every count until autovacuum: the
+// store vacuums the table itself, and it shrinks back.
+TEST_F(StorePostgresCounts, FoldingManyDeltasVacuumsTheirTable) {
+  auto store = open();
+  psql(
+      "INSERT INTO jobs (id, queue, state, created_ms, updated_ms)"
+      " SELECT 'bulk-' || i, 'q' || (i % 2), 'Queued', 1000, 1000 FROM generate_series(1, 5000) AS i;"
+      " UPDATE jobs SET state = 'Running';");  // 10,000 deltas: -1 Queued, +1 Running per job
+  EXPECT_GT(std::stoll(psql("SELECT pg_relation_size('job_count_deltas')")), 100'000);
+  EXPECT_GE(store->compact_counts(), 10'000);
+  EXPECT_LT(std::stoll(psql("SELECT pg_relation_size('job_count_deltas')")), 16'384);
+  expect_exact(*store, "folded and vacuumed");
+}
+
 TEST_F(StorePostgresCounts, AVersionFourDatabaseWithJobsCountsThemAfterTheUpgrade) {
   std::string sql = std::string(server::kCreateSchemaMigrationsSql) + ";\n";
   for (const auto& m : server::migrations()) {
