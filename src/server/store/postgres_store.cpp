@@ -644,7 +644,7 @@ void PostgresStore::maybe_compact_counts() {
   if (now < due || !next_compaction_ms_.compare_exchange_strong(due, now + kCompactionIntervalMs)) return;
   try {
     compact_counts();
-  } catch (const RuntimeError&) {
+  } catch (const std::exception&) {
     // Folding is housekeeping: the counts are exact without it, and the next call tries again.
     // A claim that committed must still return its jobs.
   }
