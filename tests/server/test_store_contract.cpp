@@ -62,14 +62,14 @@ class StoreContract : public StoreTest {
 };
 
 TEST_P(StoreContract, MigratingAgainIsANoOp) {
-  EXPECT_EQ(store_->schema_version(), 4);
+  EXPECT_EQ(store_->schema_version(), 5);
   EXPECT_EQ(store_->schema_version(), server::latest_schema_version());
   store_->submit({new_job("kept")});
   store_->migrate();
   store_->migrate();
-  EXPECT_EQ(store_->schema_version(), 4);
+  EXPECT_EQ(store_->schema_version(), 5);
   auto again = db_->open();  // a second start-up migrates too
-  EXPECT_EQ(again->schema_version(), 4);
+  EXPECT_EQ(again->schema_version(), 5);
   EXPECT_TRUE(again->get("kept").has_value());
 }
 
@@ -417,6 +417,31 @@ TEST_P(StoreContract, QueueCountsCountEveryStatePerQueue) {
   EXPECT_EQ(counts[1].queued, 1);
   EXPECT_EQ(counts[1].succeeded, 1);
   EXPECT_EQ(counts[1].active(), 0);
+}
+
+// Retention deleting every job of a queue leaves the queue out, as if it never had jobs; the
+// unfiltered counts per state follow every change (PostgreSQL keeps them in job_counts).
+TEST_P(StoreContract, QueueCountsLeaveOutAQueueWhoseJobsWereAllPruned) {
+  submit_many(2, "gone", "g-");
+  submit_many(1, "kept", "k-");
+  store_->claim("gone", 0, 2, "r", "kjq", 2000);
+  store_->finish("g-0", finish_as(JobState::Succeeded, 3000));
+  store_->finish("g-1", finish_as(JobState::Failed, 3000));
+  ASSERT_EQ(store_->queue_counts().size(), 2u);
+  EXPECT_EQ(store_->count_states(job_filter(""))[JobState::Failed], 1);
+  EXPECT_EQ(store_->count_states(job_filter("gone")).total(), 2);
+
+  server::Retention r;
+  r.finished_before_ms = 5000;
+  EXPECT_EQ(store_->prune_finished(r), 2);
+  const auto counts = store_->queue_counts();
+  ASSERT_EQ(counts.size(), 1u);
+  EXPECT_EQ(counts[0].queue, "kept");
+  EXPECT_EQ(counts[0].queued, 1);
+  const auto all = store_->count_states(job_filter(""));
+  EXPECT_EQ(all.total(), 1);
+  EXPECT_EQ(all[JobState::Queued], 1);
+  EXPECT_EQ(store_->count_states(job_filter("gone")).total(), 0);
 }
 
 TEST_P(StoreContract, UnfinishedListsEveryNonFinalRecordOldestFirst) {
@@ -835,7 +860,7 @@ TEST_P(StoreContract, AVersionOneDatabaseUpgradesInPlaceKeepingItsRows) {
               " VALUES ('old-done', 'q', 'Succeeded', 'Completed', 0, 1002, 3000, 3000);\n");
 
   auto store = old_db.open();
-  EXPECT_EQ(store->schema_version(), 4);
+  EXPECT_EQ(store->schema_version(), 5);
   const auto all = store->list(job_filter(""));
   EXPECT_EQ(ids_of(all.items), (std::vector<std::string>{"old-queued", "old-running", "old-done"}));
   for (const auto& r : all.items) {
@@ -868,7 +893,7 @@ TEST_P(StoreContract, AVersionOneDatabaseUpgradesInPlaceKeepingItsRows) {
   // The CHECK holds on the upgraded table too.
   EXPECT_THROW(old_db.exec("UPDATE jobs SET origin = 'elsewhere' WHERE id = 'nb'"), std::runtime_error);
   // And a second start-up finds nothing left to do.
-  EXPECT_EQ(old_db.open()->schema_version(), 4);
+  EXPECT_EQ(old_db.open()->schema_version(), 5);
 }
 
 TEST_P(StoreContract, APausedQueueIsClaimedByNoReplicaUntilResumedAndStaysPausedAcrossRestarts) {

@@ -56,8 +56,8 @@ TEST(StoreOpen, SqliteAcceptsBothSpellingsAndCreatesTheFile) {
   test::TempDir dir;
   const auto plain = dir.path() / "plain.db";
   const auto slashed = dir.path() / "slashed.db";
-  EXPECT_EQ(open_store("sqlite:" + plain.string())->schema_version(), 4);
-  EXPECT_EQ(open_store("sqlite://" + slashed.string())->schema_version(), 4);
+  EXPECT_EQ(open_store("sqlite:" + plain.string())->schema_version(), 5);
+  EXPECT_EQ(open_store("sqlite://" + slashed.string())->schema_version(), 5);
   EXPECT_TRUE(std::filesystem::exists(plain));
   EXPECT_TRUE(std::filesystem::exists(slashed));
 }

@@ -53,9 +53,9 @@ TEST_F(StorePostgres, ReplicasStartingTogetherMigrateOnce) {
   for (auto& t : threads) t.join();
   for (const auto& store : stores) {
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->schema_version(), 4);
+    EXPECT_EQ(store->schema_version(), 5);
   }
-  EXPECT_EQ(server.psql("SELECT COUNT(*) FROM schema_migrations", database_of(url)), "4\n");
+  EXPECT_EQ(server.psql("SELECT COUNT(*) FROM schema_migrations", database_of(url)), "5\n");
   EXPECT_EQ(
       server.psql("SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'jobs'"
                   " AND indexname IN ('jobs_queue_state_seq', 'jobs_state_seq', 'jobs_kube_name', 'jobs_origin_seq')",

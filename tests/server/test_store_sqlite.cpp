@@ -32,7 +32,7 @@ TEST(StoreSqlite, CreatesTheFileInWalModeWithTheSchema) {
   store->submit({new_job("a")});
   EXPECT_TRUE(std::filesystem::exists(file));
   EXPECT_EQ(query_text(file, "PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(query_text(file, "SELECT COUNT(*) FROM schema_migrations"), "4");
+  EXPECT_EQ(query_text(file, "SELECT COUNT(*) FROM schema_migrations"), "5");
   EXPECT_EQ(query_text(file, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'jobs_%'"), "8");
   EXPECT_EQ(query_text(file, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'writebacks_pending'"),
             "1");
@@ -51,7 +51,7 @@ TEST(StoreSqlite, RecordsSurviveReopeningTheFile) {
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->state, server::JobState::Submitted);
   EXPECT_EQ(r->kube_name, "kjq-kept");
-  EXPECT_EQ(reopened->schema_version(), 4);
+  EXPECT_EQ(reopened->schema_version(), 5);
 }
 
 TEST(StoreSqlite, ProcessesStartingTogetherMigrateOnce) {
@@ -65,9 +65,9 @@ TEST(StoreSqlite, ProcessesStartingTogetherMigrateOnce) {
   for (auto& t : threads) t.join();
   for (const auto& store : stores) {
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->schema_version(), 4);
+    EXPECT_EQ(store->schema_version(), 5);
   }
-  EXPECT_EQ(query_text(file, "SELECT COUNT(*) FROM schema_migrations"), "4");
+  EXPECT_EQ(query_text(file, "SELECT COUNT(*) FROM schema_migrations"), "5");
 }
 
 TEST(StoreSqlite, ANewFileHasNoSchemaUntilMigrated) {
@@ -75,7 +75,7 @@ TEST(StoreSqlite, ANewFileHasNoSchemaUntilMigrated) {
   server::SqliteStore store((dir.path() / "jobs.db").string());
   EXPECT_EQ(store.schema_version(), 0);
   store.migrate();
-  EXPECT_EQ(store.schema_version(), 4);
+  EXPECT_EQ(store.schema_version(), 5);
 }
 
 }  // namespace

@@ -34,6 +34,17 @@ std::uint64_t fnv1a64(const std::string& text) {
 // Session lock held by the one process migrating; others wait, then find nothing left to do.
 const std::int64_t kMigrationLockKey = static_cast<std::int64_t>(fnv1a64("kjq/job-store/migrate"));
 
+// Only compaction writes job_counts: one at a time across processes, the others skip it.
+const std::int64_t kCompactionLockKey = static_cast<std::int64_t>(fnv1a64("kjq/job-store/compact-counts"));
+
+// The reads fold the deltas into job_counts at most this often (per process).
+constexpr std::int64_t kCompactionIntervalMs = 1000;
+// A process vacuums job_count_deltas once it has folded (deleted) this many deltas.
+constexpr std::int64_t kVacuumAfterFolded = 10'000;
+
+const std::string kCountRows =
+    "(SELECT queue, state, n FROM job_counts UNION ALL SELECT queue, state, n FROM job_count_deltas)";
+
 const std::string kColumns = kJobColumns;
 const std::string kSelectPgJob = "SELECT " + kColumns + " FROM jobs";
 
@@ -54,7 +65,21 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
        " $9::bigint, $10::bigint, $11::bigint)"
        " ON CONFLICT (id) DO NOTHING RETURNING " +
            kColumns},
-      {"queue_counts", "SELECT queue, state, COUNT(*) FROM jobs GROUP BY queue, state ORDER BY queue"},
+      // Counts from job_counts and the deltas not folded in yet (migration 5), read in one
+      // snapshot. A (queue, state) whose jobs are all gone sums to 0 and is left out, as counting
+      // the jobs would.
+      {"queue_counts", "SELECT queue, state, SUM(n) FROM " + kCountRows +
+                           " AS c GROUP BY queue, state HAVING SUM(n) <> 0 ORDER BY queue"},
+      {"state_counts", "SELECT state, SUM(n) FROM " + kCountRows + " AS c GROUP BY state HAVING SUM(n) <> 0"},
+      {"queue_state_counts",
+       "SELECT state, SUM(n) FROM " + kCountRows + " AS c WHERE queue = $1::text GROUP BY state HAVING SUM(n) <> 0"},
+      {"compact_lock", "SELECT pg_try_advisory_xact_lock($1::bigint)"},
+      {"compact_counts",
+       "WITH moved AS (DELETE FROM job_count_deltas RETURNING queue, state, n),"
+       " folded AS (INSERT INTO job_counts (queue, state, n) SELECT queue, state, SUM(n) FROM moved"
+       " GROUP BY queue, state ON CONFLICT (queue, state) DO UPDATE SET n = job_counts.n + EXCLUDED.n)"
+       " SELECT COUNT(*) FROM moved"},
+      {"drop_zero_counts", "DELETE FROM job_counts WHERE n = 0"},
       {"unfinished", kSelectPgJob + " WHERE state IN ('Queued','Submitted','Scheduled','Running') ORDER BY seq"},
       {"claim_lock", "SELECT pg_advisory_xact_lock($1::bigint)"},
       {"count_active",
@@ -518,7 +543,27 @@ JobPage PostgresStore::list(const JobFilter& filter) {
   return page;
 }
 
+namespace {
+// True when the filter counts every job, or every job of one queue (count_states ignores the
+// states): job_counts answers that without reading the jobs.
+bool counted_by_job_counts(const JobFilter& f) {
+  return !f.origin && f.reason.empty() && f.id_prefix.empty() && !f.since_ms && !f.until_ms &&
+         is_storable_text(f.queue);
+}
+}  // namespace
+
 StateCounts PostgresStore::count_states(const JobFilter& filter) {
+  if (counted_by_job_counts(filter)) {
+    maybe_compact_counts();
+    auto rows = pool_->transact("cannot count jobs", [&](pqxx::work& tx) {
+      return filter.queue.empty() ? tx.exec_prepared("state_counts")
+                                  : tx.exec_prepared("queue_state_counts", filter.queue);
+    });
+    StateCounts counts;
+    for (const auto& row : rows)
+      if (auto state = parse_state(row[0].as<std::string>())) counts[*state] = row[1].as<std::int64_t>();
+    return counts;
+  }
   const SqlQuery sql = count_states_sql(filter, SqlDialect::Postgres);
   const auto params = text_params(sql.params);
   auto rows = pool_->transact("cannot count jobs", [&](pqxx::work& tx) {
@@ -567,7 +612,46 @@ std::int64_t PostgresStore::prune_finished(const Retention& r) {
   });
 }
 
+std::int64_t PostgresStore::compact_counts() {
+  const auto folded = pool_->transact("cannot fold the job counts", [](pqxx::work& tx) -> std::int64_t {
+    if (!tx.exec_prepared("compact_lock", kCompactionLockKey)[0][0].as<bool>()) return -1;
+    const auto n = tx.exec_prepared("compact_counts")[0][0].as<std::int64_t>();
+    if (n > 0) tx.exec_prepared("drop_zero_counts");
+    return n;
+  });
+  // The folded deltas stay in the table's pages, dead, until a vacuum: every count reads them
+  // (about 50 ms after 300,000, a burst of 75,000 jobs), and autovacuum may come a minute later.
+  if (folded > 0 && folded_since_vacuum_.fetch_add(folded) + folded >= kVacuumAfterFolded) {
+    folded_since_vacuum_ = 0;
+    Pool::Lease lease(*pool_);
+    try {
+      // Outside a transaction, as VACUUM must be; SKIP_LOCKED: another replica's vacuum will do.
+      pqxx::nontransaction(lease.conn()).exec0("VACUUM (SKIP_LOCKED) job_count_deltas");
+    } catch (const pqxx::failure& e) {
+      if (!lease.conn().is_open()) lease.discard();
+      throw pool_->error("cannot vacuum the job count deltas", e);
+    }
+  }
+  return folded;
+}
+
+void PostgresStore::maybe_compact_counts() {
+  const std::int64_t now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count();
+  std::int64_t due = next_compaction_ms_.load();
+  // One thread of this process folds; the others read on (the deltas count all the same).
+  if (now < due || !next_compaction_ms_.compare_exchange_strong(due, now + kCompactionIntervalMs)) return;
+  try {
+    compact_counts();
+  } catch (const std::exception&) {
+    // Folding is housekeeping: the counts are exact without it, and the next call tries again.
+    // A claim that committed must still return its jobs.
+  }
+}
+
 std::vector<QueueCounts> PostgresStore::queue_counts() {
+  maybe_compact_counts();
   auto rows = pool_->transact("cannot count jobs", [](pqxx::work& tx) { return tx.exec_prepared("queue_counts"); });
   std::vector<QueueCounts> out;
   for (const auto& row : rows) {
@@ -606,6 +690,9 @@ std::vector<JobRecord> PostgresStore::claim(const std::string& queue, int limit,
     return read_jobs(tx.exec_prepared("claim", queue, wanted, owner, name_prefix, now_ms));
   });
   std::sort(claimed.begin(), claimed.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
+  // Admission claims every few seconds whether or not anyone reads the counts: the deltas stay
+  // few without a dashboard or a scrape.
+  maybe_compact_counts();
   return claimed;
 }
 

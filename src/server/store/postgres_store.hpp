@@ -3,6 +3,8 @@
 // connections serves the threads of this process; a connection found broken is dropped and the
 // operation retried once on a fresh one (it had not committed). Claims are serialised per queue
 // across processes by a transaction-scoped advisory lock; finishing is first-writer-wins.
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -48,10 +50,20 @@ class PostgresStore final : public JobStore {
   std::int64_t pending_writebacks() override;
   std::int64_t prune_finished(const Retention& r) override;
 
+  // Folds job_count_deltas into job_counts (migration 5) in one transaction: returns how many
+  // delta rows it folded, or -1 when another process was folding them (nothing done). Vacuums
+  // job_count_deltas once 10,000 folded rows have piled up dead in it. The reads and claim() call
+  // it at most once a second; the counts are exact either way.
+  std::int64_t compact_counts();
+
   class Pool;  // connections, retries and error wording (postgres_store.cpp)
 
  private:
+  void maybe_compact_counts();
+
   std::unique_ptr<Pool> pool_;
+  std::atomic<std::int64_t> next_compaction_ms_{0};  // steady clock
+  std::atomic<std::int64_t> folded_since_vacuum_{0};
 };
 
 // The advisory-lock key for claims on `queue`: FNV-1a 64 of a kjq-specific prefix and the name,
