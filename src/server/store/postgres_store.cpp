@@ -592,6 +592,7 @@ std::vector<QueueCounts> PostgresStore::ended_since(std::int64_t since_ms) {
     c.add(parse_state(row[1].as<std::string>()).value_or(JobState::Queued), row[2].as<std::int64_t>());
   }
   std::vector<QueueCounts> out;
+  out.reserve(by_queue.size());
   for (auto& [_, c] : by_queue) out.push_back(std::move(c));
   return out;
 }
@@ -601,12 +602,14 @@ std::int64_t PostgresStore::prune_finished(const Retention& r) {
   return pool_->transact("cannot prune finished jobs", [&](pqxx::work& tx) -> std::int64_t {
     std::int64_t deleted = 0;
     if (r.finished_before_ms) {
-      deleted += tx.exec_prepared("prune_finished_before", *r.finished_before_ms, r.batch).affected_rows();
+      deleted += static_cast<std::int64_t>(
+          tx.exec_prepared("prune_finished_before", *r.finished_before_ms, r.batch).affected_rows());
     }
     if (r.keep_max_finished && deleted < r.batch) {
       const auto finished = tx.exec_prepared("count_finished")[0][0].as<std::int64_t>();
       const std::int64_t excess = std::min<std::int64_t>(finished - *r.keep_max_finished, r.batch - deleted);
-      if (excess > 0) deleted += tx.exec_prepared("prune_oldest_finished", excess).affected_rows();
+      if (excess > 0)
+        deleted += static_cast<std::int64_t>(tx.exec_prepared("prune_oldest_finished", excess).affected_rows());
     }
     return deleted;
   });

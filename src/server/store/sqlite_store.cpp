@@ -424,6 +424,7 @@ std::vector<QueueCounts> SqliteStore::ended_since(std::int64_t since_ms) {
     c.add(parse_state(q.text(1)).value_or(JobState::Queued), q.int64(2));
   }
   std::vector<QueueCounts> out;
+  out.reserve(by_queue.size());
   for (auto& [_, c] : by_queue) out.push_back(std::move(c));
   return out;
 }
