@@ -2,8 +2,16 @@
 # executable, tests discovered into CTest (each with TIMEOUT, default 120 s; SERIAL: each runs
 # alone, for load tests that need both cores to finish on time). KJQ_SOURCE_DIR and
 # KJQ_FIXTURES_DIR let tests find their data.
+#
+# KJQ_LIBRARY_TESTS=OFF leaves out the in-process tests of kjq's libraries (those outside tests/e2e
+# that do not need kube-emulator): scripts/test.sh builds and runs them in the sanitizer build only,
+# so the debug build compiles just the product, the emulator and the end-to-end tests.
 function(kjq_add_test name)
   cmake_parse_arguments(ARG "SERIAL" "TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  if(NOT KJQ_LIBRARY_TESTS AND NOT CMAKE_CURRENT_SOURCE_DIR MATCHES "/tests/e2e$"
+     AND NOT "kube_emulator_lib" IN_LIST ARG_LIBS)
+    return()
+  endif()
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
