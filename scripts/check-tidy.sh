@@ -23,7 +23,7 @@ if git grep -nE '^\s*#\s*include\s*[<"][^>"]*\.cpp[>"]' -- src tools >&2; then
   exit 1
 fi
 cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Debug \
-  -DCMAKE_UNITY_BUILD=ON -DKJQ_BUILD_TESTS=OFF -DKJQ_BUILD_BENCH=OFF -DKJQ_WERROR=OFF >/dev/null
+  -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=0 -DKJQ_BUILD_TESTS=OFF -DKJQ_BUILD_BENCH=OFF -DKJQ_WERROR=OFF >/dev/null
 cmake --build "$build" --target kjq_values_embedded kjq_dashboard_embedded >/dev/null
 root=$(pwd)
 report=$(mktemp)

@@ -2,7 +2,7 @@
 # Installs the Debian packages kjq builds and tests with. Idempotent: a no-op when all are present.
 set -euo pipefail
 packages=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git mold
   libyaml-cpp-dev nlohmann-json3-dev libcurl4-openssl-dev libcli11-dev libspdlog-dev libfmt-dev
   libsqlite3-dev libpq-dev libpqxx-dev libcpp-httplib-dev libssl-dev prometheus-cpp-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev libhowardhinnant-date-dev
