@@ -33,15 +33,12 @@ void EvidenceCollector::start(int threads) {
           if (stop_) return;
           task = std::move(tasks_.front());
           tasks_.pop_front();
-          ++running_;
         }
         try {
           capture(task);
         } catch (const std::exception& e) {
           spdlog::warn("job {}: its evidence was not stored: {}", task.record.id, e.what());
         }
-        std::lock_guard lock(mu_);
-        --running_;
       }
     });
 }
@@ -63,11 +60,6 @@ void EvidenceCollector::add(Task task) {
     tasks_.push_back(std::move(task));
   }
   cv_.notify_one();
-}
-
-std::size_t EvidenceCollector::pending() {
-  std::lock_guard lock(mu_);
-  return tasks_.size() + running_;
 }
 
 void EvidenceCollector::capture(Task& task) {

@@ -44,8 +44,6 @@ class EvidenceCollector {
   // out without evidence when due).
   void stop();
   void add(Task task);
-  // Tasks waiting or being captured.
-  std::size_t pending();
 
  private:
   void capture(Task& task);
@@ -57,7 +55,6 @@ class EvidenceCollector {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Task> tasks_;
-  std::size_t running_ = 0;
   bool stop_ = false;
   std::vector<std::thread> threads_;
 };
