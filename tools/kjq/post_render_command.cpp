@@ -11,6 +11,7 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "postrender/post_render.hpp"
+#include "util/batch_heap.hpp"
 #include "util/diagnostic.hpp"
 #include "util/file_read.hpp"
 #include "values_flags.hpp"
@@ -33,6 +34,7 @@ std::string read_stdin(std::size_t max_bytes) {
 }
 
 int run_post_render(PostRenderFlags flags) {
+  util::use_batch_heap();
   if (flags.options.namespace_.empty()) {
     // Helm 4 tells its plugins the release namespace; the chart's objects usually say it too.
     if (const char* ns = std::getenv("HELM_NAMESPACE"); ns && *ns) flags.options.namespace_ = ns;

@@ -1,6 +1,4 @@
 // kjq render: the chart's Kubernetes objects, and optionally the <queue>/manifest.json tree.
-#include <malloc.h>
-
 #include <iostream>
 #include <memory>
 #include <string>
@@ -12,6 +10,7 @@
 #include "output/go_json.hpp"
 #include "output/job_queues_dir.hpp"
 #include "output/yaml_emitter.hpp"
+#include "util/batch_heap.hpp"
 #include "util/diagnostic.hpp"
 #include "values_flags.hpp"
 
@@ -32,9 +31,7 @@ int run_render(const RenderFlags& flags) {
        {chart::release_name_problem(flags.release.name), chart::namespace_problem(flags.release.namespace_)}) {
     if (!problem.empty()) throw InputError(Diagnostic{"", 0, 0, "", problem});
   }
-  // Large strings (manifests, the ConfigMap's YAML) from the heap rather than from a fresh mmap
-  // each time one grows: a third fewer page faults, which were most of the system time.
-  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  util::use_batch_heap();
   // Held until the process exits and never destroyed: freeing the values and the objects node
   // by node is a tenth of a 1,000-queue render, work that the exit does for free. The static
   // pointer keeps them reachable for leak checkers.
