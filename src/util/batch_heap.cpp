@@ -16,14 +16,15 @@ void use_batch_heap(std::size_t reserve) {
   mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
   mallopt(M_TRIM_THRESHOLD, static_cast<int>(reserve * 4));
   mallopt(M_TOP_PAD, static_cast<int>(reserve));
-  const auto before = reinterpret_cast<std::uintptr_t>(sbrk(0));
+  auto* const before = static_cast<char*>(sbrk(0));
   // One allocation past the top makes malloc extend the heap by `reserve` now. Volatile: the
   // compiler may otherwise drop a malloc whose pointer is only freed.
   void* volatile grow = std::malloc(1024 * 1024);
   std::free(grow);
-  const auto after = reinterpret_cast<std::uintptr_t>(sbrk(0));
-  const std::uintptr_t start = (before + kHugePage - 1) & ~(kHugePage - 1);
-  if (after > start) madvise(reinterpret_cast<void*>(start), after - start, MADV_HUGEPAGE);
+  auto* const after = static_cast<char*>(sbrk(0));
+  const std::uintptr_t misalignment = reinterpret_cast<std::uintptr_t>(before) % kHugePage;
+  char* const start = misalignment == 0 ? before : before + (kHugePage - misalignment);
+  if (after > start) madvise(start, static_cast<std::size_t>(after - start), MADV_HUGEPAGE);
 }
 
 }  // namespace kjq::util
