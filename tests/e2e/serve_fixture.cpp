@@ -174,4 +174,36 @@ void expect_exactly_once(const ServeEnv& env, const std::string& url, const std:
   EXPECT_EQ(seen, n);
 }
 
+void Burst::run(const ServeEnv& env, const std::string& queue, int n, int threads) {
+  std::vector<std::thread> workers;
+  std::atomic<int> next{0};
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&] {
+      for (int i; (i = next++) < n;) {
+        const std::string id = "burst-" + std::to_string(i);
+        for (int attempt = 0; attempt < 2000; ++attempt) {
+          std::string base;
+          {
+            std::lock_guard lock(mu);
+            base = urls[static_cast<std::size_t>(i + attempt) % urls.size()];
+          }
+          ApiReply r = env.submit(base, {{"queue", queue}, {"id", id}, {"data", {{"i", i}}}});
+          if (r.status == 202 || r.status == 200) {
+            ++accepted;
+            std::lock_guard lock(mu);
+            ids.insert(id);
+            break;
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+      }
+    });
+  for (auto& w : workers) w.join();
+}
+
+void Burst::set_url(std::size_t replica, const std::string& url) {
+  std::lock_guard lock(mu);
+  urls.at(replica) = url;
+}
+
 }  // namespace kjq::test

@@ -2,14 +2,17 @@
 // End-to-end fixture for `kjq serve`: a kube-emulator over HTTPS (RuntimeEnv), an API token,
 // a job-queues directory, and `kjq serve` processes started against them (SQLite by default, or a
 // given store URL such as a throwaway PostgreSQL), with a small JSON client for the API.
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "e2e/runtime_fixture.hpp"
@@ -71,6 +74,33 @@ class ServeEnv {
 
 // The port of "http://HOST:PORT".
 int port_of(const std::string& url);
+
+// Submits `n` jobs with fixed ids ("burst-<i>") from `threads` threads, retrying each (every
+// 20 ms, up to 2,000 times) until a replica accepts it (200 or 202): job i goes to urls[i % size]
+// first and each retry moves on to the next, as a client behind a Service would. A replica may be
+// down meanwhile (killed, restarting); set_url() points its slot elsewhere while the burst runs.
+struct Burst {
+  std::mutex mu;
+  std::vector<std::string> urls;
+  std::atomic<int> accepted{0};
+  std::set<std::string> ids;
+  void run(const ServeEnv& env, const std::string& queue, int n, int threads);
+  void set_url(std::size_t replica, const std::string& url);
+};
+
+// A test with one ServeEnv and the `kjq serve` its start() runs (the suites derive from it).
+class ServeTest : public ::testing::Test {
+ protected:
+  ServeEnv env;
+  std::unique_ptr<ServeProcess> serve;
+  std::string url;
+  int port = 0;
+  void start(const std::vector<std::string>& extra = {}) {
+    serve = env.start(extra);
+    url = serve->url();
+    port = port_of(url);
+  }
+};
 // The bytes of an authenticated POST with a JSON body, for tests that write to a socket themselves.
 std::string raw_post(const std::string& path, const std::string& body);
 

@@ -15,15 +15,8 @@ using nlohmann::json;
 
 namespace {
 
-class ServeE2E : public ::testing::Test {
+class ServeE2E : public ServeTest {
  protected:
-  ServeEnv env;
-  std::unique_ptr<ServeProcess> serve;
-  std::string url;
-  void start(const std::vector<std::string>& extra = {}) {
-    serve = env.start(extra);
-    url = serve->url();
-  }
   std::string submit_ok(const json& body) {
     ApiReply r = env.submit(url, body);
     EXPECT_EQ(r.status, 202) << r.text;

@@ -18,18 +18,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-class ServeHardeningE2E : public ::testing::Test {
- protected:
-  ServeEnv env;
-  std::unique_ptr<ServeProcess> serve;
-  std::string url;
-  int port = 0;
-  void start(const std::vector<std::string>& extra = {}) {
-    serve = env.start(extra);
-    url = serve->url();
-    port = port_of(url);
-  }
-};
+class ServeHardeningE2E : public ServeTest {};
 
 TEST_F(ServeHardeningE2E, PipelinedRequestsAllGetAnswers) {
   env.kube().write_queue("default", RuntimeEnv::test_manifest("succeed", 0.1));

@@ -21,46 +21,6 @@ using nlohmann::json;
 
 namespace {
 
-// The Burst of test_serve_faults_e2e.cpp, spread over several replicas: `n` jobs with fixed ids
-// ("burst-<i>") from several threads; job i goes to replica i % count first, and each retry moves
-// on to the next replica, as a client behind a Service would, until one accepts it (200 or 202).
-struct ReplicaBurst {
-  std::mutex mu;
-  std::vector<std::string> urls;
-  std::atomic<int> accepted{0};
-  std::set<std::string> ids;
-  void run(const ServeEnv& env, const std::string& queue, int n, int threads) {
-    std::vector<std::thread> workers;
-    std::atomic<int> next{0};
-    for (int t = 0; t < threads; ++t)
-      workers.emplace_back([&] {
-        for (int i; (i = next++) < n;) {
-          const std::string id = "burst-" + std::to_string(i);
-          for (int attempt = 0; attempt < 2000; ++attempt) {
-            std::string base;
-            {
-              std::lock_guard lock(mu);
-              base = urls[static_cast<std::size_t>(i + attempt) % urls.size()];
-            }
-            ApiReply r = env.submit(base, {{"queue", queue}, {"id", id}, {"data", {{"i", i}}}});
-            if (r.status == 202 || r.status == 200) {
-              ++accepted;
-              std::lock_guard lock(mu);
-              ids.insert(id);
-              break;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-          }
-        }
-      });
-    for (auto& w : workers) w.join();
-  }
-  void set_url(std::size_t replica, const std::string& url) {
-    std::lock_guard lock(mu);
-    urls.at(replica) = url;
-  }
-};
-
 std::string database_of(const std::string& url) { return url.substr(url.rfind('/') + 1); }
 
 // Jobs per claiming replica, from the store: {"a": 31, "b": 29}.
@@ -212,7 +172,7 @@ TEST(ServePostgres, KillNineOfOneReplicaInABurstLosesNothing) {
   auto a = start("a");
   auto b = start("b");
   constexpr int kJobs = 400;
-  ReplicaBurst burst;
+  Burst burst;
   burst.urls = {a->url(), b->url()};
   std::atomic<bool> burst_done{false};
   std::atomic<int> accepted_at_kill{-1};
