@@ -109,6 +109,8 @@ std::chrono::steady_clock::duration yield_to_backlog(
   return std::chrono::steady_clock::now() - start;
 }
 
+bool yields_to_backlog(const JobRecord& record) { return record.origin != JobOrigin::Nautobot; }
+
 void Admission::create_loop() {
   while (true) {
     JobRecord r;
@@ -119,7 +121,8 @@ void Admission::create_loop() {
       r = std::move(work_.front());
       work_.pop_front();
     }
-    if (event_backlog_) yield_to_backlog(event_backlog_, stop_, kYieldWhenBacklogAbove, kMaxYield);
+    if (event_backlog_ && yields_to_backlog(r))
+      yield_to_backlog(event_backlog_, stop_, kYieldWhenBacklogAbove, kMaxYield);
     try {
       create(r);
     } catch (const std::exception& e) {

@@ -43,7 +43,8 @@ class Admission {
   bool in_flight(const std::string& id) const;
   // The age of the tracker's oldest unprocessed watch event. While it is above
   // kYieldWhenBacklogAbove, each create waits (up to kMaxYield): under a burst, recording what
-  // happened to running jobs goes before creating more (set before start()).
+  // happened to running jobs goes before creating more (set before start()). Resumes of
+  // Nautobot's suspended Jobs do not wait (yields_to_backlog).
   void set_event_backlog(std::function<std::chrono::steady_clock::duration()> backlog) {
     event_backlog_ = std::move(backlog);
   }
@@ -78,6 +79,12 @@ class Admission {
 std::chrono::steady_clock::duration yield_to_backlog(
     const std::function<std::chrono::steady_clock::duration()>& backlog, const std::atomic<bool>& stop,
     std::chrono::milliseconds above, std::chrono::milliseconds at_most);
+
+// Whether the work for `record` waits for the tracker's backlog first: a create of kjq's own Job
+// does (a manifest read, a Job of pods to come); a resume of a Job Nautobot created does not: it
+// is one small patch, and the time from a freed slot to it is what a Nautobot user waits on
+// (it waited up to kMaxYield, the tail of the un-suspend latency in docs/performance.md).
+bool yields_to_backlog(const JobRecord& record);
 
 // The Job for one record: the queue's manifest prepared as Nautobot does (queue::prepare_job),
 // plus the service label on the Job and its pod template, and the time limit as

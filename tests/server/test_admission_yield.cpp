@@ -47,4 +47,13 @@ TEST(AdmissionYield, StopEndsTheWait) {
   EXPECT_LT(waited, 100ms);
 }
 
+TEST(AdmissionYield, CreatesOfKjqJobsYieldResumesOfNautobotJobsDoNot) {
+  kjq::server::JobRecord own;
+  own.origin = kjq::server::JobOrigin::Kjq;
+  kjq::server::JobRecord nautobots;
+  nautobots.origin = kjq::server::JobOrigin::Nautobot;
+  EXPECT_TRUE(kjq::server::yields_to_backlog(own));
+  EXPECT_FALSE(kjq::server::yields_to_backlog(nautobots));
+}
+
 }  // namespace
