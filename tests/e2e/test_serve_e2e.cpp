@@ -40,10 +40,12 @@ TEST_F(ServeE2E, SubmittedJobSucceedsWithItsRecordAndEvidence) {
   EXPECT_EQ(done["exitCode"], 0);
   EXPECT_EQ(done["kubernetesJob"]["name"], "nautobot-job-" + id);
   EXPECT_FALSE(done["kubernetesJob"]["uid"].get<std::string>().empty());
-  EXPECT_EQ(done["logTail"], "hello from the job\n");
-  // The Events follow the end: the tracker records the end first and the evidence right after.
-  EXPECT_TRUE(eventually([&] { return !env.request(url, "GET", "/api/v1/jobs/" + id).body["events"].empty(); }))
-      << env.request(url, "GET", "/api/v1/jobs/" + id).body;
+  // The log tail and the Events follow the end: the tracker records the end first, and the
+  // evidence (what the end did not carry already) right after.
+  EXPECT_TRUE(eventually([&] {
+    const json now = env.request(url, "GET", "/api/v1/jobs/" + id).body;
+    return now.value("logTail", "") == "hello from the job\n" && !now["events"].empty();
+  })) << env.request(url, "GET", "/api/v1/jobs/" + id).body;
   for (const char* t : {"createdAt", "submittedAt", "startedAt", "finishedAt"}) EXPECT_TRUE(done.contains(t)) << t;
   // The Job: Nautobot's command with the data, the service label on it and its pods, the limit.
   json job = env.kube().admin().get_job("default", "nautobot-job-" + id);
