@@ -1,6 +1,7 @@
 // Unit tests: object store (resourceVersions, history, 410), selectors, token file, manifests.
 #include <gtest/gtest.h>
 
+#include "api_request.hpp"
 #include "api_status.hpp"
 #include "manifest_loader.hpp"
 #include "object_store.hpp"
@@ -174,6 +175,28 @@ TEST(EmulatorSelectors, TextShortcutNeverRejectsAMatch) {
   // A value that is nowhere in the text cannot match: skipped without parsing.
   EXPECT_FALSE(FieldSelector::parse("involvedObject.name=pod-2").may_match_text(text));
   EXPECT_FALSE(FieldSelector::parse("involvedObject.kind=Pod,involvedObject.name=job-9").may_match_text(text));
+}
+
+// A list compares an Event's stored involvedObject.name before anything else: the answer must be
+// the full match's for every object, whatever the selector.
+TEST(EmulatorSelectors, InvolvedObjectNameShortcutAgreesWithTheFullMatch) {
+  auto event = [](json name) {
+    return json{{"metadata", {{"name", "e"}, {"namespace", "default"}}},
+                {"involvedObject", {{"name", std::move(name)}, {"kind", "Pod"}}}};
+  };
+  const std::vector<json> objects = {event("pod-1"), event("pod-10"),
+                                     event("job-1"), event(7),
+                                     event(""),      json{{"metadata", {{"name", "pod-1"}, {"namespace", "default"}}}}};
+  for (const char* sel :
+       {"involvedObject.name=pod-1", "involvedObject.kind=Pod,involvedObject.name==pod-1", "involvedObject.name=7",
+        "involvedObject.name=", "involvedObject.name!=pod-1", "metadata.name=pod-1"}) {
+    SCOPED_TRACE(sel);
+    const auto fs = FieldSelector::parse(sel);
+    const auto filter = make_filter(LabelSelector::parse(""), fs);
+    for (const auto& o : objects) EXPECT_EQ(filter(StoredObject(o)), fs.matches(o)) << o.dump();
+  }
+  EXPECT_EQ(FieldSelector::parse("count=1,involvedObject.name==x").required_value("involvedObject.name"), "x");
+  EXPECT_EQ(FieldSelector::parse("involvedObject.name!=x").required_value("involvedObject.name"), std::nullopt);
 }
 
 TEST(EmulatorRequestInfo, ParsesPathsAndVerbs) {

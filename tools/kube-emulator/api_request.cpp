@@ -52,9 +52,11 @@ void disable_compression(const httplib::Request& req) {
 std::function<bool(const StoredObject&)> make_filter(const LabelSelector& ls, const FieldSelector& fs) {
   if (ls.empty() && fs.empty()) return nullptr;
   const bool meta_only = fs.only_name_and_namespace();
-  return [ls, fs, meta_only](const StoredObject& o) {
+  const auto involved = fs.required_value("involvedObject.name");
+  return [ls, fs, meta_only, involved](const StoredObject& o) {
     if (!ls.matches(o.labels())) return false;
     if (fs.empty()) return true;
+    if (involved && o.involved_object_name() != *involved) return false;
     if (meta_only) return fs.matches(json{{"metadata", {{"name", o.name()}, {"namespace", o.ns()}}}});
     return fs.may_match_text(o.text()) && fs.matches(o.parse());
   };

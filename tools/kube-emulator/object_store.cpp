@@ -5,6 +5,7 @@
 #include <random>
 
 #include "api_status.hpp"
+#include "selectors.hpp"
 #include "sim_clock.hpp"
 
 namespace kjq::emulator {
@@ -38,6 +39,7 @@ StoredObject::StoredObject(const json& object)
   auto m = object.find("metadata");
   if (m != object.end() && m->is_object())
     if (auto l = m->find("labels"); l != m->end()) labels_ = Labels(*l);
+  if (object.contains("involvedObject")) involved_object_name_ = field_value(object, "involvedObject.name");
 }
 
 std::string random_uid() {

@@ -210,6 +210,12 @@ bool FieldSelector::may_match_text(const std::string& text) const {
   return true;
 }
 
+std::optional<std::string> FieldSelector::required_value(const std::string& path) const {
+  for (const auto& r : requirements_)
+    if (!r.negate && r.path == path) return r.value;
+  return std::nullopt;
+}
+
 std::string field_value(const json& object, const std::string& dotted_path) {
   const json* cur = &object;
   size_t start = 0;

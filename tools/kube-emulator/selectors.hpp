@@ -2,6 +2,7 @@
 // Label selectors (equality- and set-based) and field selectors (`a.b=v`, `a.b!=v`) as the
 // API server understands them in `?labelSelector=` and `?fieldSelector=`.
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,8 @@ class FieldSelector {
   // occurs in it. Lets a list skip parsing the objects that cannot match (events by
   // involvedObject.name among tens of thousands).
   bool may_match_text(const std::string& text) const;
+  // The value a `path=value` (or `==`) requirement demands, when there is one.
+  std::optional<std::string> required_value(const std::string& path) const;
 
  private:
   struct Requirement {
