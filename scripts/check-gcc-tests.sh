@@ -3,7 +3,9 @@
 # a default `cmake --preset debug` build compiles them. scripts/test.sh builds and runs those tests
 # in the sanitizer build only (clang), so without this a warning only g++ gives would first break
 # a developer's debug build. Syntax only (-fsyntax-only: parsing, templates and warnings, no code),
-# about two fifths of a real compile; scripts/test.sh runs it niced beside the debug tests.
+# about two fifths of a real compile, ~70 s of CPU on two cores). Not part of scripts/test.sh: in
+# it the suite measured 630-674 s, too close to its 12-minute budget (docs/performance.md). Run it
+# after changing tests/.
 #
 # The translation units are those of a g++ unity configuration (build/gcc-tests, configured here,
 # never built) whose files lie under its tests/ directory.

@@ -2,10 +2,8 @@
 # Sets up a fresh Debian 12 machine and runs the whole test suite:
 #   0. every C++ file formatted as .clang-format says;
 #   *. clang-tidy 14 over src/ and tools/ (scripts/check-tidy.sh, the checks of .clang-tidy, every
-#      finding an error), then g++ 12 over the library tests, syntax only (scripts/check-gcc-tests.sh:
-#      they are built by clang below, but a developer's debug build compiles them with g++):
-#      started niced in the background when the debug tests start, so they run mostly in the CPU
-#      time the tests leave idle, and awaited at the end;
+#      finding an error): started niced in the background when the debug tests start, so it runs
+#      mostly in the CPU time they leave idle, and awaited at the end;
 #   1. the debug build (g++ 12, warnings are errors) of kjq, kube-emulator and the tests that run
 #      them as processes (real kjq, kube-emulator, PostgreSQL, kubectl 1.32 and 1.35,
 #      python3-kubernetes, Helm, Chromium), and those tests;
@@ -26,13 +24,11 @@ echo "== debug: configure and build (${SECONDS} s so far)"
 fast=(-DCMAKE_UNITY_BUILD_BATCH_SIZE=0 -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=mold)
 cmake --preset debug -DKJQ_BUILD_BENCH=OFF -DKJQ_LIBRARY_TESTS=OFF -DCMAKE_CXX_FLAGS_DEBUG=-g1 "${fast[@]}" >/dev/null
 cmake --build --preset debug
-echo "== debug: test; clang-tidy and g++ over the library tests in the background (${SECONDS} s so far)"
+echo "== debug: test, and clang-tidy in the background (${SECONDS} s so far)"
 mkdir -p build
-nice -n 10 bash -c 'bash scripts/check-tidy.sh >build/check-tidy.log 2>&1; tidy=$?
-  bash scripts/check-gcc-tests.sh >build/check-gcc-tests.log 2>&1; gcc=$?
-  exit $((tidy || gcc))' &
-checks_pid=$!
-trap 'kill "$checks_pid" 2>/dev/null || true' EXIT
+nice -n 10 bash scripts/check-tidy.sh >build/check-tidy.log 2>&1 &
+tidy_pid=$!
+trap 'kill "$tidy_pid" 2>/dev/null || true' EXIT
 ctest --preset debug
 echo "== asan: configure and build the tests and fuzz targets (${SECONDS} s so far)"
 cmake --preset asan "${fast[@]}" >/dev/null
@@ -42,11 +38,11 @@ echo "== asan: test (${SECONDS} s so far)"
 ctest --preset asan
 echo "== fuzz: every target for ${KJQ_FUZZ_SECONDS:-10} s, side by side (${SECONDS} s so far)"
 bash scripts/fuzz.sh "${KJQ_FUZZ_SECONDS:-10}"
-echo "== clang-tidy and g++ over the library tests: waiting for them (${SECONDS} s so far)"
-if ! wait "$checks_pid"; then
-  cat build/check-tidy.log build/check-gcc-tests.log >&2
+echo "== clang-tidy: waiting for it (${SECONDS} s so far)"
+if ! wait "$tidy_pid"; then
+  cat build/check-tidy.log >&2
   exit 1
 fi
 trap - EXIT
-cat build/check-tidy.log build/check-gcc-tests.log
+cat build/check-tidy.log
 echo "== done in ${SECONDS} s"
