@@ -2,7 +2,7 @@
 # Holds the in-process library tests to g++ 12's warnings (-Wall -Wextra -Wpedantic -Werror), as
 # a default `cmake --preset debug` build compiles them. scripts/test.sh builds and runs those tests
 # in the sanitizer build only (clang), so without this a warning only g++ gives would first break
-# a developer's debug build. Syntax only (-fsyntax-only: parsing, templates and warnings, no code),
+# a developer's debug build. Syntax only (-fsyntax-only: parsing, templates and warnings, no code:
 # about two fifths of a real compile, ~70 s of CPU on two cores). Not part of scripts/test.sh: in
 # it the suite measured 630-674 s, too close to its 12-minute budget (docs/performance.md). Run it
 # after changing tests/.
