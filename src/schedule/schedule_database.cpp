@@ -345,7 +345,8 @@ std::vector<PendingRun> ScheduleDatabase::pending_runs(Instant since, Instant be
 }
 
 std::vector<ClaimOutcome> ScheduleDatabase::claim(const std::vector<std::string>& ids, Instant now,
-                                                  const ClaimContext& context, int slot_index) {
+                                                  const ClaimContext& context, int slot_index,
+                                                  const std::function<bool()>& before_commit) {
   if (!schema_checked_) check_schema();  // jobresult_columns_ is set before schema_checked_
   std::vector<ClaimOutcome> outcomes;
   std::vector<std::string> wanted;
@@ -364,285 +365,301 @@ std::vector<ClaimOutcome> ScheduleDatabase::claim(const std::vector<std::string>
   Slot& slot = *slots_[static_cast<std::size_t>(std::clamp(slot_index, 0, connections() - 1))];
   std::lock_guard lock(slot.mutex);
   return with_connection(slot, [&](PgConnection& c) {
-    const auto now_text = format_instant(now);
     c.exec("cannot begin a transaction", "BEGIN ISOLATION LEVEL READ COMMITTED", {});
-    ++statements_;
-    auto locked =
-        c.exec("cannot lock the schedules",
-               std::string("SELECT ") + kRowColumns + " WHERE s.id = ANY($1::uuid[]) FOR UPDATE OF s SKIP LOCKED",
-               {pg_array(wanted)});
-    std::map<std::string, ScheduleRow> rows;
-    for (int i = 0; i < PQntuples(locked.get()); ++i) {
-      auto row = read_row(locked, i);
-      rows.emplace(row.id, std::move(row));
+    // In chunks: a claim made ahead for every run of a moment holds thousands of schedules, and
+    // neither its statements nor the rows read at once need to.
+    for (std::size_t first = 0; first < wanted.size(); first += kRowsPerStatement) {
+      const auto last = std::min(wanted.size(), first + kRowsPerStatement);
+      claim_locked(
+          c, {wanted.begin() + static_cast<std::ptrdiff_t>(first), wanted.begin() + static_cast<std::ptrdiff_t>(last)},
+          now, context, outcomes);
     }
-    if (rows.size() < wanted.size()) {  // locked elsewhere, or gone
+    if (before_commit && !before_commit()) {
       ++statements_;
-      auto exist = c.exec("cannot read the schedules",
-                          "SELECT id::text FROM extras_scheduledjob WHERE id = ANY($1::uuid[])", {pg_array(wanted)});
-      std::set<std::string> existing;
-      for (int i = 0; i < PQntuples(exist.get()); ++i) existing.insert(pg_text(exist, i, 0));
-      for (const auto& id : wanted) {
-        if (rows.count(id)) continue;
-        ClaimOutcome o;
-        o.schedule_id = id;
-        o.kind = existing.count(id) ? ClaimOutcome::Kind::Locked : ClaimOutcome::Kind::NotFired;
-        if (!existing.count(id)) o.message = "deleted";
-        outcomes.push_back(std::move(o));
-      }
-    }
-
-    std::vector<NewJobResult> results;
-    std::vector<NewLogEntry> entries;
-    struct Update {
-      std::string id;
-      std::optional<std::string> last_run_at;
-      std::int64_t runs = 0;
-      bool enabled = true;
-      std::string state;
-      bool clear_user = false;
-    };
-    std::vector<Update> updates;
-    std::map<std::string, std::size_t> outcome_of;  // schedule id → index in outcomes
-
-    for (auto& [id, row] : rows) {
-      ClaimOutcome o;
-      o.schedule_id = id;
-      if (auto why = why_not_fired(row); !why.empty()) {
-        o.kind = ClaimOutcome::Kind::NotFired;
-        o.message = why;
-        o.row = row;
-        outcomes.push_back(std::move(o));
-        continue;
-      }
-      std::optional<Timetable> timetable;
-      try {
-        timetable = Timetable::compile(rule_of(row));
-      } catch (const InputError& e) {
-        o.kind = ClaimOutcome::Kind::Invalid;
-        o.message = e.what();
-        o.row = row;
-        outcomes.push_back(std::move(o));
-        continue;
-      }
-      const auto plan = plan_runs(*timetable, row.last_run_at, now, context.catch_up);
-      o.skipped = plan.skipped;
-      o.next = plan.next;
-      if (plan.fire.empty()) {
-        o.kind = ClaimOutcome::Kind::NotDue;
-        o.row = row;
-        outcomes.push_back(std::move(o));
-        continue;
-      }
-      if (!row.job_exists) {  // Beat: "Disabling schedule … with missing job model"
-        o.kind = ClaimOutcome::Kind::MissingJob;
-        o.message = "its Job no longer exists; the schedule is disabled and errored";
-        updates.push_back({id, std::nullopt, 0, false, "errored", false});
-        row.enabled = false;
-        row.state = "errored";
-        row.last_run_at.reset();
-        o.next.reset();
-        o.row = row;
-        outcomes.push_back(std::move(o));
-        continue;
-      }
-      if (!row.user_exists) {  // nb#8934: a FAILURE JobResult, the schedule disabled and errored
-        const auto message = "Scheduled job '" + row.name +
-                             "' cannot run: the originating user has been removed. Use 'Assume Ownership' on the "
-                             "scheduled job detail view to reassign it.";
-        NewJobResult jr;
-        jr.id = run_id(id, plan.fire.back());
-        jr.name = row.job_name;
-        jr.status = "FAILURE";
-        jr.scheduled_job_id = id;
-        jr.job_model_id = row.job_model_id;
-        jr.task_name = row.job_class_path;
-        jr.traceback = message;
-        jr.date_created = now_text;
-        jr.date_started = now_text;
-        jr.date_done = now_text;
-        jr.counted = true;
-        results.push_back(jr);
-        entries.push_back({jr.id, "error", message, cut(row.name + ": " + row.interval, kLogObjectMax),
-                           cut("/extras/scheduled-jobs/" + id + "/", kAbsoluteUrlMax), now_text});
-        updates.push_back({id, std::nullopt, 0, false, "errored", true});
-        o.kind = ClaimOutcome::Kind::MissingUser;
-        o.message = message;
-        row.enabled = false;
-        row.state = "errored";
-        row.user_id.clear();
-        row.last_run_at.reset();
-        o.next.reset();
-        o.row = row;
-        outcome_of[id] = outcomes.size();
-        outcomes.push_back(std::move(o));
-        continue;
-      }
-      const auto celery_kwargs = celery_kwargs_of(row);
-      for (const auto& due : plan.fire) {
-        NewJobResult jr;
-        jr.id = run_id(id, due);
-        jr.name = row.job_name;
-        jr.scheduled_job_id = id;
-        jr.job_model_id = row.job_model_id;
-        jr.user_id = row.user_id;
-        jr.task_name = row.job_class_path;
-        jr.celery_kwargs = celery_kwargs;
-        // run_kubernetes_job_and_return_job_result keeps the kwargs unless they may hold secrets.
-        jr.task_kwargs = row.job_has_sensitive_variables ? "{}" : row.kwargs_json;
-        jr.date_created = now_text;
-        results.push_back(jr);
-        FiredRun run;
-        run.job_result_id = jr.id;
-        run.schedule_id = id;
-        run.schedule_name = row.name;
-        run.due = due;
-        run.queue = row.queue_name;
-        run.data_json = row.kwargs_json.empty() ? "{}" : row.kwargs_json;
-        o.runs.push_back(std::move(run));
-      }
-      o.kind = ClaimOutcome::Kind::Fired;
-      const bool done = timetable->one_off();
-      updates.push_back({id, format_instant(*plan.last_due), 0, !done, done ? "completed" : row.state, false});
-      row.last_run_at = plan.last_due;
-      if (done) {
-        row.enabled = false;
-        row.state = "completed";
-        o.next.reset();
-      }
-      o.row = row;
-      outcome_of[id] = outcomes.size();
-      outcomes.push_back(std::move(o));
-    }
-
-    // The JobResults; those whose id exists already (fired before) are not fired again.
-    std::set<std::string> inserted;
-    const auto& columns = jobresult_columns_;
-    for (std::size_t first = 0; first < results.size(); first += kRowsPerStatement) {
-      const auto last = std::min(results.size(), first + kRowsPerStatement);
-      std::string sql = "INSERT INTO extras_jobresult (";
-      for (std::size_t k = 0; k < columns.size(); ++k) sql += (k ? ", " : "") + columns[k];
-      sql += ") VALUES ";
-      Params params;
-      for (auto i = first; i < last; ++i) {
-        const auto& jr = results[i];
-        auto param = [&](std::optional<std::string> value, const char* type) {
-          params.push_back(std::move(value));
-          return "$" + std::to_string(params.size()) + "::" + type;
-        };
-        sql += i > first ? ", (" : "(";
-        for (std::size_t k = 0; k < columns.size(); ++k) {
-          const auto& col = columns[k];
-          std::string v;
-          if (col == "id")
-            v = param(jr.id, "uuid");
-          else if (col == "name")
-            v = param(jr.name, "text");
-          else if (col == "date_created")
-            v = param(jr.date_created, "timestamptz");
-          else if (col == "date_done")
-            v = param(jr.date_done, "timestamptz");
-          else if (col == "date_started")
-            v = param(jr.date_started, "timestamptz");
-          else if (col == "status")
-            v = param(jr.status, "text");
-          else if (col == "user_id")
-            v = param(jr.user_id, "uuid");
-          else if (col == "_custom_field_data")
-            v = "'{}'::jsonb";
-          else if (col == "scheduled_job_id")
-            v = param(jr.scheduled_job_id, "uuid");
-          else if (col == "job_model_id")
-            v = param(jr.job_model_id, "uuid");
-          else if (col == "task_args")
-            v = "'[]'::jsonb";
-          else if (col == "task_kwargs")
-            v = param(jr.task_kwargs, "jsonb");
-          else if (col == "task_name")
-            v = param(jr.task_name, "text");
-          else if (col == "traceback")
-            v = param(jr.traceback, "text");
-          else if (col == "celery_kwargs")
-            v = param(jr.celery_kwargs, "jsonb");
-          else if (col == "error_log_count")
-            v = jr.counted ? "1" : "NULL";
-          else if (col.size() > 10 && col.substr(col.size() - 10) == "_log_count")
-            v = jr.counted ? "0" : "NULL";
-          else
-            v = "NULL";  // result, meta, worker
-          sql += (k ? ", " : "") + v;
-        }
-        sql += ")";
-      }
-      sql += " ON CONFLICT (id) DO NOTHING RETURNING id::text";
-      ++statements_;
-      auto r = c.exec("cannot record the runs' JobResults", sql, params);
-      for (int i = 0; i < PQntuples(r.get()); ++i) inserted.insert(pg_text(r, i, 0));
-    }
-    // Nautobot logs this on the JobResult before it creates the Job.
-    for (auto& o : outcomes) {
-      if (o.kind != ClaimOutcome::Kind::Fired) continue;
-      std::vector<FiredRun> kept;
-      for (auto& run : o.runs) {
-        if (!inserted.count(run.job_result_id)) {
-          ++o.skipped;  // fired before (its JobResult exists): never twice
-          continue;
-        }
-        entries.push_back({run.job_result_id, "info",
-                           "Creating job pod " + context.name_prefix + "-" + run.job_result_id + " in namespace " +
-                               context.namespace_name,
-                           "", "", now_text});
-        kept.push_back(std::move(run));
-      }
-      o.runs = std::move(kept);
-      if (o.runs.empty()) o.kind = ClaimOutcome::Kind::NotDue;
-      for (auto& u : updates)
-        if (u.id == o.schedule_id) u.runs = static_cast<std::int64_t>(o.runs.size());
-      if (o.row) o.row->total_run_count += static_cast<std::int64_t>(o.runs.size());
-    }
-    for (std::size_t first = 0; first < entries.size(); first += kRowsPerStatement) {
-      const auto last = std::min(entries.size(), first + kRowsPerStatement);
-      std::string sql =
-          "INSERT INTO extras_joblogentry (id, job_result_id, log_level, grouping, message, created, log_object,"
-          " absolute_url) VALUES ";
-      Params params;
-      for (auto i = first; i < last; ++i) {
-        const auto& e = entries[i];
-        const auto n = params.size();
-        sql += (i > first ? ", " : "") + std::string("($") + std::to_string(n + 1) + "::uuid, $" +
-               std::to_string(n + 2) + "::uuid, $" + std::to_string(n + 3) + "::text, 'main', $" +
-               std::to_string(n + 4) + "::text, $" + std::to_string(n + 5) + "::timestamptz, $" +
-               std::to_string(n + 6) + "::text, $" + std::to_string(n + 7) + "::text)";
-        params.insert(params.end(), {nautobot::new_uuid4(), e.job_result_id, e.level, e.message, e.created,
-                                     e.log_object, e.absolute_url});
-      }
-      ++statements_;
-      c.exec("cannot add the runs' log entries", sql, params);
-    }
-    for (std::size_t first = 0; first < updates.size(); first += kRowsPerStatement) {
-      const auto last = std::min(updates.size(), first + kRowsPerStatement);
-      std::string sql =
-          "UPDATE extras_scheduledjob AS s SET last_run_at = v.last_run_at::timestamptz,"
-          " total_run_count = s.total_run_count + v.runs::int, enabled = v.enabled::boolean, state = v.state,"
-          " user_id = CASE WHEN v.clear_user::boolean THEN NULL ELSE s.user_id END FROM (VALUES ";
-      Params params;
-      for (auto i = first; i < last; ++i) {
-        const auto& u = updates[i];
-        const auto n = params.size();
-        sql += (i > first ? ", " : "") + std::string("($") + std::to_string(n + 1) + "::uuid, $" +
-               std::to_string(n + 2) + "::text, $" + std::to_string(n + 3) + "::text, $" + std::to_string(n + 4) +
-               "::text, $" + std::to_string(n + 5) + "::text, $" + std::to_string(n + 6) + "::text)";
-        params.insert(params.end(), {u.id, u.last_run_at, std::to_string(u.runs), u.enabled ? "true" : "false", u.state,
-                                     u.clear_user ? "true" : "false"});
-      }
-      sql += ") AS v(id, last_run_at, runs, enabled, state, clear_user) WHERE s.id = v.id";
-      ++statements_;
-      c.exec("cannot record the runs on the schedules", sql, params);
+      c.exec("cannot roll back the runs", "ROLLBACK", {});
+      return std::vector<ClaimOutcome>{};
     }
     ++statements_;
     c.exec("cannot commit the runs", "COMMIT", {});
     return outcomes;
   });
+}
+
+void ScheduleDatabase::claim_locked(PgConnection& c, const std::vector<std::string>& wanted, Instant now,
+                                    const ClaimContext& context, std::vector<ClaimOutcome>& outcomes) {
+  const auto now_text = format_instant(now);
+  const auto first_outcome = outcomes.size();  // the outcomes of this chunk follow
+  ++statements_;
+  auto locked =
+      c.exec("cannot lock the schedules",
+             std::string("SELECT ") + kRowColumns + " WHERE s.id = ANY($1::uuid[]) FOR UPDATE OF s SKIP LOCKED",
+             {pg_array(wanted)});
+  std::map<std::string, ScheduleRow> rows;
+  for (int i = 0; i < PQntuples(locked.get()); ++i) {
+    auto row = read_row(locked, i);
+    rows.emplace(row.id, std::move(row));
+  }
+  if (rows.size() < wanted.size()) {  // locked elsewhere, or gone
+    ++statements_;
+    auto exist = c.exec("cannot read the schedules",
+                        "SELECT id::text FROM extras_scheduledjob WHERE id = ANY($1::uuid[])", {pg_array(wanted)});
+    std::set<std::string> existing;
+    for (int i = 0; i < PQntuples(exist.get()); ++i) existing.insert(pg_text(exist, i, 0));
+    for (const auto& id : wanted) {
+      if (rows.count(id)) continue;
+      ClaimOutcome o;
+      o.schedule_id = id;
+      o.kind = existing.count(id) ? ClaimOutcome::Kind::Locked : ClaimOutcome::Kind::NotFired;
+      if (!existing.count(id)) o.message = "deleted";
+      outcomes.push_back(std::move(o));
+    }
+  }
+
+  std::vector<NewJobResult> results;
+  std::vector<NewLogEntry> entries;
+  struct Update {
+    std::string id;
+    std::optional<std::string> last_run_at;
+    std::int64_t runs = 0;
+    bool enabled = true;
+    std::string state;
+    bool clear_user = false;
+  };
+  std::vector<Update> updates;
+
+  for (auto& [id, row] : rows) {
+    ClaimOutcome o;
+    o.schedule_id = id;
+    if (auto why = why_not_fired(row); !why.empty()) {
+      o.kind = ClaimOutcome::Kind::NotFired;
+      o.message = why;
+      o.row = row;
+      outcomes.push_back(std::move(o));
+      continue;
+    }
+    std::optional<Timetable> timetable;
+    try {
+      timetable = Timetable::compile(rule_of(row));
+    } catch (const InputError& e) {
+      o.kind = ClaimOutcome::Kind::Invalid;
+      o.message = e.what();
+      o.row = row;
+      outcomes.push_back(std::move(o));
+      continue;
+    }
+    const auto plan = plan_runs(*timetable, row.last_run_at, now, context.catch_up);
+    o.skipped = plan.skipped;
+    o.next = plan.next;
+    if (plan.fire.empty()) {
+      o.kind = ClaimOutcome::Kind::NotDue;
+      o.row = row;
+      outcomes.push_back(std::move(o));
+      continue;
+    }
+    if (!row.job_exists) {  // Beat: "Disabling schedule … with missing job model"
+      o.kind = ClaimOutcome::Kind::MissingJob;
+      o.message = "its Job no longer exists; the schedule is disabled and errored";
+      updates.push_back({id, std::nullopt, 0, false, "errored", false});
+      row.enabled = false;
+      row.state = "errored";
+      row.last_run_at.reset();
+      o.next.reset();
+      o.row = row;
+      outcomes.push_back(std::move(o));
+      continue;
+    }
+    if (!row.user_exists) {  // nb#8934: a FAILURE JobResult, the schedule disabled and errored
+      const auto message = "Scheduled job '" + row.name +
+                           "' cannot run: the originating user has been removed. Use 'Assume Ownership' on the "
+                           "scheduled job detail view to reassign it.";
+      NewJobResult jr;
+      jr.id = run_id(id, plan.fire.back());
+      jr.name = row.job_name;
+      jr.status = "FAILURE";
+      jr.scheduled_job_id = id;
+      jr.job_model_id = row.job_model_id;
+      jr.task_name = row.job_class_path;
+      jr.traceback = message;
+      jr.date_created = now_text;
+      jr.date_started = now_text;
+      jr.date_done = now_text;
+      jr.counted = true;
+      results.push_back(jr);
+      entries.push_back({jr.id, "error", message, cut(row.name + ": " + row.interval, kLogObjectMax),
+                         cut("/extras/scheduled-jobs/" + id + "/", kAbsoluteUrlMax), now_text});
+      updates.push_back({id, std::nullopt, 0, false, "errored", true});
+      o.kind = ClaimOutcome::Kind::MissingUser;
+      o.message = message;
+      row.enabled = false;
+      row.state = "errored";
+      row.user_id.clear();
+      row.last_run_at.reset();
+      o.next.reset();
+      o.row = row;
+      outcomes.push_back(std::move(o));
+      continue;
+    }
+    const auto celery_kwargs = celery_kwargs_of(row);
+    for (const auto& due : plan.fire) {
+      NewJobResult jr;
+      jr.id = run_id(id, due);
+      jr.name = row.job_name;
+      jr.scheduled_job_id = id;
+      jr.job_model_id = row.job_model_id;
+      jr.user_id = row.user_id;
+      jr.task_name = row.job_class_path;
+      jr.celery_kwargs = celery_kwargs;
+      // run_kubernetes_job_and_return_job_result keeps the kwargs unless they may hold secrets.
+      jr.task_kwargs = row.job_has_sensitive_variables ? "{}" : row.kwargs_json;
+      jr.date_created = now_text;
+      results.push_back(jr);
+      FiredRun run;
+      run.job_result_id = jr.id;
+      run.schedule_id = id;
+      run.schedule_name = row.name;
+      run.due = due;
+      run.queue = row.queue_name;
+      run.data_json = row.kwargs_json.empty() ? "{}" : row.kwargs_json;
+      o.runs.push_back(std::move(run));
+    }
+    o.kind = ClaimOutcome::Kind::Fired;
+    const bool done = timetable->one_off();
+    updates.push_back({id, format_instant(*plan.last_due), 0, !done, done ? "completed" : row.state, false});
+    row.last_run_at = plan.last_due;
+    if (done) {
+      row.enabled = false;
+      row.state = "completed";
+      o.next.reset();
+    }
+    o.row = row;
+    outcomes.push_back(std::move(o));
+  }
+
+  // The JobResults; those whose id exists already (fired before) are not fired again.
+  std::set<std::string> inserted;
+  const auto& columns = jobresult_columns_;
+  for (std::size_t first = 0; first < results.size(); first += kRowsPerStatement) {
+    const auto last = std::min(results.size(), first + kRowsPerStatement);
+    std::string sql = "INSERT INTO extras_jobresult (";
+    for (std::size_t k = 0; k < columns.size(); ++k) sql += (k ? ", " : "") + columns[k];
+    sql += ") VALUES ";
+    Params params;
+    for (auto i = first; i < last; ++i) {
+      const auto& jr = results[i];
+      auto param = [&](std::optional<std::string> value, const char* type) {
+        params.push_back(std::move(value));
+        return "$" + std::to_string(params.size()) + "::" + type;
+      };
+      sql += i > first ? ", (" : "(";
+      for (std::size_t k = 0; k < columns.size(); ++k) {
+        const auto& col = columns[k];
+        std::string v;
+        if (col == "id")
+          v = param(jr.id, "uuid");
+        else if (col == "name")
+          v = param(jr.name, "text");
+        else if (col == "date_created")
+          v = param(jr.date_created, "timestamptz");
+        else if (col == "date_done")
+          v = param(jr.date_done, "timestamptz");
+        else if (col == "date_started")
+          v = param(jr.date_started, "timestamptz");
+        else if (col == "status")
+          v = param(jr.status, "text");
+        else if (col == "user_id")
+          v = param(jr.user_id, "uuid");
+        else if (col == "_custom_field_data")
+          v = "'{}'::jsonb";
+        else if (col == "scheduled_job_id")
+          v = param(jr.scheduled_job_id, "uuid");
+        else if (col == "job_model_id")
+          v = param(jr.job_model_id, "uuid");
+        else if (col == "task_args")
+          v = "'[]'::jsonb";
+        else if (col == "task_kwargs")
+          v = param(jr.task_kwargs, "jsonb");
+        else if (col == "task_name")
+          v = param(jr.task_name, "text");
+        else if (col == "traceback")
+          v = param(jr.traceback, "text");
+        else if (col == "celery_kwargs")
+          v = param(jr.celery_kwargs, "jsonb");
+        else if (col == "error_log_count")
+          v = jr.counted ? "1" : "NULL";
+        else if (col.size() > 10 && col.substr(col.size() - 10) == "_log_count")
+          v = jr.counted ? "0" : "NULL";
+        else
+          v = "NULL";  // result, meta, worker
+        sql += (k ? ", " : "") + v;
+      }
+      sql += ")";
+    }
+    sql += " ON CONFLICT (id) DO NOTHING RETURNING id::text";
+    ++statements_;
+    auto r = c.exec("cannot record the runs' JobResults", sql, params);
+    for (int i = 0; i < PQntuples(r.get()); ++i) inserted.insert(pg_text(r, i, 0));
+  }
+  // Nautobot logs this on the JobResult before it creates the Job.
+  for (auto i = first_outcome; i < outcomes.size(); ++i) {
+    auto& o = outcomes[i];
+    if (o.kind != ClaimOutcome::Kind::Fired) continue;
+    std::vector<FiredRun> kept;
+    for (auto& run : o.runs) {
+      if (!inserted.count(run.job_result_id)) {
+        ++o.skipped;  // fired before (its JobResult exists): never twice
+        continue;
+      }
+      entries.push_back({run.job_result_id, "info",
+                         "Creating job pod " + context.name_prefix + "-" + run.job_result_id + " in namespace " +
+                             context.namespace_name,
+                         "", "", now_text});
+      kept.push_back(std::move(run));
+    }
+    o.runs = std::move(kept);
+    if (o.runs.empty()) o.kind = ClaimOutcome::Kind::NotDue;
+    for (auto& u : updates)
+      if (u.id == o.schedule_id) u.runs = static_cast<std::int64_t>(o.runs.size());
+    if (o.row) o.row->total_run_count += static_cast<std::int64_t>(o.runs.size());
+  }
+  for (std::size_t first = 0; first < entries.size(); first += kRowsPerStatement) {
+    const auto last = std::min(entries.size(), first + kRowsPerStatement);
+    std::string sql =
+        "INSERT INTO extras_joblogentry (id, job_result_id, log_level, grouping, message, created, log_object,"
+        " absolute_url) VALUES ";
+    Params params;
+    for (auto i = first; i < last; ++i) {
+      const auto& e = entries[i];
+      const auto n = params.size();
+      sql += (i > first ? ", " : "") + std::string("($") + std::to_string(n + 1) + "::uuid, $" + std::to_string(n + 2) +
+             "::uuid, $" + std::to_string(n + 3) + "::text, 'main', $" + std::to_string(n + 4) + "::text, $" +
+             std::to_string(n + 5) + "::timestamptz, $" + std::to_string(n + 6) + "::text, $" + std::to_string(n + 7) +
+             "::text)";
+      params.insert(params.end(), {nautobot::new_uuid4(), e.job_result_id, e.level, e.message, e.created, e.log_object,
+                                   e.absolute_url});
+    }
+    ++statements_;
+    c.exec("cannot add the runs' log entries", sql, params);
+  }
+  for (std::size_t first = 0; first < updates.size(); first += kRowsPerStatement) {
+    const auto last = std::min(updates.size(), first + kRowsPerStatement);
+    std::string sql =
+        "UPDATE extras_scheduledjob AS s SET last_run_at = v.last_run_at::timestamptz,"
+        " total_run_count = s.total_run_count + v.runs::int, enabled = v.enabled::boolean, state = v.state,"
+        " user_id = CASE WHEN v.clear_user::boolean THEN NULL ELSE s.user_id END FROM (VALUES ";
+    Params params;
+    for (auto i = first; i < last; ++i) {
+      const auto& u = updates[i];
+      const auto n = params.size();
+      sql += (i > first ? ", " : "") + std::string("($") + std::to_string(n + 1) + "::uuid, $" + std::to_string(n + 2) +
+             "::text, $" + std::to_string(n + 3) + "::text, $" + std::to_string(n + 4) + "::text, $" +
+             std::to_string(n + 5) + "::text, $" + std::to_string(n + 6) + "::text)";
+      params.insert(params.end(), {u.id, u.last_run_at, std::to_string(u.runs), u.enabled ? "true" : "false", u.state,
+                                   u.clear_user ? "true" : "false"});
+    }
+    sql += ") AS v(id, last_run_at, runs, enabled, state, clear_user) WHERE s.id = v.id";
+    ++statements_;
+    c.exec("cannot record the runs on the schedules", sql, params);
+  }
 }
 
 }  // namespace kjq::schedule

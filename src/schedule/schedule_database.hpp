@@ -22,6 +22,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -128,8 +129,11 @@ class ScheduleDatabase {
 
   // Claims what is due at `now` of the schedules `ids`, in one transaction, on connection `slot`
   // (claims on different slots run at the same time; the row locks keep them apart).
+  // `before_commit`, when given, is called with the work done and the rows locked, just before the
+  // commit: a claim prepared ahead of `now` waits there for it (nothing is visible before the
+  // commit). When it returns false the transaction is rolled back and nothing is claimed.
   std::vector<ClaimOutcome> claim(const std::vector<std::string>& ids, Instant now, const ClaimContext& context,
-                                  int slot = 0);
+                                  int slot = 0, const std::function<bool()>& before_commit = {});
   int connections() const { return static_cast<int>(slots_.size()); }
 
   // PENDING JobResults of scheduled runs on Kubernetes queues created in [since, before).
@@ -147,6 +151,10 @@ class ScheduleDatabase {
   // transaction when it throws, and drops the connection when it broke.
   template <typename Work>
   auto with_connection(Slot& slot, Work&& work);
+  // claim()'s work for the schedules `wanted` (canonical ids) in the open transaction on `c`:
+  // lock, plan, record; their outcomes are appended.
+  void claim_locked(nautobot::PgConnection& c, const std::vector<std::string>& wanted, Instant now,
+                    const ClaimContext& context, std::vector<ClaimOutcome>& outcomes);
 
   nautobot::NautobotDatabase database_;
   std::vector<std::unique_ptr<Slot>> slots_;

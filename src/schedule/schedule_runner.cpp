@@ -94,8 +94,36 @@ void ScheduleRunner::apply(const ClaimOutcome& o, Instant now) {
   if (o.row) e.view.row = *o.row;
 }
 
-std::vector<FiredRun> ScheduleRunner::claim_batch(const std::vector<std::string>& batch, Instant now, int slot) {
-  const auto outcomes = database_.claim(batch, now, options_.claim, slot);
+std::chrono::microseconds ScheduleRunner::claim_lead() const {
+  // Under mu_.
+  if (options_.claim_ahead.count() <= 0) return std::chrono::microseconds(0);
+  const auto lead = std::max<std::chrono::microseconds>(options_.claim_ahead, last_preparation_ * 3 / 2);
+  return std::min<std::chrono::microseconds>(lead, std::chrono::seconds(30));
+}
+
+bool ScheduleRunner::wait_until(Instant due) const {
+  while (!stop_) {
+    const auto left = due - clock_();
+    if (left.count() <= 0) return true;
+    // In slices: a stop is seen within 50 ms.
+    std::this_thread::sleep_for(std::min<std::chrono::microseconds>(left, std::chrono::milliseconds(50)));
+  }
+  return false;
+}
+
+std::vector<FiredRun> ScheduleRunner::claim_batch(const std::vector<std::string>& batch, Instant now, int slot,
+                                                  bool ahead) {
+  const auto started = std::chrono::steady_clock::now();
+  auto prepared = [&] {
+    const auto took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+    std::lock_guard lock(mu_);
+    last_preparation_ = std::max(last_preparation_, took);
+  };
+  std::function<bool()> before_commit = [&] {
+    prepared();
+    return !ahead || wait_until(now);
+  };
+  const auto outcomes = database_.claim(batch, now, options_.claim, slot, before_commit);
   std::vector<FiredRun> fired;
   {
     std::lock_guard lock(mu_);
@@ -148,28 +176,45 @@ std::vector<FiredRun> ScheduleRunner::tick() {
     }
     const auto now = clock_();
     std::vector<std::string> due;
+    std::optional<Instant> ahead;  // the moment the runs in `due` are claimed ahead for
     {
       std::lock_guard lock(mu_);
-      for (const auto& [id, e] : entries_) {
-        if (!e.view.not_fired_because.empty() || !e.view.next || *e.view.next > now) continue;
-        if (e.retry_at && *e.retry_at > now) continue;
-        due.push_back(id);
+      auto ready = [&](const Entry& e, Instant at) {
+        return e.view.not_fired_because.empty() && e.view.next && *e.view.next <= at &&
+               !(e.retry_at && *e.retry_at > now);
+      };
+      for (const auto& [id, e] : entries_)
+        if (ready(e, now)) due.push_back(id);
+      // Nothing due now: the runs of the next moment, if it is close, are claimed ahead.
+      if (const auto lead = claim_lead(); due.empty() && lead.count() > 0) {
+        for (const auto& [id, e] : entries_)
+          if (ready(e, now + lead) && (!ahead || *e.view.next < *ahead)) ahead = e.view.next;
+        if (ahead)
+          for (const auto& [id, e] : entries_)
+            if (ready(e, *ahead)) due.push_back(id);
       }
+      if (!due.empty()) last_preparation_ = std::chrono::microseconds(0);  // measured again by this round
     }
+    const auto at = ahead.value_or(now);
+    const auto connections = static_cast<std::size_t>(database_.connections());
+    // Claimed ahead, each connection's share is one transaction (its commit waits for the due
+    // time); else batches of claim_batch, one transaction each.
+    const auto per_batch =
+        ahead ? std::max(options_.claim_batch, (due.size() + connections - 1) / connections) : options_.claim_batch;
     std::vector<std::vector<std::string>> batches;
-    for (std::size_t first = 0; first < due.size(); first += options_.claim_batch) {
-      const auto last = std::min(due.size(), first + options_.claim_batch);
+    for (std::size_t first = 0; first < due.size(); first += per_batch) {
+      const auto last = std::min(due.size(), first + per_batch);
       batches.emplace_back(due.begin() + static_cast<std::ptrdiff_t>(first),
                            due.begin() + static_cast<std::ptrdiff_t>(last));
     }
     // One worker per connection of the database; each takes every n-th batch.
-    const auto workers = std::min<std::size_t>(batches.size(), static_cast<std::size_t>(database_.connections()));
+    const auto workers = std::min(batches.size(), connections);
     std::mutex runs_mu;
     std::vector<std::exception_ptr> errors(workers);
     auto work = [&](std::size_t w) {
       try {
         for (std::size_t i = w; i < batches.size(); i += workers) {
-          auto fired = claim_batch(batches[i], now, static_cast<int>(w));
+          auto fired = claim_batch(batches[i], at, static_cast<int>(w), ahead.has_value());
           std::lock_guard lock(runs_mu);
           runs.insert(runs.end(), fired.begin(), fired.end());
         }
@@ -256,11 +301,16 @@ void ScheduleRunner::loop() {
       last_follow_ = steady;
       follow();
     }
-    // Sleep until the earliest run is due, or the next look at the change marker.
+    // Sleep until the earliest run is due (less the lead of a claim ahead), or the next look at
+    // the change marker.
     auto wait = std::chrono::duration_cast<std::chrono::microseconds>(options_.poll);
     if (const auto due = earliest_due(); due && healthy(nullptr)) {
       // A run still due after the tick (its hand-over failed) is looked at again after a pause.
-      const auto until = *due - clock_();
+      const auto lead = [this] {
+        std::lock_guard lock(mu_);
+        return claim_lead();
+      }();
+      const auto until = *due - lead - clock_();
       wait = std::clamp(until, std::chrono::microseconds(std::chrono::milliseconds(50)), wait);
     }
     std::unique_lock lock(sleep_mu);

@@ -209,6 +209,35 @@ TEST_F(ScheduleDatabaseClaim, AClaimerKilledMidTransactionLosesAndDoublesNothing
   EXPECT_EQ(sql("SELECT MIN(total_run_count) || '/' || MAX(total_run_count) FROM extras_scheduledjob"), "30/30");
 }
 
+// A claim made ahead holds every run of a moment: one transaction over many statement chunks,
+// each schedule's outcome and run kept.
+TEST_F(ScheduleDatabaseClaim, ClaimsManySchedulesInOneTransaction) {
+  constexpr int kSchedules = 900;
+  std::vector<std::string> ids;
+  std::string script;
+  for (int i = 0; i < kSchedules; ++i) {
+    auto s = spec("many " + std::to_string(i));
+    s.last_run_at = "2026-06-01T09:45:00Z";
+    ids.push_back(test::random_uuid());
+    script += test::scheduled_job_sql(ids.back(), s) + ";";
+  }
+  sql(script);
+  auto db = database();
+  const auto out = db->claim(ids, instant("2026-06-01T10:00:00.1Z"), {});
+  ASSERT_EQ(out.size(), static_cast<std::size_t>(kSchedules));
+  std::set<std::string> fired;
+  for (const auto& o : out) {
+    EXPECT_EQ(o.kind, ClaimOutcome::Kind::Fired) << o.schedule_id;
+    ASSERT_EQ(o.runs.size(), 1u) << o.schedule_id;
+    EXPECT_EQ(o.row->total_run_count, 1);
+    fired.insert(o.schedule_id);
+  }
+  EXPECT_EQ(fired, std::set<std::string>(ids.begin(), ids.end()));
+  EXPECT_EQ(count(), kSchedules);
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM extras_joblogentry"), std::to_string(kSchedules));
+  EXPECT_EQ(sql("SELECT MIN(total_run_count) || '/' || MAX(total_run_count) FROM extras_scheduledjob"), "1/1");
+}
+
 TEST_F(ScheduleDatabaseClaim, OneOffRunsOnceAndIsCompleted) {  // nb#5887: future without one_off
   auto s = spec("once");
   s.interval = "future";
@@ -355,7 +384,8 @@ TEST_F(ScheduleRunnerFixture, FiresOnANewDatabasePicksUpEditsAndFollowsPendingRu
     failed.push_back(jr + " " + reason);
   };
   RunnerOptions options;
-  options.poll = std::chrono::milliseconds(0);  // read the change marker on every tick
+  options.poll = std::chrono::milliseconds(0);         // read the change marker on every tick
+  options.claim_ahead = std::chrono::milliseconds(0);  // the fake clock stands still
   ScheduleRunner runner(*db, options, hooks, [&] { return now; });
   EXPECT_TRUE(runner.tick().empty());
   now = instant("2026-06-01T10:00:00.1Z");
@@ -386,6 +416,69 @@ TEST_F(ScheduleRunnerFixture, FiresOnANewDatabasePicksUpEditsAndFollowsPendingRu
   EXPECT_EQ(failed, std::vector<std::string>{lost + " CreateRejected"});
   EXPECT_EQ(runner.stats().resubmitted, 1u);
   EXPECT_EQ(sql("SELECT total_run_count FROM extras_scheduledjob WHERE id = '" + id + "'"), "2");
+}
+
+// Real time: the runs due in a moment are claimed ahead, committed at their due time (nothing in
+// Nautobot's tables before it, date_created the due time itself), and rolled back when the runner
+// stops while waiting.
+TEST_F(ScheduleRunnerFixture, ClaimsAheadAndCommitsAtTheDueTime) {
+  const auto due = std::chrono::time_point_cast<std::chrono::milliseconds>(ScheduleRunner::system_now()) +
+                   std::chrono::milliseconds(1500);
+  for (int i = 0; i < 3; ++i) {
+    auto s = spec("soon " + std::to_string(i));
+    s.interval = "future";
+    s.crontab = "";
+    s.start_time = format_instant(due);
+    schedule(s);
+  }
+  auto db = database();
+  std::vector<FiredRun> handed;
+  RunHooks hooks;
+  hooks.submit = [&](const std::vector<FiredRun>& runs) { handed.insert(handed.end(), runs.begin(), runs.end()); };
+  hooks.lookup = [](const std::string&) { return std::optional<RunState>(RunState{}); };
+  hooks.fail = [](const std::string&, const std::string&, const std::string&) {};
+  RunnerOptions options;
+  options.claim_ahead = std::chrono::seconds(3);
+  ScheduleRunner runner(*db, options, hooks);
+
+  // Another connection watches for the first JobResult (for 10 s at most).
+  std::optional<Instant> first_seen;
+  std::thread watcher([&] {
+    nautobot::PgConnection watch(nautobot::NautobotDatabase::from_flags(url_), "");
+    for (const auto until = due + std::chrono::seconds(10); ScheduleRunner::system_now() < until;) {
+      auto r = watch.exec("count", "SELECT COUNT(*) FROM extras_jobresult", {});
+      if (nautobot::pg_text(r, 0, 0) != "0") {
+        first_seen = ScheduleRunner::system_now();
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  const auto runs = runner.tick();
+  const auto returned = ScheduleRunner::system_now();
+  watcher.join();
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_GE(returned, due);
+  ASSERT_TRUE(first_seen);
+  EXPECT_GE(*first_seen, due);
+  EXPECT_EQ(sql("SELECT DISTINCT date_created = '" + format_instant(due) + "'::timestamptz FROM extras_jobresult"),
+            "t");
+  EXPECT_EQ(runner.stats().fired, 3u);
+
+  // Stopped while waiting: rolled back, nothing claimed.
+  auto later = spec("later");
+  later.interval = "future";
+  later.crontab = "";
+  later.start_time = format_instant(ScheduleRunner::system_now() + std::chrono::seconds(2));
+  const auto id = schedule(later);
+  std::vector<FiredRun> stopped_runs;
+  std::thread ticking([&] { stopped_runs = runner.tick(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  runner.stop();
+  ticking.join();
+  EXPECT_TRUE(stopped_runs.empty());
+  EXPECT_EQ(count("scheduled_job_id = '" + id + "'"), 0);
+  EXPECT_EQ(sql("SELECT total_run_count FROM extras_scheduledjob WHERE id = '" + id + "'"), "0");
 }
 
 }  // namespace
