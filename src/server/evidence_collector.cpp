@@ -29,10 +29,14 @@ void EvidenceCollector::start(int threads) {
         Task task;
         {
           std::unique_lock lock(mu_);
-          cv_.wait(lock, [&] { return stop_ || !tasks_.empty(); });
+          cv_.wait(lock, [&] { return stop_ || !empty(); });
           if (stop_) return;
-          task = std::move(tasks_.front());
-          tasks_.pop_front();
+          for (auto& queue : tasks_) {
+            if (queue.empty()) continue;
+            task = std::move(queue.front());
+            queue.pop_front();
+            break;
+          }
         }
         try {
           capture(task);
@@ -47,17 +51,28 @@ void EvidenceCollector::stop() {
   {
     std::lock_guard lock(mu_);
     stop_ = true;
-    tasks_.clear();
+    for (auto& queue : tasks_) queue.clear();
   }
   cv_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
 }
 
+std::size_t EvidenceCollector::priority_of(const Task& task) {
+  if (task.finish.state == JobState::Succeeded) return 2;  // its write-back is a check, due much later
+  return task.finish.writeback_json ? 0 : 1;
+}
+
+bool EvidenceCollector::empty() const {
+  for (const auto& queue : tasks_)
+    if (!queue.empty()) return false;
+  return true;
+}
+
 void EvidenceCollector::add(Task task) {
   {
     std::lock_guard lock(mu_);
-    tasks_.push_back(std::move(task));
+    tasks_[priority_of(task)].push_back(std::move(task));
   }
   cv_.notify_one();
 }

@@ -5,6 +5,10 @@
 // moments, still before a Job's TTL can delete it. A job followed for Nautobot gets its
 // write-back completed with the evidence (JobStore::attach_evidence); had kjq stopped in between,
 // its write-back still goes out when due, without the evidence (docs/serve.md).
+//
+// When ends come faster than the captures (thousands of Jobs ending within seconds), the ones
+// that matter most go first: a write-back into Nautobot waits for its evidence, then failures
+// (whose evidence people read), then successes; first come, first served within each.
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -47,6 +51,10 @@ class EvidenceCollector {
 
  private:
   void capture(Task& task);
+  // 0: a failure's write-back into Nautobot waits for it; 1: another failed or cancelled job;
+  // 2: it succeeded.
+  static std::size_t priority_of(const Task& task);
+  bool empty() const;  // under mu_
 
   JobStore& store_;
   kube::KubeApi& api_;
@@ -54,7 +62,7 @@ class EvidenceCollector {
   std::function<void()> on_writeback_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Task> tasks_;
+  std::deque<Task> tasks_[3];  // by priority_of
   bool stop_ = false;
   std::vector<std::thread> threads_;
 };
