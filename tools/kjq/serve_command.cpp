@@ -19,6 +19,7 @@
 #include "server/service.hpp"
 #include "util/diagnostic.hpp"
 #include "util/display_text.hpp"
+#include "util/service_heap.hpp"
 #include "values/job_queues.hpp"
 #include "values/validate.hpp"
 #include "values_flags.hpp"
@@ -47,6 +48,7 @@ std::string hostname_or(const std::string& fallback) {
 }
 
 int run_serve(ServeFlags& f) {
+  util::use_service_heap();
   setup_logging(f.kube.verbose);
   server::ServiceConfig c = f.config;
   c.options.limits.set_default(f.default_limit);
