@@ -64,6 +64,12 @@ bool Admission::in_flight(const std::string& id) const {
   return in_flight_.count(id) > 0;
 }
 
+bool Admission::resumed_lately(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = resumed_.find(id);
+  return it != resumed_.end() && std::chrono::steady_clock::now() - it->second < kResumeSettle;
+}
+
 void Admission::enqueue(const JobRecord& record) {
   {
     std::lock_guard lock(mu_);
@@ -150,6 +156,12 @@ void Admission::resume(const JobRecord& r) {
   }
   try {
     api_.resume_job(options_.namespace_name, r.kube_name, r.kube_uid);
+    {
+      std::lock_guard lock(mu_);
+      const auto now = std::chrono::steady_clock::now();
+      std::erase_if(resumed_, [&](const auto& entry) { return now - entry.second >= kResumeSettle; });
+      resumed_[r.id] = now;
+    }
     metrics_.observe_submit_to_create(static_cast<double>(now_ms() - r.submitted_ms) / 1000.0);
     spdlog::info("job {} ({}): admitted on queue {}", r.id, r.kube_name, r.queue);
   } catch (const kube::ApiError& e) {

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -41,6 +42,10 @@ class Admission {
   void recreate(const JobRecord& record);
   // A create for this job is queued or running in this process.
   bool in_flight(const std::string& id) const;
+  // This process resumed the job's Job less than kResumeSettle ago: a watch event that still
+  // shows it suspended is older than the resume, not a sign that it failed.
+  bool resumed_lately(const std::string& id) const;
+  static constexpr std::chrono::seconds kResumeSettle{5};
   // The age of the tracker's oldest unprocessed watch event. While it is above
   // kYieldWhenBacklogAbove, each create waits (up to kMaxYield): under a burst, recording what
   // happened to running jobs goes before creating more (set before start()). Resumes of
@@ -69,6 +74,7 @@ class Admission {
   bool woken_ = false;
   std::deque<JobRecord> work_;
   std::set<std::string> in_flight_;
+  std::map<std::string, std::chrono::steady_clock::time_point> resumed_;  // by job id, pruned past kResumeSettle
   std::thread admit_thread_;
   std::vector<std::thread> workers_;
   std::function<std::chrono::steady_clock::duration()> event_backlog_;

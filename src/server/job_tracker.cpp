@@ -228,10 +228,11 @@ void JobTracker::sync_record(const JobRecord& r, const JobSnapshot& snap, dispat
   // its record stays Queued meanwhile. Once resumed by anyone it runs and counts against the cap.
   if (r.state == JobState::Queued && is_suspended(job)) return;
   // Claimed for kjq's admission but still suspended: the resume failed or got no answer. Again
-  // (its preconditions make a second resume harmless).
+  // (its preconditions make a second resume harmless), unless this process resumed it a moment
+  // ago and the watch has not shown that yet.
   if (r.origin == JobOrigin::Nautobot && r.state == JobState::Submitted && is_suspended(job) &&
       (r.reason == "Dispatching" || r.reason == "ResumeFailed")) {
-    if (!admission_.in_flight(r.id)) admission_.recreate(r);
+    if (!admission_.in_flight(r.id) && !admission_.resumed_lately(r.id)) admission_.recreate(r);
     return;
   }
   const std::string uid = kube::meta_string(job, "uid");
