@@ -26,17 +26,27 @@ void EvidenceCollector::start(int threads) {
   for (int i = 0; i < threads; ++i)
     threads_.emplace_back([this] {
       while (true) {
+        std::optional<LogRead> log_read;
         Task task;
         {
           std::unique_lock lock(mu_);
-          cv_.wait(lock, [&] { return stop_ || !empty(); });
+          cv_.wait(lock, [&] { return stop_ || !log_reads_.empty() || !empty(); });
           if (stop_) return;
-          for (auto& queue : tasks_) {
-            if (queue.empty()) continue;
-            task = std::move(queue.front());
-            queue.pop_front();
-            break;
+          if (!log_reads_.empty()) {
+            log_read = std::move(log_reads_.front());
+            log_reads_.pop_front();
+          } else {
+            for (auto& queue : tasks_) {
+              if (queue.empty()) continue;
+              task = std::move(queue.front());
+              queue.pop_front();
+              break;
+            }
           }
+        }
+        if (log_read) {
+          read_log(log_read->job_name, log_read->pod);
+          continue;
         }
         try {
           capture(task);
@@ -52,8 +62,10 @@ void EvidenceCollector::stop() {
     std::lock_guard lock(mu_);
     stop_ = true;
     for (auto& queue : tasks_) queue.clear();
+    log_reads_.clear();
   }
   cv_.notify_all();
+  log_read_cv_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
 }
@@ -77,12 +89,82 @@ void EvidenceCollector::add(Task task) {
   cv_.notify_one();
 }
 
+void EvidenceCollector::keep_log(const std::string& job_name, const json& pod) {
+  {
+    std::lock_guard lock(mu_);
+    const std::string name = kube::name_of(pod);
+    auto it = logs_.find(job_name);
+    if (it != logs_.end() && it->second.kept.pod == name) return;  // read, or being read
+    logs_[job_name] = LogEntry{KeptLog{name, "", false}, false};
+    log_reads_.push_back({job_name, pod});
+  }
+  cv_.notify_one();
+}
+
+void EvidenceCollector::keep_log_now(const std::string& job_name, const json& pod) {
+  {
+    std::lock_guard lock(mu_);
+    if (logs_.count(job_name)) return;
+    logs_[job_name] = LogEntry{KeptLog{kube::name_of(pod), "", false}, false};
+  }
+  read_log(job_name, pod);
+}
+
+void EvidenceCollector::read_log(const std::string& job_name, const json& pod) {
+  bool cut = false;
+  std::string log = capture_log_tail(api_, options_.namespace_name, pod, options_.evidence, &cut);
+  {
+    std::lock_guard lock(mu_);
+    auto it = logs_.find(job_name);
+    // Kept only if still wanted for this pod (not forgotten, not replaced by a newer pod's).
+    if (it != logs_.end() && it->second.kept.pod == kube::name_of(pod)) {
+      it->second.kept.log = std::move(log);
+      it->second.kept.cut = cut;
+      it->second.read = true;
+    }
+  }
+  log_read_cv_.notify_all();
+}
+
+std::optional<EvidenceCollector::KeptLog> EvidenceCollector::take_log(const std::string& job_name) {
+  std::lock_guard lock(mu_);
+  auto it = logs_.find(job_name);
+  if (it == logs_.end() || !it->second.read) return std::nullopt;
+  KeptLog kept = std::move(it->second.kept);
+  logs_.erase(it);
+  return kept;
+}
+
+std::optional<EvidenceCollector::KeptLog> EvidenceCollector::await_log(const std::string& job_name) {
+  std::unique_lock lock(mu_);
+  // Reads go before captures, so one still unread is under way on another thread: a moment.
+  log_read_cv_.wait_for(lock, std::chrono::seconds(30), [&] {
+    auto it = logs_.find(job_name);
+    return stop_ || it == logs_.end() || it->second.read;
+  });
+  auto it = logs_.find(job_name);
+  if (it == logs_.end() || !it->second.read) return std::nullopt;
+  KeptLog kept = std::move(it->second.kept);
+  logs_.erase(it);
+  return kept;
+}
+
+void EvidenceCollector::forget_log(const std::string& job_name) {
+  std::lock_guard lock(mu_);
+  logs_.erase(job_name);
+}
+
 void EvidenceCollector::capture(Task& task) {
   const JobRecord& r = task.record;
   Finish& f = task.finish;
   std::vector<std::string> pod_names;
   for (const auto& p : task.pods) pod_names.push_back(kube::name_of(p));
   Evidence e;
+  if (!f.log_tail)
+    if (auto kept = await_log(r.kube_name)) {
+      e.log_tail = f.log_tail = std::move(kept->log);
+      e.evidence_truncated = kept->cut;
+    }
   if (!f.log_tail)
     if (auto pod = pod_with_log(task.pods))
       if (const json* p = find_pod(task.pods, *pod))
@@ -104,6 +186,7 @@ void EvidenceCollector::capture(Task& task) {
   e.now_ms = now_ms();
   if (f.writeback_json) e.writeback_json = writeback_payload(r, f);
   if (store_.attach_evidence(r.id, e) && e.writeback_json && on_writeback_) on_writeback_();
+  forget_log(r.kube_name);  // whatever is still kept of this Job (a log read too late)
 }
 
 }  // namespace kjq::server

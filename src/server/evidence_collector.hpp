@@ -12,7 +12,9 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,6 +38,12 @@ class EvidenceCollector {
     bool ended_by_job_condition = false;
   };
 
+  // A pod's log tail read when its container ended.
+  struct KeptLog {
+    std::string pod, log;
+    bool cut = false;  // longer than the cap: cut from the front
+  };
+
   EvidenceCollector(JobStore& store, kube::KubeApi& api, const ServeOptions& options);
   ~EvidenceCollector();
   EvidenceCollector(const EvidenceCollector&) = delete;
@@ -49,8 +57,22 @@ class EvidenceCollector {
   void stop();
   void add(Task task);
 
+  // Reads `pod`'s log tail for Job `job_name` soon, ahead of the captures (once per pod).
+  void keep_log(const std::string& job_name, const nlohmann::json& pod);
+  // The same, now, on the caller's thread, unless a log of the Job is kept or being read already
+  // (a cancel is about to delete the pods).
+  void keep_log_now(const std::string& job_name, const nlohmann::json& pod);
+  // The kept log of the Job, once read; it is handed over (no longer kept). nullopt while it is
+  // still being read (the Job's capture then waits for it) or when there is none.
+  std::optional<KeptLog> take_log(const std::string& job_name);
+  // Drops what is kept or being read for the Job (its end was recorded elsewhere).
+  void forget_log(const std::string& job_name);
+
  private:
   void capture(Task& task);
+  void read_log(const std::string& job_name, const nlohmann::json& pod);
+  // For capture(): the log kept for the Job, waiting while it is being read; handed over.
+  std::optional<KeptLog> await_log(const std::string& job_name);
   // 0: a failure's write-back into Nautobot waits for it; 1: another failed or cancelled job;
   // 2: it succeeded.
   static std::size_t priority_of(const Task& task);
@@ -63,6 +85,17 @@ class EvidenceCollector {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Task> tasks_[3];  // by priority_of
+  struct LogRead {
+    std::string job_name;
+    nlohmann::json pod;
+  };
+  std::deque<LogRead> log_reads_;  // before any task
+  struct LogEntry {
+    KeptLog kept;
+    bool read = false;  // false: being read
+  };
+  std::map<std::string, LogEntry> logs_;  // by Job name
+  std::condition_variable log_read_cv_;   // a log was read
   bool stop_ = false;
   std::vector<std::thread> threads_;
 };

@@ -160,10 +160,12 @@ std::optional<JobRecord> JobTracker::record_for(const std::string& job_name) {
   return store_.get_by_kube_name(job_name);
 }
 
-void JobTracker::forget(const std::string& job_name) {
-  std::lock_guard lock(mu_);
-  written_.erase(job_name);
-  early_logs_.erase(job_name);
+void JobTracker::forget(const std::string& job_name, bool keep_log) {
+  {
+    std::lock_guard lock(mu_);
+    written_.erase(job_name);
+  }
+  if (!keep_log) evidence_.forget_log(job_name);
 }
 
 void JobTracker::sync(const std::string& job_name, std::optional<Clock::time_point> seen) {
@@ -291,29 +293,8 @@ void JobTracker::sync_record(const JobRecord& r, const JobSnapshot& snap, dispat
 }
 
 void JobTracker::keep_log_early(const std::string& job_name, const std::vector<json>& pods) {
-  if (auto pod = newest_terminated_pod(pods)) keep_log(job_name, pods, *pod, /*only_if_none=*/false);
-}
-
-void JobTracker::keep_log(const std::string& job_name, const std::vector<json>& pods, const std::string& pod,
-                          bool only_if_none) {
-  {
-    std::lock_guard lock(mu_);
-    auto it = early_logs_.find(job_name);
-    if (it != early_logs_.end() && (only_if_none || it->second.pod == pod)) return;
-  }
-  const json* p = find_pod(pods, pod);
-  if (!p) return;
-  bool cut = false;
-  std::string log = capture_log_tail(api_, options_.namespace_name, *p, options_.evidence, &cut);
-  std::lock_guard lock(mu_);
-  early_logs_[job_name] = {pod, std::move(log), cut};
-}
-
-std::optional<JobTracker::EarlyLog> JobTracker::early_log(const std::string& job_name) {
-  std::lock_guard lock(mu_);
-  auto it = early_logs_.find(job_name);
-  if (it == early_logs_.end()) return std::nullopt;
-  return it->second;
+  if (auto pod = newest_terminated_pod(pods))
+    if (const json* p = find_pod(pods, *pod)) evidence_.keep_log(job_name, *p);
 }
 
 void JobTracker::finish_with_evidence(const JobRecord& r, JobState state, const std::string& reason,
@@ -326,7 +307,7 @@ void JobTracker::finish_with_evidence(const JobRecord& r, JobState state, const 
   f.reason = reason;
   f.message = message;
   f.exit_code = exit_code;
-  if (auto early = early_log(r.kube_name)) {
+  if (auto early = evidence_.take_log(r.kube_name)) {
     f.log_tail = std::move(early->log);
     f.evidence_truncated = early->cut;
   }
@@ -340,6 +321,7 @@ void JobTracker::finish_with_evidence(const JobRecord& r, JobState state, const 
     spdlog::info("job {} ({}): {}{}", r.id, r.kube_name, state_name(state), reason.empty() ? "" : "/" + reason);
     admission_.wake();  // a slot of the queue's cap is free
     evidence_.add({r, std::move(f), pods, ended_by_job_condition});
+    return forget(r.kube_name, /*keep_log=*/true);  // a log still being read is the capture's
   }
   forget(r.kube_name);
 }
@@ -348,7 +330,8 @@ void JobTracker::send_cancel(const JobRecord& r) {
   if (r.kube_name.empty()) return;
   // The pods go with the Job: keep what the job has printed so far.
   JobSnapshot snap = informer_.snapshot(r.kube_name);
-  if (auto pod = pod_with_log(snap.pods)) keep_log(r.kube_name, snap.pods, *pod, /*only_if_none=*/true);
+  if (auto pod = pod_with_log(snap.pods))
+    if (const json* p = find_pod(snap.pods, *pod)) evidence_.keep_log_now(r.kube_name, *p);
   try {
     dispatch::cancel_job(api_, options_.namespace_name, r.kube_name,
                          r.cancel_grace_seconds.value_or(options_.default_cancel_grace_seconds));
@@ -410,7 +393,7 @@ void JobTracker::handle_missing_job(const JobRecord& r) {
   f.state = state;
   f.reason = reason;
   f.message = message;
-  if (auto early = early_log(r.kube_name)) {
+  if (auto early = evidence_.take_log(r.kube_name)) {
     f.log_tail = std::move(early->log);
     f.evidence_truncated = early->cut;
   }

@@ -65,12 +65,6 @@ class JobTracker {
   void send_cancel(const JobRecord& record);
 
  private:
-  // A log captured when its container ended, before the Job's TTL can take the pod.
-  struct EarlyLog {
-    std::string pod, log;
-    bool cut = false;  // longer than the cap: cut from the front
-  };
-
   void loop();
   void sync(const std::string& job_name, std::optional<std::chrono::steady_clock::time_point> seen);
   void sync_record(const JobRecord& record, const JobSnapshot& snap, dispatch::Lifecycle l,
@@ -83,14 +77,10 @@ class JobTracker {
   // adopt() once record_for() has found no record.
   std::optional<JobRecord> record_adopted(const nlohmann::json& job);
 
-  void forget(const std::string& job_name);
-  // Keeps the log of the newest pod whose container ended (once per pod).
+  // Stops following the Job's progress; `keep_log`: its kept log stays for the evidence capture.
+  void forget(const std::string& job_name, bool keep_log = false);
+  // Has the log of the newest pod whose container ended read (once per pod, by the collector).
   void keep_log_early(const std::string& job_name, const std::vector<nlohmann::json>& pods);
-  // Captures `pod`'s log tail into early_logs_, unless that pod's log is kept already (or, with
-  // only_if_none, unless any log of this Job is).
-  void keep_log(const std::string& job_name, const std::vector<nlohmann::json>& pods, const std::string& pod,
-                bool only_if_none);
-  std::optional<EarlyLog> early_log(const std::string& job_name);
   void recheck_waiting();
 
   JobStore& store_;
@@ -107,9 +97,8 @@ class JobTracker {
   // that keep changing (a map's name order made late-sorting names wait for seconds).
   DirtyQueue dirty_;
   std::set<std::string> busy_;
-  // Per Job name: the last progress written, and a log captured when its container ended.
+  // Per Job name: the last progress written.
   std::map<std::string, std::pair<JobState, std::string>> written_;
-  std::map<std::string, EarlyLog> early_logs_;
   std::thread thread_;
   std::vector<std::thread> workers_;
   EvidenceCollector evidence_;

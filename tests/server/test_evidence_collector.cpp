@@ -3,6 +3,7 @@
 // each; against a real SQLite store and an API server on a real socket.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -21,7 +22,7 @@
 namespace kjq::server {
 namespace {
 
-// Records the order in which the collector attaches evidence.
+// Records the order in which the collector attaches evidence, and the log tails attached.
 class AttachOrder : public test::ForwardingStore {
  public:
   using ForwardingStore::ForwardingStore;
@@ -29,6 +30,7 @@ class AttachOrder : public test::ForwardingStore {
     {
       std::lock_guard lock(mu_);
       order_.push_back(id);
+      logs_.push_back(e.log_tail.value_or("(none)"));
     }
     return inner_.attach_evidence(id, e);
   }
@@ -36,17 +38,26 @@ class AttachOrder : public test::ForwardingStore {
     std::lock_guard lock(mu_);
     return order_;
   }
+  std::vector<std::string> logs() {
+    std::lock_guard lock(mu_);
+    return logs_;
+  }
 
  private:
   std::mutex mu_;
-  std::vector<std::string> order_;
+  std::vector<std::string> order_, logs_;
 };
 
-// An API server with no Events and no logs.
+// An API server with no Events; every pod's log is "line 1\n" (the log reads are counted).
 class EmptyApiServer {
  public:
   EmptyApiServer() {
-    server_.Get(".*", [](const httplib::Request&, httplib::Response& res) {
+    server_.Get(".*", [this](const httplib::Request& req, httplib::Response& res) {
+      if (req.path.size() > 4 && req.path.substr(req.path.size() - 4) == "/log") {
+        ++log_reads_;
+        res.set_content("line 1\n", "text/plain");
+        return;
+      }
       res.set_content(R"({"kind":"EventList","items":[]})", "application/json");
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
@@ -63,12 +74,27 @@ class EmptyApiServer {
     c.token = "kube-token";
     return c;
   }
+  int log_reads() const { return log_reads_; }
 
  private:
   httplib::Server server_;
   int port_ = 0;
   std::thread thread_;
+  std::atomic<int> log_reads_{0};
 };
+
+// A pod whose job container has ended.
+nlohmann::json ended_pod(const std::string& name) {
+  nlohmann::json pod;
+  pod["metadata"] = {{"name", name}, {"creationTimestamp", "2026-12-03T10:00:00Z"}};
+  pod["spec"]["containers"] = nlohmann::json::array({{{"name", "nautobot-job"}}});
+  nlohmann::json status;
+  status["name"] = "nautobot-job";
+  status["state"]["terminated"] = {{"exitCode", 1}, {"reason", "Error"}};
+  pod["status"]["phase"] = "Failed";
+  pod["status"]["containerStatuses"] = nlohmann::json::array({status});
+  return pod;
+}
 
 EvidenceCollector::Task task(const std::string& id, JobState state, bool writeback) {
   EvidenceCollector::Task t;
@@ -100,6 +126,53 @@ TEST(EvidenceCollector, CapturesWriteBacksFirstThenFailuresThenSuccesses) {
   collector.stop();
   EXPECT_EQ(store.order(),
             (std::vector<std::string>{"writeback-1", "writeback-2", "failed-1", "cancelled-1", "ok-1", "ok-2"}));
+}
+
+// A log read when the container ended goes before every capture, and the Job's capture uses it
+// instead of reading it again.
+TEST(EvidenceCollector, ReadsLogsAheadAndCapturesWithTheKeptOne) {
+  test::TempDir dir;
+  auto inner = open_store("sqlite:" + (dir.path() / "jobs.db").string());
+  AttachOrder store(*inner);
+  EmptyApiServer server;
+  kube::RestClient client(server.config(), kube::ClientOptions{});
+  kube::KubeApi api(client);
+  ServeOptions options;
+  EvidenceCollector collector(store, api, options);
+  auto ended = task("job-a", JobState::Failed, true);
+  ended.pods = {ended_pod("job-a-pod")};
+  collector.add(ended);
+  collector.keep_log(ended.record.kube_name, ended.pods[0]);
+  collector.keep_log(ended.record.kube_name, ended.pods[0]);  // once per pod
+  collector.start(1);
+  for (int i = 0; i < 500 && store.order().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  collector.stop();
+  EXPECT_EQ(store.order(), std::vector<std::string>{"job-a"});
+  EXPECT_EQ(store.logs(), std::vector<std::string>{"line 1\n"});
+  EXPECT_EQ(server.log_reads(), 1);
+}
+
+// A cancel reads the log on the caller's thread (the pods are about to go); the end takes it.
+TEST(EvidenceCollector, KeepsALogNowAndHandsItOverOnce) {
+  test::TempDir dir;
+  auto inner = open_store("sqlite:" + (dir.path() / "jobs.db").string());
+  EmptyApiServer server;
+  kube::RestClient client(server.config(), kube::ClientOptions{});
+  kube::KubeApi api(client);
+  ServeOptions options;
+  EvidenceCollector collector(*inner, api, options);
+  EXPECT_FALSE(collector.take_log("job-b"));
+  collector.keep_log_now("job-b", ended_pod("job-b-pod"));
+  collector.keep_log_now("job-b", ended_pod("job-b-pod"));  // kept already: not read again
+  EXPECT_EQ(server.log_reads(), 1);
+  const auto kept = collector.take_log("job-b");
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->pod, "job-b-pod");
+  EXPECT_EQ(kept->log, "line 1\n");
+  EXPECT_FALSE(collector.take_log("job-b"));
+  collector.keep_log_now("job-c", ended_pod("job-c-pod"));
+  collector.forget_log("job-c");
+  EXPECT_FALSE(collector.take_log("job-c"));
 }
 
 }  // namespace
