@@ -1,5 +1,6 @@
 #include "server/evidence_collector.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <spdlog/spdlog.h>
@@ -30,16 +31,19 @@ void EvidenceCollector::start(int threads) {
         Task task;
         {
           std::unique_lock lock(mu_);
-          cv_.wait(lock, [&] { return stop_ || !log_reads_.empty() || !empty(); });
+          cv_.wait(lock, [&] { return stop_ || !empty(); });
           if (stop_) return;
-          if (!log_reads_.empty()) {
-            log_read = std::move(log_reads_.front());
-            log_reads_.pop_front();
+          // Reads of failed containers' logs, failures' write-backs, the other reads, the rest.
+          if (!log_reads_[0].empty()) {
+            log_read = take_front(log_reads_[0]);
+          } else if (!tasks_[0].empty()) {
+            task = take_front(tasks_[0]);
+          } else if (!log_reads_[1].empty()) {
+            log_read = take_front(log_reads_[1]);
           } else {
             for (auto& queue : tasks_) {
               if (queue.empty()) continue;
-              task = std::move(queue.front());
-              queue.pop_front();
+              task = take_front(queue);
               break;
             }
           }
@@ -62,7 +66,7 @@ void EvidenceCollector::stop() {
     std::lock_guard lock(mu_);
     stop_ = true;
     for (auto& queue : tasks_) queue.clear();
-    log_reads_.clear();
+    for (auto& queue : log_reads_) queue.clear();
   }
   cv_.notify_all();
   log_read_cv_.notify_all();
@@ -78,7 +82,24 @@ std::size_t EvidenceCollector::priority_of(const Task& task) {
 bool EvidenceCollector::empty() const {
   for (const auto& queue : tasks_)
     if (!queue.empty()) return false;
+  for (const auto& queue : log_reads_)
+    if (!queue.empty()) return false;
   return true;
+}
+
+bool EvidenceCollector::container_failed(const json& pod) {
+  using kube::detail::member;
+  const json* status = member(pod, "status");
+  if (status == nullptr) return false;
+  if (const json* statuses = member(*status, "containerStatuses"); statuses && statuses->is_array())
+    for (const auto& container : *statuses) {
+      const json* state = member(container, "state");
+      const json* terminated = state ? member(*state, "terminated") : nullptr;
+      const json* code = terminated ? member(*terminated, "exitCode") : nullptr;
+      if (code && code->is_number_integer() && code->get<long long>() != 0) return true;
+    }
+  const json* phase = member(*status, "phase");
+  return phase && phase->is_string() && phase->get<std::string>() == "Failed";
 }
 
 void EvidenceCollector::add(Task task) {
@@ -96,7 +117,7 @@ void EvidenceCollector::keep_log(const std::string& job_name, const json& pod) {
     auto it = logs_.find(job_name);
     if (it != logs_.end() && it->second.kept.pod == name) return;  // read, or being read
     logs_[job_name] = LogEntry{KeptLog{name, "", false}, false};
-    log_reads_.push_back({job_name, pod});
+    log_reads_[container_failed(pod) ? 0 : 1].push_back({job_name, pod});
   }
   cv_.notify_one();
 }
@@ -137,7 +158,18 @@ std::optional<EvidenceCollector::KeptLog> EvidenceCollector::take_log(const std:
 
 std::optional<EvidenceCollector::KeptLog> EvidenceCollector::await_log(const std::string& job_name) {
   std::unique_lock lock(mu_);
-  // Reads go before captures, so one still unread is under way on another thread: a moment.
+  // Still queued (a succeeded container's read comes after failures' captures): read it here.
+  for (auto& queue : log_reads_) {
+    auto queued = std::find_if(queue.begin(), queue.end(), [&](const LogRead& r) { return r.job_name == job_name; });
+    if (queued == queue.end()) continue;
+    LogRead read = std::move(*queued);
+    queue.erase(queued);
+    lock.unlock();
+    read_log(read.job_name, read.pod);
+    lock.lock();
+    break;
+  }
+  // Being read on another thread: a moment.
   log_read_cv_.wait_for(lock, std::chrono::seconds(30), [&] {
     auto it = logs_.find(job_name);
     return stop_ || it == logs_.end() || it->second.read;

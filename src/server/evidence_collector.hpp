@@ -77,6 +77,13 @@ class EvidenceCollector {
   // 2: it succeeded.
   static std::size_t priority_of(const Task& task);
   bool empty() const;  // under mu_
+  static bool container_failed(const nlohmann::json& pod);
+  template <typename T>
+  static T take_front(std::deque<T>& queue) {
+    T front = std::move(queue.front());
+    queue.pop_front();
+    return front;
+  }
 
   JobStore& store_;
   kube::KubeApi& api_;
@@ -89,7 +96,7 @@ class EvidenceCollector {
     std::string job_name;
     nlohmann::json pod;
   };
-  std::deque<LogRead> log_reads_;  // before any task
+  std::deque<LogRead> log_reads_[2];  // 0: the container failed (container_failed); 1: it did not
   struct LogEntry {
     KeptLog kept;
     bool read = false;  // false: being read

@@ -53,6 +53,11 @@ class EmptyApiServer {
  public:
   EmptyApiServer() {
     server_.Get(".*", [this](const httplib::Request& req, httplib::Response& res) {
+      {
+        std::lock_guard lock(mu_);
+        requests_.push_back(req.path +
+                            (req.has_param("fieldSelector") ? "?" + req.get_param_value("fieldSelector") : ""));
+      }
       if (req.path.size() > 4 && req.path.substr(req.path.size() - 4) == "/log") {
         ++log_reads_;
         res.set_content("line 1\n", "text/plain");
@@ -75,23 +80,32 @@ class EmptyApiServer {
     return c;
   }
   int log_reads() const { return log_reads_; }
+  // Where the first request whose path contains `part` came in the order of requests (-1: none).
+  int position_of(const std::string& part) {
+    std::lock_guard lock(mu_);
+    for (std::size_t i = 0; i < requests_.size(); ++i)
+      if (requests_[i].find(part) != std::string::npos) return static_cast<int>(i);
+    return -1;
+  }
 
  private:
+  std::mutex mu_;
+  std::vector<std::string> requests_;
   httplib::Server server_;
   int port_ = 0;
   std::thread thread_;
   std::atomic<int> log_reads_{0};
 };
 
-// A pod whose job container has ended.
-nlohmann::json ended_pod(const std::string& name) {
+// A pod whose job container has ended (exit code 1, or 0 with `succeeded`).
+nlohmann::json ended_pod(const std::string& name, bool succeeded = false) {
   nlohmann::json pod;
   pod["metadata"] = {{"name", name}, {"creationTimestamp", "2026-12-03T10:00:00Z"}};
   pod["spec"]["containers"] = nlohmann::json::array({{{"name", "nautobot-job"}}});
   nlohmann::json status;
   status["name"] = "nautobot-job";
-  status["state"]["terminated"] = {{"exitCode", 1}, {"reason", "Error"}};
-  pod["status"]["phase"] = "Failed";
+  status["state"]["terminated"] = {{"exitCode", succeeded ? 0 : 1}, {"reason", succeeded ? "Completed" : "Error"}};
+  pod["status"]["phase"] = succeeded ? "Succeeded" : "Failed";
   pod["status"]["containerStatuses"] = nlohmann::json::array({status});
   return pod;
 }
@@ -150,6 +164,42 @@ TEST(EvidenceCollector, ReadsLogsAheadAndCapturesWithTheKeptOne) {
   EXPECT_EQ(store.order(), std::vector<std::string>{"job-a"});
   EXPECT_EQ(store.logs(), std::vector<std::string>{"line 1\n"});
   EXPECT_EQ(server.log_reads(), 1);
+}
+
+// Under a backlog: failed containers' logs, then captures whose write-back waits, then the other
+// logs. A capture whose own log is still queued behind it reads that log itself, at once.
+TEST(EvidenceCollector, ReadsFailedLogsFirstAndNeverWaitsForAQueuedRead) {
+  test::TempDir dir;
+  auto inner = open_store("sqlite:" + (dir.path() / "jobs.db").string());
+  AttachOrder store(*inner);
+  EmptyApiServer server;
+  kube::RestClient client(server.config(), kube::ClientOptions{});
+  kube::KubeApi api(client);
+  ServeOptions options;
+  EvidenceCollector collector(store, api, options);
+  collector.keep_log("nautobot-job-ok", ended_pod("ok-pod", true));
+  auto writeback = task("wb", JobState::Failed, true);
+  collector.add(writeback);
+  collector.keep_log("nautobot-job-bad", ended_pod("bad-pod"));
+  // A Job failed past its deadline while its container exited 0: its log is an "other" read.
+  auto deadline = task("deadline", JobState::Failed, true);
+  deadline.pods = {ended_pod("deadline-pod", true)};
+  collector.keep_log(deadline.record.kube_name, deadline.pods[0]);
+  collector.add(deadline);
+  collector.start(1);
+  for (int i = 0; i < 300 && store.order().size() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  collector.stop();
+  ASSERT_EQ(store.order(), (std::vector<std::string>{"wb", "deadline"}));
+  EXPECT_EQ(store.logs()[1], "line 1\n");
+  const int bad = server.position_of("/pods/bad-pod/log");
+  const int wb = server.position_of("nautobot-job-wb");
+  const int deadline_log = server.position_of("/pods/deadline-pod/log");
+  const int ok = server.position_of("/pods/ok-pod/log");
+  EXPECT_GE(bad, 0);
+  EXPECT_LT(bad, wb);
+  EXPECT_LT(wb, deadline_log);  // read by the deadline Job's own capture, before the other reads
+  EXPECT_LT(deadline_log, ok);
+  EXPECT_EQ(server.log_reads(), 3);
 }
 
 // A cancel reads the log on the caller's thread (the pods are about to go); the end takes it.
