@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <latch>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,16 +18,21 @@
 
 namespace {
 
-// How many malloc arenas a child ends up with when 8 threads allocate at the same time, after
+// How many malloc arenas a child ends up with when 8 threads, all alive, allocate, after
 // use_service_heap(2) or not at all.
 int arenas_in_child(bool limited) {
   const pid_t child = fork();
   if (child == 0) {
     if (limited) kjq::util::use_service_heap(2);
+    // All eight alive at once: an exited thread's arena would be handed to the next one.
+    std::latch all_allocated(8);
     std::vector<std::thread> threads;
     std::vector<void*> blocks(8);
     for (int i = 0; i < 8; ++i)
-      threads.emplace_back([&blocks, i] { blocks[static_cast<std::size_t>(i)] = std::malloc(4096); });
+      threads.emplace_back([&blocks, &all_allocated, i] {
+        blocks[static_cast<std::size_t>(i)] = std::malloc(4096);
+        all_allocated.arrive_and_wait();
+      });
     for (auto& t : threads) t.join();
     char* text = nullptr;
     std::size_t size = 0;
