@@ -7,13 +7,13 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <thread>
 
-#include <httplib.h>
-
 #include "kube/api.hpp"
 #include "kube/rest_client.hpp"
+#include "loopback_api_server.hpp"
 #include "queue/manifest_store.hpp"
 #include "server/admission.hpp"
 #include "server/nautobot_jobs.hpp"
@@ -30,37 +30,29 @@ namespace fs = std::filesystem;
 // Answers every PATCH as a resumed Job, counting them.
 class ResumingApiServer {
  public:
-  ResumingApiServer() {
-    server_.Patch(".*", [this](const httplib::Request& req, httplib::Response& res) {
+  kube::ClusterConfig config() const { return server_.config(); }
+  int patches() const { return patches_; }
+  std::string path() {
+    std::lock_guard lock(mu_);
+    return path_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::string path_;
+  std::atomic<int> patches_{0};
+  test::LoopbackApiServer server_{[this](httplib::Server& s) {
+    s.Patch(".*", [this](const httplib::Request& req, httplib::Response& res) {
+      {
+        std::lock_guard lock(mu_);
+        path_ = req.path;
+      }
       ++patches_;
-      path_ = req.path;
       res.set_content(R"({"kind":"Job","metadata":{"name":"nautobot-job-1","resourceVersion":"8"},)"
                       R"("spec":{"suspend":false}})",
                       "application/json");
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~ResumingApiServer() {
-    server_.stop();
-    thread_.join();
-  }
-  kube::ClusterConfig config() const {
-    kube::ClusterConfig c;
-    c.server = "http://127.0.0.1:" + std::to_string(port_);
-    c.token = "kube-token";
-    return c;
-  }
-  int patches() const { return patches_; }
-  std::string path() const { return path_; }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-  std::atomic<int> patches_{0};
-  std::string path_;
+  }};
 };
 
 TEST(AdmissionResume, RemembersAResumeForAMoment) {

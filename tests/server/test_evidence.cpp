@@ -17,6 +17,7 @@
 
 #include "kube/api.hpp"
 #include "kube/rest_client.hpp"
+#include "loopback_api_server.hpp"
 #include "server/evidence.hpp"
 
 namespace {
@@ -184,29 +185,7 @@ namespace {
 // An API server that answers pod log requests with a scripted status and body.
 class LogServer {
  public:
-  LogServer() {
-    server_.Get(".*", [this](const httplib::Request& req, httplib::Response& res) {
-      std::lock_guard lock(mu_);
-      path_ = req.path;
-      params_.clear();
-      for (const auto& [k, v] : req.params) params_[k] = v;
-      res.status = status_;
-      res.set_content(body_, status_ == 200 ? "text/plain" : "application/json");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~LogServer() {
-    server_.stop();
-    thread_.join();
-  }
-  kjq::kube::ClusterConfig config() const {
-    kjq::kube::ClusterConfig c;
-    c.server = "http://127.0.0.1:" + std::to_string(port_);
-    c.token = "kube-token";
-    return c;
-  }
+  kjq::kube::ClusterConfig config() const { return server_.config(); }
   void answer(int status, std::string body) {
     std::lock_guard lock(mu_);
     status_ = status;
@@ -222,14 +201,21 @@ class LogServer {
   }
 
  private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
   std::mutex mu_;
   int status_ = 200;
   std::string body_;
   std::string path_;
   std::map<std::string, std::string> params_;
+  kjq::test::LoopbackApiServer server_{[this](httplib::Server& s) {
+    s.Get(".*", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu_);
+      path_ = req.path;
+      params_.clear();
+      for (const auto& [k, v] : req.params) params_[k] = v;
+      res.status = status_;
+      res.set_content(body_, status_ == 200 ? "text/plain" : "application/json");
+    });
+  }};
 };
 
 kjq::kube::ClientOptions quick() {
