@@ -9,23 +9,15 @@ BUILD=${1:?build dir}; N=${2:-10000}; MINUTES=${3:-3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kjq-schedules-bench.XXXXXX")
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-AS_PG=(); [ "$(id -u)" = 0 ] && AS_PG=(setpriv --reuid=postgres --regid=postgres --init-groups --)
+# shellcheck source=../lib/throwaway_postgres.sh
+. "$ROOT/bench/lib/throwaway_postgres.sh"
 cleanup() {
-  [ -f "$WORK/pg/postmaster.pid" ] && "${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$WORK/pg" -m immediate stop >/dev/null 2>&1
+  stop_throwaway_postgres "$WORK"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-chmod 755 "$WORK"; mkdir "$WORK/pg" "$WORK/pgsock"
-[ "$(id -u)" = 0 ] && chown postgres:postgres "$WORK/pg" "$WORK/pgsock"
-"${AS_PG[@]}" "$PGBIN/initdb" -D "$WORK/pg" -A trust -U kjq --no-sync -E UTF8 --no-locale >/dev/null
-PGPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # fsync on (PostgreSQL's default): each claim transaction's commit is durable, as in production.
-"${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$WORK/pg" -w -l "$WORK/pgsock/log" \
-  -o "-c listen_addresses=127.0.0.1 -p $PGPORT -c unix_socket_directories=$WORK/pgsock" start >/dev/null
-PSQL=("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT" -U kjq)
-"${PSQL[@]}" -d postgres -c "CREATE DATABASE nautobot"
-"${PSQL[@]}" -d nautobot -f "$ROOT/tests/support/nautobot_schema.sql"
+start_throwaway_postgres "$WORK" "$ROOT"
 "${PSQL[@]}" -d nautobot <<SQL
 INSERT INTO extras_jobqueue (id, created, last_updated, _custom_field_data, name, description, queue_type)
   VALUES ('11111111-1111-4111-8111-111111111111', now(), now(), '{}', 'bench', '', 'kubernetes');

@@ -20,25 +20,17 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kjq-serve-nb-bench.XXXXXX")
 PIDS=()
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-AS_PG=(); [ "$(id -u)" = 0 ] && AS_PG=(setpriv --reuid=postgres --regid=postgres --init-groups --)
+# shellcheck source=../lib/throwaway_postgres.sh
+. "$ROOT/bench/lib/throwaway_postgres.sh"
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  [ -f "$WORK/pg/postmaster.pid" ] && "${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$WORK/pg" -m immediate stop >/dev/null 2>&1
+  stop_throwaway_postgres "$WORK"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 # Nautobot's database: a throwaway cluster on a free port, the two tables, N JobResults.
-chmod 755 "$WORK"; mkdir "$WORK/pg" "$WORK/pgsock"
-[ "$(id -u)" = 0 ] && chown postgres:postgres "$WORK/pg" "$WORK/pgsock"
-"${AS_PG[@]}" "$PGBIN/initdb" -D "$WORK/pg" -A trust -U kjq --no-sync -E UTF8 --no-locale >/dev/null
-PGPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$WORK/pg" -w -l "$WORK/pgsock/log" \
-  -o "-c listen_addresses=127.0.0.1 -p $PGPORT -c unix_socket_directories=$WORK/pgsock -c fsync=off" start >/dev/null
-PSQL=("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT" -U kjq)
-"${PSQL[@]}" -d postgres -c "CREATE DATABASE nautobot"
-"${PSQL[@]}" -d nautobot -f "$ROOT/tests/support/nautobot_schema.sql"
+start_throwaway_postgres "$WORK" "$ROOT" fsync=off
 # As Nautobot's JobResult.enqueue_job leaves them (tests/support/nautobot_schema.cpp), in creation order.
 "${PSQL[@]}" -d nautobot -c "INSERT INTO extras_jobresult (id, name, date_created, date_done, status, result,
   user_id, _custom_field_data, scheduled_job_id, job_model_id, task_args, meta, task_kwargs, task_name, traceback,
