@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "nautobot/job_result_writer.hpp"
+#include "support/nautobot_database_test.hpp"
 #include "support/nautobot_schema.hpp"
 #include "support/postgres_server.hpp"
 #include "support/test_support.hpp"
@@ -33,15 +34,8 @@ JobEnd failed_job(const std::string& id) {
   return end;  // 6 rows: error, warning, info × 4
 }
 
-class JobResultWriterFixture : public ::testing::Test {
+class JobResultWriterFixture : public test::NautobotDatabaseTest {
  protected:
-  void SetUp() override {
-    KJQ_REQUIRE_POSTGRES();
-    server_ = &PostgresServer::shared();
-    url_ = test::create_nautobot_database(*server_);
-    db_ = test::database_name(url_);
-  }
-
   std::string sql(const std::string& text) const { return server_->psql(text, db_); }
   std::unique_ptr<JobResultWriter> writer() const {
     return std::make_unique<JobResultWriter>(NautobotDatabase::from_flags(url_));
@@ -56,9 +50,6 @@ class JobResultWriterFixture : public ::testing::Test {
   int log_rows(const std::string& id, const std::string& where = "TRUE") const {
     return std::stoi(sql("SELECT COUNT(*) FROM extras_joblogentry WHERE job_result_id = '" + id + "' AND " + where));
   }
-
-  PostgresServer* server_ = nullptr;
-  std::string url_, db_;
 };
 
 class OpenStatus : public JobResultWriterFixture, public ::testing::WithParamInterface<std::string> {};

@@ -15,6 +15,7 @@
 #include "schedule/run_id.hpp"
 #include "schedule/schedule_database.hpp"
 #include "schedule/schedule_runner.hpp"
+#include "support/nautobot_database_test.hpp"
 #include "support/nautobot_schema.hpp"
 #include "support/postgres_server.hpp"
 
@@ -25,13 +26,11 @@ using test::PostgresServer;
 
 Instant instant(const std::string& text) { return parse_instant(text).value(); }
 
-class ScheduleDatabaseFixture : public ::testing::Test {
+class ScheduleDatabaseFixture : public test::NautobotDatabaseTest {
  protected:
   void SetUp() override {
-    KJQ_REQUIRE_POSTGRES();
-    server_ = &PostgresServer::shared();
-    url_ = test::create_nautobot_database(*server_);
-    db_ = test::database_name(url_);
+    NautobotDatabaseTest::SetUp();
+    if (unavailable()) return;
     // SQL on one connection of the test's own: a psql process per statement is slow on a busy machine.
     conn_ = std::make_unique<nautobot::PgConnection>(nautobot::NautobotDatabase::from_flags(url_), "");
     queue_ = test::random_uuid();
@@ -79,9 +78,8 @@ class ScheduleDatabaseFixture : public ::testing::Test {
     return std::stoi(sql("SELECT COUNT(*) FROM extras_jobresult WHERE " + where));
   }
 
-  PostgresServer* server_ = nullptr;
   std::unique_ptr<nautobot::PgConnection> conn_;
-  std::string url_, db_, queue_, celery_queue_, user_, job_;
+  std::string queue_, celery_queue_, user_, job_;
 };
 
 using ScheduleDatabaseClaim = ScheduleDatabaseFixture;

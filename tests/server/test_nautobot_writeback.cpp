@@ -6,6 +6,7 @@
 #include "server/nautobot_jobs.hpp"
 #include "server/nautobot_writeback.hpp"
 #include "server/store/job_store.hpp"
+#include "support/nautobot_database_test.hpp"
 #include "support/nautobot_schema.hpp"
 #include "support/postgres_server.hpp"
 #include "support/test_support.hpp"
@@ -16,13 +17,11 @@ namespace {
 
 using test::PostgresServer;
 
-class NautobotWriteBackFixture : public ::testing::Test {
+class NautobotWriteBackFixture : public test::NautobotDatabaseTest {
  protected:
   void SetUp() override {
-    KJQ_REQUIRE_POSTGRES();
-    server_ = &PostgresServer::shared();
-    url_ = test::create_nautobot_database(*server_);
-    db_ = test::database_name(url_);
+    NautobotDatabaseTest::SetUp();
+    if (unavailable()) return;
     store_ = open_store("sqlite:" + (dir_.path() / "jobs.db").string());
   }
 
@@ -68,8 +67,6 @@ class NautobotWriteBackFixture : public ::testing::Test {
   std::string metrics() { return metrics_.scrape({}, {}, {}); }
 
   test::TempDir dir_;
-  PostgresServer* server_ = nullptr;
-  std::string url_, db_;
   std::unique_ptr<JobStore> store_;
   ServeMetrics metrics_;
 };
