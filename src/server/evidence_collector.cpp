@@ -123,12 +123,29 @@ void EvidenceCollector::keep_log(const std::string& job_name, const json& pod) {
 }
 
 void EvidenceCollector::keep_log_now(const std::string& job_name, const json& pod) {
+  std::optional<LogRead> read;
   {
     std::lock_guard lock(mu_);
-    if (logs_.count(job_name)) return;
-    logs_[job_name] = LogEntry{KeptLog{kube::name_of(pod), "", false}, false};
+    if (logs_.count(job_name)) {
+      read = take_queued_read(job_name);  // queued behind others: read it now instead
+      if (!read) return;                  // read, or being read
+    } else {
+      logs_[job_name] = LogEntry{KeptLog{kube::name_of(pod), "", false}, false};
+      read = LogRead{job_name, pod};
+    }
   }
-  read_log(job_name, pod);
+  read_log(read->job_name, read->pod);
+}
+
+std::optional<EvidenceCollector::LogRead> EvidenceCollector::take_queued_read(const std::string& job_name) {
+  for (auto& queue : log_reads_) {
+    auto queued = std::find_if(queue.begin(), queue.end(), [&](const LogRead& r) { return r.job_name == job_name; });
+    if (queued == queue.end()) continue;
+    LogRead read = std::move(*queued);
+    queue.erase(queued);
+    return read;
+  }
+  return std::nullopt;
 }
 
 void EvidenceCollector::read_log(const std::string& job_name, const json& pod) {
@@ -159,15 +176,10 @@ std::optional<EvidenceCollector::KeptLog> EvidenceCollector::take_log(const std:
 std::optional<EvidenceCollector::KeptLog> EvidenceCollector::await_log(const std::string& job_name) {
   std::unique_lock lock(mu_);
   // Still queued (a succeeded container's read comes after failures' captures): read it here.
-  for (auto& queue : log_reads_) {
-    auto queued = std::find_if(queue.begin(), queue.end(), [&](const LogRead& r) { return r.job_name == job_name; });
-    if (queued == queue.end()) continue;
-    LogRead read = std::move(*queued);
-    queue.erase(queued);
+  if (auto read = take_queued_read(job_name)) {
     lock.unlock();
-    read_log(read.job_name, read.pod);
+    read_log(read->job_name, read->pod);
     lock.lock();
-    break;
   }
   // Being read on another thread: a moment.
   log_read_cv_.wait_for(lock, std::chrono::seconds(30), [&] {

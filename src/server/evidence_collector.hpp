@@ -59,8 +59,8 @@ class EvidenceCollector {
 
   // Reads `pod`'s log tail for Job `job_name` soon, ahead of the captures (once per pod).
   void keep_log(const std::string& job_name, const nlohmann::json& pod);
-  // The same, now, on the caller's thread, unless a log of the Job is kept or being read already
-  // (a cancel is about to delete the pods).
+  // The same, now, on the caller's thread, unless a log of the Job is read or being read already
+  // (a cancel is about to delete the pods; a read still queued is done now).
   void keep_log_now(const std::string& job_name, const nlohmann::json& pod);
   // The kept log of the Job, once read; it is handed over (no longer kept). nullopt while it is
   // still being read (the Job's capture then waits for it) or when there is none.
@@ -69,8 +69,15 @@ class EvidenceCollector {
   void forget_log(const std::string& job_name);
 
  private:
+  struct LogRead {
+    std::string job_name;
+    nlohmann::json pod;
+  };
+
   void capture(Task& task);
   void read_log(const std::string& job_name, const nlohmann::json& pod);
+  // The Job's log read still queued, taken out of its queue (under mu_).
+  std::optional<LogRead> take_queued_read(const std::string& job_name);
   // For capture(): the log kept for the Job, waiting while it is being read; handed over.
   std::optional<KeptLog> await_log(const std::string& job_name);
   // 0: a failure's write-back into Nautobot waits for it; 1: another failed or cancelled job;
@@ -91,11 +98,7 @@ class EvidenceCollector {
   std::function<void()> on_writeback_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Task> tasks_[3];  // by priority_of
-  struct LogRead {
-    std::string job_name;
-    nlohmann::json pod;
-  };
+  std::deque<Task> tasks_[3];         // by priority_of
   std::deque<LogRead> log_reads_[2];  // 0: the container failed (container_failed); 1: it did not
   struct LogEntry {
     KeptLog kept;

@@ -181,7 +181,8 @@ TEST_F(EvidenceCaptures, ReadsFailedLogsFirstAndNeverWaitsForAQueuedRead) {
   EXPECT_EQ(server_.log_reads(), 3);
 }
 
-// A cancel reads the log on the caller's thread (the pods are about to go); the end takes it.
+// A cancel reads the log on the caller's thread, a queued read included (the pods are about to
+// go); the end takes it.
 TEST_F(EvidenceCaptures, KeepsALogNowAndHandsItOverOnce) {
   EXPECT_FALSE(collector_.take_log("job-b"));
   collector_.keep_log_now("job-b", ended_pod("job-b-pod"));
@@ -195,6 +196,12 @@ TEST_F(EvidenceCaptures, KeepsALogNowAndHandsItOverOnce) {
   collector_.keep_log_now("job-c", ended_pod("job-c-pod"));
   collector_.forget_log("job-c");
   EXPECT_FALSE(collector_.take_log("job-c"));
+  // A read still queued (no thread started here) is done on the spot.
+  collector_.keep_log("job-d", ended_pod("job-d-pod", true));
+  EXPECT_FALSE(collector_.take_log("job-d"));
+  collector_.keep_log_now("job-d", ended_pod("job-d-pod", true));
+  ASSERT_TRUE(collector_.take_log("job-d"));
+  EXPECT_EQ(server_.log_reads(), 3);
 }
 
 }  // namespace
