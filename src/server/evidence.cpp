@@ -77,6 +77,12 @@ std::optional<std::string> newest_terminated_pod(const std::vector<json>& pods) 
   return best;
 }
 
+bool job_container_failed(const json& pod) {
+  const json& code = field(field(job_container_state(pod), "terminated"), "exitCode");
+  if (code.is_number_integer()) return code.get<long long>() != 0;
+  return text(field(pod, "status"), "phase") == "Failed";
+}
+
 const json* find_pod(const std::vector<json>& pods, const std::string& name) {
   for (const auto& p : pods)
     if (kube::name_of(p) == name) return &p;

@@ -29,6 +29,10 @@ std::optional<std::string> pod_with_log(const std::vector<nlohmann::json>& pods)
 // now, before the Job's TTL can take the pod. nullopt when none has.
 std::optional<std::string> newest_terminated_pod(const std::vector<nlohmann::json>& pods);
 
+// Whether the job's container of `pod` ended with a non-zero exit code (OOMKilled included), or
+// the pod failed without one: whose log matters first when many Jobs end at once.
+bool job_container_failed(const nlohmann::json& pod);
+
 // The log tail of the first container of `pod` ("" when the API has none, e.g. the pod is gone).
 // Never throws.
 // `cut` (when given) is set when the tail was longer than log_tail_max_bytes and was cut.

@@ -87,21 +87,6 @@ bool EvidenceCollector::empty() const {
   return true;
 }
 
-bool EvidenceCollector::container_failed(const json& pod) {
-  using kube::detail::member;
-  const json* status = member(pod, "status");
-  if (status == nullptr) return false;
-  if (const json* statuses = member(*status, "containerStatuses"); statuses && statuses->is_array())
-    for (const auto& container : *statuses) {
-      const json* state = member(container, "state");
-      const json* terminated = state ? member(*state, "terminated") : nullptr;
-      const json* code = terminated ? member(*terminated, "exitCode") : nullptr;
-      if (code && code->is_number_integer() && code->get<long long>() != 0) return true;
-    }
-  const json* phase = member(*status, "phase");
-  return phase && phase->is_string() && phase->get<std::string>() == "Failed";
-}
-
 void EvidenceCollector::add(Task task) {
   {
     std::lock_guard lock(mu_);
@@ -117,7 +102,7 @@ void EvidenceCollector::keep_log(const std::string& job_name, const json& pod) {
     auto it = logs_.find(job_name);
     if (it != logs_.end() && it->second.kept.pod == name) return;  // read, or being read
     logs_[job_name] = LogEntry{KeptLog{name, "", false}, false};
-    log_reads_[container_failed(pod) ? 0 : 1].push_back({job_name, pod});
+    log_reads_[job_container_failed(pod) ? 0 : 1].push_back({job_name, pod});
   }
   cv_.notify_one();
 }
@@ -164,13 +149,17 @@ void EvidenceCollector::read_log(const std::string& job_name, const json& pod) {
   log_read_cv_.notify_all();
 }
 
-std::optional<EvidenceCollector::KeptLog> EvidenceCollector::take_log(const std::string& job_name) {
-  std::lock_guard lock(mu_);
+std::optional<EvidenceCollector::KeptLog> EvidenceCollector::hand_over(const std::string& job_name) {
   auto it = logs_.find(job_name);
   if (it == logs_.end() || !it->second.read) return std::nullopt;
   KeptLog kept = std::move(it->second.kept);
   logs_.erase(it);
   return kept;
+}
+
+std::optional<EvidenceCollector::KeptLog> EvidenceCollector::take_log(const std::string& job_name) {
+  std::lock_guard lock(mu_);
+  return hand_over(job_name);
 }
 
 std::optional<EvidenceCollector::KeptLog> EvidenceCollector::await_log(const std::string& job_name) {
@@ -186,11 +175,7 @@ std::optional<EvidenceCollector::KeptLog> EvidenceCollector::await_log(const std
     auto it = logs_.find(job_name);
     return stop_ || it == logs_.end() || it->second.read;
   });
-  auto it = logs_.find(job_name);
-  if (it == logs_.end() || !it->second.read) return std::nullopt;
-  KeptLog kept = std::move(it->second.kept);
-  logs_.erase(it);
-  return kept;
+  return hand_over(job_name);
 }
 
 void EvidenceCollector::forget_log(const std::string& job_name) {

@@ -76,6 +76,8 @@ class EvidenceCollector {
 
   void capture(Task& task);
   void read_log(const std::string& job_name, const nlohmann::json& pod);
+  // The Job's kept log if it was read, no longer kept (under mu_).
+  std::optional<KeptLog> hand_over(const std::string& job_name);
   // The Job's log read still queued, taken out of its queue (under mu_).
   std::optional<LogRead> take_queued_read(const std::string& job_name);
   // For capture(): the log kept for the Job, waiting while it is being read; handed over.
@@ -84,7 +86,6 @@ class EvidenceCollector {
   // 2: it succeeded.
   static std::size_t priority_of(const Task& task);
   bool empty() const;  // under mu_
-  static bool container_failed(const nlohmann::json& pod);
   template <typename T>
   static T take_front(std::deque<T>& queue) {
     T front = std::move(queue.front());
@@ -99,7 +100,7 @@ class EvidenceCollector {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Task> tasks_[3];         // by priority_of
-  std::deque<LogRead> log_reads_[2];  // 0: the container failed (container_failed); 1: it did not
+  std::deque<LogRead> log_reads_[2];  // 0: the job's container failed (job_container_failed); 1: it did not
   struct LogEntry {
     KeptLog kept;
     bool read = false;  // false: being read

@@ -15,9 +15,11 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-// A Job's end costs its worker a few API calls (its pods again, its log), 20-60 ms while the
-// API server is busy; with 4 workers the events of other Jobs queued behind them (a 5,000-Job
-// burst: event-to-record p99 ~300 ms). 16 keep that queue short; each mostly waits on the network.
+// A Job's end can cost its worker API calls (its pods read again when the Job's condition came
+// first, the Job deleted when its pod can never start), 20-60 ms each while the API server is
+// busy; with 4 workers the events of other Jobs queued behind them (a 5,000-Job burst: event to
+// record p99 ~300 ms). 16 keep that queue short; each mostly waits on the network. Logs are read
+// by the evidence threads.
 constexpr int kWorkers = 16;
 constexpr int kEvidenceThreads = 4;
 

@@ -178,6 +178,30 @@ TEST(FindPod, TheChosenPodIsInTheList) {
   EXPECT_EQ((*p)["metadata"]["creationTimestamp"], "2026-11-27T10:10:00Z");
 }
 
+// --- job_container_failed ---------------------------------------------------------------------------
+
+TEST(JobContainerFailed, ReadsTheJobContainersExitCodeElseThePodsPhase) {
+  auto ended = [](int code, const char* reason) {
+    json p = pod("p", "2026-11-27T10:00:00Z", {"terminated"});
+    p["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"] = code;
+    p["status"]["containerStatuses"][0]["state"]["terminated"]["reason"] = reason;
+    return p;
+  };
+  EXPECT_TRUE(kjq::server::job_container_failed(ended(1, "Error")));
+  EXPECT_TRUE(kjq::server::job_container_failed(ended(137, "OOMKilled")));
+  EXPECT_FALSE(kjq::server::job_container_failed(ended(0, "Completed")));
+  // A sidecar's failure is not the job's: spec.containers[0] is, found by name among the statuses.
+  json sidecar_failed = pod("p", "2026-11-27T10:00:00Z", {"terminated", "terminated"});
+  sidecar_failed["status"]["containerStatuses"][1]["state"]["terminated"]["exitCode"] = 2;
+  EXPECT_FALSE(kjq::server::job_container_failed(sidecar_failed));
+  // No exit code yet: the pod's phase.
+  json evicted = pod("p", "2026-11-27T10:00:00Z", {"waiting"});
+  evicted["status"]["phase"] = "Failed";
+  EXPECT_TRUE(kjq::server::job_container_failed(evicted));
+  EXPECT_FALSE(kjq::server::job_container_failed(pod("p", "2026-11-27T10:00:00Z", {"running"})));
+  EXPECT_FALSE(kjq::server::job_container_failed(json::object()));
+}
+
 // --- capture_log_tail ------------------------------------------------------------------------------
 
 namespace {
