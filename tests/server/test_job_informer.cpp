@@ -8,10 +8,9 @@
 #include <mutex>
 #include <thread>
 
-#include <httplib.h>
-
 #include "kube/label_selector.hpp"
 #include "kube/rest_client.hpp"
+#include "loopback_api_server.hpp"
 #include "server/job_informer.hpp"
 
 namespace kjq::server {
@@ -34,8 +33,30 @@ json job(const std::string& name, const json& labels, const std::string& created
 // Lists from fixed items; watches stay open with no event until the server stops.
 class PathApiServer {
  public:
-  explicit PathApiServer(json jobs) : jobs_(std::move(jobs)) {
-    server_.Get(".*", [this](const httplib::Request& req, httplib::Response& res) {
+  explicit PathApiServer(json jobs) : jobs_(std::move(jobs)) {}
+  ~PathApiServer() {
+    {
+      std::lock_guard lock(mu_);
+      closing_ = true;  // the open watches end, then server_ (the last member) stops
+    }
+    cv_.notify_all();
+  }
+  PathApiServer(const PathApiServer&) = delete;
+  PathApiServer& operator=(const PathApiServer&) = delete;
+  kube::ClusterConfig config() const { return server_.config(); }
+  std::vector<std::string> requests() {
+    std::lock_guard lock(mu_);
+    return requests_;
+  }
+
+ private:
+  json jobs_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool closing_ = false;
+  std::vector<std::string> requests_;
+  test::LoopbackApiServer server_{[this](httplib::Server& s) {
+    s.Get(".*", [this](const httplib::Request& req, httplib::Response& res) {
       {
         std::lock_guard lock(mu_);
         requests_.push_back(req.path + "?labelSelector=" + req.get_param_value("labelSelector") +
@@ -53,40 +74,7 @@ class PathApiServer {
       json list = {{"metadata", {{"resourceVersion", "100"}}}, {"items", pods ? json::array() : jobs_}};
       res.set_content(list.dump(), "application/json");
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(1ms);
-  }
-  ~PathApiServer() {
-    {
-      std::lock_guard lock(mu_);
-      closing_ = true;
-    }
-    cv_.notify_all();
-    server_.stop();
-    thread_.join();
-  }
-  kube::ClusterConfig config() const {
-    kube::ClusterConfig c;
-    c.server = "http://127.0.0.1:" + std::to_string(port_);
-    c.token = "t";
-    c.source = "unit test";
-    return c;
-  }
-  std::vector<std::string> requests() {
-    std::lock_guard lock(mu_);
-    return requests_;
-  }
-
- private:
-  json jobs_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool closing_ = false;
-  std::vector<std::string> requests_;
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
+  }};
 };
 
 const json kNautobot = {{"app.kubernetes.io/component", "nautobot-job"}};
