@@ -330,7 +330,9 @@ std::vector<ScheduleView> ScheduleRunner::schedules() const {
 
 RunnerStats ScheduleRunner::stats() const {
   std::lock_guard lock(mu_);
-  return stats_;
+  RunnerStats s = stats_;
+  s.claim_lead = claim_lead();
+  return s;
 }
 
 bool ScheduleRunner::healthy(std::string* why) const {

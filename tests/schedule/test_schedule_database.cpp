@@ -207,6 +207,57 @@ TEST_F(ScheduleDatabaseClaim, AClaimerKilledMidTransactionLosesAndDoublesNothing
   EXPECT_EQ(sql("SELECT MIN(total_run_count) || '/' || MAX(total_run_count) FROM extras_scheduledjob"), "30/30");
 }
 
+// A replica killed with kill -9 while its claim made ahead waits for the due time: nothing of it
+// was visible, its locks kept the other replica off meanwhile, and once it is gone the other
+// replica fires each run once.
+TEST_F(ScheduleDatabaseClaim, AReplicaKilledWhileHoldingAClaimAheadLeavesNothing) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    auto s = spec("ahead " + std::to_string(i));
+    s.last_run_at = "2026-06-01T09:45:00Z";
+    ids.push_back(schedule(s));
+  }
+  const auto due = instant("2026-06-01T10:00:00Z");
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    try {
+      ScheduleDatabase db(nautobot::NautobotDatabase::from_flags(url_));
+      db.claim(ids, due, {}, 0, [&] {
+        const char prepared = 'p';
+        (void)!write(ready[1], &prepared, 1);
+        std::this_thread::sleep_for(std::chrono::seconds(30));  // "waits for the due time"
+        return true;
+      });
+    } catch (...) {
+    }
+    _exit(0);
+  }
+  close(ready[1]);
+  char prepared = 0;
+  ASSERT_EQ(read(ready[0], &prepared, 1), 1);  // the child's transaction is prepared, not committed
+  close(ready[0]);
+  EXPECT_EQ(count(), 0);
+  auto db = database();
+  for (const auto& o : db->claim(ids, due, {})) EXPECT_EQ(o.kind, ClaimOutcome::Kind::Locked);
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  // PostgreSQL notices the dead connection and rolls its transaction back; the locks go with it.
+  std::vector<ClaimOutcome> out;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    out = db->claim(ids, due, {});
+    if (!out.empty() && out[0].kind != ClaimOutcome::Kind::Locked) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(out.size(), ids.size());
+  for (const auto& o : out) EXPECT_EQ(o.kind, ClaimOutcome::Kind::Fired) << o.schedule_id;
+  EXPECT_EQ(count(), 5);
+  EXPECT_EQ(sql("SELECT MIN(total_run_count) || '/' || MAX(total_run_count) FROM extras_scheduledjob"), "1/1");
+}
+
 // A claim made ahead holds every run of a moment: one transaction over many statement chunks,
 // each schedule's outcome and run kept.
 TEST_F(ScheduleDatabaseClaim, ClaimsManySchedulesInOneTransaction) {
@@ -414,6 +465,33 @@ TEST_F(ScheduleRunnerFixture, FiresOnANewDatabasePicksUpEditsAndFollowsPendingRu
   EXPECT_EQ(failed, std::vector<std::string>{lost + " CreateRejected"});
   EXPECT_EQ(runner.stats().resubmitted, 1u);
   EXPECT_EQ(sql("SELECT total_run_count FROM extras_scheduledjob WHERE id = '" + id + "'"), "2");
+}
+
+// How far ahead the runner claims follows how long its claims take: with 900 runs due at once,
+// longer than a claim_ahead of 1 ms (the fake clock stands still: that round is not ahead).
+TEST_F(ScheduleRunnerFixture, ClaimsFurtherAheadWhenClaimsTakeLonger) {
+  std::string script;
+  for (int i = 0; i < 900; ++i) {
+    auto s = spec("due " + std::to_string(i));
+    s.last_run_at = "2026-06-01T09:45:00Z";
+    script += test::scheduled_job_sql(test::random_uuid(), s) + ";";
+  }
+  sql(script);
+  auto db = database();
+  RunHooks hooks;
+  hooks.submit = [](const std::vector<FiredRun>&) {};
+  hooks.lookup = [](const std::string&) { return std::optional<RunState>(RunState{}); };
+  hooks.fail = [](const std::string&, const std::string&, const std::string&) {};
+  RunnerOptions options;
+  options.claim_ahead = std::chrono::milliseconds(1);
+  const Instant now = instant("2026-06-01T10:00:00.1Z");
+  ScheduleRunner runner(*db, options, hooks, [&] { return now; });
+  EXPECT_EQ(runner.stats().claim_lead, std::chrono::milliseconds(1));
+  ASSERT_EQ(runner.tick().size(), 900u);
+  EXPECT_GT(runner.stats().claim_lead, std::chrono::milliseconds(1));
+  options.claim_ahead = std::chrono::milliseconds(0);
+  ScheduleRunner off(*db, options, hooks, [&] { return now; });
+  EXPECT_EQ(off.stats().claim_lead, std::chrono::microseconds(0));
 }
 
 // Real time: the runs due in a moment are claimed ahead, committed at their due time (nothing in
