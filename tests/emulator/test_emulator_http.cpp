@@ -843,7 +843,16 @@ TEST_F(EmulatorHttp, JobAndPodTablesHaveTheServerColumns) {
   EXPECT_EQ(pod["conditions"][0]["type"], "Completed");
   EXPECT_EQ(pod["conditions"][0]["reason"], "Succeeded");
 
-  json events = json::parse(cli->Get("/api/v1/namespaces/default/events", accept)->body);
+  // The Job controller records its Completed Event just after the condition (as Kubernetes does):
+  // the table is read once it is there.
+  json events;
+  auto has_completed = [&] {
+    events = json::parse(cli->Get("/api/v1/namespaces/default/events", accept)->body);
+    for (const auto& row : events["rows"])
+      if (row["cells"][2] == "Completed") return true;
+    return false;
+  };
+  EXPECT_TRUE(eventually(has_completed));
   EXPECT_EQ(column_names(events), (std::vector<std::string>{"Last Seen", "Type", "Reason", "Object", "Subobject",
                                                             "Source", "Message", "First Seen", "Count", "Name"}));
   bool completed = false;
